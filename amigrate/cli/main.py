@@ -1,0 +1,166 @@
+"""The ``amigrate`` group, its global options, and the one error boundary."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from amigrate._version import __version__
+from amigrate.config import mask_url
+from amigrate.errors import AmigrateError, AmigrateWarning
+
+from .state import CliState
+
+__all__ = ["cli", "main"]
+
+
+class AmigrateGroup(click.Group):
+    """A group that accepts underscore spellings (``list_templates``), commands in order."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name.replace("_", "-"))
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        return (cmd.name if cmd else name), cmd, rest
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+def _parse_x(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected key=value, got {value!r}", ctx=ctx, param=param)
+        parsed[key.strip()] = val
+    return parsed
+
+
+@click.group(cls=AmigrateGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    "config_files",
+    multiple=True,
+    metavar="FILE",
+    help="Config file: amigrate.ini and/or pyproject.toml (may be given twice). "
+    "Default: $AMIGRATE_CONFIG, ./amigrate.ini, ./pyproject.toml.",
+)
+@click.option("-n", "--name", default="amigrate", show_default=True, help="The ini section.")
+@click.option(
+    "-x",
+    "x_args",
+    multiple=True,
+    callback=_parse_x,
+    metavar="KEY=VALUE",
+    help="A value for env.py and revisions (op.x_args); repeatable.",
+)
+@click.option("--url", help="Database URL (overrides $AMIGRATE_URL and sqlalchemy.url).")
+@click.option(
+    "-d",
+    "--database",
+    "databases",
+    multiple=True,
+    metavar="NAME",
+    help="Only these databases of a multi-database project; repeatable.",
+)
+@click.option("-q", "--quiet", "quiet", count=True, help="Less output.")
+@click.option("-v", "--verbose", "verbose", count=True, help="More output (-vv: debug).")
+@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(__version__, "--version", prog_name="amigrate")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_files: tuple[str, ...],
+    name: str,
+    x_args: dict[str, str],
+    url: str | None,
+    databases: tuple[str, ...],
+    quiet: int,
+    verbose: int,
+    json_output: bool,
+    debug: bool,
+) -> None:
+    """amigrate: async-first schema migrations for SQLAlchemy."""
+    state = ctx.ensure_object(CliState)
+    state.config_files = config_files
+    state.name = name
+    state.x_args = x_args
+    state.url = url
+    state.databases = databases
+    state.verbosity = verbose - quiet
+    state.json = json_output
+    state.debug = debug
+
+
+def _register_commands() -> None:
+    from . import init, settings
+
+    for command in (init.init, init.list_templates, settings.show_config):
+        cli.add_command(command)
+
+
+_register_commands()
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    if issubclass(category, AmigrateWarning):
+        click.echo(f"warning: {mask_url(str(message))}", err=True)
+    else:
+        click.echo(warnings.formatwarning(message, category, filename, lineno, line), err=True)
+
+
+def report_error(err: AmigrateError) -> None:
+    """Print an amigrate error as ``error:`` and ``hint:`` lines on stderr."""
+    click.echo(f"error: {mask_url(str(err))}", err=True)
+    if err.hint:
+        click.echo(f"hint: {mask_url(err.hint)}", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run the CLI and exit: 0 ok, 1 error, 2 usage, 3 a check failed, 4 lock timeout."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    state = CliState(debug="--debug" in args)
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        code = cli.main(args=args, prog_name="amigrate", standalone_mode=False, obj=state)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        code = 1
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except AmigrateError as exc:
+        if state.debug:
+            raise
+        report_error(exc)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        code = 130
+    except Exception as exc:
+        if state.debug:
+            raise
+        click.echo(f"error: unexpected {type(exc).__name__}: {mask_url(str(exc))}", err=True)
+        click.echo("hint: run again with --debug for the traceback, and report it", err=True)
+        code = 1
+    finally:
+        warnings.showwarning = previous
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,77 @@
+"""What the global options say, shared by every command."""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from amigrate.config import Config
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["CliState", "pass_state"]
+
+
+@dataclass
+class CliState:
+    """The global options (``-c``, ``-n``, ``-x``, ``--url``, ...), and the config they load."""
+
+    config_files: tuple[str, ...] = ()
+    name: str = "amigrate"
+    x_args: dict[str, str] = field(default_factory=dict)
+    url: str | None = None
+    databases: tuple[str, ...] = ()
+    verbosity: int = 0
+    json: bool = False
+    debug: bool = False
+    _config: Config | None = None
+
+    def load_config(self) -> Config:
+        """Load (once) the configuration the global options point to, and apply its logging."""
+        if self._config is None:
+            from amigrate.config import load_config
+
+            self._config = load_config(
+                *self.config_files, name=self.name, url=self.url, x_args=self.x_args
+            )
+            self.configure_logging(self._config)
+        return self._config
+
+    def configure_logging(self, config: Config | None) -> None:
+        """Apply the ini file's logging sections, or a plain stderr handler.
+
+        Only the CLI configures logging; the awaitable API never does, so an
+        application's own logging survives a migration run.
+        """
+        if config is not None and config.has_logging_config and config.ini_path:
+            logging.config.fileConfig(
+                config.ini_path,
+                defaults={"here": str(config.here), "__file__": str(config.ini_path)},
+                disable_existing_loggers=False,
+                encoding="utf-8",
+            )
+        else:
+            logging.basicConfig(
+                level=logging.WARNING, format="%(levelname)s [%(name)s] %(message)s"
+            )
+        if self.verbosity:
+            levels = {-1: logging.ERROR, 1: logging.INFO, 2: logging.DEBUG}
+            level = levels[max(-1, min(self.verbosity, 2))]
+            logging.getLogger("amigrate").setLevel(level)
+
+    @property
+    def cwd(self) -> Path:
+        """The folder commands resolve relative paths against."""
+        return Path.cwd()
+
+
+def pass_state(fn: F) -> F:
+    """Decorate a command to receive the :class:`CliState` as its first argument."""
+    return click.pass_obj(fn)  # type: ignore[return-value]

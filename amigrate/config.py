@@ -1,0 +1,607 @@
+"""Configuration: ``amigrate.ini`` and ``[tool.amigrate]`` in pyproject.toml.
+
+The ini file is read the way Alembic reads ``alembic.ini``: one section
+(``[amigrate]``, or the one named by ``-n``), ``%(here)s`` is the file's folder
+and a literal ``%`` is written ``%%``. Source settings may instead live in
+``[tool.amigrate]`` of pyproject.toml (lists as TOML arrays); a key is looked up
+in the ini section first, then in ``[tool.amigrate]``.
+
+Any value may reference environment variables as ``${NAME}`` or
+``${NAME:-default}`` (``$${`` is a literal ``${``). References are expanded when
+a value is read, so a command that never needs the URL never needs its
+variable.
+"""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import importlib.util
+import os
+import re
+import tomllib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from .errors import ConfigError, ConfigWarning, MissingEnvironmentVariable
+
+__all__ = [
+    "KNOWN_KEYS",
+    "Config",
+    "find_config_files",
+    "load_config",
+    "mask_url",
+]
+
+DEFAULT_SECTION: Final = "amigrate"
+
+#: Every key amigrate reads from ``[amigrate]`` / ``[tool.amigrate]``. Keys that
+#: start with ``sqlalchemy.`` are engine options and are always accepted.
+KNOWN_KEYS: Final = frozenset(
+    {
+        # Alembic's keys
+        "script_location",
+        "version_locations",
+        "version_path_separator",
+        "path_separator",
+        "file_template",
+        "truncate_slug_length",
+        "timezone",
+        "prepend_sys_path",
+        "recursive_version_locations",
+        "output_encoding",
+        "revision_environment",
+        "sourceless",
+        "post_write_hooks",
+        "sqlalchemy.url",
+        # amigrate's own
+        "version_table",
+        "version_table_schema",
+        "history_table",
+        "transaction_per_migration",
+        "lock_timeout",
+        "validate_on_upgrade",
+        "databases",
+        "targets",
+        "targets_file",
+        "concurrency",
+    }
+)
+
+_ENV_REF = re.compile(r"\$(\$)?\{([^}]*)\}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+# ConfigParser puts its defaults into every section; they are not settings.
+_INI_DEFAULTS = ("here", "__file__")
+
+
+def mask_url(url: str) -> str:
+    """Return *url* with its password replaced by ``***``, for output and logs."""
+    return re.sub(r"(://[^:/?#@]*:)[^@/?#]*@", r"\1***@", url)
+
+
+def _expand_env(value: str, key: str, environ: Mapping[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        escaped, body = match.group(1), match.group(2)
+        if escaped:
+            return "${" + body + "}"
+        name, sep, default = body.partition(":-")
+        if not _ENV_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{key}: ${{{body}}} is not a valid environment variable reference",
+                hint="write ${NAME} or ${NAME:-default}; write $${ for a literal ${",
+            )
+        if name in environ and (environ[name] or not sep):
+            return environ[name]
+        if sep:
+            return default
+        raise MissingEnvironmentVariable(name, key=key)
+
+    return _ENV_REF.sub(substitute, value)
+
+
+def _split_paths(value: str, separator: str | None) -> list[str]:
+    seps = {"os": os.pathsep, ":": ":", ";": ";", "colon": ":", "semicolon": ";"}
+    if separator in seps:
+        parts = value.split(seps[separator])
+    elif separator == "newline":
+        parts = value.splitlines()
+    else:  # Alembic's legacy default (and "space"): commas and/or whitespace
+        parts = re.split(r"[,\s]+", value)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _nearest(key: str) -> str | None:
+    match = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+class Config:
+    """amigrate's configuration for one environment.
+
+    Build it with :func:`load_config` (from files) or :meth:`Config.from_values`
+    (from a mapping, for tests and applications that keep no config file).
+    Values are looked up in the overrides set with :meth:`set`, then the ini
+    section, then ``[tool.amigrate]``. ``x_args`` holds the ``-x key=value``
+    pairs; ``attributes`` is a free dict for an application to pass objects to
+    its env.py.
+    """
+
+    def __init__(
+        self,
+        *,
+        ini_path: Path | None = None,
+        toml_path: Path | None = None,
+        section: str = DEFAULT_SECTION,
+        url: str | None = None,
+        x_args: Mapping[str, str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        here: Path | None = None,
+    ) -> None:
+        self.ini_path = ini_path.resolve() if ini_path else None
+        self.toml_path = toml_path.resolve() if toml_path else None
+        self.section = section
+        self.x_args: dict[str, str] = dict(x_args or {})
+        self.attributes: dict[str, Any] = {}
+        self._url = url
+        self._overrides: dict[str, Any] = dict(values or {})
+        self._ini: configparser.ConfigParser | None = None
+        self._ini_values: dict[str, str] = {}
+        self._toml_values: dict[str, Any] = {}
+        if here is not None:
+            self.here = here.resolve()
+        elif self.ini_path:
+            self.here = self.ini_path.parent
+        elif self.toml_path:
+            self.here = self.toml_path.parent
+        else:
+            self.here = Path.cwd()
+        if self.ini_path:
+            self._read_ini(self.ini_path)
+        if self.toml_path:
+            self._read_toml(self.toml_path)
+        if self.ini_path and section != DEFAULT_SECTION and not self._has_ini_section:
+            raise ConfigError(
+                f"{self.ini_path} has no [{section}] section",
+                hint=f"add a [{section}] section, or choose another with -n/--name",
+            )
+        if (self.ini_path or self.toml_path) and not (self._has_ini_section or self._toml_values):
+            raise ConfigError(
+                f"no [{section}] section in {self.ini_path or self.toml_path}"
+                + (" and no [tool.amigrate] table" if self.ini_path and not self.toml_path else ""),
+                hint="run 'amigrate init DIR' to create one, or pass the right file with -c",
+            )
+        self._warn_unknown_keys()
+
+    # -- construction ---------------------------------------------------------------
+
+    @classmethod
+    def from_values(
+        cls,
+        values: Mapping[str, Any],
+        *,
+        here: str | os.PathLike[str] | None = None,
+        url: str | None = None,
+        x_args: Mapping[str, str] | None = None,
+    ) -> Config:
+        """A config from a mapping (``{"script_location": "migrations", ...}``), no file."""
+        return cls(values=values, here=Path(here) if here else None, url=url, x_args=x_args)
+
+    def _read_ini(self, path: Path) -> None:
+        here = str(path.parent)
+        parser = configparser.ConfigParser(defaults={"here": here, "__file__": str(path)})
+        try:
+            with path.open(encoding="utf-8") as fh:
+                parser.read_file(fh)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read {path}: {exc.strerror}", hint="check the file's permissions"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path} is not UTF-8 text", hint="save it as UTF-8") from exc
+        except configparser.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise ConfigError(
+                f"{path} is not a valid ini file: {first}",
+                hint="each setting is 'key = value' under a [section] header",
+            ) from exc
+        self._ini = parser
+        if parser.has_section(self.section):
+            for key in parser.options(self.section):
+                if key in _INI_DEFAULTS:
+                    continue
+                self._ini_values[key] = self._ini_get(self.section, key)
+
+    def _ini_get(self, section: str, key: str) -> str:
+        assert self._ini is not None
+        try:
+            return self._ini.get(section, key)
+        except configparser.Error as exc:
+            raise ConfigError(
+                f"{self.ini_path} [{section}] {key}: {str(exc).splitlines()[0]}",
+                hint="a literal '%' is written '%%' in the ini file (p%40ss -> p%%40ss)",
+            ) from exc
+
+    def _read_toml(self, path: Path) -> None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path} is not UTF-8 text", hint="save it as UTF-8") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{path} is not valid TOML: {exc}", hint="fix the line it names"
+            ) from exc
+        tool = data.get("tool", {})
+        section = tool.get("amigrate", {}) if isinstance(tool, dict) else {}
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: [tool.amigrate] must be a table")
+        here = str(path.parent)
+
+        def with_here(value: Any) -> Any:
+            if isinstance(value, str):
+                return value.replace("%(here)s", here)
+            if isinstance(value, list):
+                return [with_here(item) for item in value]
+            if isinstance(value, dict):
+                return {k: with_here(v) for k, v in value.items()}
+            return value
+
+        self._toml_values = {key: with_here(value) for key, value in section.items()}
+
+    @property
+    def _has_ini_section(self) -> bool:
+        return self._ini is not None and self._ini.has_section(self.section)
+
+    def _warn_unknown_keys(self) -> None:
+        sources = [
+            (f"[{self.section}] of {self.ini_path}", self._ini_values),
+            (f"[tool.amigrate] of {self.toml_path}", self._toml_values),
+        ]
+        for where, values in sources:
+            for key in values:
+                if key in KNOWN_KEYS or key.startswith("sqlalchemy."):
+                    continue
+                if self._is_multidb_key(key):
+                    continue
+                near = _nearest(key)
+                advice = f"did you mean {near!r}?" if near else "see docs/configuration.md"
+                warnings.warn(
+                    f"unknown key {key!r} in {where}; {advice}", ConfigWarning, stacklevel=3
+                )
+
+    def _is_multidb_key(self, key: str) -> bool:
+        # multidb projects may put per-database settings in the main section
+        # as "<database>.sqlalchemy.url".
+        prefix, _, rest = key.partition(".")
+        return bool(rest) and prefix in self.get_list("databases")
+
+    # -- reading values -------------------------------------------------------------
+
+    def _raw(self, key: str) -> Any:
+        for layer in (self._overrides, self._ini_values, self._toml_values):
+            if key in layer:
+                return layer[key]
+        return None
+
+    def _expand(self, value: Any, key: str) -> Any:
+        if isinstance(value, str):
+            return _expand_env(value, key, os.environ)
+        if isinstance(value, list):
+            return [self._expand(item, key) for item in value]
+        if isinstance(value, dict):
+            return {k: self._expand(v, f"{key}.{k}") for k, v in value.items()}
+        return value
+
+    def __contains__(self, key: str) -> bool:
+        return self._raw(key) is not None
+
+    def keys(self) -> list[str]:
+        """Every key set in any layer, sorted."""
+        return sorted({*self._overrides, *self._ini_values, *self._toml_values})
+
+    def set(self, key: str, value: Any) -> None:
+        """Override *key* for this process (like Alembic's ``set_main_option``)."""
+        self._overrides[key] = value
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """The value of *key* as a string, with ``${VAR}`` references expanded."""
+        value = self._expand(self._raw(key), key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            return " ".join(str(item) for item in value)
+        return str(value)
+
+    def get_value(self, key: str) -> Any:
+        """The value of *key* as stored (TOML lists and tables stay structured)."""
+        return self._expand(self._raw(key), key)
+
+    def get_list(self, key: str) -> list[str]:
+        """A list value: a TOML array, or an ini string split on commas/whitespace.
+
+        ``path_separator`` (Alembic's ``version_path_separator``) chooses another
+        separator for ini values: ``os``, ``space``, ``newline``, ``:`` or ``;``.
+        """
+        value = self._expand(self._raw(key), key)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(item) for item in value]
+        separator = self.get("path_separator") or self.get("version_path_separator")
+        return _split_paths(str(value), separator)
+
+    def get_bool(self, key: str, default: bool = False) -> bool:
+        """A boolean value: true/false, yes/no, on/off or 1/0."""
+        value = self._expand(self._raw(key), key)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConfigError(
+            f"{key} = {value!r} is not a boolean", hint="write true or false for this key"
+        )
+
+    def get_int(self, key: str, default: int | None = None) -> int | None:
+        """An integer value."""
+        value = self._expand(self._raw(key), key)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{key} = {value!r} is not a whole number", hint=f"write a number for {key}"
+            ) from None
+
+    def get_float(self, key: str, default: float | None = None) -> float | None:
+        """A number value (e.g. ``lock_timeout`` in seconds)."""
+        value = self._expand(self._raw(key), key)
+        if value is None or value == "":
+            return default
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{key} = {value!r} is not a number", hint=f"write a number for {key}"
+            ) from None
+
+    def sections(self) -> list[str]:
+        """The ini file's section names (empty when there is no ini file)."""
+        return self._ini.sections() if self._ini else []
+
+    def get_section(self, name: str) -> dict[str, str]:
+        """Every key of ini section *name*, ``%(here)s`` applied, ``${VAR}`` expanded."""
+        if not self._ini or not self._ini.has_section(name):
+            return {}
+        return {
+            key: _expand_env(self._ini_get(name, key), f"[{name}] {key}", os.environ)
+            for key in self._ini.options(name)
+            if key not in _INI_DEFAULTS
+        }
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """Every setting (ini section over ``[tool.amigrate]``), expanded."""
+        for key in self.keys():
+            yield key, self.get_value(key)
+
+    # -- typed settings -------------------------------------------------------------
+
+    def _path(self, value: str) -> Path:
+        if ":" in value and not os.path.isabs(value) and not re.match(r"^[A-Za-z]:", value):
+            # Alembic's "package:folder" form
+            package, _, folder = value.partition(":")
+            spec = importlib.util.find_spec(package)
+            if spec is None or not spec.submodule_search_locations:
+                raise ConfigError(
+                    f"script location {value!r} names package {package!r}, which is not importable",
+                    hint="install the package or give a folder path",
+                )
+            return Path(next(iter(spec.submodule_search_locations))) / folder
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.here / path)
+
+    @property
+    def script_location(self) -> Path:
+        """The environment's folder (env.py, script.py.mako, versions/)."""
+        value = self.get("script_location")
+        if not value:
+            where = self._describe_sources()
+            raise ConfigError(
+                f"no script_location in {where}",
+                hint="add 'script_location = %(here)s/migrations', or run 'amigrate init DIR'",
+            )
+        return self._path(value)
+
+    @property
+    def version_locations(self) -> list[Path]:
+        """Folders holding revision files (default: ``<script_location>/versions``)."""
+        values = self.get_list("version_locations")
+        if not values:
+            return [self.script_location / "versions"]
+        return [self._path(value) for value in values]
+
+    @property
+    def prepend_sys_path(self) -> list[Path]:
+        """Folders to put at the front of ``sys.path`` before env.py is imported."""
+        return [self._path(value) for value in self.get_list("prepend_sys_path")]
+
+    @property
+    def recursive_version_locations(self) -> bool:
+        """Whether version folders are searched recursively."""
+        return self.get_bool("recursive_version_locations", False)
+
+    @property
+    def file_template(self) -> str:
+        """How new revision files are named (``%(rev)s_%(slug)s`` by default)."""
+        return self.get("file_template") or "%(rev)s_%(slug)s"
+
+    @property
+    def truncate_slug_length(self) -> int:
+        """The longest slug a file name gets."""
+        length = self.get_int("truncate_slug_length", 40)
+        assert length is not None
+        return length
+
+    @property
+    def timezone(self) -> str | None:
+        """The time zone of new revisions' create dates (None: local time)."""
+        return self.get("timezone") or None
+
+    @property
+    def version_table(self) -> str:
+        """The table of current heads (``alembic_version`` adopts an Alembic database)."""
+        return self.get("version_table") or "amigrate_version"
+
+    @property
+    def version_table_schema(self) -> str | None:
+        """The schema of the version table (None: the connection's default)."""
+        return self.get("version_table_schema") or None
+
+    @property
+    def history_table(self) -> str:
+        """The audit table of applied steps."""
+        return self.get("history_table") or "amigrate_history"
+
+    @property
+    def transaction_per_migration(self) -> bool:
+        """One transaction per revision (default) or one for the whole run."""
+        return self.get_bool("transaction_per_migration", True)
+
+    @property
+    def lock_timeout(self) -> float | None:
+        """Seconds to wait for the migration lock (None: wait as long as it takes)."""
+        value = self.get_float("lock_timeout")
+        if value is not None and value < 0:
+            raise ConfigError(
+                f"lock_timeout = {value} is negative", hint="give a number of seconds >= 0"
+            )
+        return value
+
+    @property
+    def url(self) -> str:
+        """The database URL: ``--url``, else ``$AMIGRATE_URL``, else ``sqlalchemy.url``."""
+        url = self.url_or_none
+        if not url:
+            raise ConfigError(
+                f"no database URL: {self._describe_sources()} has no sqlalchemy.url",
+                hint="set sqlalchemy.url in the ini file, export AMIGRATE_URL, or pass --url",
+            )
+        return url
+
+    @property
+    def url_or_none(self) -> str | None:
+        """The database URL as :attr:`url` finds it, or None when none is configured."""
+        if self._url:
+            return _expand_env(self._url, "--url", os.environ)
+        env_url = os.environ.get("AMIGRATE_URL")
+        if env_url:
+            return env_url
+        return self.get("sqlalchemy.url") or None
+
+    @property
+    def has_logging_config(self) -> bool:
+        """Whether the ini file has logging sections (``[loggers]`` ...)."""
+        return self._ini is not None and self._ini.has_section("loggers")
+
+    def _describe_sources(self) -> str:
+        parts = []
+        if self.ini_path:
+            parts.append(f"[{self.section}] of {self.ini_path}")
+        if self.toml_path:
+            parts.append(f"[tool.amigrate] of {self.toml_path}")
+        return " or ".join(parts) or "the configuration"
+
+    def __repr__(self) -> str:
+        files = ", ".join(str(p) for p in (self.ini_path, self.toml_path) if p)
+        return f"<Config {files or 'from values'} [{self.section}]>"
+
+
+def _has_tool_section(path: Path) -> bool:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "amigrate" in tool
+
+
+def find_config_files(
+    paths: Sequence[str | os.PathLike[str]] = (), *, cwd: Path | None = None
+) -> tuple[Path | None, Path | None]:
+    """Choose the ini and pyproject.toml files, as ``(ini, toml)``.
+
+    Explicit *paths* (``-c``, at most one ini and one ``.toml``) first, else
+    ``$AMIGRATE_CONFIG``, else ``./amigrate.ini``, else ``./pyproject.toml``.
+    With an ini and no explicit toml, a pyproject.toml beside the ini that has
+    ``[tool.amigrate]`` is read too.
+    """
+    base = cwd or Path.cwd()
+    chosen = [Path(p) for p in paths]
+    if not chosen and os.environ.get("AMIGRATE_CONFIG"):
+        chosen = [Path(p) for p in os.environ["AMIGRATE_CONFIG"].split(os.pathsep) if p]
+    ini: Path | None = None
+    toml: Path | None = None
+    if chosen:
+        for path in chosen:
+            full = path if path.is_absolute() else base / path
+            if not full.is_file():
+                raise ConfigError(
+                    f"config file {path} not found",
+                    hint="run 'amigrate init DIR' to create one, or pass the right path with -c",
+                )
+            if full.suffix == ".toml":
+                if toml is not None:
+                    raise ConfigError("-c was given two .toml files", hint="give at most one")
+                toml = full
+            else:
+                if ini is not None:
+                    raise ConfigError(
+                        "-c was given two ini files",
+                        hint="give at most one ini file (and one pyproject.toml)",
+                    )
+                ini = full
+    else:
+        if (base / "amigrate.ini").is_file():
+            ini = base / "amigrate.ini"
+        elif (base / "pyproject.toml").is_file() and _has_tool_section(base / "pyproject.toml"):
+            toml = base / "pyproject.toml"
+        else:
+            raise ConfigError(
+                f"no amigrate.ini (or pyproject.toml with [tool.amigrate]) in {base}",
+                hint="run 'amigrate init migrations' to create an environment, "
+                "or point to one with -c or $AMIGRATE_CONFIG",
+            )
+    if ini is not None and toml is None:
+        beside = ini.parent / "pyproject.toml"
+        if beside.is_file() and _has_tool_section(beside):
+            toml = beside
+    return ini, toml
+
+
+def load_config(
+    *paths: str | os.PathLike[str],
+    name: str = DEFAULT_SECTION,
+    url: str | None = None,
+    x_args: Mapping[str, str] | None = None,
+) -> Config:
+    """Load the configuration the way the CLI does.
+
+    ``load_config()`` finds ``$AMIGRATE_CONFIG``, ``./amigrate.ini`` or
+    ``./pyproject.toml``; ``load_config("amigrate.ini")`` reads that file (and
+    a pyproject.toml with ``[tool.amigrate]`` beside it). *name* is the ini
+    section, *url* overrides the configured URL.
+    """
+    ini, toml = find_config_files(paths)
+    return Config(ini_path=ini, toml_path=toml, section=name, url=url, x_args=x_args)

@@ -1,0 +1,1 @@
+"""Files: read a versions directory with ``ast``, load one module, write new ones."""

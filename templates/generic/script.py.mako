@@ -1,0 +1,27 @@
+"""${message}
+
+Revision ID: ${up_revision}
+Revises: ${", ".join(down_revision) if isinstance(down_revision, (tuple, list)) else (down_revision or "")}
+Create Date: ${create_date}
+
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from amigrate import Operations
+${imports if imports else ""}
+# revision identifiers, used by amigrate.
+revision: str = ${repr(up_revision)}
+down_revision: str | tuple[str, ...] | None = ${repr(down_revision)}
+branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
+depends_on: str | tuple[str, ...] | None = ${repr(depends_on)}
+
+
+async def upgrade(op: Operations) -> None:
+    ${upgrades if upgrades else "pass"}
+
+
+async def downgrade(op: Operations) -> None:
+    ${downgrades if downgrades else "pass"}

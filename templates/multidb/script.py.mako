@@ -1,0 +1,35 @@
+<%!
+import re
+
+%>"""${message}
+
+Revision ID: ${up_revision}
+Revises: ${", ".join(down_revision) if isinstance(down_revision, (tuple, list)) else (down_revision or "")}
+Create Date: ${create_date}
+
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from amigrate import Operations
+${imports if imports else ""}
+# revision identifiers, used by amigrate.
+revision: str = ${repr(up_revision)}
+down_revision: str | tuple[str, ...] | None = ${repr(down_revision)}
+branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
+depends_on: str | tuple[str, ...] | None = ${repr(depends_on)}
+<%
+    db_names = [name for name in re.split(r"[,\s]+", config.get("databases") or "") if name]
+%>
+% for db_name in db_names:
+
+
+async def upgrade_${db_name}(op: Operations) -> None:
+    ${context.get("%s_upgrades" % db_name, "pass")}
+
+
+async def downgrade_${db_name}(op: Operations) -> None:
+    ${context.get("%s_downgrades" % db_name, "pass")}
+% endfor

@@ -1,0 +1,163 @@
+"""``amigrate init`` for every template, and ``list-templates``."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from mako.template import Template
+
+from amigrate.config import load_config
+from amigrate.scripts.templates import list_templates
+from tests.helpers import assert_clean_error, run_cli
+
+TEMPLATES = ("generic", "pyproject", "async", "multidb")
+
+
+def test_list_templates_names_each_with_a_description() -> None:
+    result = run_cli("list-templates")
+    assert result.code == 0, result
+    for name in TEMPLATES:
+        line = next(line for line in result.out.splitlines() if line.strip().startswith(name))
+        assert len(line.split(None, 1)[1]) > 20
+    data = json.loads(run_cli("--json", "list-templates").out)
+    assert sorted(t["name"] for t in data) == sorted(TEMPLATES)
+
+
+def render_revision(script_location: Path, config_path: Path | None = None) -> str:
+    config = load_config(*(p for p in [config_path] if p))
+    template = Template(filename=str(script_location / "script.py.mako"))
+    text: str = template.render_unicode(
+        message="create account",
+        up_revision="3512b954651e",
+        down_revision=("2b1ae634e5cd", "9c0f2a1b7d3e"),
+        branch_labels=None,
+        depends_on=None,
+        create_date="2026-02-24 12:00:00.000000",
+        imports="",
+        upgrades="",
+        downgrades="",
+        config=config,
+    )
+    return text
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_init_creates_a_complete_environment(tmp_path: Path, template: str) -> None:
+    result = run_cli("init", "migrations", "-t", template, cwd=tmp_path)
+    assert result.code == 0, result
+    env = tmp_path / "migrations"
+    for name in ("env.py", "script.py.mako", "README"):
+        assert (env / name).is_file(), name
+    assert (env / "versions").is_dir()
+    assert not list((env / "versions").iterdir())
+    assert (tmp_path / "amigrate.ini").is_file()
+    assert not list(env.glob("*.template"))
+
+    config = load_config(tmp_path / "amigrate.ini")
+    assert config.script_location == env
+    if template == "multidb":
+        assert config.get_list("databases") == ["main", "analytics"]
+        assert config.get_section("main")["sqlalchemy.url"].startswith("sqlite+aiosqlite:///")
+    else:
+        assert config.url == f"sqlite+aiosqlite:///{tmp_path}/app.db"
+    if template == "pyproject":
+        assert config.toml_path == tmp_path / "pyproject.toml"
+        assert "\nscript_location" not in (tmp_path / "amigrate.ini").read_text()
+
+    # env.py imports cleanly and documents its hooks
+    spec = importlib.util.spec_from_file_location(f"env_{template}", env / "env.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert hasattr(module, "target_metadata")
+    assert module.__doc__
+
+    # script.py.mako renders the revision shape of DESIGN.md
+    source = render_revision(env, tmp_path / "amigrate.ini")
+    tree = ast.parse(source)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.AsyncFunctionDef)}
+    expected = (
+        {"upgrade_main", "downgrade_main", "upgrade_analytics", "downgrade_analytics"}
+        if template == "multidb"
+        else {"upgrade", "downgrade"}
+    )
+    assert set(functions) == expected
+    assert all(fn.args.args[0].arg == "op" for fn in functions.values())
+    assert (
+        "down_revision: str | tuple[str, ...] | None = ('2b1ae634e5cd', '9c0f2a1b7d3e')" in source
+    )
+    assert "Revises: 2b1ae634e5cd, 9c0f2a1b7d3e" in source
+
+
+def test_package_flag(tmp_path: Path) -> None:
+    assert run_cli("init", "--package", "db/migrations", cwd=tmp_path).code == 0
+    assert (tmp_path / "db" / "migrations" / "__init__.py").is_file()
+    assert (tmp_path / "db" / "migrations" / "versions" / "__init__.py").is_file()
+    assert "script_location = %(here)s/db/migrations" in (tmp_path / "amigrate.ini").read_text()
+
+
+def test_config_path_from_c(tmp_path: Path) -> None:
+    result = run_cli("-c", "deploy/dev.ini", "init", "migrations", cwd=tmp_path)
+    assert result.code == 0, result
+    text = (tmp_path / "deploy" / "dev.ini").read_text()
+    assert "script_location = %(here)s/../migrations" not in text  # not below deploy/
+    config = load_config(tmp_path / "deploy" / "dev.ini")
+    assert config.script_location == tmp_path / "migrations"
+
+
+def test_pyproject_template_appends_to_an_existing_file(tmp_path: Path) -> None:
+    original = '[project]\nname = "app"\nversion = "1"\n\n[tool.ruff]\nline-length = 88\n'
+    (tmp_path / "pyproject.toml").write_text(original)
+    assert run_cli("init", "migrations", "-t", "pyproject", cwd=tmp_path).code == 0
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert text.startswith(original)
+    data = tomllib.loads(text)
+    assert data["project"] == {"name": "app", "version": "1"}
+    assert data["tool"]["ruff"] == {"line-length": 88}
+    assert data["tool"]["amigrate"]["script_location"] == "%(here)s/migrations"
+    # a second pyproject init refuses, and writes nothing
+    result = run_cli("-c", "second.ini", "init", "other", "-t", "pyproject", cwd=tmp_path)
+    assert_clean_error(result, match="already has a [tool.amigrate] table")
+    assert not (tmp_path / "other").exists()
+    assert not (tmp_path / "second.ini").exists()
+
+
+def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "keep.txt").write_text("mine")
+    result = run_cli("init", "migrations", cwd=tmp_path)
+    assert_clean_error(result, match="already exists and is not empty")
+    assert not (tmp_path / "amigrate.ini").exists()
+    assert [p.name for p in (tmp_path / "migrations").iterdir()] == ["keep.txt"]
+
+
+def test_init_into_an_empty_existing_folder(tmp_path: Path) -> None:
+    (tmp_path / "migrations").mkdir()
+    assert run_cli("init", "migrations", cwd=tmp_path).code == 0
+
+
+def test_init_never_overwrites_the_ini(tmp_path: Path) -> None:
+    (tmp_path / "amigrate.ini").write_text("[amigrate]\n# mine\n")
+    result = run_cli("init", "migrations", cwd=tmp_path)
+    assert_clean_error(result, match="amigrate.ini already exists")
+    assert (tmp_path / "amigrate.ini").read_text() == "[amigrate]\n# mine\n"
+    assert not (tmp_path / "migrations").exists()
+
+
+def test_unknown_template(tmp_path: Path) -> None:
+    result = run_cli("init", "migrations", "-t", "flask", cwd=tmp_path)
+    assert_clean_error(result, match="no template named 'flask'")
+    assert "generic" in result.err
+    assert not (tmp_path / "migrations").exists()
+
+
+def test_templates_have_readme_descriptions() -> None:
+    infos = list_templates()
+    assert infos[0].name == "generic"
+    assert {i.name for i in infos} == set(TEMPLATES)

@@ -1,0 +1,193 @@
+"""Every snippet in README.md and docs/ runs, so the docs cannot drift from the code.
+
+Each document runs in a folder of its own, its blocks in order:
+
+- ``console``: each ``$ command`` runs in bash; the lines after it are its expected
+  output (stdout and stderr), where ``...`` within a line matches anything and a
+  line that is only ``...`` matches any number of lines. An expected ``error:``
+  line means the command must fail, otherwise it must succeed.
+- ``python``: executed (top-level ``await`` allowed).
+- ``ini`` / ``toml``: loaded as an amigrate configuration.
+- ``bash`` blocks marked ``<!-- test: NAME -->`` are the README's set-up commands,
+  checked by the tests below.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from amigrate.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"(?:<!-- test: (?P<tag>[\w-]+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
+
+
+@dataclass(frozen=True)
+class Block:
+    lang: str
+    body: str
+    tag: str | None
+    line: int
+
+
+def blocks(path: Path) -> list[Block]:
+    text = path.read_text(encoding="utf-8")
+    return [
+        Block(m["lang"], m["body"], m["tag"], text.count("\n", 0, m.start()) + 1)
+        for m in FENCE.finditer(text)
+    ]
+
+
+def expected_pattern(expected: list[str]) -> re.Pattern[str]:
+    parts = []
+    for line in expected:
+        if line.strip() == "...":
+            parts.append(r"(?:[^\n]*\n)*?")
+        else:
+            parts.append(".*".join(re.escape(p) for p in line.rstrip().split("...")) + r"[ \t]*\n")
+    return re.compile("".join(parts), re.S)
+
+
+def run_console(block: Block, cwd: Path, env: dict[str, str], where: str) -> None:
+    commands: list[tuple[str, list[str]]] = []
+    for line in block.body.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        elif commands:
+            commands[-1][1].append(line)
+    for command, expected in commands:
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        out = "\n".join(line.rstrip() for line in proc.stdout.splitlines()) + "\n"
+        should_fail = any(line.startswith("error:") for line in expected)
+        assert (proc.returncode != 0) == should_fail, f"{where}: $ {command}\n{proc.stdout}"
+        if expected:
+            assert expected_pattern(expected).fullmatch(out), (
+                f"{where}: $ {command}\nexpected:\n" + "\n".join(expected) + f"\ngot:\n{out}"
+            )
+
+
+def run_python(block: Block, cwd: Path, where: str) -> None:
+    code = compile(block.body, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    namespace: dict[str, object] = {"__name__": "__doc_snippet__"}
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = eval(code, namespace)  # the snippet is the test
+        if asyncio.iscoroutine(result):
+            asyncio.run(result)
+    finally:
+        os.chdir(previous)
+
+
+def run_config(block: Block, cwd: Path, where: str) -> None:
+    name = "snippet.ini" if block.lang == "ini" else "pyproject.toml"
+    path = cwd / "snippet-config" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(block.body, encoding="utf-8")
+    env_names = set(re.findall(r"\$\{(\w+)", block.body))
+    saved = {n: os.environ.get(n) for n in env_names}
+    os.environ.update(dict.fromkeys(env_names, "sqlite+aiosqlite://"))
+    try:
+        config = Config(
+            ini_path=path if block.lang == "ini" else None,
+            toml_path=path if block.lang == "toml" else None,
+        )
+        assert config.script_location, where
+        for section in config.sections():
+            config.get_section(section)
+        config.url_or_none  # noqa: B018 - expands ${VAR} references
+    finally:
+        for n, v in saved.items():
+            if v is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = v
+
+
+def doc_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_snippets_run(doc: Path, tmp_path: Path) -> None:
+    env = doc_env()
+    for block in blocks(doc):
+        where = f"{doc.name}:{block.line}"
+        if block.tag:
+            continue  # the set-up commands, below
+        if block.lang == "console":
+            run_console(block, tmp_path, env, where)
+        elif block.lang == "python":
+            run_python(block, tmp_path, where)
+        elif block.lang in ("ini", "toml"):
+            run_config(block, tmp_path, where)
+        else:
+            pytest.fail(f"{where}: a ```{block.lang} block; mark it or give it a tested language")
+
+
+def tagged(tag: str) -> str:
+    (block,) = [b for b in blocks(ROOT / "README.md") if b.tag == tag]
+    return block.body.strip()
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    command = tagged("tests-command")
+    test_part = command.split("&&")[-1].strip()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test_part in ci.splitlines(), f".ci/run must run {test_part!r}"
+
+
+@pytest.mark.slow
+def test_quickstart_runs_on_a_fresh_checkout(tmp_path: Path) -> None:
+    """The README's first command, verbatim, in a copy of this checkout (pip needs PyPI)."""
+    checkout = tmp_path / "checkout"
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, checkout / name)
+    env = doc_env()
+    env.pop("VIRTUAL_ENV", None)
+    env["PATH"] = os.pathsep.join(
+        p for p in env["PATH"].split(os.pathsep) if not p.startswith(sys.prefix)
+    )
+    proc = subprocess.run(
+        ["bash", "-c", tagged("quickstart")],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, textwrap.shorten(proc.stdout + proc.stderr, 4000)
+    assert (checkout / ".venv" / "bin" / "amigrate").is_file()

@@ -1,0 +1,365 @@
+"""Config: ini and pyproject.toml, %(here)s, %%, ${VAR}, precedence, unknown keys."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from amigrate.config import Config, find_config_files, load_config, mask_url
+from amigrate.errors import ConfigError, ConfigWarning, MissingEnvironmentVariable
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AMIGRATE_URL", "AMIGRATE_CONFIG", "DB_URL", "DB_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_here_is_the_ini_folder_and_double_percent_is_literal(tmp_path: Path) -> None:
+    ini = write(
+        tmp_path / "conf" / "amigrate.ini",
+        """
+        [amigrate]
+        script_location = %(here)s/migrations
+        sqlalchemy.url = postgresql+asyncpg://app:p%%40ss@db/app
+        """,
+    )
+    config = load_config(ini)
+    assert config.script_location == tmp_path / "conf" / "migrations"
+    assert config.url == "postgresql+asyncpg://app:p%40ss@db/app"
+    assert config.here == tmp_path / "conf"
+
+
+def test_single_percent_is_a_clear_error(tmp_path: Path) -> None:
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        script_location = migrations
+        sqlalchemy.url = postgresql+asyncpg://app:p%40ss@db/app
+        """,
+    )
+    with pytest.raises(ConfigError, match=r"sqlalchemy\.url") as info:
+        load_config()
+    assert info.value.hint is not None
+    assert "%%" in info.value.hint
+
+
+def test_environment_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        script_location = ${MIGRATIONS_DIR:-migrations}
+        sqlalchemy.url = ${DB_URL}
+        version_table = $${literal}
+        """,
+    )
+    monkeypatch.setenv("DB_URL", "sqlite+aiosqlite:///x.db")
+    config = load_config()
+    assert config.url == "sqlite+aiosqlite:///x.db"
+    assert config.script_location == tmp_path / "migrations"
+    assert config.version_table == "${literal}"
+    monkeypatch.setenv("MIGRATIONS_DIR", "elsewhere")
+    assert config.script_location == tmp_path / "elsewhere"
+
+
+def test_missing_environment_variable_names_it(tmp_path: Path) -> None:
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        script_location = migrations
+        sqlalchemy.url = postgresql+asyncpg://app:${DB_PASSWORD}@db/app
+        """,
+    )
+    config = load_config()  # not an error until the value is needed
+    assert config.script_location == tmp_path / "migrations"
+    with pytest.raises(MissingEnvironmentVariable) as info:
+        _ = config.url
+    assert info.value.name == "DB_PASSWORD"
+    assert "DB_PASSWORD" in str(info.value)
+    assert "sqlalchemy.url" in str(info.value)
+
+
+def test_empty_variable_takes_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DB_URL", "")
+    config = Config.from_values({"sqlalchemy.url": "${DB_URL:-sqlite+aiosqlite://}"})
+    assert config.url == "sqlite+aiosqlite://"
+
+
+def test_malformed_reference() -> None:
+    config = Config.from_values({"sqlalchemy.url": "${not a name}"})
+    with pytest.raises(ConfigError, match="not a valid environment variable reference"):
+        _ = config.url
+
+
+def test_pyproject_only(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [project]
+        name = "app"
+
+        [tool.amigrate]
+        script_location = "%(here)s/db/migrations"
+        version_locations = ["%(here)s/db/versions", "%(here)s/more"]
+        prepend_sys_path = ["src"]
+        recursive_version_locations = true
+        truncate_slug_length = 20
+        file_template = "%(rev)s_%(slug)s"
+
+        [[tool.amigrate.post_write_hooks]]
+        name = "ruff"
+        type = "console_scripts"
+        entrypoint = "ruff"
+        """,
+    )
+    config = load_config()
+    assert config.ini_path is None
+    assert config.script_location == tmp_path / "db" / "migrations"
+    assert config.version_locations == [tmp_path / "db" / "versions", tmp_path / "more"]
+    assert config.prepend_sys_path == [tmp_path / "src"]
+    assert config.recursive_version_locations is True
+    assert config.truncate_slug_length == 20
+    assert config.get_value("post_write_hooks") == [
+        {"name": "ruff", "type": "console_scripts", "entrypoint": "ruff"}
+    ]
+    assert config.url_or_none is None
+    with pytest.raises(ConfigError, match="no database URL") as info:
+        _ = config.url
+    assert "AMIGRATE_URL" in (info.value.hint or "")
+
+
+def test_ini_and_pyproject_together_ini_wins(tmp_path: Path) -> None:
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        sqlalchemy.url = sqlite+aiosqlite:///%(here)s/app.db
+        truncate_slug_length = 10
+        """,
+    )
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [tool.amigrate]
+        script_location = "migrations"
+        truncate_slug_length = 30
+        """,
+    )
+    config = load_config()  # finds the ini, and the pyproject.toml beside it
+    assert config.toml_path == tmp_path / "pyproject.toml"
+    assert config.script_location == tmp_path / "migrations"
+    assert config.truncate_slug_length == 10
+    assert config.url == f"sqlite+aiosqlite:///{tmp_path}/app.db"
+
+
+def test_two_config_files_given_explicitly(tmp_path: Path) -> None:
+    ini = write(tmp_path / "deploy" / "prod.ini", "[amigrate]\nsqlalchemy.url = sqlite://\n")
+    toml = write(tmp_path / "src" / "pyproject.toml", '[tool.amigrate]\nscript_location = "m"\n')
+    config = load_config(ini, toml)
+    assert config.ini_path == ini
+    assert config.toml_path == toml
+    assert config.url == "sqlite://"
+    # a relative path is relative to the folder of the file it came from
+    assert config.script_location == tmp_path / "deploy" / "m"
+
+
+def test_two_ini_files_is_an_error(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.ini", "[amigrate]\n")
+    b = write(tmp_path / "b.ini", "[amigrate]\n")
+    with pytest.raises(ConfigError, match="two ini files"):
+        load_config(a, b)
+
+
+def test_named_section(tmp_path: Path) -> None:
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        script_location = migrations
+        sqlalchemy.url = sqlite+aiosqlite:///dev.db
+
+        [staging]
+        script_location = migrations
+        sqlalchemy.url = postgresql+asyncpg://staging/app
+        """,
+    )
+    assert load_config().url.endswith("dev.db")
+    assert load_config(name="staging").url == "postgresql+asyncpg://staging/app"
+    with pytest.raises(ConfigError, match=r"no \[production\] section") as info:
+        load_config(name="production")
+    assert "-n" in (info.value.hint or "")
+
+
+def test_url_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "amigrate.ini", "[amigrate]\nsqlalchemy.url = sqlite:///from-ini.db\n")
+    assert load_config().url == "sqlite:///from-ini.db"
+    monkeypatch.setenv("AMIGRATE_URL", "sqlite:///from-env.db")
+    assert load_config().url == "sqlite:///from-env.db"
+    assert load_config(url="sqlite:///from-flag.db").url == "sqlite:///from-flag.db"
+
+
+def test_config_file_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="no amigrate.ini") as info:
+        find_config_files()
+    assert "amigrate init" in (info.value.hint or "")
+    write(tmp_path / "pyproject.toml", '[tool.amigrate]\nscript_location = "m"\n')
+    assert find_config_files() == (None, tmp_path / "pyproject.toml")
+    write(tmp_path / "amigrate.ini", "[amigrate]\n")
+    assert find_config_files() == (tmp_path / "amigrate.ini", tmp_path / "pyproject.toml")
+    other = write(tmp_path / "other" / "x.ini", "[amigrate]\nscript_location = m\n")
+    monkeypatch.setenv("AMIGRATE_CONFIG", str(other))
+    assert find_config_files() == (other, None)
+    assert find_config_files(["amigrate.ini"]) == (
+        tmp_path / "amigrate.ini",
+        tmp_path / "pyproject.toml",
+    )
+
+
+def test_pyproject_without_tool_section_is_not_a_config(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "app"\n')
+    with pytest.raises(ConfigError, match="no amigrate.ini"):
+        load_config()
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file nope.ini not found"):
+        load_config("nope.ini")
+
+
+def test_malformed_ini(tmp_path: Path) -> None:
+    write(tmp_path / "amigrate.ini", "script_location = no section header\n")
+    with pytest.raises(ConfigError, match="not a valid ini file"):
+        load_config()
+
+
+def test_malformed_toml(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", "[tool.amigrate\nscript_location = 1\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config("pyproject.toml")
+
+
+def test_ini_without_section(tmp_path: Path) -> None:
+    write(tmp_path / "amigrate.ini", "[loggers]\nkeys = root\n")
+    with pytest.raises(ConfigError, match=r"no \[amigrate\] section"):
+        load_config()
+
+
+def test_missing_script_location_is_an_error_when_needed(tmp_path: Path) -> None:
+    write(tmp_path / "amigrate.ini", "[amigrate]\nsqlalchemy.url = sqlite://\n")
+    config = load_config()
+    with pytest.raises(ConfigError, match="no script_location") as info:
+        _ = config.script_location
+    assert "amigrate init" in (info.value.hint or "")
+
+
+def test_unknown_key_warns_with_the_nearest_known_key(tmp_path: Path) -> None:
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        script_location = m
+        version_tabel = mine
+        sqlalchemy.pool_size = 5
+        completely_unrelated_thing = 1
+        """,
+    )
+    with pytest.warns(ConfigWarning) as record:
+        load_config()
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 2, messages
+    assert "unknown key 'version_tabel'" in messages[0]
+    assert "did you mean 'version_table'?" in messages[0]
+    assert "completely_unrelated_thing" in messages[1]
+
+
+def test_typed_values() -> None:
+    config = Config.from_values(
+        {
+            "transaction_per_migration": "no",
+            "lock_timeout": "2.5",
+            "version_locations": "a, b  c",
+            "recursive_version_locations": "maybe",
+        },
+        here="/srv/app",
+    )
+    assert config.transaction_per_migration is False
+    assert config.lock_timeout == 2.5
+    assert config.version_locations == [Path("/srv/app/a"), Path("/srv/app/b"), Path("/srv/app/c")]
+    with pytest.raises(ConfigError, match="not a boolean"):
+        _ = config.recursive_version_locations
+    config.set("lock_timeout", "soon")
+    with pytest.raises(ConfigError, match="not a number"):
+        _ = config.lock_timeout
+    config.set("version_locations", "a;b c")
+    config.set("path_separator", ";")
+    assert config.version_locations == [Path("/srv/app/a"), Path("/srv/app/b c")]
+
+
+def test_defaults() -> None:
+    config = Config.from_values({})
+    assert config.version_table == "amigrate_version"
+    assert config.version_table_schema is None
+    assert config.history_table == "amigrate_history"
+    assert config.transaction_per_migration is True
+    assert config.lock_timeout is None
+    assert config.file_template == "%(rev)s_%(slug)s"
+    assert config.truncate_slug_length == 40
+
+
+def test_package_script_location() -> None:
+    config = Config.from_values({"script_location": "amigrate:somewhere"})
+    import amigrate
+
+    assert amigrate.__file__
+    assert config.script_location == Path(amigrate.__file__).parent / "somewhere"
+    config.set("script_location", "no_such_package_xyz:m")
+    with pytest.raises(ConfigError, match="not importable"):
+        _ = config.script_location
+
+
+def test_sections_and_multidb_keys(tmp_path: Path) -> None:
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        script_location = m
+        databases = main, analytics
+
+        [main]
+        sqlalchemy.url = sqlite+aiosqlite:///%(here)s/main.db
+        """,
+    )
+    config = load_config()
+    assert config.get_list("databases") == ["main", "analytics"]
+    assert config.get_section("main") == {
+        "sqlalchemy.url": f"sqlite+aiosqlite:///{tmp_path}/main.db"
+    }
+    assert config.get_section("nope") == {}
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql+asyncpg://app:s3cret@db:5432/app", "postgresql+asyncpg://app:***@db:5432/app"),
+        ("mysql+asyncmy://root@db/app", "mysql+asyncmy://root@db/app"),
+        (
+            "error connecting to postgresql://u:p%40ss@h/d: refused",
+            "error connecting to postgresql://u:***@h/d: refused",
+        ),
+        ("sqlite+aiosqlite:///tmp/x.db", "sqlite+aiosqlite:///tmp/x.db"),
+    ],
+)
+def test_mask_url(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
