@@ -6,9 +6,12 @@ use, so that importing ``amigrate`` (and running ``amigrate --help``) stays fast
 
 from __future__ import annotations
 
-from ._version import __version__
-from .config import Config, load_config
-from .errors import (
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from amigrate._version import __version__
+from amigrate.config import Config, load_config
+from amigrate.errors import (
     AmbiguousRevision,
     AmigrateError,
     AmigrateWarning,
@@ -38,6 +41,44 @@ from .errors import (
     UnsupportedOperation,
 )
 
+if TYPE_CHECKING:
+    from amigrate.api import current, downgrade, ensure_version, plan, stamp, upgrade
+    from amigrate.migrator import Migrator, RunResult
+    from amigrate.operations import Operations
+    from amigrate.revisions import Plan, Step
+    from amigrate.runtime.runner import StepEvent, StepResult
+
+# name -> module that defines it; imported on first access (PEP 562).
+_LAZY = {
+    "Migrator": "amigrate.migrator",
+    "Operations": "amigrate.operations",
+    "Plan": "amigrate.revisions",
+    "RunResult": "amigrate.migrator",
+    "Step": "amigrate.revisions",
+    "StepEvent": "amigrate.runtime.runner",
+    "StepResult": "amigrate.runtime.runner",
+    "current": "amigrate.api",
+    "downgrade": "amigrate.api",
+    "ensure_version": "amigrate.api",
+    "plan": "amigrate.api",
+    "stamp": "amigrate.api",
+    "upgrade": "amigrate.api",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'amigrate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __all__ = [
     "AmbiguousRevision",
     "AmigrateError",
@@ -57,16 +98,29 @@ __all__ = [
     "LockTimeout",
     "MigrationError",
     "MigrationFailed",
+    "Migrator",
     "MissingEnvironmentVariable",
     "MultipleHeads",
+    "Operations",
+    "Plan",
     "RelativeOutOfRange",
     "ResolutionError",
     "RevisionError",
+    "RunResult",
     "ScriptError",
     "ScriptParseError",
+    "Step",
+    "StepEvent",
+    "StepResult",
     "UnknownReference",
     "UnknownRevision",
     "UnsupportedOperation",
     "__version__",
+    "current",
+    "downgrade",
+    "ensure_version",
     "load_config",
+    "plan",
+    "stamp",
+    "upgrade",
 ]

@@ -250,7 +250,22 @@ class ScriptError(AmigrateError):
 
 
 class HookError(AmigrateError):
-    """A post-write hook failed or could not be found; the revision file stays written."""
+    """A post-write hook failed or could not be found; the revision file stays written.
+
+    ``output`` is what the hook printed; ``results`` the hooks that ran, the failed one last.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        output: str = "",
+        results: Sequence[Any] = (),
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.output = output
+        self.results = tuple(results)
 
 
 class MigrationError(AmigrateError):

@@ -57,10 +57,10 @@ def assert_clean_error(result: Result, *, code: int = 1, match: str | None = Non
     if code == 2:  # click's usage errors: "Usage: ..." then "Error: ..."
         assert any(line.startswith("Error:") for line in lines), result.err
     else:
-        assert lines, result
-        assert lines[0].startswith("error: "), result.err
-        assert all(line.startswith(("error: ", "hint: ", "warning: ")) for line in lines), (
-            result.err
-        )
+        errors = [i for i, line in enumerate(lines) if line.startswith("error: ")]
+        assert len(errors) == 1, result.err
+        # Progress and warnings may come first; after the error only hints and hook output.
+        after = lines[errors[0] + 1 :]
+        assert all(line.startswith(("hint: ", "  | ")) for line in after), result.err
     if match is not None:
         assert match in result.err, result.err

@@ -6,7 +6,8 @@ Each document runs in a folder of its own, its blocks in order:
   output (stdout and stderr), where ``...`` within a line matches anything and a
   line that is only ``...`` matches any number of lines. An expected ``error:``
   line means the command must fail, otherwise it must succeed.
-- ``python``: executed (top-level ``await`` allowed).
+- ``python``: executed (top-level ``await`` allowed), the blocks of one document in
+  one namespace and one event loop.
 - ``ini`` / ``toml``: loaded as an amigrate configuration.
 - ``bash`` blocks marked ``<!-- test: NAME -->`` are the README's set-up commands,
   checked by the tests below.
@@ -87,15 +88,16 @@ def run_console(block: Block, cwd: Path, env: dict[str, str], where: str) -> Non
             )
 
 
-def run_python(block: Block, cwd: Path, where: str) -> None:
+def run_python(
+    block: Block, cwd: Path, where: str, namespace: dict[str, object], runner: asyncio.Runner
+) -> None:
     code = compile(block.body, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    namespace: dict[str, object] = {"__name__": "__doc_snippet__"}
     previous = Path.cwd()
     os.chdir(cwd)
     try:
         result = eval(code, namespace)  # the snippet is the test
         if asyncio.iscoroutine(result):
-            asyncio.run(result)
+            runner.run(result)
     finally:
         os.chdir(previous)
 
@@ -134,6 +136,18 @@ def doc_env() -> dict[str, str]:
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_snippets_run(doc: Path, tmp_path: Path) -> None:
     env = doc_env()
+    namespace: dict[str, object] = {"__name__": "__doc_snippet__"}  # shared by a doc's blocks
+    with asyncio.Runner() as runner:
+        run_blocks(doc, tmp_path, env, namespace, runner)
+
+
+def run_blocks(
+    doc: Path,
+    tmp_path: Path,
+    env: dict[str, str],
+    namespace: dict[str, object],
+    runner: asyncio.Runner,
+) -> None:
     for block in blocks(doc):
         where = f"{doc.name}:{block.line}"
         if block.tag:
@@ -141,7 +155,7 @@ def test_snippets_run(doc: Path, tmp_path: Path) -> None:
         if block.lang == "console":
             run_console(block, tmp_path, env, where)
         elif block.lang == "python":
-            run_python(block, tmp_path, where)
+            run_python(block, tmp_path, where, namespace, runner)
         elif block.lang in ("ini", "toml"):
             run_config(block, tmp_path, where)
         else:

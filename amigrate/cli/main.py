@@ -10,10 +10,9 @@ from typing import Any, NoReturn
 import click
 
 from amigrate._version import __version__
+from amigrate.cli.state import CliState
 from amigrate.config import mask_url
 from amigrate.errors import AmigrateError, AmigrateWarning
-
-from .state import CliState
 
 __all__ = ["cli", "main"]
 
@@ -72,6 +71,12 @@ def _parse_x(ctx: click.Context, param: click.Parameter, values: Sequence[str]) 
     metavar="NAME",
     help="Only these databases of a multi-database project; repeatable.",
 )
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up waiting for another migrator's lock after this long (exit 4).",
+)
 @click.option("-q", "--quiet", "quiet", count=True, help="Less output.")
 @click.option("-v", "--verbose", "verbose", count=True, help="More output (-vv: debug).")
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
@@ -85,6 +90,7 @@ def cli(
     x_args: dict[str, str],
     url: str | None,
     databases: tuple[str, ...],
+    lock_timeout: float | None,
     quiet: int,
     verbose: int,
     json_output: bool,
@@ -97,15 +103,32 @@ def cli(
     state.x_args = x_args
     state.url = url
     state.databases = databases
+    state.lock_timeout = lock_timeout
     state.verbosity = verbose - quiet
     state.json = json_output
     state.debug = debug
 
 
 def _register_commands() -> None:
-    from . import init, settings
+    from amigrate.cli import init, inspect, migrate, revision, settings
 
-    for command in (init.init, init.list_templates, settings.show_config):
+    for command in (
+        init.init,
+        init.list_templates,
+        revision.revision,
+        revision.merge,
+        migrate.upgrade,
+        migrate.downgrade,
+        migrate.current,
+        migrate.stamp,
+        migrate.ensure_version,
+        inspect.heads,
+        inspect.branches,
+        inspect.history,
+        inspect.show,
+        inspect.edit,
+        settings.show_config,
+    ):
         cli.add_command(command)
 
 
@@ -129,6 +152,10 @@ def _show_warning(
 def report_error(err: AmigrateError) -> None:
     """Print an amigrate error as ``error:`` and ``hint:`` lines on stderr."""
     click.echo(f"error: {mask_url(str(err))}", err=True)
+    output = getattr(err, "output", "")
+    if output:
+        for line in output.splitlines()[-20:]:
+            click.echo(f"  | {mask_url(line)}", err=True)
     if err.hint:
         click.echo(f"hint: {mask_url(err.hint)}", err=True)
 

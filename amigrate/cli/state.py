@@ -28,6 +28,7 @@ class CliState:
     x_args: dict[str, str] = field(default_factory=dict)
     url: str | None = None
     databases: tuple[str, ...] = ()
+    lock_timeout: float | None = None
     verbosity: int = 0
     json: bool = False
     debug: bool = False

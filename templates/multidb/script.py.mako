@@ -1,10 +1,19 @@
 <%!
 import re
 
+
+def lit(value):
+    """A Python literal in the style ruff format writes (double quotes)."""
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(lit(v) for v in value)
+        return "(" + inner + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, str):
+        return '"' + value + '"'
+    return repr(value)
 %>"""${message}
 
 Revision ID: ${up_revision}
-Revises: ${", ".join(down_revision) if isinstance(down_revision, (tuple, list)) else (down_revision or "")}
+Revises:${" " + ", ".join(down_revision) if isinstance(down_revision, (tuple, list)) else (" " + down_revision if down_revision else "")}
 Create Date: ${create_date}
 
 """
@@ -16,10 +25,10 @@ import sqlalchemy as sa
 from amigrate import Operations
 ${imports if imports else ""}
 # revision identifiers, used by amigrate.
-revision: str = ${repr(up_revision)}
-down_revision: str | tuple[str, ...] | None = ${repr(down_revision)}
-branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
-depends_on: str | tuple[str, ...] | None = ${repr(depends_on)}
+revision: str = ${lit(up_revision)}
+down_revision: str | tuple[str, ...] | None = ${lit(down_revision)}
+branch_labels: str | tuple[str, ...] | None = ${lit(branch_labels)}
+depends_on: str | tuple[str, ...] | None = ${lit(depends_on)}
 <%
     db_names = [name for name in re.split(r"[,\s]+", config.get("databases") or "") if name]
 %>

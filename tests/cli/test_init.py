@@ -90,7 +90,7 @@ def test_init_creates_a_complete_environment(tmp_path: Path, template: str) -> N
     assert set(functions) == expected
     assert all(fn.args.args[0].arg == "op" for fn in functions.values())
     assert (
-        "down_revision: str | tuple[str, ...] | None = ('2b1ae634e5cd', '9c0f2a1b7d3e')" in source
+        'down_revision: str | tuple[str, ...] | None = ("2b1ae634e5cd", "9c0f2a1b7d3e")' in source
     )
     assert "Revises: 2b1ae634e5cd, 9c0f2a1b7d3e" in source
 

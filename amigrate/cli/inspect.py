@@ -1,0 +1,204 @@
+"""Inspection commands that read the revision files: heads, branches, history, show, edit."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from typing import TYPE_CHECKING
+
+import click
+
+from amigrate.cli.output import emit_json
+from amigrate.cli.state import CliState, pass_state
+
+if TYPE_CHECKING:
+    from amigrate.revisions import RevisionGraph
+    from amigrate.scripts.directory import ScriptDirectory
+
+__all__ = ["branches", "edit", "heads", "history", "show"]
+
+verbose_option = click.option("--verbose", "-v", "verbose", is_flag=True, help="Show details.")
+json_option = click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+
+
+def _scripts(state: CliState) -> ScriptDirectory:
+    from amigrate.scripts.directory import ScriptDirectory
+
+    return ScriptDirectory.from_config(state.load_config())
+
+
+@click.command()
+@verbose_option
+@click.option(
+    "--resolve-dependencies",
+    is_flag=True,
+    help="Leave out heads that other revisions depend on (the 'heads' target).",
+)
+@json_option
+@pass_state
+def heads(state: CliState, verbose: bool, resolve_dependencies: bool, json_output: bool) -> None:
+    """Show the heads of the revision history."""
+    from amigrate.cli.describe import as_json, one_line, verbose_block
+
+    scripts = _scripts(state)
+    graph = scripts.graph
+    ids = graph.effective_heads if resolve_dependencies else graph.heads
+    if state.json or json_output:
+        emit_json([as_json(graph, scripts.script(rid)) for rid in ids])
+        return
+    for rid in ids:
+        script = scripts.script(rid)
+        if verbose:
+            click.echo(verbose_block(graph, script))
+        else:
+            click.echo(one_line(graph, script, parents=False, message=False))
+
+
+@click.command()
+@verbose_option
+@json_option
+@pass_state
+def branches(state: CliState, verbose: bool, json_output: bool) -> None:
+    """Show the branch points of the history and the revisions they branch into."""
+    from amigrate.cli.describe import as_json, one_line, verbose_block
+
+    scripts = _scripts(state)
+    graph = scripts.graph
+    points = [rid for rid in reversed(graph.ids) if graph.is_branch_point(rid)]
+    if state.json or json_output:
+        data = []
+        for rid in points:
+            entry = as_json(graph, scripts.script(rid))
+            entry["branches_into"] = list(graph.children(rid))
+            data.append(entry)
+        emit_json(data)
+        return
+    for rid in points:
+        script = scripts.script(rid)
+        if verbose:
+            click.echo(verbose_block(graph, script))
+        else:
+            click.echo(one_line(graph, script))
+        for child in graph.children(rid):
+            child_line = one_line(graph, scripts.script(child), parents=False)
+            click.echo(f"{' ' * len(rid)} -> {child_line}")
+
+
+def _select(graph: RevisionGraph, spec: str | None, current: tuple[str, ...]) -> list[str]:
+    """The ids ``history -r spec`` shows, newest first."""
+    from amigrate.revisions import parse_range
+
+    order = list(reversed(graph.ids))
+    if not spec:
+        return order
+    lower, upper = parse_range(spec)
+    keep: set[str] | None = None
+    if upper is not None:
+        tops = graph.resolve(upper, current)
+        keep = set(tops).union(*(graph.ancestors(t) for t in tops))
+    if lower is not None:
+        bottoms = graph.resolve(lower, current)
+        if bottoms:  # "base" as the lower end leaves everything in
+            above = set(bottoms).union(*(graph.descendants(b) for b in bottoms))
+            keep = above if keep is None else keep & above
+    return order if keep is None else [rid for rid in order if rid in keep]
+
+
+def _needs_database(spec: str | None, indicate_current: bool) -> bool:
+    if indicate_current:
+        return True
+    if not spec:
+        return False
+    return "current" in spec or any(
+        part.startswith(("+", "-")) for part in spec.replace(":", " ").split()
+    )
+
+
+@click.command()
+@click.option("-r", "--rev-range", "rev_range", metavar="RANGE", help="e.g. base:head, -3:current.")
+@verbose_option
+@click.option("-i", "--indicate-current", is_flag=True, help="Mark the database's current heads.")
+@json_option
+@pass_state
+def history(
+    state: CliState,
+    rev_range: str | None,
+    verbose: bool,
+    indicate_current: bool,
+    json_output: bool,
+) -> None:
+    """List revisions, newest first (Alembic's 'history')."""
+    from amigrate.cli.describe import as_json, one_line, verbose_block
+
+    scripts = _scripts(state)
+    graph = scripts.graph
+    current: tuple[str, ...] = ()
+    if _needs_database(rev_range, indicate_current):
+        from amigrate.cli.run import current_heads
+
+        current = current_heads(state, scripts)
+    ids = _select(graph, rev_range, current)
+    marks = current if indicate_current else ()
+    if state.json or json_output:
+        emit_json(
+            [
+                as_json(graph, scripts.script(rid), current if indicate_current else None)
+                for rid in ids
+            ]
+        )
+        return
+    for rid in ids:
+        script = scripts.script(rid)
+        click.echo(
+            verbose_block(graph, script, marks) if verbose else one_line(graph, script, marks)
+        )
+
+
+@click.command()
+@click.argument("revisions", nargs=-1, required=True)
+@json_option
+@pass_state
+def show(state: CliState, revisions: tuple[str, ...], json_output: bool) -> None:
+    """Show one or more revisions in full (any target: an id prefix, a label, 'heads')."""
+    from amigrate.cli.describe import as_json, verbose_block
+
+    scripts = _scripts(state)
+    graph = scripts.graph
+    ids: list[str] = []
+    for target in revisions:
+        ids += [rid for rid in graph.resolve(target) if rid not in ids]
+    if state.json or json_output:
+        emit_json([as_json(graph, scripts.script(rid)) for rid in ids])
+        return
+    for rid in ids:
+        click.echo(verbose_block(graph, scripts.script(rid)))
+
+
+@click.command()
+@click.argument("revision")
+@pass_state
+def edit(state: CliState, revision: str) -> None:
+    """Open a revision file in $EDITOR (or $VISUAL)."""
+    from amigrate.errors import CommandError, MultipleHeads
+
+    scripts = _scripts(state)
+    graph = scripts.graph
+    ids = graph.resolve(revision)
+    if len(ids) != 1:
+        raise MultipleHeads(revision, ids, hint="name one revision to edit")
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        raise CommandError(
+            "no editor: $EDITOR and $VISUAL are not set",
+            hint="export EDITOR=vim (or nano, 'code --wait', ...)",
+        )
+    path = scripts.script(ids[0]).path
+    try:
+        code = subprocess.run([*shlex.split(editor), str(path)], check=False).returncode
+    except OSError as exc:
+        raise CommandError(
+            f"cannot start the editor {editor!r}: {exc.strerror}", hint="check $EDITOR"
+        ) from exc
+    if code != 0:
+        raise CommandError(f"the editor {editor!r} exited with status {code}")

@@ -1,0 +1,260 @@
+"""Commands that touch the database: upgrade, downgrade, current, stamp, ensure-version."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, Literal
+
+import click
+
+from amigrate.cli.output import emit_json
+from amigrate.cli.run import migrator, run_async
+from amigrate.cli.state import CliState, pass_state
+
+if TYPE_CHECKING:
+    from amigrate.migrator import RunResult
+    from amigrate.revisions import Plan
+    from amigrate.runtime.runner import StepEvent
+
+__all__ = ["current", "downgrade", "ensure_version", "stamp", "upgrade"]
+
+json_option = click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+
+
+def _ends(heads: tuple[str, ...]) -> str:
+    return ", ".join(heads) or "<base>"
+
+
+def _progress(state: CliState) -> Any:
+    def on_step(event: StepEvent) -> None:
+        if event.result is None:
+            step = event.step
+            verb = (
+                "stamp" if step.is_stamp else ("upgrade" if step.direction == "up" else "downgrade")
+            )
+            line = f"Running {verb} {_ends(step.from_revisions)} -> {_ends(step.to_revisions)}"
+            click.echo(line + (f", {event.message}" if event.message else ""), err=True)
+        elif state.verbosity > 0:
+            click.echo(f"  done in {event.result.duration * 1000:.0f} ms", err=True)
+
+    return on_step if state.verbosity >= 0 and not state.json else None
+
+
+def _plan_json(plan: Plan, database: str) -> dict[str, Any]:
+    return {
+        "database": database,
+        "direction": plan.direction,
+        "from_heads": list(plan.from_heads),
+        "to_heads": list(plan.to_heads),
+        "steps": [
+            {
+                "revision": s.revision,
+                "direction": "stamp" if s.is_stamp else s.direction,
+                "from_revisions": list(s.from_revisions),
+                "to_revisions": list(s.to_revisions),
+                "version_change": {
+                    "kind": s.change.kind,
+                    "remove": list(s.change.remove),
+                    "add": list(s.change.add),
+                },
+            }
+            for s in plan.steps
+        ],
+    }
+
+
+def _result_json(result: RunResult) -> dict[str, Any]:
+    data = asdict(result)
+    data["from_heads"] = list(result.from_heads)
+    data["to_heads"] = list(result.to_heads)
+    if data["sql"] is None:
+        del data["sql"]
+    return data
+
+
+def _print_plan(state: CliState, plan: Plan, database: str, messages: dict[str, str]) -> None:
+    if state.json:
+        emit_json(_plan_json(plan, database))
+        return
+    if not plan.steps:
+        click.echo(f"Nothing to do: {database} is at {_ends(plan.from_heads)}.")
+        return
+    count = len(plan.steps)
+    click.echo(
+        f"Plan for {database}: {_ends(plan.from_heads)} -> {_ends(plan.to_heads)} "
+        f"({count} step{'s' if count != 1 else ''})"
+    )
+    for step in plan.steps:
+        verb = "stamp" if step.is_stamp else ("upgrade" if step.direction == "up" else "downgrade")
+        message = messages.get(step.revision, "")
+        text = f"  {verb} {_ends(step.from_revisions)} -> {_ends(step.to_revisions)}"
+        click.echo(f"{text}{', ' + message if message else ''}  [{step.change}]")
+
+
+def _report(state: CliState, result: RunResult) -> None:
+    if state.json:
+        emit_json(_result_json(result))
+        return
+    if result.sql is not None:
+        click.echo(result.sql, nl=False)
+        return
+    if state.verbosity < 0:
+        return
+    if not result.steps:
+        click.echo(f"Nothing to do: the database is at {_ends(result.to_heads)}.", err=True)
+        return
+    count = len(result.steps)
+    click.echo(
+        f"{_ends(result.from_heads)} -> {_ends(result.to_heads)}: {count} "
+        f"step{'s' if count != 1 else ''} in {result.duration:.2f} s",
+        err=True,
+    )
+
+
+def _migrate(
+    state: CliState, direction: Literal["up", "down"], target: str, sql: bool, plan_only: bool
+) -> None:
+    async def go() -> None:
+        async with migrator(state, on_step=None if plan_only or sql else _progress(state)) as m:
+            if sql:
+                _report(state, await m.sql(direction, target))
+            elif plan_only:
+                plan = await m.plan(target, direction=direction)
+                messages = {s.revision: m.graph[s.revision].message for s in plan.steps}
+                _print_plan(state, plan, m.database, messages)
+            elif direction == "up":
+                _report(state, await m.upgrade(target))
+            else:
+                _report(state, await m.downgrade(target))
+
+    run_async(go)
+
+
+sql_option = click.option(
+    "--sql", is_flag=True, help="Print the SQL instead of running it (no connection; 'a:b' ranges)."
+)
+plan_option = click.option(
+    "--plan", "plan_only", is_flag=True, help="List the steps without running them."
+)
+
+
+class TargetCommand(click.Command):
+    """A command whose target may start with '-' (``downgrade -1``, ``-2:current``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args:
+            relative = [a for a in args if re.match(r"-\d", a)]
+            if relative:
+                args = [a for a in args if a not in relative] + ["--", *relative]
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=TargetCommand)
+@click.argument("target", default="head")
+@sql_option
+@plan_option
+@json_option
+@pass_state
+def upgrade(state: CliState, target: str, sql: bool, plan_only: bool, json_output: bool) -> None:
+    """Upgrade to TARGET (default head): head, heads, +2, an id prefix, label@head..."""
+    state.json = state.json or json_output
+    _migrate(state, "up", target, sql, plan_only)
+
+
+@click.command(cls=TargetCommand)
+@click.argument("target")
+@sql_option
+@plan_option
+@json_option
+@pass_state
+def downgrade(state: CliState, target: str, sql: bool, plan_only: bool, json_output: bool) -> None:
+    """Downgrade to TARGET: -1, base, an id prefix, label@-1..."""
+    state.json = state.json or json_output
+    _migrate(state, "down", target, sql, plan_only)
+
+
+@click.command()
+@click.option("--verbose", "-v", "verbose", is_flag=True, help="Show each head in full.")
+@click.option(
+    "--check-heads", is_flag=True, help="Exit 3 unless the database is at the scripts' heads."
+)
+@json_option
+@pass_state
+def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool) -> None:
+    """Show the revisions the database is at (read-only; never creates a table)."""
+    from amigrate.cli.describe import as_json, one_line, verbose_block
+    from amigrate.errors import CheckFailed
+
+    async def read() -> tuple[tuple[str, ...], Any]:
+        async with migrator(state) as m:
+            return await m.current(), m
+
+    heads, m = run_async(read)
+    graph = m.graph
+    known = [h for h in heads if h in graph]
+    unknown = [h for h in heads if h not in graph]
+    if state.json or json_output:
+        data = [as_json(graph, m.scripts.script(h)) for h in known]
+        data += [{"revision": h, "unknown": True} for h in unknown]
+        emit_json({"database": m.database, "heads": data})
+    else:
+        for head in known:
+            script = m.scripts.script(head)
+            if verbose:
+                click.echo(verbose_block(graph, script))
+            else:
+                click.echo(one_line(graph, script, parents=False, message=False))
+        for head in unknown:
+            click.echo(f"{head} (unknown revision: no script has it)")
+    if unknown:
+        raise CheckFailed(
+            f"the database is at {', '.join(unknown)}, which no revision file has",
+            hint="restore the missing file, or repair the version table with "
+            "'amigrate stamp --purge <revision>'",
+        )
+    if check_heads and set(heads) != set(graph.heads):
+        raise CheckFailed(
+            f"the database is at {_ends(heads)}, not at the head"
+            f"{'s' if len(graph.heads) != 1 else ''} {_ends(graph.heads)}",
+            hint="run 'amigrate upgrade heads'",
+        )
+
+
+@click.command()
+@click.argument("revisions", nargs=-1)
+@click.option("--purge", is_flag=True, help="Empty the version table first (repairs bad rows).")
+@sql_option
+@json_option
+@pass_state
+def stamp(
+    state: CliState, revisions: tuple[str, ...], purge: bool, sql: bool, json_output: bool
+) -> None:
+    """Record REVISIONS as applied without running them ('base' empties the table)."""
+    state.json = state.json or json_output
+    targets = list(revisions) or ["base"]
+
+    async def go() -> None:
+        async with migrator(state) as m:
+            if sql:
+                _report(state, await m.stamp_sql(targets))
+            else:
+                _report(state, await m.stamp(targets, purge=purge))
+
+    run_async(go)
+
+
+@click.command("ensure-version")
+@sql_option
+@pass_state
+def ensure_version(state: CliState, sql: bool) -> None:
+    """Create the version table if it does not exist."""
+
+    async def go() -> None:
+        async with migrator(state) as m:
+            if sql:
+                click.echo(await m.ensure_version_sql(), nl=False)
+            else:
+                await m.ensure_version()
+
+    run_async(go)

@@ -1,0 +1,117 @@
+"""``amigrate revision`` and ``amigrate merge``: write new revision files, then run hooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from amigrate.cli.output import emit_json
+from amigrate.cli.state import CliState, pass_state
+
+if TYPE_CHECKING:
+    from amigrate.scripts.hooks import HookResult
+
+__all__ = ["merge", "revision"]
+
+
+def _finish(state: CliState, path: Path, json_output: bool) -> None:
+    """Report the new file, run the post-write hooks, report them."""
+    from amigrate.errors import HookError
+    from amigrate.scripts.hooks import run_hooks
+    from amigrate.scripts.reader import read_revision_file
+
+    config = state.load_config()
+    rev_id = read_revision_file(path).revision
+    as_json = state.json or json_output
+    if not as_json and state.verbosity >= 0:
+        click.echo(f"Generated {path}")
+    results: list[HookResult] = []
+    error: HookError | None = None
+    try:
+        results = run_hooks(config, path)
+    except HookError as exc:
+        error = exc
+        results = list(exc.results)
+    if as_json:
+        emit_json(
+            {
+                "revision": rev_id,
+                "path": str(path),
+                "hooks": [
+                    {"name": r.name, "returncode": r.returncode, "output": r.output}
+                    for r in results
+                ],
+            }
+        )
+    elif state.verbosity >= 0:
+        for result in results:
+            status = "done" if result.returncode == 0 else "FAILED"
+            click.echo(f"Ran post-write hook {result.name!r} ... {status}")
+    if error is not None:
+        raise error
+
+
+@click.command()
+@click.option(
+    "-m", "--message", default="", help="What the revision does (its docstring and slug)."
+)
+@click.option("--head", default="head", show_default=True, help="The revision to build on.")
+@click.option("--splice", is_flag=True, help="Allow --head to be a non-head (start a branch).")
+@click.option("--branch-label", "branch_labels", multiple=True, help="Label the new branch.")
+@click.option(
+    "--depends-on", "depends_on", multiple=True, help="A revision this one depends on; repeatable."
+)
+@click.option("--rev-id", help="Use this id instead of a random one.")
+@click.option("--version-path", help="The version folder to write the file into.")
+@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@pass_state
+def revision(
+    state: CliState,
+    message: str,
+    head: str,
+    splice: bool,
+    branch_labels: tuple[str, ...],
+    depends_on: tuple[str, ...],
+    rev_id: str | None,
+    version_path: str | None,
+    json_output: bool,
+) -> None:
+    """Create a new revision file from script.py.mako."""
+    from amigrate.scripts.directory import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(state.load_config())
+    path = scripts.generate_revision(
+        message,
+        head=head,
+        splice=splice,
+        branch_labels=branch_labels,
+        depends_on=depends_on,
+        rev_id=rev_id,
+        version_path=version_path,
+    )
+    _finish(state, path, json_output)
+
+
+@click.command()
+@click.argument("revisions", nargs=-1, required=True)
+@click.option("-m", "--message", default="", help="The merge revision's message.")
+@click.option("--branch-label", "branch_labels", multiple=True, help="Label the merged branch.")
+@click.option("--rev-id", help="Use this id instead of a random one.")
+@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@pass_state
+def merge(
+    state: CliState,
+    revisions: tuple[str, ...],
+    message: str,
+    branch_labels: tuple[str, ...],
+    rev_id: str | None,
+    json_output: bool,
+) -> None:
+    """Create a merge revision joining REVISIONS ('heads' for every head)."""
+    from amigrate.scripts.directory import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(state.load_config())
+    path = scripts.generate_merge(revisions, message, branch_labels=branch_labels, rev_id=rev_id)
+    _finish(state, path, json_output)

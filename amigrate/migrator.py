@@ -1,0 +1,401 @@
+"""``Migrator``: one database, its revision files, and the operations on it.
+
+Composes the layers: the scripts (read with ``ast``), env.py's hooks, an engine
+(the application's, or one amigrate makes and disposes), the version table, the
+planner and the runner. Every method is awaitable from a running event loop;
+file work runs in a worker thread so an application's loop is not blocked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from amigrate.config import Config, load_config, mask_url
+from amigrate.errors import ConfigError, InvalidTarget
+from amigrate.revisions import Plan, RevisionGraph, plan_downgrade, plan_stamp, plan_upgrade
+from amigrate.revisions.targets import parse_range
+from amigrate.runtime.context import OfflineContext, OnlineContext
+from amigrate.runtime.engine import connect_error, dialect_for, make_engine
+from amigrate.runtime.locking import migration_lock
+from amigrate.runtime.runner import RevisionFunction, StepCallback, StepResult, apply_plan
+from amigrate.runtime.versions import VersionTable
+from amigrate.scripts.directory import ScriptDirectory
+from amigrate.scripts.loader import EnvHooks, check_function, load_env
+
+__all__ = ["Migrator", "RunResult"]
+
+Direction = Literal["up", "down", "stamp"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did: the heads before and after, and each step applied.
+
+    ``sql`` holds the script when the run was offline (``--sql``).
+    """
+
+    direction: Direction
+    target: str
+    from_heads: tuple[str, ...]
+    to_heads: tuple[str, ...]
+    steps: tuple[StepResult, ...]
+    database: str
+    sql: str | None = None
+
+    @property
+    def duration(self) -> float:
+        """Seconds spent in the steps."""
+        return sum(step.duration for step in self.steps)
+
+
+def _as_config(config: Config | str | os.PathLike[str]) -> Config:
+    return config if isinstance(config, Config) else load_config(config)
+
+
+class Migrator:
+    """Migrations for one database, as an async context manager.
+
+    ``Migrator(config)`` makes its own engine from the configured URL (NullPool)
+    and disposes it on exit; ``engine=`` or ``connection=`` use the
+    application's and leave them open; ``url=`` overrides the configured URL.
+    Nothing connects until a method needs the database, so offline SQL needs
+    no server.
+    """
+
+    def __init__(
+        self,
+        config: Config | str | os.PathLike[str],
+        *,
+        engine: AsyncEngine | None = None,
+        connection: AsyncConnection | None = None,
+        url: str | None = None,
+        x_args: Mapping[str, str] | None = None,
+        on_step: StepCallback | None = None,
+        lock_timeout: float | None = None,
+        function_suffix: str = "",
+    ) -> None:
+        if engine is not None and connection is not None:
+            raise ConfigError("give Migrator an engine or a connection, not both")
+        self.config = _as_config(config)
+        self._engine = engine
+        self._connection = connection
+        self._url = url
+        self._x_args = dict(self.config.x_args if x_args is None else x_args)
+        self._on_step = on_step
+        self._lock_timeout = lock_timeout if lock_timeout is not None else self.config.lock_timeout
+        self._suffix = function_suffix
+        self._owned_engine: AsyncEngine | None = None
+        self._scripts: ScriptDirectory | None = None
+        self._env: EnvHooks | None = None
+        self.versions = VersionTable(self.config.version_table, self.config.version_table_schema)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def __aenter__(self) -> Migrator:
+        await anyio.to_thread.run_sync(self._load_sources)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Dispose the engine amigrate created (never the application's)."""
+        if self._owned_engine is not None:
+            engine, self._owned_engine = self._owned_engine, None
+            with anyio.CancelScope(shield=True):
+                await engine.dispose()
+
+    def _load_sources(self) -> None:
+        if self._scripts is None:
+            scripts = ScriptDirectory.from_config(self.config)
+            scripts.graph  # noqa: B018 - read and validate the history now, in this thread
+            self._scripts = scripts
+        if self._env is None:
+            self._env = load_env(self.config.script_location, sys_path=self.config.prepend_sys_path)
+
+    @property
+    def scripts(self) -> ScriptDirectory:
+        """The revision files (after entering the context)."""
+        if self._scripts is None:
+            raise RuntimeError("use 'async with Migrator(...)' before calling its methods")
+        return self._scripts
+
+    @property
+    def graph(self) -> RevisionGraph:
+        """The revision graph."""
+        return self.scripts.graph
+
+    @property
+    def env(self) -> EnvHooks:
+        """env.py's hooks."""
+        if self._env is None:
+            raise RuntimeError("use 'async with Migrator(...)' before calling its methods")
+        return self._env
+
+    @property
+    def url(self) -> str:
+        """The database URL in use."""
+        if self._connection is not None:
+            return self._connection.engine.url.render_as_string(hide_password=False)
+        if self._engine is not None:
+            return self._engine.url.render_as_string(hide_password=False)
+        return self._url or self.config.url
+
+    @property
+    def database(self) -> str:
+        """The database, for output: its URL with the password masked."""
+        return mask_url(self.url)
+
+    async def _get_engine(self) -> AsyncEngine:
+        if self._engine is not None:
+            return self._engine
+        if self._owned_engine is None:
+            if self.env.create_engine is not None:
+                self._owned_engine = await self.env.create_engine(self.config)
+            else:
+                self._owned_engine = make_engine(self.url, self.env.engine_options)
+        return self._owned_engine
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[OnlineContext]:
+        if self._connection is not None:
+            conn = self._connection
+            ctx = OnlineContext(
+                self.config, conn, self._x_args, external_transaction=conn.in_transaction()
+            )
+            await self._setup(ctx)
+            try:
+                yield ctx
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await ctx.release()
+            return
+        engine = await self._get_engine()
+        try:
+            conn = await engine.connect()
+        except Exception as exc:
+            raise connect_error(self.url, exc) from None
+        try:
+            ctx = OnlineContext(self.config, conn, self._x_args)
+            await self._setup(ctx)
+            yield ctx
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.close()
+
+    @asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        """Hold the migration lock (on a connection of its own) for the block."""
+        engine = (
+            self._connection.engine if self._connection is not None else await self._get_engine()
+        )
+        async with migration_lock(
+            engine, self.versions.schema, self.versions.name, lock_timeout=self._lock_timeout
+        ):
+            yield
+
+    async def _setup(self, ctx: OnlineContext) -> None:
+        await ctx.prepare()
+        if self.env.on_connect is not None:
+            await self.env.on_connect(ctx.connection, self.config)
+            await ctx.commit()
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def current(self) -> tuple[str, ...]:
+        """The heads recorded in the database (read-only: never creates the version table)."""
+        async with self._connect() as ctx:
+            heads = await self.versions.read(ctx.connection)
+            await ctx.rollback()
+            return heads
+
+    async def plan(self, target: str = "head", *, direction: Direction = "up") -> Plan:
+        """The steps ``upgrade`` / ``downgrade`` would run now (reads the database only)."""
+        heads = await self.current()
+        return self._make_plan(direction, target, heads)
+
+    def _make_plan(
+        self,
+        direction: Direction,
+        target: str | Sequence[str],
+        heads: tuple[str, ...],
+        *,
+        purge: bool = False,
+    ) -> Plan:
+        if direction == "up":
+            assert isinstance(target, str)
+            return plan_upgrade(self.graph, heads, target)
+        if direction == "down":
+            assert isinstance(target, str)
+            return plan_downgrade(self.graph, heads, target)
+        return plan_stamp(self.graph, heads, list(target), purge=purge)
+
+    # -- writing ---------------------------------------------------------------------
+
+    async def ensure_version(self) -> None:
+        """Create the version table if it does not exist."""
+        async with self._locked(), self._connect() as ctx:
+            await ctx.begin()
+            await self.versions.create(ctx.connection)
+            await ctx.commit()
+
+    async def upgrade(self, target: str = "head") -> RunResult:
+        """Apply every revision up to *target* (``head``, ``+2``, a partial id, ...)."""
+        return await self._run("up", target)
+
+    async def downgrade(self, target: str) -> RunResult:
+        """Undo revisions down to *target* (``-1``, ``base``, an id)."""
+        return await self._run("down", target)
+
+    async def stamp(self, revisions: str | Sequence[str], *, purge: bool = False) -> RunResult:
+        """Write the version table to say *revisions* are applied, running no code."""
+        targets = [revisions] if isinstance(revisions, str) else list(revisions)
+        return await self._run("stamp", targets, purge=purge)
+
+    async def _run(
+        self, direction: Direction, target: str | Sequence[str], *, purge: bool = False
+    ) -> RunResult:
+        # Lock, then read the heads, then plan, then apply (another replica may have
+        # migrated while this one waited).
+        async with self._locked(), self._connect() as ctx:
+            conn = ctx.connection
+            await ctx.begin()
+            await self.versions.create(conn)
+            await ctx.commit()
+            heads = await self.versions.read_existing(conn)
+            await ctx.commit()
+            plan = self._make_plan(direction, target, heads, purge=purge)
+            functions = await self._functions(plan)
+            if plan.purge:
+                await ctx.begin()
+                await self.versions.purge(conn)
+                await ctx.commit()
+            steps = await apply_plan(
+                ctx,
+                self.versions,
+                plan,
+                functions,
+                self._messages(plan),
+                per_migration=self.config.transaction_per_migration,
+                on_step=self._on_step,
+            )
+        return RunResult(
+            direction,
+            target if isinstance(target, str) else " ".join(target),
+            heads,
+            plan.to_heads,
+            tuple(steps),
+            self.database,
+        )
+
+    def _messages(self, plan: Plan) -> dict[str, str]:
+        return {
+            step.revision: self.graph[step.revision].message
+            for step in plan.steps
+            if step.revision in self.graph
+        }
+
+    async def _functions(self, plan: Plan) -> dict[str, RevisionFunction]:
+        """Import every module the plan runs, and check its function, before step one."""
+        needed = [s for s in plan.steps if not s.is_stamp]
+        if not needed:
+            return {}
+
+        def load() -> dict[str, RevisionFunction]:
+            functions: dict[str, RevisionFunction] = {}
+            for step in needed:
+                name = ("upgrade" if step.direction == "up" else "downgrade") + self._suffix
+                module = self.scripts.load_module(step.revision)
+                path = self.scripts.script(step.revision).path
+                functions[step.revision] = check_function(module, name, step.revision, path)
+            return functions
+
+        return await anyio.to_thread.run_sync(load)
+
+    # -- offline ---------------------------------------------------------------------
+
+    async def sql(self, direction: Literal["up", "down"], spec: str) -> RunResult:
+        """Render the SQL of ``upgrade spec`` / ``downgrade spec`` without a connection.
+
+        *spec* is a target (an upgrade starts from ``base``) or a range
+        ``from:to``. The dialect comes from the URL; no connection is opened.
+        """
+        start, end = self._offline_ends(direction, spec)
+        plan = self._make_plan(direction, end, start)
+        return await self._offline(plan, spec)
+
+    async def stamp_sql(self, revisions: Sequence[str]) -> RunResult:
+        """Render the SQL of ``stamp revisions`` on a database without a version table."""
+        return await self._offline(self._make_plan("stamp", revisions, ()), " ".join(revisions))
+
+    async def ensure_version_sql(self) -> str:
+        """Render ``CREATE TABLE`` of the version table."""
+        ctx = OfflineContext(self.config, dialect_for(self.url), self._x_args)
+        await self._offline_version_ddl(ctx, create=True)
+        return ctx.sql
+
+    async def _offline_version_ddl(self, ctx: OfflineContext, *, create: bool) -> None:
+        from sqlalchemy.schema import CreateTable, DropTable
+
+        await ctx.begin()
+        table = self.versions.table
+        await ctx.execute(CreateTable(table) if create else DropTable(table))
+        await ctx.commit()
+
+    async def _offline(self, plan: Plan, spec: str) -> RunResult:
+        url = self.url
+        ctx = OfflineContext(self.config, dialect_for(url), self._x_args)
+        functions = await self._functions(plan)
+        if not plan.from_heads and plan.direction != "down":
+            await self._offline_version_ddl(ctx, create=True)
+        steps = await apply_plan(
+            ctx,
+            self.versions,
+            plan,
+            functions,
+            self._messages(plan),
+            per_migration=self.config.transaction_per_migration,
+        )
+        if plan.direction == "down" and not plan.to_heads:
+            await self._offline_version_ddl(ctx, create=False)
+        return RunResult(
+            plan.direction,
+            spec,
+            plan.from_heads,
+            plan.to_heads,
+            tuple(steps),
+            mask_url(url),
+            ctx.sql,
+        )
+
+    def _offline_ends(self, direction: str, spec: str) -> tuple[tuple[str, ...], str]:
+        if ":" in spec:
+            lower, upper = parse_range(spec)
+            if direction == "up":
+                start = self.graph.resolve(lower) if lower else ()
+                return start, str(upper) if upper else "heads"
+            if lower is None or upper is None:
+                raise InvalidTarget(
+                    f"offline downgrade needs both ends of the range, not {spec!r}",
+                    hint="e.g. 'amigrate downgrade head:base --sql'",
+                )
+            return self.graph.resolve(lower), str(upper)
+        if direction == "down":
+            raise InvalidTarget(
+                f"offline downgrade needs a range 'from:to', not {spec!r}",
+                hint="offline there is no database to start from: e.g. 'downgrade head:base --sql'",
+            )
+        return (), spec

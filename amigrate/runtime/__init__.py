@@ -1,0 +1,1 @@
+"""The only package that awaits a database: contexts, the version table, the runner."""

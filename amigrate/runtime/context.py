@@ -1,0 +1,291 @@
+"""Where revisions run: a live connection, or an offline SQL script.
+
+:class:`OnlineContext` executes on an ``AsyncConnection`` and owns its
+transactions. PostgreSQL and SQLite DDL is transactional; for SQLite that
+means taking transaction control from the driver (its implicit BEGIN skips DDL)
+and emitting ``BEGIN`` itself. :class:`OfflineContext` renders the same
+statements as SQL text for ``--sql``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import Executable
+
+from amigrate.dialects import compile_op
+from amigrate.errors import MigrationError, ScriptError
+from amigrate.operations.ops import MigrateOp
+
+if TYPE_CHECKING:
+    from amigrate.config import Config
+
+T = TypeVar("T")
+
+__all__ = ["MigrationContext", "OfflineContext", "OnlineContext", "transactional_ddl"]
+
+
+def transactional_ddl(dialect: Dialect) -> bool:
+    """Whether the dialect's DDL can be rolled back (not MySQL/MariaDB: it commits itself)."""
+    return dialect.name != "mysql"
+
+
+class MigrationContext:
+    """The parts shared by the online and offline contexts (see ``OpContext``)."""
+
+    def __init__(self, config: Config, dialect: Dialect, x_args: Mapping[str, str]) -> None:
+        self._config = config
+        self._dialect = dialect
+        self._x_args = dict(x_args)
+        #: The statement running now, so a failure can name it.
+        self.current_statement: str | None = None
+        #: The revision running now, for messages.
+        self.revision: str | None = None
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._dialect
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    @property
+    def x_args(self) -> Mapping[str, str]:
+        return self._x_args
+
+    @property
+    def connection(self) -> AsyncConnection:
+        raise NotImplementedError
+
+    @property
+    def transactional_ddl(self) -> bool:
+        """Whether a failed step's DDL is rolled back."""
+        return transactional_ddl(self._dialect)
+
+    async def run_op(self, op: MigrateOp) -> Any:
+        """Compile *op* for this dialect and execute (or render) its statements."""
+        compiled = compile_op(op, self._dialect)
+        result: Any = None
+        for statement in compiled.statements:
+            result = await self.execute(statement, compiled.execution_options)
+        return compiled.result if compiled.result is not None else result
+
+    async def execute(self, statement: Executable, options: Mapping[str, Any] | None = None) -> Any:
+        raise NotImplementedError
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        raise NotImplementedError
+
+    def autocommit_block(self) -> Any:
+        raise NotImplementedError
+
+    async def begin(self) -> None:
+        """Start a transaction."""
+        raise NotImplementedError
+
+    async def commit(self) -> None:
+        """Commit the transaction, if one is open."""
+        raise NotImplementedError
+
+    async def rollback(self) -> None:
+        """Roll back the transaction, if one is open."""
+        raise NotImplementedError
+
+
+def describe_statement(statement: Executable | str, dialect: Dialect) -> str:
+    """One line of SQL for messages (the first 200 characters)."""
+    try:
+        text = statement if isinstance(statement, str) else str(_compile(statement, dialect))
+    except Exception:  # a statement that does not compile is still worth naming
+        text = type(statement).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+class OnlineContext(MigrationContext):
+    """Revisions run on a live ``AsyncConnection``."""
+
+    def __init__(
+        self,
+        config: Config,
+        connection: AsyncConnection,
+        x_args: Mapping[str, str],
+        *,
+        external_transaction: bool = False,
+    ) -> None:
+        super().__init__(config, connection.dialect, x_args)
+        self._conn = connection
+        # A connection handed over inside the caller's transaction: run in it, never commit.
+        self.external_transaction = external_transaction
+        self._sqlite = connection.dialect.name == "sqlite"
+        self._saved_sqlite_isolation: Any = None
+
+    @property
+    def connection(self) -> AsyncConnection:
+        return self._conn
+
+    async def prepare(self) -> None:
+        """Take transaction control (SQLite); call once before the first transaction."""
+        if self._sqlite and not self.external_transaction:
+            if self._conn.in_transaction():
+                await self._conn.commit()
+
+            def take_control(sync: sa.Connection) -> Any:
+                dbapi = sync.connection.dbapi_connection
+                previous = dbapi.isolation_level  # type: ignore[union-attr]
+                dbapi.isolation_level = None  # type: ignore[union-attr]
+                return previous
+
+            self._saved_sqlite_isolation = await self._conn.run_sync(take_control)
+
+    async def release(self) -> None:
+        """Give transaction control back to the driver (the connection may be the app's)."""
+        if self._sqlite and not self.external_transaction and not self._conn.closed:
+            saved = self._saved_sqlite_isolation
+
+            def give_back(sync: sa.Connection) -> None:
+                sync.connection.dbapi_connection.isolation_level = saved  # type: ignore[union-attr]
+
+            await self._conn.run_sync(give_back)
+
+    async def begin(self) -> None:
+        if self.external_transaction:
+            return
+        if self._conn.in_transaction():  # autobegun by a read: start clean
+            await self._conn.commit()
+        await self._conn.begin()
+        if self._sqlite:
+            await self._conn.exec_driver_sql("BEGIN")
+
+    async def commit(self) -> None:
+        if not self.external_transaction and self._conn.in_transaction():
+            await self._conn.commit()
+
+    async def rollback(self) -> None:
+        if not self.external_transaction and self._conn.in_transaction():
+            await self._conn.rollback()
+
+    async def execute(self, statement: Executable, options: Mapping[str, Any] | None = None) -> Any:
+        self.current_statement = describe_statement(statement, self._dialect)
+        result = await self._conn.execute(statement, execution_options=dict(options or {}))
+        self.current_statement = None
+        return result
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self._conn.run_sync(fn, *args, **kwargs)
+
+    @asynccontextmanager
+    async def autocommit_block(self) -> AsyncIterator[None]:
+        if self.external_transaction:
+            raise MigrationError(
+                "autocommit_block() cannot run inside the caller's transaction",
+                hint="pass amigrate a connection that is not in a transaction, or its engine",
+            )
+        was_open = self._conn.in_transaction()
+        if self._sqlite:
+            await self.commit()
+            # With the driver's implicit BEGIN off, statements outside BEGIN autocommit.
+            try:
+                yield
+            finally:
+                if was_open:
+                    await self.begin()
+            return
+        # Read the level while still inside the transaction: reading it later would autobegin.
+        previous = await self._conn.get_isolation_level()
+        await self.commit()
+        await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield
+        finally:
+            # Under AUTOCOMMIT SQLAlchemy still autobegins a (no-op) transaction object.
+            await self.commit()
+            await self._conn.execution_options(isolation_level=previous)
+            if was_open:
+                await self.begin()
+
+
+class OfflineContext(MigrationContext):
+    """Revisions render SQL text (``--sql``): no connection, literal values."""
+
+    def __init__(self, config: Config, dialect: Dialect, x_args: Mapping[str, str]) -> None:
+        super().__init__(config, dialect, x_args)
+        self.chunks: list[str] = []
+        self._open = False
+
+    def _offline_error(self, what: str) -> ScriptError:
+        return ScriptError(
+            f"revision {self.revision or '?'} uses {what}, which needs a live database; "
+            "it cannot be rendered as offline SQL",
+            hint="run it without --sql, or write the step with op.execute(...) statements",
+        )
+
+    @property
+    def connection(self) -> AsyncConnection:
+        raise self._offline_error("op.connection")
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        raise self._offline_error("op.run_sync()")
+
+    def comment(self, text: str) -> None:
+        """Add a ``-- comment`` line."""
+        self.chunks.append(f"-- {text}\n\n")
+
+    def emit_text(self, text: str) -> None:
+        """Add a statement given as text."""
+        self.chunks.append(f"{text.strip()};\n\n")
+
+    async def execute(self, statement: Executable, options: Mapping[str, Any] | None = None) -> Any:
+        if isinstance(statement, sa.Select | sa.TextClause) and _reads(statement):
+            raise self._offline_error("a query that reads data")
+        self.emit_text(str(_compile(statement, self._dialect, literal_binds=True)))
+        return None
+
+    async def begin(self) -> None:
+        if self.transactional_ddl and not self._open:
+            self.emit_text("BEGIN")
+            self._open = True
+
+    async def commit(self) -> None:
+        if self._open:
+            self.emit_text("COMMIT")
+            self._open = False
+
+    async def rollback(self) -> None:
+        self._open = False
+
+    @asynccontextmanager
+    async def autocommit_block(self) -> AsyncIterator[None]:
+        was_open = self._open
+        await self.commit()
+        try:
+            yield
+        finally:
+            if was_open:
+                await self.begin()
+
+    @property
+    def sql(self) -> str:
+        """The script so far."""
+        text = "".join(self.chunks).rstrip("\n")
+        return text + "\n" if text else ""
+
+
+def _compile(statement: Executable, dialect: Dialect, *, literal_binds: bool = False) -> Any:
+    if not isinstance(statement, sa.sql.ClauseElement):
+        raise TypeError(f"cannot compile {type(statement).__name__}")
+    kwargs = {"literal_binds": True} if literal_binds else {}
+    return statement.compile(dialect=dialect, compile_kwargs=kwargs)
+
+
+def _reads(statement: sa.Select[Any] | sa.TextClause) -> bool:
+    if isinstance(statement, sa.Select):
+        return True
+    first = statement.text.lstrip().split(None, 1)
+    return bool(first) and first[0].upper() in {"SELECT", "WITH", "SHOW", "PRAGMA", "EXPLAIN"}

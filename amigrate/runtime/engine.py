@@ -1,0 +1,101 @@
+"""Engines and URLs: async drivers, clear errors, passwords masked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from amigrate.config import mask_url
+from amigrate.errors import ConfigError, DatabaseError
+
+__all__ = ["async_url", "connect_error", "dialect_for", "make_engine"]
+
+# A URL without a driver gets the async driver amigrate ships with.
+_ASYNC_DEFAULTS = {
+    "postgresql": "asyncpg",
+    "sqlite": "aiosqlite",
+    "mysql": "asyncmy",
+    "mariadb": "asyncmy",
+}
+_ASYNC_DRIVERS = {"asyncpg", "psycopg", "aiosqlite", "asyncmy", "aiomysql", "psycopg_async"}
+
+
+def async_url(url: str) -> URL:
+    """Parse *url*, giving a driverless URL its async driver; refuse a sync driver."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError(
+            f"the database URL {mask_url(url)!r} cannot be parsed",
+            hint="write it as dialect+driver://user:password@host:port/database, "
+            "e.g. postgresql+asyncpg://app@localhost/app or sqlite+aiosqlite:///app.db",
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if not driver and backend in _ASYNC_DEFAULTS:
+        return parsed.set(drivername=f"{backend}+{_ASYNC_DEFAULTS[backend]}")
+    if driver and driver not in _ASYNC_DRIVERS:
+        suggestion = _ASYNC_DEFAULTS.get(backend)
+        raise ConfigError(
+            f"the database URL uses the sync driver {driver!r}; amigrate needs an async driver",
+            hint=f"write {backend}+{suggestion}://..." if suggestion else "use an asyncio driver",
+        )
+    return parsed
+
+
+def dialect_for(url: str) -> Dialect:
+    """The dialect of *url*, without connecting (for offline SQL)."""
+    parsed = async_url(url)
+    try:
+        dialect_cls = parsed.get_dialect()
+    except sa.exc.NoSuchModuleError:
+        raise ConfigError(
+            f"unknown database dialect {parsed.drivername!r} in {mask_url(str(parsed))}",
+            hint="use postgresql+asyncpg, sqlite+aiosqlite or mysql+asyncmy",
+        ) from None
+    dialect: Dialect = dialect_cls()
+    return dialect
+
+
+def make_engine(url: str, options: Mapping[str, Any] | None = None) -> AsyncEngine:
+    """An engine for *url* that keeps no pool (amigrate's own engines are short-lived)."""
+    parsed = async_url(url)
+    kwargs = {"poolclass": NullPool, **dict(options or {})}
+    try:
+        return create_async_engine(parsed, **kwargs)
+    except sa.exc.NoSuchModuleError:
+        raise ConfigError(
+            f"unknown database dialect {parsed.drivername!r} in {mask_url(str(parsed))}",
+            hint="use postgresql+asyncpg, sqlite+aiosqlite or mysql+asyncmy",
+        ) from None
+    except ImportError as exc:
+        extra = " (pip install 'amigrate[mysql]')" if parsed.get_backend_name() == "mysql" else ""
+        raise ConfigError(
+            f"the driver for {parsed.drivername} is not installed: {exc}",
+            hint=f"install it{extra}",
+        ) from None
+    except (TypeError, sa.exc.ArgumentError) as exc:
+        raise ConfigError(
+            f"cannot create the engine: {exc}", hint="check engine_options in env.py"
+        ) from None
+
+
+def connect_error(url: str, exc: BaseException) -> DatabaseError:
+    """A one-line error for a failed connection, password masked."""
+    orig = getattr(exc, "orig", None) or exc
+    detail = " ".join(str(orig).split()) or type(orig).__name__
+    try:
+        password = sa.make_url(url).password
+    except sa.exc.ArgumentError:
+        password = None
+    if password:
+        detail = detail.replace(str(password), "***")
+    return DatabaseError(
+        f"cannot connect to {mask_url(url)}: {mask_url(detail)}",
+        hint="check that the server is running and the URL's host, port, user, password "
+        "and database",
+    )

@@ -1,0 +1,256 @@
+"""The migration lock: one migrator per (database, schema, version table) at a time.
+
+- PostgreSQL: a session-level ``pg_try_advisory_lock``, polled, on a dedicated
+  connection in autocommit mode. A blocking or transaction-scoped lock would
+  deadlock with ``CREATE INDEX CONCURRENTLY`` (which waits for every open
+  transaction, including a waiting replica's) and could not be released after
+  the migration connection's transaction aborted. A session lock dies with its
+  session, so a killed migrator leaves nothing held.
+- MySQL/MariaDB: ``GET_LOCK(name, 0)``, polled, on a dedicated connection; the
+  name includes the database because named locks are server-wide.
+- SQLite: an exclusive ``flock`` on ``<database file>.amigrate-lock``, polled,
+  so it works across processes and between tasks of one process; the kernel
+  drops it when the process dies.
+
+Polling (with backoff) keeps the event loop free, lets ``lock_timeout`` apply,
+and lets a waiting task be cancelled. Release happens in ``finally``, shielded
+from cancellation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from amigrate.errors import LockTimeout
+from amigrate.runtime.engine import connect_error
+
+__all__ = ["lock_name", "migration_lock"]
+
+log = logging.getLogger("amigrate.lock")
+
+_FIRST_DELAY = 0.05
+_MAX_DELAY = 1.0
+_REPORT_EVERY = 5.0
+
+
+def lock_name(database: str, schema: str | None, table: str) -> str:
+    """The identity of the lock: the database, the version table's schema and name."""
+    return f"amigrate:{database}:{schema or ''}:{table}"
+
+
+def _pg_key(name: str) -> int:
+    digest = hashlib.sha256(name.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def _poll(
+    try_once: Callable[[], Awaitable[bool]],
+    holder: Callable[[], Awaitable[str | None]],
+    *,
+    what: str,
+    lock_timeout: float | None,
+) -> None:
+    """Call *try_once* with backoff until it succeeds, or raise LockTimeout."""
+    started = time.monotonic()
+    delay = _FIRST_DELAY
+    last_report = started
+    reported = False
+    while not await try_once():
+        now = time.monotonic()
+        waited = now - started
+        if lock_timeout is not None and waited >= lock_timeout:
+            who = await holder()
+            raise LockTimeout(
+                f"could not take the migration lock of {what} within {lock_timeout:g} s"
+                + (f"; it is held by {who}" if who else ""),
+                hint="another amigrate is migrating this database: wait for it, or raise "
+                "lock_timeout (config) / --lock-timeout",
+            )
+        if not reported or now - last_report >= _REPORT_EVERY:
+            who = await holder()
+            log.warning(
+                "waiting for the migration lock of %s (held by %s, %.0f s so far)",
+                what,
+                who or "another migrator",
+                waited,
+            )
+            reported, last_report = True, now
+        pause = delay if lock_timeout is None else min(delay, max(0.0, lock_timeout - waited))
+        await anyio.sleep(pause)
+        delay = min(delay * 2, _MAX_DELAY)
+
+
+async def _dedicated(engine: AsyncEngine) -> AsyncConnection:
+    try:
+        conn = await engine.connect()
+    except Exception as exc:
+        raise connect_error(engine.url.render_as_string(hide_password=False), exc) from None
+    # Never inside a transaction: see the module docstring.
+    await conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
+
+
+@asynccontextmanager
+async def _postgresql(
+    engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
+) -> AsyncIterator[None]:
+    key = _pg_key(name)
+    conn = await _dedicated(engine)
+    try:
+        await conn.execute(
+            sa.text("SELECT set_config('application_name', :n, false)"), {"n": "amigrate"}
+        )
+
+        async def try_once() -> bool:
+            result = await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+            return bool(result.scalar_one())
+
+        async def holder() -> str | None:
+            hi, lo = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+            row = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT a.pid, a.application_name, a.usename, a.client_addr, "
+                        "a.backend_start FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi "
+                        "AND l.objid = :lo AND l.objsubid = 1"
+                    ),
+                    {"hi": hi, "lo": lo},
+                )
+            ).first()
+            if row is None:
+                return None
+            return (
+                f"pid {row.pid} ({row.application_name or 'unknown app'}, user {row.usename}"
+                f"{', from ' + str(row.client_addr) if row.client_addr else ''}, "
+                f"connected since {row.backend_start:%Y-%m-%d %H:%M:%S})"
+            )
+
+        await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
+        try:
+            yield
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    finally:
+        with anyio.CancelScope(shield=True):
+            await conn.close()
+
+
+@asynccontextmanager
+async def _mysql(
+    engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
+) -> AsyncIterator[None]:
+    # Named locks are at most 64 characters; a digest keeps long names unique.
+    lock = "amigrate:" + hashlib.sha1(name.encode()).hexdigest()
+    conn = await _dedicated(engine)
+    try:
+
+        async def try_once() -> bool:
+            result = await conn.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": lock})
+            return bool(result.scalar_one() == 1)
+
+        async def holder() -> str | None:
+            owner = (await conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": lock})).scalar()
+            if owner is None:
+                return None
+            row = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :i"
+                    ),
+                    {"i": owner},
+                )
+            ).first()
+            if row is None:
+                return f"connection {owner}"
+            return f"connection {owner} ({row[0]}@{row[1]}, for {row[2]} s)"
+
+        await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
+        try:
+            yield
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
+    finally:
+        with anyio.CancelScope(shield=True):
+            await conn.close()
+
+
+@asynccontextmanager
+async def _sqlite(path: Path, what: str, lock_timeout: float | None) -> AsyncIterator[None]:
+    import fcntl
+
+    lock_path = path.with_name(path.name + ".amigrate-lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+
+        async def try_once() -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            os.ftruncate(fd, 0)
+            info = f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}"
+            os.pwrite(fd, info.encode(), 0)
+            return True
+
+        async def holder() -> str | None:
+            try:
+                return lock_path.read_text(encoding="utf-8").strip() or None
+            except OSError:
+                return None
+
+        await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _sqlite_file(engine: AsyncEngine) -> Path | None:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).resolve()
+
+
+@asynccontextmanager
+async def migration_lock(
+    engine: AsyncEngine, schema: str | None, table: str, *, lock_timeout: float | None = None
+) -> AsyncIterator[None]:
+    """Hold the migration lock of the version table *schema.table* in *engine*'s database.
+
+    Raises :class:`~amigrate.errors.LockTimeout` after *lock_timeout* seconds (None:
+    wait as long as it takes, logging who holds the lock every few seconds).
+    """
+    url = engine.url
+    what = url.render_as_string(hide_password=True)
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        name = lock_name(url.database or "", schema, table)
+        async with _postgresql(engine, name, what, lock_timeout):
+            yield
+    elif dialect == "mysql":
+        name = lock_name(url.database or "", schema, table)
+        async with _mysql(engine, name, what, lock_timeout):
+            yield
+    elif dialect == "sqlite" and (path := _sqlite_file(engine)) is not None:
+        async with _sqlite(path, what, lock_timeout):
+            yield
+    else:  # an in-memory SQLite database has one connection and nothing to share
+        yield

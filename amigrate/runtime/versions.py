@@ -1,0 +1,90 @@
+"""The version table: one row per current head, Alembic's layout.
+
+``version_num VARCHAR(32)`` is the primary key (constraint ``<table>_pkc``, as
+Alembic names it), so ``version_table = alembic_version`` reads and writes a
+database that Alembic migrated. Every write checks that exactly one row changed;
+anything else means another process changed the table under us, and the step
+fails (and rolls back) rather than recording a wrong history.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import Executable
+
+from amigrate.errors import MigrationError
+from amigrate.revisions import VersionChange, VersionWrite
+
+__all__ = ["VersionTable", "write_statement"]
+
+
+def write_statement(table: sa.Table, write: VersionWrite) -> Executable:
+    """The SQL statement of one version-table write (see ``VersionChange.writes``)."""
+    col = table.c.version_num
+    if write.op == "insert":
+        return table.insert().values(version_num=write.new)
+    if write.op == "delete":
+        return table.delete().where(col == write.old)
+    return table.update().where(col == write.old).values(version_num=write.new)
+
+
+class VersionTable:
+    """The version table of one database (name and schema from the config)."""
+
+    def __init__(self, name: str = "amigrate_version", schema: str | None = None) -> None:
+        self.name = name
+        self.schema = schema
+        self.table = sa.Table(
+            name,
+            sa.MetaData(),
+            sa.Column("version_num", sa.String(32), nullable=False),
+            sa.PrimaryKeyConstraint("version_num", name=f"{name}_pkc"),
+            schema=schema,
+        )
+
+    @property
+    def qualified_name(self) -> str:
+        """``schema.name`` or ``name``, for messages."""
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    async def exists(self, conn: AsyncConnection) -> bool:
+        """Whether the table exists (a read; never creates it)."""
+        return await conn.run_sync(
+            lambda sync: sa.inspect(sync).has_table(self.name, schema=self.schema)
+        )
+
+    async def create(self, conn: AsyncConnection) -> None:
+        """Create the table if it does not exist."""
+        await conn.run_sync(lambda sync: self.table.create(sync, checkfirst=True))
+
+    async def read(self, conn: AsyncConnection) -> tuple[str, ...]:
+        """The heads recorded in the table, sorted (empty when there is no table)."""
+        if not await self.exists(conn):
+            return ()
+        return await self.read_existing(conn)
+
+    async def read_existing(self, conn: AsyncConnection) -> tuple[str, ...]:
+        """The heads recorded in the table, which must exist."""
+        result = await conn.execute(sa.select(self.table.c.version_num))
+        return tuple(sorted(row[0] for row in result))
+
+    async def purge(self, conn: AsyncConnection) -> None:
+        """Delete every row (``stamp --purge``), whatever revisions they name."""
+        await conn.execute(self.table.delete())
+
+    def statements(self, change: VersionChange) -> list[Executable]:
+        """The statements of *change*, in order (for offline SQL)."""
+        return [write_statement(self.table, write) for write in change.writes]
+
+    async def write(self, conn: AsyncConnection, change: VersionChange) -> None:
+        """Apply *change*, checking that each statement changed exactly one row."""
+        for write in change.writes:
+            result = await conn.execute(write_statement(self.table, write))
+            if result.rowcount != 1:
+                raise MigrationError(
+                    f"version table {self.qualified_name}: '{write}' changed "
+                    f"{result.rowcount} rows, expected 1",
+                    hint="another process may have changed the version table; "
+                    "run 'amigrate current' and check who else migrates this database",
+                )

@@ -1,0 +1,277 @@
+"""A migration environment on disk: its revision files, their graph, new revisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from amigrate.config import Config
+from amigrate.errors import CommandError, ConfigError, MultipleHeads
+from amigrate.revisions import Revision, RevisionGraph
+from amigrate.scripts.loader import import_file, module_name_for, prepend_sys_path
+from amigrate.scripts.reader import find_revision_files, read_revision_file
+from amigrate.scripts.writer import (
+    NewRevision,
+    create_date,
+    new_rev_id,
+    render_revision,
+    revision_filename,
+    slugify,
+    validate_rev_id,
+)
+
+__all__ = ["Script", "ScriptDirectory"]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A revision file: its graph node and what else its source says."""
+
+    revision: Revision
+    path: Path
+    docstring: str
+    create_date: str | None
+
+    @property
+    def id(self) -> str:
+        """The revision id."""
+        return self.revision.revision
+
+
+class ScriptDirectory:
+    """The revision files of one environment, read with ``ast`` (never imported to list them).
+
+    ``graph`` is built on first use; building it reads every file in every
+    version location and validates the history.
+    """
+
+    def __init__(
+        self,
+        script_location: Path,
+        version_locations: Sequence[Path],
+        *,
+        recursive: bool = False,
+        config: Config | None = None,
+    ) -> None:
+        self.script_location = script_location
+        self.version_locations = [Path(p) for p in version_locations]
+        self.recursive = recursive
+        self.config = config or Config.from_values({"script_location": str(script_location)})
+
+    @classmethod
+    def from_config(cls, config: Config) -> ScriptDirectory:
+        """The environment the config's ``script_location`` names."""
+        location = config.script_location
+        if not location.is_dir():
+            raise ConfigError(
+                f"script_location {location} does not exist",
+                hint=f"create the environment with 'amigrate init {location.name}', "
+                "or fix script_location in the config",
+            )
+        return cls(
+            location,
+            config.version_locations,
+            recursive=config.recursive_version_locations,
+            config=config,
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    @cached_property
+    def _files(self) -> list[Script]:
+        scripts = []
+        for location in self.version_locations:
+            for path in find_revision_files(location, recursive=self.recursive):
+                f = read_revision_file(path)
+                node = Revision.create(
+                    f.revision,
+                    f.down_revision,
+                    f.branch_labels,
+                    f.depends_on,
+                    message=f.message,
+                    path=str(f.path),
+                )
+                scripts.append(Script(node, f.path, f.docstring, f.create_date))
+        return scripts
+
+    @cached_property
+    def graph(self) -> RevisionGraph:
+        """The validated revision graph (it reports an id declared by two files)."""
+        return RevisionGraph(s.revision for s in self._files)
+
+    @cached_property
+    def scripts(self) -> Mapping[str, Script]:
+        """Every revision file, by id."""
+        self.graph  # noqa: B018 - validate first
+        return {s.id: s for s in self._files}
+
+    def script(self, revision: str) -> Script:
+        """The file of a revision id (exact)."""
+        return self.scripts[self.graph[revision].revision]
+
+    def load_module(self, revision: str) -> ModuleType:
+        """Import a revision's module (its code is about to run)."""
+        script = self.script(revision)
+        prepend_sys_path(self.config.prepend_sys_path)
+        return import_file(script.path, module_name_for(script.path, script.id))
+
+    @property
+    def template_path(self) -> Path:
+        """The environment's ``script.py.mako``."""
+        return self.script_location / "script.py.mako"
+
+    # -- writing ---------------------------------------------------------------------
+
+    def generate_revision(
+        self,
+        message: str,
+        *,
+        head: str = "head",
+        splice: bool = False,
+        branch_labels: Sequence[str] = (),
+        depends_on: Sequence[str] = (),
+        rev_id: str | None = None,
+        version_path: str | Path | None = None,
+        template_args: Mapping[str, Any] | None = None,
+    ) -> Path:
+        """Write a new revision file on top of *head* and return its path.
+
+        Alembic's rules: *head* must be a head unless *splice*; ``head`` with
+        several heads is an error listing them; *depends_on* may be partial ids
+        or branch labels; *branch_labels* must be new; with several version
+        locations a new base needs *version_path*.
+        """
+        graph = self.graph
+        rev_id = self._new_id(rev_id)
+        if head == "base":
+            parents: tuple[str, ...] = ()
+        else:
+            if head == "head" and len(graph.heads) > 1:
+                raise MultipleHeads(
+                    head,
+                    graph.heads,
+                    hint="base the revision on one with --head <id>, or merge them first "
+                    "('amigrate merge heads -m ...')",
+                )
+            parents = graph.resolve(head)
+            if not splice:
+                for parent in parents:
+                    if not graph.is_head(parent):
+                        raise CommandError(
+                            f"revision {parent} is not a head",
+                            hint="use --splice to start a new branch from it",
+                        )
+        for label in branch_labels:
+            if label in graph.labels:
+                raise CommandError(
+                    f"branch label {label!r} is already used by revision {graph.labels[label]}",
+                    hint="choose another label",
+                )
+        deps = tuple(d if d in graph.labels else graph.lookup(d) for d in depends_on)
+        folder = self._folder_for(parents, version_path)
+        down = parents[0] if len(parents) == 1 else (parents or None)
+        new = NewRevision(rev_id, message, down, tuple(branch_labels), deps)
+        return self._write(new, folder, template_args)
+
+    def generate_merge(
+        self,
+        revisions: Sequence[str],
+        message: str,
+        *,
+        branch_labels: Sequence[str] = (),
+        rev_id: str | None = None,
+    ) -> Path:
+        """Write a merge revision of *revisions* (``heads`` means every head)."""
+        graph = self.graph
+        resolved: list[str] = []
+        for target in revisions:
+            for rid in graph.resolve(target):
+                if rid not in resolved:
+                    resolved.append(rid)
+        if len(resolved) < 2:
+            raise CommandError(
+                f"nothing to merge: {', '.join(revisions)} names "
+                f"{len(resolved)} revision{'s' if len(resolved) != 1 else ''}",
+                hint="a merge needs two or more heads; 'amigrate heads' lists them",
+            )
+        for a in resolved:
+            for b in resolved:
+                if graph.is_ancestor(a, b):
+                    raise CommandError(
+                        f"cannot merge {a} with its descendant {b}",
+                        hint="merge the heads of separate branches",
+                    )
+        for label in branch_labels:
+            if label in graph.labels:
+                raise CommandError(f"branch label {label!r} is already used")
+        new = NewRevision(self._new_id(rev_id), message, tuple(resolved), tuple(branch_labels))
+        folder = self.script(resolved[0]).path.parent
+        return self._write(new, folder, None)
+
+    def _new_id(self, rev_id: str | None) -> str:
+        if rev_id is None:
+            return new_rev_id()
+        validate_rev_id(rev_id)
+        if rev_id in self.graph:
+            raise CommandError(
+                f"revision id {rev_id!r} already exists ({self.script(rev_id).path})",
+                hint="choose another --rev-id, or leave it out for a random one",
+            )
+        return rev_id
+
+    def _folder_for(self, parents: tuple[str, ...], version_path: str | Path | None) -> Path:
+        locations = [p.resolve() for p in self.version_locations]
+        if version_path is not None:
+            folder = Path(version_path).resolve()
+            if not any(
+                folder == loc or (self.recursive and folder.is_relative_to(loc))
+                for loc in locations
+            ):
+                raise CommandError(
+                    f"--version-path {version_path} is not one of the version locations",
+                    hint="version_locations: " + ", ".join(map(str, locations)),
+                )
+            return folder
+        if len(locations) == 1:
+            return locations[0]
+        if parents:
+            return self.script(parents[0]).path.parent
+        raise CommandError(
+            "there are several version locations and the new revision starts a new branch",
+            hint="choose its folder with --version-path (one of: "
+            + ", ".join(map(str, locations))
+            + ")",
+        )
+
+    def _write(
+        self, new: NewRevision, folder: Path, template_args: Mapping[str, Any] | None
+    ) -> Path:
+        config = self.config
+        created = create_date(config.timezone)
+        new = NewRevision(
+            new.rev_id, new.message, new.down_revision, new.branch_labels, new.depends_on, created
+        )
+        name = revision_filename(
+            config.file_template,
+            new.rev_id,
+            slugify(new.message, config.truncate_slug_length),
+            created,
+        )
+        if "/" in name and not self.recursive:
+            raise ConfigError(
+                f"file_template {config.file_template!r} puts revisions in subfolders ({name})",
+                hint="set recursive_version_locations = true so that they are found",
+            )
+        path = folder / f"{name}.py"
+        if path.exists():
+            raise CommandError(f"{path} already exists", hint="choose another message or --rev-id")
+        text = render_revision(self.template_path, new, config=config, context=template_args)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        for attr in ("_files", "scripts", "graph"):  # the history changed
+            self.__dict__.pop(attr, None)
+        return path

@@ -1,0 +1,189 @@
+"""upgrade, downgrade, current, stamp, history -i and their bad inputs, through the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import assert_clean_error, run_cli
+from tests.projects import Rev, linear, make_project
+
+
+def test_upgrade_current_downgrade(db_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, db_url, *linear(3))
+    result = run_cli("upgrade", "head", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "Running upgrade <base> -> r001, create rt1" in result.err
+    assert "<base> -> r003: 3 steps in" in result.err
+    assert run_cli("current", cwd=tmp_path).out.strip() == "r003 (head)"
+    assert run_cli("current", "--check-heads", cwd=tmp_path).code == 0
+
+    result = run_cli("downgrade", "-1", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "Running downgrade r003 -> r002, create rt3" in result.err
+    checked = run_cli("current", "--check-heads", cwd=tmp_path)
+    assert_clean_error(checked, code=3, match="the database is at r002, not at the head r003")
+    assert checked.out.strip() == "r002"
+
+    history = run_cli("history", "-i", cwd=tmp_path).out
+    assert "r001 -> r002 (current), create rt2" in history
+    assert run_cli("history", "-r-1:current", cwd=tmp_path).out.splitlines() == [
+        "r001 -> r002, create rt2",
+        "<base> -> r001, create rt1",
+    ]
+    assert run_cli("downgrade", "base", cwd=tmp_path).code == 0
+    assert run_cli("current", cwd=tmp_path).out == ""
+
+
+def test_plan_touches_nothing(sqlite_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, sqlite_url, *linear(3))
+    result = run_cli("upgrade", "+2", "--plan", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "(2 steps)" in result.out
+    assert "  upgrade <base> -> r001, create rt1  [insert r001]" in result.out
+    assert "  upgrade r001 -> r002, create rt2  [update r001 -> r002]" in result.out
+    assert run_cli("current", cwd=tmp_path).out == ""  # nothing applied, no version table
+    data = json.loads(run_cli("--json", "upgrade", "head", "--plan", cwd=tmp_path).out)
+    assert [s["revision"] for s in data["steps"]] == ["r001", "r002", "r003"]
+    change = data["steps"][1]["version_change"]
+    assert change == {"kind": "update", "remove": ["r001"], "add": ["r002"]}
+
+
+def test_json_result(sqlite_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, sqlite_url, *linear(2))
+    data = json.loads(run_cli("--json", "upgrade", cwd=tmp_path).out)
+    assert data["direction"] == "up"
+    assert data["from_heads"] == []
+    assert data["to_heads"] == ["r002"]
+    assert [s["revision"] for s in data["steps"]] == ["r001", "r002"]
+    assert all(s["duration"] >= 0 for s in data["steps"])
+
+
+def test_stamp(sqlite_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, sqlite_url, *linear(3))
+    assert run_cli("stamp", "r002", cwd=tmp_path).code == 0
+    assert run_cli("current", cwd=tmp_path).out.strip() == "r002"
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    assert run_cli("stamp", "--purge", "r001", cwd=tmp_path).code == 0
+    assert run_cli("current", cwd=tmp_path).out.strip() == "r001"
+    assert_clean_error(run_cli("stamp", "nope", cwd=tmp_path), match="no revision matches 'nope'")
+    assert run_cli("current", cwd=tmp_path).out.strip() == "r001"
+
+
+def test_offline_sql_needs_no_server(tmp_path: Path) -> None:
+    make_project(tmp_path, "postgresql+asyncpg://app:secret@127.0.0.1:1/app", *linear(2))
+    result = run_cli("upgrade", "head", "--sql", cwd=tmp_path)
+    assert result.code == 0, result
+    assert result.out.startswith("BEGIN;")
+    assert "CREATE TABLE rt1" in result.out
+    assert "INSERT INTO amigrate_version (version_num) VALUES ('r001');" in result.out
+    down = run_cli("downgrade", "r002:base", "--sql", cwd=tmp_path)
+    assert down.code == 0, down
+    assert "DROP TABLE rt2;" in down.out
+    assert down.out.rstrip().endswith("COMMIT;")
+    assert_clean_error(run_cli("downgrade", "-1", "--sql", cwd=tmp_path), match="needs a range")
+
+
+def test_offline_sql_refuses_a_revision_that_reads_data(tmp_path: Path) -> None:
+    reader = Rev("r002", "r001", upgrade='rows = await op.connection.execute(sa.text("SELECT 1"))')
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db", *linear(1), reader)
+    result = run_cli("upgrade", "head", "--sql", cwd=tmp_path)
+    assert_clean_error(result, match="r002 uses op.connection, which needs a live database")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "match"),
+    [
+        (("upgrade", "zzz"), 1, "no revision matches 'zzz'"),
+        (("upgrade", "r00"), 1, "'r00' matches 3 revisions: r001, r002, r003"),
+        (("upgrade", "+9"), 1, "+9"),
+        (("downgrade", "+1"), 1, "+1"),
+        (("upgrade", "a:b:c"), 1, "a:b:c"),
+        (("downgrade",), 2, "Missing argument"),
+        (("upgrade", "--nope"), 2, "No such option"),
+    ],
+)
+def test_bad_targets(
+    sqlite_url: str, tmp_path: Path, args: tuple[str, ...], code: int, match: str
+) -> None:
+    make_project(tmp_path, sqlite_url, *linear(3))
+    assert_clean_error(run_cli(*args, cwd=tmp_path), code=code, match=match)
+
+
+def test_failing_revision_is_one_line(sqlite_url: str, tmp_path: Path) -> None:
+    bad = Rev("r002", "r001", upgrade='raise ValueError("no good")', message="explodes")
+    make_project(tmp_path, sqlite_url, *linear(1), bad)
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="r001 -> r002 (explodes) failed: ValueError: no good")
+    assert run_cli("current", cwd=tmp_path).out.strip() == "r001"
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    make_project(tmp_path, "postgresql+asyncpg://app:hunter2@127.0.0.1:1/app", *linear(1))
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(
+        result, match="cannot connect to postgresql+asyncpg://app:***@127.0.0.1:1/app"
+    )
+    assert "hunter2" not in result.output
+
+
+def test_wrong_password_is_masked(mysql_url: str, tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(mysql_url).set(username="root", password="hunter2-wrong")
+    make_project(tmp_path, url.render_as_string(hide_password=False), *linear(1))
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="cannot connect to")
+    assert "hunter2" not in result.output
+    assert "***" in result.err
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("not a url", "cannot be parsed"),
+        ("postgresql+psycopg2://u@h/d", "sync driver 'psycopg2'"),
+        ("nosuchdb://u@h/d", "unknown database dialect"),
+    ],
+)
+def test_bad_urls(tmp_path: Path, url: str, match: str) -> None:
+    make_project(tmp_path, url, *linear(1))
+    assert_clean_error(run_cli("upgrade", cwd=tmp_path), match=match)
+
+
+def test_driverless_url_gets_the_async_driver(tmp_path: Path) -> None:
+    make_project(tmp_path, f"sqlite:///{tmp_path / 'plain.db'}", *linear(1))
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    assert run_cli("current", cwd=tmp_path).out.strip() == "r001 (head)"
+
+
+def test_lock_timeout_exit_code(sqlite_url: str, tmp_path: Path) -> None:
+    import fcntl
+
+    make_project(tmp_path, sqlite_url, *linear(1))
+    db = Path(sqlite_url.split("///")[1])
+    fd = os.open(db.with_name(db.name + ".amigrate-lock"), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"pid 4242 on testhost")
+        result = run_cli("--lock-timeout", "0.3", "upgrade", cwd=tmp_path)
+        assert_clean_error(result, code=4, match="could not take the migration lock")
+        assert "held by pid 4242 on testhost" in result.err
+    finally:
+        os.close(fd)
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+
+
+def test_unknown_revision_in_the_database(sqlite_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, sqlite_url, *linear(2))
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    (tmp_path / "migrations" / "versions" / "r002.py").unlink()
+    result = run_cli("current", cwd=tmp_path)
+    assert_clean_error(result, code=3, match="r002, which no revision file has")
+    assert "r002 (unknown revision: no script has it)" in result.out
+    upgrade = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(upgrade, match="r002")
+    assert "stamp --purge" in upgrade.err

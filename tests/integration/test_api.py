@@ -1,0 +1,179 @@
+"""The awaitable API: the application's engine, concurrency, op's escape hatches, env.py hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from amigrate.errors import ScriptError
+from tests.integration.test_runtime import snapshot
+from tests.projects import Rev, linear, make_project
+
+
+async def test_uses_and_leaves_open_the_apps_engine(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(2))
+    engine = create_async_engine(db_url)  # pooled, as an application's would be
+    try:
+        result = await amigrate.upgrade(project.config(), "head", engine=engine)
+        assert len(result.steps) == 2
+        async with engine.connect() as conn:  # still usable: amigrate did not dispose it
+            assert (await conn.execute(sa.text("SELECT COUNT(*) FROM rt2"))).scalar_one() == 0
+        assert await amigrate.current(project.config(), engine=engine) == ("r002",)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_inside_the_callers_transaction(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(2))
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.begin()
+            await amigrate.upgrade(project.config(), connection=conn)
+            assert not conn.closed
+            assert conn.in_transaction()  # amigrate did not commit the caller's transaction
+            await conn.commit()
+        assert (await snapshot(db_url))[1] == ["r002"]
+    finally:
+        await engine.dispose()
+
+
+async def test_two_databases_concurrently(tmp_path: Path) -> None:
+    urls = [f"sqlite+aiosqlite:///{tmp_path / f'db{i}.db'}" for i in range(2)]
+    projects = [make_project(tmp_path / f"p{i}", url, *linear(5)) for i, url in enumerate(urls)]
+    results = await asyncio.gather(*(amigrate.upgrade(p.config()) for p in projects))
+    assert [len(r.steps) for r in results] == [5, 5]
+    for url in urls:
+        assert (await snapshot(url))[1] == ["r005"]
+
+
+async def test_server_and_sqlite_concurrently(db_url: str, tmp_path: Path) -> None:
+    other = f"sqlite+aiosqlite:///{tmp_path / 'other.db'}"
+    a = make_project(tmp_path / "a", db_url, *linear(3))
+    b = make_project(tmp_path / "b", other, *linear(3, prefix="s"))
+    await asyncio.gather(amigrate.upgrade(a.config()), amigrate.upgrade(b.config()))
+    assert (await snapshot(db_url))[1] == ["r003"]
+    assert (await snapshot(other))[1] == ["s003"]
+
+
+async def test_op_escape_hatches(db_url: str, tmp_path: Path) -> None:
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            names = await op.run_sync(lambda c: sa.inspect(c).get_table_names())
+            assert "rt1" in names, names
+            await op.connection.execute(
+                sa.text("INSERT INTO rt1 (name) VALUES (:n)"), {"n": op.x_args["who"]}
+            )
+            await op.execute(sa.text("INSERT INTO rt1 (name) VALUES ('" + op.dialect.name + "')"))
+            result = await op.execute("SELECT COUNT(*) FROM rt1")
+            assert result.scalar_one() == 2
+        """,
+    )
+    project = make_project(tmp_path, db_url, *linear(1), rev)
+    await amigrate.upgrade(project.config(), x_args={"who": "alice"})
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        names = sorted(r[0] for r in await conn.execute(sa.text("SELECT name FROM rt1")))
+    await engine.dispose()
+    assert names == sorted(["alice", engine.dialect.name])
+
+
+async def test_autocommit_block_runs_outside_the_transaction(db_url: str, tmp_path: Path) -> None:
+    statement = {
+        "postgresql": "CREATE INDEX CONCURRENTLY ix_rt1_c ON rt1 (name)",
+        "sqlite": "CREATE INDEX ix_rt1_c ON rt1 (name)",
+        "mysql": "CREATE INDEX ix_rt1_c ON rt1 (name)",
+    }
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade=f"""
+            async with op.autocommit_block():
+                await op.execute({statement!r}[op.dialect.name])
+            await op.create_table("after", sa.Column("id", sa.Integer, primary_key=True))
+        """,
+    )
+    project = make_project(tmp_path, db_url, *linear(1), rev)
+    await amigrate.upgrade(project.config())
+    assert await snapshot(db_url) == ({"rt1", "after"}, ["r002"])
+
+
+async def test_env_hooks(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    project.env(
+        """
+        import sqlalchemy as sa
+
+        engine_options = {"echo": False}
+
+
+        async def on_connect(connection, config):
+            config.attributes["connections"] = config.attributes.get("connections", 0) + 1
+            await connection.execute(sa.text("PRAGMA foreign_keys = ON"))
+        """
+    )
+    config = project.config()
+    await amigrate.upgrade(config)
+    assert config.attributes["connections"] == 1
+
+
+async def test_env_create_engine_hook(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    project.env(
+        f"""
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def create_engine(config):
+            config.attributes["factory"] = True
+            return create_async_engine({sqlite_url!r})
+        """
+    )
+    config = project.config()
+    await amigrate.upgrade(config)
+    assert config.attributes["factory"] is True
+    assert (await snapshot(sqlite_url))[1] == ["r001"]
+
+
+async def test_env_hook_must_be_async(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    project.env("def on_connect(connection, config):\n    pass\n")
+    with pytest.raises(ScriptError, match="on_connect must be a coroutine function"):
+        await amigrate.upgrade(project.config())
+
+
+async def test_api_leaves_logging_alone(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    (tmp_path / "amigrate.ini").write_text(
+        project.ini.read_text()
+        + "\n[loggers]\nkeys = root\n[handlers]\nkeys = h\n[formatters]\nkeys = f\n"
+        "[logger_root]\nlevel = CRITICAL\nhandlers = h\n"
+        "[handler_h]\nclass = NullHandler\nargs = ()\nformatter = f\n[formatter_f]\nformat = x\n"
+    )
+    app_logger = logging.getLogger("myapp")
+    root_level = logging.getLogger().level
+    await amigrate.upgrade(amigrate.load_config(project.ini))
+    assert logging.getLogger().level == root_level
+    assert not app_logger.disabled
+
+
+async def test_plan_and_migrator_context(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(3))
+    async with amigrate.Migrator(project.config()) as m:
+        plan = await m.plan("head")
+        assert plan.revisions == ("r001", "r002", "r003")
+        assert plan.from_heads == ()
+        assert await m.current() == ()  # planning changed nothing
+        await m.upgrade("+1")
+        assert (await m.plan("head")).revisions == ("r002", "r003")
+        down = await m.plan("base", direction="down")
+        assert down.revisions == ("r001",)
+    assert (await amigrate.plan(project.config(), "head")).revisions == ("r002", "r003")

@@ -1,0 +1,210 @@
+"""The migration lock: replicas that start together, killed and cancelled migrators."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from amigrate.errors import LockTimeout
+from tests.integration.test_runtime import snapshot
+from tests.projects import Rev, make_project
+
+# Each revision records that it ran, so "applied exactly once" can be counted.
+LOG_TABLE = Rev(
+    "r001",
+    None,
+    upgrade="""
+        await op.create_table("applied_log", sa.Column("revision", sa.String(32)))
+        await op.execute("INSERT INTO applied_log VALUES ('r001')")
+    """,
+    downgrade='await op.drop_table("applied_log")',
+)
+
+
+def counted(rev_id: str, down: str, body: str = "") -> Rev:
+    return Rev(
+        rev_id,
+        down,
+        upgrade=(
+            f'await op.create_table("t_{rev_id}", sa.Column("id", sa.Integer, primary_key=True))\n'
+            f"{textwrap.dedent(body).strip()}\n"
+            f"await op.execute(\"INSERT INTO applied_log VALUES ('{rev_id}')\")"
+        ),
+        downgrade=f'await op.drop_table("t_{rev_id}")',
+        extra="import asyncio",
+    )
+
+
+def history(n: int, body: str = "") -> list[Rev]:
+    revs = [LOG_TABLE]
+    for i in range(2, n + 1):
+        revs.append(counted(f"r{i:03d}", f"r{i - 1:03d}", body))
+    return revs
+
+
+async def applied_counts(url: str) -> dict[str, int]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.text("SELECT revision, COUNT(*) FROM applied_log GROUP BY revision")
+            )
+            return {r[0]: r[1] for r in rows}
+    finally:
+        await engine.dispose()
+
+
+async def test_eight_tasks_at_once(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *history(6, "await asyncio.sleep(0.05)"))
+    config = project.config()
+    results = await asyncio.gather(*(amigrate.upgrade(config) for _ in range(8)))
+    assert sum(len(r.steps) for r in results) == 6  # one task did the work
+    assert all(r.to_heads == ("r006",) for r in results)
+    assert await applied_counts(db_url) == {f"r{i:03d}": 1 for i in range(1, 7)}
+
+
+def test_eight_processes_at_once(db_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, db_url, *history(5))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "amigrate", "upgrade", "head"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, outputs
+    assert sum(err.count("Running upgrade") for _, err in outputs) == 5
+    counts = asyncio.run(applied_counts(db_url))
+    assert counts == {f"r{i:03d}": 1 for i in range(1, 6)}
+    assert asyncio.run(snapshot(db_url))[1] == ["r005"]
+
+
+async def test_lock_timeout_names_the_holder(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *history(2, "await asyncio.sleep(3)"))
+    slow = asyncio.create_task(amigrate.upgrade(project.config()))
+    await asyncio.sleep(1.0)
+    with pytest.raises(LockTimeout) as info:
+        await amigrate.upgrade(project.config(), lock_timeout=0.5)
+    assert isinstance(info.value, TimeoutError)
+    assert info.value.exit_code == 4
+    if db_url.startswith("postgresql"):
+        assert "held by pid" in str(info.value)
+        assert "amigrate" in str(info.value)
+    await slow
+
+
+async def test_cancelled_upgrade_releases_the_lock(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *history(3, "await asyncio.sleep(30)"))
+    task = asyncio.create_task(amigrate.upgrade(project.config()))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # wait until r001 is committed and r002 runs
+        await asyncio.sleep(0.1)
+        try:
+            if (await snapshot(db_url))[1] == ["r001"]:
+                break
+        except sa.exc.OperationalError:  # SQLite busy while r001 commits
+            continue
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    tables, rows = await snapshot(db_url)
+    assert rows == ["r001"]  # r002 rolled back (its DDL too, where DDL is transactional)
+    if not db_url.startswith("mysql"):
+        assert "t_r002" not in tables
+    # the lock was released: another run gets it at once
+    for path in project.versions.glob("*.py"):
+        path.write_text(path.read_text().replace("await asyncio.sleep(30)", ""))
+    if db_url.startswith("mysql"):  # MySQL kept r002's committed DDL: clear it by hand
+        engine = create_async_engine(db_url, poolclass=NullPool)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("DROP TABLE IF EXISTS t_r002"))
+        await engine.dispose()
+    result = await amigrate.upgrade(project.config(), lock_timeout=5)
+    assert result.to_heads == ("r003",)
+
+
+def test_killed_postgres_migrator(postgresql_url: str, tmp_path: Path) -> None:
+    """SIGKILL while holding the lock mid-revision: the next run finds it rolled back."""
+    body = """
+        if op.x_args.get("stall"):
+            for _ in range(600):
+                await op.execute("SELECT pg_sleep(0.1)")
+    """
+    make_project(tmp_path, postgresql_url, *history(3, body))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "amigrate", "-x", "stall=1", "upgrade", "head"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if asyncio.run(snapshot(postgresql_url))[1] == ["r001"]:
+                break
+        time.sleep(0.5)  # inside r002, holding the lock
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, err
+    assert asyncio.run(snapshot(postgresql_url)) == ({"applied_log"}, ["r001"])
+    result = subprocess.run(
+        [sys.executable, "-m", "amigrate", "--lock-timeout", "20", "upgrade", "head"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert asyncio.run(applied_counts(postgresql_url)) == {"r001": 1, "r002": 1, "r003": 1}
+    assert asyncio.run(snapshot(postgresql_url))[1] == ["r003"]
+
+
+def test_create_index_concurrently_while_another_waits(postgresql_url: str, tmp_path: Path) -> None:
+    """A waiting replica holds no transaction, so CREATE INDEX CONCURRENTLY can finish."""
+    slow_index = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.create_table("big", sa.Column("id", sa.Integer, primary_key=True),
+                                  sa.Column("v", sa.Integer))
+            for _ in range(20):
+                await op.execute("SELECT pg_sleep(0.1)")
+            async with op.autocommit_block():
+                await op.execute("CREATE INDEX CONCURRENTLY ix_big_v ON big (v)")
+        """,
+    )
+    make_project(tmp_path, postgresql_url, LOG_TABLE, slow_index)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
+    command = [sys.executable, "-m", "amigrate", "upgrade", "head"]
+    first = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    second = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    _, err1 = first.communicate(timeout=60)
+    _, err2 = second.communicate(timeout=60)
+    assert (first.returncode, second.returncode) == (0, 0), (err1, err2)
+    assert asyncio.run(snapshot(postgresql_url))[1] == ["r002"]

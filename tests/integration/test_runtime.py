@@ -1,0 +1,172 @@
+"""The async runtime on SQLite, PostgreSQL and MariaDB: upgrade, downgrade, stamp, failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from amigrate.errors import AmbiguousRevision, UnknownRevision
+from amigrate.revisions import apply_changes
+from amigrate.revisions.planner import plan_upgrade
+from tests.projects import Rev, linear, make_project, table_rev
+
+
+async def snapshot(url: str, version_table: str = "amigrate_version") -> tuple[set[str], list[str]]:
+    """The tables of the database and the version rows, read with a fresh connection."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
+            rows: list[str] = []
+            if version_table in tables:
+                result = await conn.execute(sa.text(f"SELECT version_num FROM {version_table}"))
+                rows = sorted(r[0] for r in result)
+            return tables - {version_table}, rows
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_downgrade_cycle(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(4))
+    config = project.config()
+
+    result = await amigrate.upgrade(config, "+2")
+    assert [s.revision for s in result.steps] == ["r001", "r002"]
+    assert all(s.direction == "up" and s.duration >= 0 for s in result.steps)
+    assert await snapshot(db_url) == ({"rt1", "rt2"}, ["r002"])
+
+    result = await amigrate.upgrade(config, "head")
+    assert result.from_heads == ("r002",)
+    assert result.to_heads == ("r004",)
+    assert await snapshot(db_url) == ({"rt1", "rt2", "rt3", "rt4"}, ["r004"])
+    assert await amigrate.current(config) == ("r004",)
+
+    result = await amigrate.downgrade(config, "-1")
+    assert [(s.revision, s.direction) for s in result.steps] == [("r004", "down")]
+    assert await snapshot(db_url) == ({"rt1", "rt2", "rt3"}, ["r003"])
+
+    await amigrate.downgrade(config, "base")
+    assert await snapshot(db_url) == (set(), [])
+
+    with pytest.raises(AmbiguousRevision) as info:
+        await amigrate.upgrade(config, "r00")
+    assert info.value.candidates == ("r001", "r002", "r003", "r004")
+    assert await snapshot(db_url) == (set(), [])
+
+
+async def test_partial_id_target(db_url: str, tmp_path: Path) -> None:
+    revs = [table_rev("a1b2c3d4e5f6", None, "t1"), table_rev("f6e5d4c3b2a1", "a1b2c3d4e5f6", "t2")]
+    project = make_project(tmp_path, db_url, *revs)
+    config = project.config()
+    await amigrate.upgrade(config, "a1b2")
+    assert await snapshot(db_url) == ({"t1"}, ["a1b2c3d4e5f6"])
+    with pytest.raises(UnknownRevision):
+        await amigrate.upgrade(config, "zzz")
+    assert await snapshot(db_url) == ({"t1"}, ["a1b2c3d4e5f6"])
+
+
+BRANCHY = [
+    table_rev("a", None, "ta"),
+    table_rev("b1", "a", "tb1"),
+    table_rev("b2", "a", "tb2"),
+    table_rev("c1", "b1", "tc1"),
+    Rev("m", ("c1", "b2"), message="merge"),
+    table_rev("n", "m", "tn"),
+]
+
+
+async def test_branches_and_merges_keep_alembic_version_rows(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *BRANCHY)
+    config = project.config()
+    await amigrate.upgrade(config, "b1")
+    assert (await snapshot(db_url))[1] == ["b1"]
+    await amigrate.upgrade(config, "b2")  # the other branch: a second head row
+    assert (await snapshot(db_url))[1] == ["b1", "b2"]
+    result = await amigrate.upgrade(config, "m")  # c1, then the merge: rows collapse to one
+    assert [s.revision for s in result.steps] == ["c1", "m"]
+    assert (await snapshot(db_url))[1] == ["m"]
+    await amigrate.downgrade(config, "c1")  # unmerge: two heads again ("-1" is ambiguous here)
+    assert (await snapshot(db_url))[1] == ["b2", "c1"]
+    await amigrate.upgrade(config, "heads")
+    tables, rows = await snapshot(db_url)
+    assert rows == ["n"]
+    assert tables == {"ta", "tb1", "tb2", "tc1", "tn"}
+    await amigrate.downgrade(config, "base")
+    assert await snapshot(db_url) == (set(), [])
+
+
+async def test_version_rows_match_the_plan(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *BRANCHY)
+    config = project.config()
+    async with amigrate.Migrator(config) as m:
+        for target in ("b2", "c1", "heads"):
+            before = await m.current()
+            plan = plan_upgrade(m.graph, before, target)
+            await m.upgrade(target)
+            assert (await snapshot(db_url))[1] == list(apply_changes(before, plan.steps))
+
+
+async def test_stamp_and_purge(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(3))
+    config = project.config()
+    result = await amigrate.stamp(config, "r002")
+    assert [s.direction for s in result.steps] == ["stamp"]
+    assert await snapshot(db_url) == (set(), ["r002"])  # no code ran
+    await amigrate.upgrade(config, "head")
+    assert await snapshot(db_url) == ({"rt3"}, ["r003"])
+    await amigrate.stamp(config, "base")
+    assert await snapshot(db_url) == ({"rt3"}, [])
+
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("INSERT INTO amigrate_version VALUES ('gone0001')"))
+    await engine.dispose()
+    with pytest.raises(UnknownRevision, match="gone0001") as info:
+        await amigrate.upgrade(config, "head")
+    assert "stamp --purge" in (info.value.hint or "")
+    await amigrate.stamp(config, "r003", purge=True)
+    assert (await snapshot(db_url))[1] == ["r003"]
+
+
+async def test_current_is_read_only(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(1))
+    assert await amigrate.current(project.config()) == ()
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+    await engine.dispose()
+    assert tables == []
+
+
+async def test_ensure_version(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(1), version_table="my_versions")
+    config = project.config()
+    await amigrate.ensure_version(config)
+    await amigrate.ensure_version(config)  # idempotent
+    assert await snapshot(db_url, "my_versions") == (set(), [])
+    await amigrate.upgrade(config)
+    assert await snapshot(db_url, "my_versions") == ({"rt1"}, ["r001"])
+
+
+async def test_adopts_an_alembic_database(db_url: str, tmp_path: Path) -> None:
+    # What Alembic leaves behind: its version table with one row, and the schema.
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+            )
+        )
+        await conn.execute(sa.text("INSERT INTO alembic_version VALUES ('r001')"))
+        await conn.execute(sa.text("CREATE TABLE rt1 (id INTEGER PRIMARY KEY, name VARCHAR(50))"))
+    await engine.dispose()
+    project = make_project(tmp_path, db_url, *linear(3), version_table="alembic_version")
+    result = await amigrate.upgrade(project.config())
+    assert [s.revision for s in result.steps] == ["r002", "r003"]
+    assert await snapshot(db_url, "alembic_version") == ({"rt1", "rt2", "rt3"}, ["r003"])
