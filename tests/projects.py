@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from amigrate.config import Config
+from amigrate.scripts.templates import templates_root
 
 
 @dataclass
@@ -105,6 +107,8 @@ def make_project(root: Path, url: str, *revs: Rev, **settings: str) -> Project:
     """A project in *root* whose database is *url*, holding *revs*."""
     project = Project(root, url, dict(settings))
     project.versions.mkdir(parents=True)
+    template = templates_root() / "generic" / "script.py.mako"
+    shutil.copyfile(template, root / "migrations" / "script.py.mako")
     project.write_config()
     project.add(*revs)
     return project

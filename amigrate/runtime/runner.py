@@ -138,6 +138,8 @@ async def apply_plan(
                 await ctx.rollback()
             if not isinstance(exc, Exception):
                 raise  # cancellation and exit: rolled back, let it through
+            if offline and isinstance(exc, AmigrateError):
+                raise  # nothing ran: the error itself says what to change
             raise _failure(ctx, step, message, exc, statement, results, per_migration) from exc
         result = StepResult(
             step.revision,

@@ -1,0 +1,90 @@
+-- amigrate up head
+CREATE TABLE amigrate_version (
+	version_num VARCHAR(32) NOT NULL, 
+	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade <base> -> a1
+
+CREATE TABLE account (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	email VARCHAR(255) NOT NULL, 
+	active BOOL DEFAULT true, 
+	PRIMARY KEY (id), 
+	UNIQUE (email)
+);
+
+CREATE INDEX ix_account_email_lower ON account (lower(email));
+
+INSERT INTO amigrate_version (version_num) VALUES ('a1');
+
+-- Running upgrade a1 -> b2
+
+CREATE TABLE orders (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	account_id INTEGER, 
+	note TEXT, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(account_id) REFERENCES account (id) ON DELETE CASCADE
+);
+
+ALTER TABLE account ADD COLUMN name VARCHAR(50) DEFAULT 'n/a';
+
+UPDATE account SET name = 'o''brien' WHERE name IS NULL;
+
+UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
+
+-- Running upgrade b2 -> c3
+
+UPDATE amigrate_version SET version_num='c3' WHERE amigrate_version.version_num = 'b2';
+
+-- amigrate down head:base
+-- Running downgrade c3 -> b2
+
+UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'c3';
+
+-- Running downgrade b2 -> a1
+
+ALTER TABLE account DROP COLUMN name;
+
+DROP TABLE orders;
+
+UPDATE amigrate_version SET version_num='a1' WHERE amigrate_version.version_num = 'b2';
+
+-- Running downgrade a1 -> <base>
+
+DROP INDEX ix_account_email_lower ON account;
+
+DROP TABLE account;
+
+DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'a1';
+
+DROP TABLE amigrate_version;
+
+-- amigrate up a1:b2
+-- Running upgrade a1 -> b2
+
+CREATE TABLE orders (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	account_id INTEGER, 
+	note TEXT, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(account_id) REFERENCES account (id) ON DELETE CASCADE
+);
+
+ALTER TABLE account ADD COLUMN name VARCHAR(50) DEFAULT 'n/a';
+
+UPDATE account SET name = 'o''brien' WHERE name IS NULL;
+
+UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
+
+-- amigrate stamp b2
+CREATE TABLE amigrate_version (
+	version_num VARCHAR(32) NOT NULL, 
+	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running stamp <base> -> b2
+
+INSERT INTO amigrate_version (version_num) VALUES ('b2');
+

@@ -1,0 +1,134 @@
+-- amigrate up head
+BEGIN;
+
+CREATE TABLE amigrate_version (
+	version_num VARCHAR(32) NOT NULL, 
+	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
+);
+
+COMMIT;
+
+-- Running upgrade <base> -> a1
+
+BEGIN;
+
+CREATE TABLE account (
+	id SERIAL NOT NULL, 
+	email VARCHAR(255) NOT NULL, 
+	active BOOLEAN DEFAULT true, 
+	PRIMARY KEY (id), 
+	UNIQUE (email)
+);
+
+CREATE INDEX ix_account_email_lower ON account (lower(email));
+
+INSERT INTO amigrate_version (version_num) VALUES ('a1');
+
+COMMIT;
+
+-- Running upgrade a1 -> b2
+
+BEGIN;
+
+CREATE TABLE orders (
+	id SERIAL NOT NULL, 
+	account_id INTEGER, 
+	note TEXT, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(account_id) REFERENCES account (id) ON DELETE CASCADE
+);
+
+ALTER TABLE account ADD COLUMN name VARCHAR(50) DEFAULT 'n/a';
+
+UPDATE account SET name = 'o''brien' WHERE name IS NULL;
+
+UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
+
+COMMIT;
+
+-- Running upgrade b2 -> c3
+
+BEGIN;
+
+UPDATE amigrate_version SET version_num='c3' WHERE amigrate_version.version_num = 'b2';
+
+COMMIT;
+
+-- amigrate down head:base
+-- Running downgrade c3 -> b2
+
+BEGIN;
+
+UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'c3';
+
+COMMIT;
+
+-- Running downgrade b2 -> a1
+
+BEGIN;
+
+ALTER TABLE account DROP COLUMN name;
+
+DROP TABLE orders;
+
+UPDATE amigrate_version SET version_num='a1' WHERE amigrate_version.version_num = 'b2';
+
+COMMIT;
+
+-- Running downgrade a1 -> <base>
+
+BEGIN;
+
+DROP INDEX ix_account_email_lower;
+
+DROP TABLE account;
+
+DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'a1';
+
+COMMIT;
+
+BEGIN;
+
+DROP TABLE amigrate_version;
+
+COMMIT;
+
+-- amigrate up a1:b2
+-- Running upgrade a1 -> b2
+
+BEGIN;
+
+CREATE TABLE orders (
+	id SERIAL NOT NULL, 
+	account_id INTEGER, 
+	note TEXT, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(account_id) REFERENCES account (id) ON DELETE CASCADE
+);
+
+ALTER TABLE account ADD COLUMN name VARCHAR(50) DEFAULT 'n/a';
+
+UPDATE account SET name = 'o''brien' WHERE name IS NULL;
+
+UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
+
+COMMIT;
+
+-- amigrate stamp b2
+BEGIN;
+
+CREATE TABLE amigrate_version (
+	version_num VARCHAR(32) NOT NULL, 
+	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
+);
+
+COMMIT;
+
+-- Running stamp <base> -> b2
+
+BEGIN;
+
+INSERT INTO amigrate_version (version_num) VALUES ('b2');
+
+COMMIT;
+

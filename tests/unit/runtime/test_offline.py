@@ -1,0 +1,140 @@
+"""Offline SQL (--sql): golden output per dialect, ranges, and what cannot be rendered.
+
+Regenerate the golden files after an intended change with
+``AMIGRATE_UPDATE_GOLDEN=1 python -m pytest tests/unit/runtime/test_offline.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import amigrate
+from amigrate.errors import InvalidTarget, ScriptError
+from tests.projects import Rev, make_project
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+URLS = {
+    "postgresql": "postgresql+asyncpg://app:secret@db/app",
+    "sqlite": "sqlite+aiosqlite:///app.db",
+    "mysql": "mysql+asyncmy://app:secret@db/app",
+}
+
+HISTORY = [
+    Rev(
+        "a1",
+        None,
+        message="create account",
+        upgrade="""
+            await op.create_table(
+                "account",
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("email", sa.String(255), nullable=False, unique=True),
+                sa.Column("active", sa.Boolean, server_default=sa.true()),
+            )
+            await op.create_index("ix_account_email_lower", "account", [sa.text("lower(email)")])
+        """,
+        downgrade="""
+            await op.drop_index("ix_account_email_lower", "account")
+            await op.drop_table("account")
+        """,
+    ),
+    Rev(
+        "b2",
+        "a1",
+        message="orders and data",
+        upgrade="""
+            await op.create_table(
+                "orders",
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column(
+                    "account_id", sa.Integer, sa.ForeignKey("account.id", ondelete="CASCADE")
+                ),
+                sa.Column("note", sa.Text),
+            )
+            await op.add_column("account", sa.Column("name", sa.String(50), server_default="n/a"))
+            await op.execute(
+                sa.text("UPDATE account SET name = :n WHERE name IS NULL").bindparams(n="o'brien")
+            )
+        """,
+        downgrade="""
+            await op.drop_column("account", "name")
+            await op.drop_table("orders")
+        """,
+    ),
+    Rev("c3", "b2", message="nothing"),
+]
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    make_project(tmp_path, URLS["sqlite"], *HISTORY)
+    return tmp_path
+
+
+async def render(project_dir: Path, url: str, direction: str, spec: str) -> str:
+    config = amigrate.load_config(project_dir / "amigrate.ini", url=url)
+    async with amigrate.Migrator(config) as m:
+        if direction == "stamp":
+            result = await m.stamp_sql([spec])
+        else:
+            result = await m.sql("up" if direction == "up" else "down", spec)
+    assert result.sql is not None
+    return result.sql
+
+
+@pytest.mark.parametrize("dialect", sorted(URLS))
+async def test_golden(project_dir: Path, dialect: str) -> None:
+    text = ""
+    for direction, spec in (
+        ("up", "head"),
+        ("down", "head:base"),
+        ("up", "a1:b2"),
+        ("stamp", "b2"),
+    ):
+        sql = await render(project_dir, URLS[dialect], direction, spec)
+        text += f"-- amigrate {direction} {spec}\n{sql}\n"
+    golden = GOLDEN / f"offline_{dialect}.sql"
+    if os.environ.get("AMIGRATE_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
+    assert "secret" not in text
+
+
+async def test_transaction_per_run(project_dir: Path) -> None:
+    ini = project_dir / "amigrate.ini"
+    ini.write_text(ini.read_text() + "transaction_per_migration = false\n")
+    sql = await render(project_dir, URLS["postgresql"], "up", "head")
+    # one BEGIN for the version table, one for the whole run
+    assert sql.count("BEGIN;") == 2
+    assert sql.count("COMMIT;") == 2
+
+
+async def test_mysql_has_no_transactions(project_dir: Path) -> None:
+    sql = await render(project_dir, URLS["mysql"], "up", "head")
+    assert "BEGIN;" not in sql
+
+
+async def test_downgrade_needs_a_range(project_dir: Path) -> None:
+    with pytest.raises(InvalidTarget, match="needs a range"):
+        await render(project_dir, URLS["sqlite"], "down", "-1")
+    with pytest.raises(InvalidTarget, match="both ends"):
+        await render(project_dir, URLS["sqlite"], "down", "b2:")
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ('await op.connection.execute(sa.text("SELECT 1"))', "op.connection"),
+        ("await op.run_sync(lambda c: None)", "op.run_sync()"),
+        ('await op.execute("SELECT count(*) FROM account")', "a query that reads data"),
+        ("await op.execute(sa.select(sa.literal(1)))", "a query that reads data"),
+    ],
+)
+async def test_revisions_that_need_a_database(tmp_path: Path, body: str, what: str) -> None:
+    make_project(tmp_path, URLS["sqlite"], Rev("a1", None, upgrade=body))
+    with pytest.raises(ScriptError, match="needs a live database") as info:
+        await render(tmp_path, URLS["postgresql"], "up", "head")
+    assert f"revision a1 uses {what}" in str(info.value)
