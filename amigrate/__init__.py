@@ -39,14 +39,26 @@ from amigrate.errors import (
     UnknownReference,
     UnknownRevision,
     UnsupportedOperation,
+    ValidationWarning,
 )
 
 if TYPE_CHECKING:
-    from amigrate.api import current, downgrade, ensure_version, plan, stamp, upgrade
+    from amigrate.api import (
+        current,
+        downgrade,
+        ensure_version,
+        log,
+        plan,
+        stamp,
+        upgrade,
+        validate,
+    )
     from amigrate.migrator import Migrator, RunResult
     from amigrate.operations import Operations
     from amigrate.revisions import Plan, Step
+    from amigrate.runtime.history import HistoryEntry
     from amigrate.runtime.runner import StepEvent, StepResult
+    from amigrate.runtime.validation import ValidationReport
 
 # name -> module that defines it; imported on first access (PEP 562).
 _LAZY = {
@@ -60,7 +72,11 @@ _LAZY = {
     "current": "amigrate.api",
     "downgrade": "amigrate.api",
     "ensure_version": "amigrate.api",
+    "HistoryEntry": "amigrate.runtime.history",
+    "ValidationReport": "amigrate.runtime.validation",
+    "log": "amigrate.api",
     "plan": "amigrate.api",
+    "validate": "amigrate.api",
     "stamp": "amigrate.api",
     "upgrade": "amigrate.api",
 }
@@ -92,6 +108,7 @@ __all__ = [
     "DatabaseError",
     "DuplicateBranchLabel",
     "DuplicateRevision",
+    "HistoryEntry",
     "HistoryError",
     "HookError",
     "InvalidTarget",
@@ -115,12 +132,16 @@ __all__ = [
     "UnknownReference",
     "UnknownRevision",
     "UnsupportedOperation",
+    "ValidationReport",
+    "ValidationWarning",
     "__version__",
     "current",
     "downgrade",
     "ensure_version",
     "load_config",
+    "log",
     "plan",
     "stamp",
     "upgrade",
+    "validate",
 ]

@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from amigrate.config import Config
 from amigrate.migrator import Migrator, RunResult
 from amigrate.revisions import Plan
+from amigrate.runtime.history import HistoryEntry
 from amigrate.runtime.runner import StepCallback
+from amigrate.runtime.validation import ValidationReport
 
-__all__ = ["current", "downgrade", "ensure_version", "plan", "stamp", "upgrade"]
+__all__ = ["current", "downgrade", "ensure_version", "log", "plan", "stamp", "upgrade", "validate"]
 
 ConfigLike = Config | str | os.PathLike[str]
 
@@ -56,14 +58,16 @@ async def upgrade(
     x_args: Mapping[str, str] | None = None,
     on_step: StepCallback | None = None,
     lock_timeout: float | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Upgrade the database to *target* (default ``head``) and return what ran.
 
     Waits for the migration lock (at most *lock_timeout* seconds, default the
     config's ``lock_timeout``), then re-reads the heads, plans and applies.
+    *force* runs even over a failure recorded in the history.
     """
     async with _migrator(config, engine, connection, url, x_args, on_step, lock_timeout) as m:
-        return await m.upgrade(target)
+        return await m.upgrade(target, force=force)
 
 
 async def downgrade(
@@ -76,6 +80,7 @@ async def downgrade(
     x_args: Mapping[str, str] | None = None,
     on_step: StepCallback | None = None,
     lock_timeout: float | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Downgrade the database to *target* (``-1``, ``base``, an id) and return what ran.
 
@@ -83,7 +88,7 @@ async def downgrade(
     config's ``lock_timeout``), then re-reads the heads, plans and applies.
     """
     async with _migrator(config, engine, connection, url, x_args, on_step, lock_timeout) as m:
-        return await m.downgrade(target)
+        return await m.downgrade(target, force=force)
 
 
 async def stamp(
@@ -138,3 +143,29 @@ async def ensure_version(
     """Create the version table if it does not exist."""
     async with _migrator(config, engine, connection, url, None, None, lock_timeout) as m:
         await m.ensure_version()
+
+
+async def log(
+    config: ConfigLike,
+    *,
+    limit: int | None = None,
+    revisions: Sequence[str] | None = None,
+    engine: AsyncEngine | None = None,
+    connection: AsyncConnection | None = None,
+    url: str | None = None,
+) -> list[HistoryEntry]:
+    """The audit history, newest first: who applied what, when, how long it took."""
+    async with _migrator(config, engine, connection, url, None) as m:
+        return await m.log(limit=limit, revisions=revisions)
+
+
+async def validate(
+    config: ConfigLike,
+    *,
+    engine: AsyncEngine | None = None,
+    connection: AsyncConnection | None = None,
+    url: str | None = None,
+) -> ValidationReport:
+    """Compare applied revisions' recorded checksums with their files (read-only)."""
+    async with _migrator(config, engine, connection, url, None) as m:
+        return await m.validate()

@@ -490,6 +490,17 @@ class Config:
         return value
 
     @property
+    def validate_on_upgrade(self) -> str:
+        """What upgrade does about applied revisions whose file changed: warn, strict or off."""
+        value = (self.get("validate_on_upgrade") or "warn").strip().lower()
+        if value not in ("warn", "strict", "off"):
+            raise ConfigError(
+                f"validate_on_upgrade = {value!r} is not one of warn, strict, off",
+                hint="warn (the default) prints a warning; strict refuses to upgrade",
+            )
+        return value
+
+    @property
     def url(self) -> str:
         """The database URL: ``--url``, else ``$AMIGRATE_URL``, else ``sqlalchemy.url``."""
         url = self.url_or_none

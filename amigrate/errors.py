@@ -32,7 +32,8 @@ next; the CLI prints ``error: <message>`` and ``hint: <hint>`` and exits with
     └── LockTimeout (also TimeoutError)   exit 4: the migration lock was not acquired
 
     AmigrateWarning (UserWarning)
-    └── ConfigWarning                     e.g. an unknown key in [amigrate]
+    ├── ConfigWarning                     e.g. an unknown key in [amigrate]
+    └── ValidationWarning                 an applied revision's file changed
 
 Library code raises these and never prints; the CLI maps them to exit codes in
 one place (``amigrate.cli.main``).
@@ -71,6 +72,7 @@ __all__ = [
     "UnknownReference",
     "UnknownRevision",
     "UnsupportedOperation",
+    "ValidationWarning",
 ]
 
 
@@ -318,3 +320,7 @@ class AmigrateWarning(UserWarning):
 
 class ConfigWarning(AmigrateWarning):
     """Something in the configuration looks wrong but does not stop the run."""
+
+
+class ValidationWarning(AmigrateWarning):
+    """An applied revision's file changed since it was applied (see ``amigrate validate``)."""

@@ -9,6 +9,8 @@ file work runs in a worker thread so an application's loop is not blocked.
 from __future__ import annotations
 
 import os
+import uuid
+import warnings
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,13 +21,41 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from amigrate.config import Config, load_config, mask_url
-from amigrate.errors import ConfigError, InvalidTarget
-from amigrate.revisions import Plan, RevisionGraph, plan_downgrade, plan_stamp, plan_upgrade
+from amigrate.errors import (
+    CheckFailed,
+    ConfigError,
+    InvalidTarget,
+    MigrationError,
+    ValidationWarning,
+)
+from amigrate.revisions import (
+    Plan,
+    RevisionGraph,
+    Step,
+    VersionChange,
+    plan_downgrade,
+    plan_stamp,
+    plan_upgrade,
+)
 from amigrate.revisions.targets import parse_range
 from amigrate.runtime.context import OfflineContext, OnlineContext
 from amigrate.runtime.engine import connect_error, dialect_for, make_engine
+from amigrate.runtime.history import (
+    HistoryEntry,
+    HistoryTable,
+    database_user,
+    file_checksum,
+    os_identity,
+)
 from amigrate.runtime.locking import migration_lock
-from amigrate.runtime.runner import RevisionFunction, StepCallback, StepResult, apply_plan
+from amigrate.runtime.runner import (
+    Recorder,
+    RevisionFunction,
+    StepCallback,
+    StepResult,
+    apply_plan,
+)
+from amigrate.runtime.validation import ValidationReport, applied_checksums, compare
 from amigrate.runtime.versions import VersionTable
 from amigrate.scripts.directory import ScriptDirectory
 from amigrate.scripts.loader import EnvHooks, check_function, load_env
@@ -54,6 +84,16 @@ class RunResult:
     def duration(self) -> float:
         """Seconds spent in the steps."""
         return sum(step.duration for step in self.steps)
+
+
+def _unresolved(failure: HistoryEntry) -> MigrationError:
+    when = failure.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return MigrationError(
+        f"revision {failure.revision} failed partway on {when} and the database may be partly "
+        f"changed: {failure.error or 'no details recorded'}",
+        hint="finish or undo that revision by hand, then record where the database is with "
+        "'amigrate stamp <revision>' (or run again with --force)",
+    )
 
 
 def _as_config(config: Config | str | os.PathLike[str]) -> Config:
@@ -96,6 +136,7 @@ class Migrator:
         self._scripts: ScriptDirectory | None = None
         self._env: EnvHooks | None = None
         self.versions = VersionTable(self.config.version_table, self.config.version_table_schema)
+        self.history = HistoryTable(self.config.history_table, self.config.version_table_schema)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -252,21 +293,33 @@ class Migrator:
             await self.versions.create(ctx.connection)
             await ctx.commit()
 
-    async def upgrade(self, target: str = "head") -> RunResult:
-        """Apply every revision up to *target* (``head``, ``+2``, a partial id, ...)."""
-        return await self._run("up", target)
+    async def upgrade(self, target: str = "head", *, force: bool = False) -> RunResult:
+        """Apply every revision up to *target* (``head``, ``+2``, a partial id, ...).
 
-    async def downgrade(self, target: str) -> RunResult:
+        *force* runs even over a failure recorded in the history (see ``log``).
+        """
+        return await self._run("up", target, force=force)
+
+    async def downgrade(self, target: str, *, force: bool = False) -> RunResult:
         """Undo revisions down to *target* (``-1``, ``base``, an id)."""
-        return await self._run("down", target)
+        return await self._run("down", target, force=force)
 
     async def stamp(self, revisions: str | Sequence[str], *, purge: bool = False) -> RunResult:
-        """Write the version table to say *revisions* are applied, running no code."""
+        """Write the version table to say *revisions* are applied, running no code.
+
+        A stamp also resolves a failure recorded in the history: it says where
+        the database really is.
+        """
         targets = [revisions] if isinstance(revisions, str) else list(revisions)
         return await self._run("stamp", targets, purge=purge)
 
     async def _run(
-        self, direction: Direction, target: str | Sequence[str], *, purge: bool = False
+        self,
+        direction: Direction,
+        target: str | Sequence[str],
+        *,
+        purge: bool = False,
+        force: bool = False,
     ) -> RunResult:
         # Lock, then read the heads, then plan, then apply (another replica may have
         # migrated while this one waited).
@@ -274,11 +327,19 @@ class Migrator:
             conn = ctx.connection
             await ctx.begin()
             await self.versions.create(conn)
+            await self.history.create(conn)
             await ctx.commit()
             heads = await self.versions.read_existing(conn)
+            failure = await self.history.last_failure(conn)
+            db_user = await database_user(conn)
             await ctx.commit()
+            if failure is not None and not force and direction != "stamp":
+                raise _unresolved(failure)
             plan = self._make_plan(direction, target, heads, purge=purge)
-            functions = await self._functions(plan)
+            functions, checksums = await self._load(plan)
+            if direction == "up" and plan.steps:
+                await self._check_applied(ctx, heads)
+            recorder = Recorder(self.history, uuid.uuid4().hex, db_user, os_identity(), checksums)
             if plan.purge:
                 await ctx.begin()
                 await self.versions.purge(conn)
@@ -291,7 +352,10 @@ class Migrator:
                 self._messages(plan),
                 per_migration=self.config.transaction_per_migration,
                 on_step=self._on_step,
+                recorder=recorder,
             )
+            if failure is not None and not steps:
+                await self._record_resolution(ctx, recorder, plan, failure)
         return RunResult(
             direction,
             target if isinstance(target, str) else " ".join(target),
@@ -301,6 +365,71 @@ class Migrator:
             self.database,
         )
 
+    async def _record_resolution(
+        self, ctx: OnlineContext, recorder: Recorder, plan: Plan, failure: HistoryEntry
+    ) -> None:
+        """A stamp or --force run that changed nothing still marks the failure resolved."""
+        heads = plan.to_heads
+        note = Step(
+            failure.revision,
+            "up",
+            VersionChange("update", (failure.revision,), (failure.revision,)),
+            tuple(heads),
+            tuple(heads),
+            is_stamp=True,
+        )
+        await ctx.begin()
+        await recorder.record(ctx, note, "resolved the failure recorded before", 0.0)
+        await ctx.commit()
+
+    async def _check_applied(self, ctx: OnlineContext, heads: tuple[str, ...]) -> None:
+        mode = self.config.validate_on_upgrade
+        if mode == "off":
+            return
+        report = await self._validate(ctx, heads)
+        changed = report.of_kind("changed")
+        if not changed:
+            return
+        names = ", ".join(p.revision for p in changed)
+        text = f"applied revision{'s' if len(changed) > 1 else ''} {names} changed since applied"
+        if mode == "strict":
+            raise CheckFailed(
+                text + " (validate_on_upgrade = strict)",
+                hint="run 'amigrate validate' for details; revert the edit or set "
+                "validate_on_upgrade = warn",
+            )
+        warnings.warn(text + "; 'amigrate validate' shows them", ValidationWarning, stacklevel=2)
+
+    # -- audit -----------------------------------------------------------------------
+
+    async def validate(self) -> ValidationReport:
+        """Compare the applied revisions' recorded checksums with their files (read-only)."""
+        async with self._connect() as ctx:
+            heads = await self.versions.read(ctx.connection)
+            report = await self._validate(ctx, heads)
+            await ctx.rollback()
+            return report
+
+    async def _validate(self, ctx: OnlineContext, heads: tuple[str, ...]) -> ValidationReport:
+        applied = applied_checksums(await self.history.entries(ctx.connection))
+        scripts = self.scripts.scripts
+
+        def read() -> dict[str, str]:
+            return {rev: file_checksum(scripts[rev].path) for rev in applied if rev in scripts}
+
+        files = await anyio.to_thread.run_sync(read)
+        paths = {rev: str(scripts[rev].path) for rev in files}
+        return compare(applied, files, paths, heads)
+
+    async def log(
+        self, *, limit: int | None = None, revisions: Sequence[str] | None = None
+    ) -> list[HistoryEntry]:
+        """The history rows, newest first (read-only)."""
+        async with self._connect() as ctx:
+            entries = await self.history.entries(ctx.connection, limit=limit, revisions=revisions)
+            await ctx.rollback()
+            return entries
+
     def _messages(self, plan: Plan) -> dict[str, str]:
         return {
             step.revision: self.graph[step.revision].message
@@ -308,22 +437,30 @@ class Migrator:
             if step.revision in self.graph
         }
 
-    async def _functions(self, plan: Plan) -> dict[str, RevisionFunction]:
-        """Import every module the plan runs, and check its function, before step one."""
-        needed = [s for s in plan.steps if not s.is_stamp]
-        if not needed:
-            return {}
+    async def _load(self, plan: Plan) -> tuple[dict[str, RevisionFunction], dict[str, str]]:
+        """Import and check every function the plan runs, before step one; checksum its files."""
+        suffix = self._suffix
+        scripts = self.scripts
 
-        def load() -> dict[str, RevisionFunction]:
+        def load() -> tuple[dict[str, RevisionFunction], dict[str, str]]:
             functions: dict[str, RevisionFunction] = {}
-            for step in needed:
-                name = ("upgrade" if step.direction == "up" else "downgrade") + self._suffix
-                module = self.scripts.load_module(step.revision)
-                path = self.scripts.script(step.revision).path
+            checksums: dict[str, str] = {}
+            for step in plan.steps:
+                if step.revision not in scripts.graph:
+                    continue
+                path = scripts.script(step.revision).path
+                checksums[step.revision] = file_checksum(path)
+                if step.is_stamp:
+                    continue
+                name = ("upgrade" if step.direction == "up" else "downgrade") + suffix
+                module = scripts.load_module(step.revision)
                 functions[step.revision] = check_function(module, name, step.revision, path)
-            return functions
+            return functions, checksums
 
         return await anyio.to_thread.run_sync(load)
+
+    async def _functions(self, plan: Plan) -> dict[str, RevisionFunction]:
+        return (await self._load(plan))[0]
 
     # -- offline ---------------------------------------------------------------------
 

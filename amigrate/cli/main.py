@@ -110,7 +110,7 @@ def cli(
 
 
 def _register_commands() -> None:
-    from amigrate.cli import init, inspect, migrate, revision, settings
+    from amigrate.cli import audit, init, inspect, migrate, revision, settings
 
     for command in (
         init.init,
@@ -122,6 +122,8 @@ def _register_commands() -> None:
         migrate.current,
         migrate.stamp,
         migrate.ensure_version,
+        audit.log,
+        audit.validate,
         inspect.heads,
         inspect.branches,
         inspect.history,

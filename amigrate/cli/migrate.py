@@ -113,7 +113,12 @@ def _report(state: CliState, result: RunResult) -> None:
 
 
 def _migrate(
-    state: CliState, direction: Literal["up", "down"], target: str, sql: bool, plan_only: bool
+    state: CliState,
+    direction: Literal["up", "down"],
+    target: str,
+    sql: bool,
+    plan_only: bool,
+    force: bool = False,
 ) -> None:
     async def go() -> None:
         async with migrator(state, on_step=None if plan_only or sql else _progress(state)) as m:
@@ -124,9 +129,9 @@ def _migrate(
                 messages = {s.revision: m.graph[s.revision].message for s in plan.steps}
                 _print_plan(state, plan, m.database, messages)
             elif direction == "up":
-                _report(state, await m.upgrade(target))
+                _report(state, await m.upgrade(target, force=force))
             else:
-                _report(state, await m.downgrade(target))
+                _report(state, await m.downgrade(target, force=force))
 
     run_async(go)
 
@@ -136,6 +141,9 @@ sql_option = click.option(
 )
 plan_option = click.option(
     "--plan", "plan_only", is_flag=True, help="List the steps without running them."
+)
+force_option = click.option(
+    "--force", is_flag=True, help="Run even over a failed revision recorded in the history."
 )
 
 
@@ -154,24 +162,30 @@ class TargetCommand(click.Command):
 @click.argument("target", default="head")
 @sql_option
 @plan_option
+@force_option
 @json_option
 @pass_state
-def upgrade(state: CliState, target: str, sql: bool, plan_only: bool, json_output: bool) -> None:
+def upgrade(
+    state: CliState, target: str, sql: bool, plan_only: bool, force: bool, json_output: bool
+) -> None:
     """Upgrade to TARGET (default head): head, heads, +2, an id prefix, label@head..."""
     state.json = state.json or json_output
-    _migrate(state, "up", target, sql, plan_only)
+    _migrate(state, "up", target, sql, plan_only, force)
 
 
 @click.command(cls=TargetCommand)
 @click.argument("target")
 @sql_option
 @plan_option
+@force_option
 @json_option
 @pass_state
-def downgrade(state: CliState, target: str, sql: bool, plan_only: bool, json_output: bool) -> None:
+def downgrade(
+    state: CliState, target: str, sql: bool, plan_only: bool, force: bool, json_output: bool
+) -> None:
     """Downgrade to TARGET: -1, base, an id prefix, label@-1..."""
     state.json = state.json or json_output
-    _migrate(state, "down", target, sql, plan_only)
+    _migrate(state, "down", target, sql, plan_only, force)
 
 
 @click.command()

@@ -46,6 +46,9 @@ class MigrationContext:
         self.current_statement: str | None = None
         #: The revision running now, for messages.
         self.revision: str | None = None
+        #: Statements executed in the current step (a failure after some committed DDL
+        #: leaves a partly changed database on MySQL).
+        self.statements_run = 0
 
     @property
     def dialect(self) -> Dialect:
@@ -173,6 +176,7 @@ class OnlineContext(MigrationContext):
 
     async def execute(self, statement: Executable, options: Mapping[str, Any] | None = None) -> Any:
         self.current_statement = describe_statement(statement, self._dialect)
+        self.statements_run += 1
         result = await self._conn.execute(statement, execution_options=dict(options or {}))
         self.current_statement = None
         return result

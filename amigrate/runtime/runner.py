@@ -19,6 +19,7 @@ from amigrate.errors import AmigrateError, MigrationFailed, ScriptError
 from amigrate.operations import Operations
 from amigrate.revisions import Plan, Step
 from amigrate.runtime.context import MigrationContext, OfflineContext, OnlineContext
+from amigrate.runtime.history import HistoryTable
 from amigrate.runtime.versions import VersionTable
 
 __all__ = ["StepResult", "apply_plan"]
@@ -57,6 +58,44 @@ class StepEvent:
     result: StepResult | None = None
 
 
+@dataclass(frozen=True)
+class Recorder:
+    """Writes each step's history row in the step's transaction."""
+
+    table: HistoryTable
+    run_id: str
+    db_user: str | None
+    os_user: str
+    checksums: Mapping[str, str]
+
+    async def record(
+        self,
+        ctx: OnlineContext,
+        step: Step,
+        message: str,
+        duration: float,
+        *,
+        status: str = "applied",
+        error: str | None = None,
+    ) -> None:
+        await ctx.connection.execute(
+            self.table.insert(
+                run_id=self.run_id,
+                revision=step.revision,
+                direction=step_direction(step),
+                from_revisions=step.from_revisions,
+                to_revisions=step.to_revisions,
+                message=message,
+                checksum=self.checksums.get(step.revision),
+                duration=duration,
+                db_user=self.db_user,
+                os_user=self.os_user,
+                status=status,
+                error=error,
+            )
+        )
+
+
 def step_direction(step: Step) -> Literal["up", "down", "stamp"]:
     """``stamp`` for a stamp step, else the step's direction."""
     return "stamp" if step.is_stamp else step.direction
@@ -77,8 +116,12 @@ async def _run_step(
     versions: VersionTable,
     step: Step,
     functions: Mapping[str, RevisionFunction],
+    recorder: Recorder | None,
+    message: str,
+    started: float,
 ) -> None:
     ctx.revision = step.revision
+    ctx.statements_run = 0
     if not step.is_stamp:
         op = Operations(ctx)
         await functions[step.revision](op)
@@ -90,6 +133,8 @@ async def _run_step(
             )
     if isinstance(ctx, OnlineContext):
         await versions.write(ctx.connection, step.change)
+        if recorder is not None:
+            await recorder.record(ctx, step, message, time.perf_counter() - started)
     else:
         for statement in versions.statements(step.change):
             await ctx.execute(statement)
@@ -104,6 +149,7 @@ async def apply_plan(
     *,
     per_migration: bool = True,
     on_step: StepCallback | None = None,
+    recorder: Recorder | None = None,
 ) -> list[StepResult]:
     """Apply every step of *plan*; return the results, or raise MigrationFailed.
 
@@ -129,7 +175,7 @@ async def apply_plan(
         try:
             if per_migration:
                 await ctx.begin()
-            await _run_step(ctx, versions, step, functions)
+            await _run_step(ctx, versions, step, functions, recorder, message, started)
             if per_migration:
                 await ctx.commit()
         except BaseException as exc:
@@ -140,7 +186,10 @@ async def apply_plan(
                 raise  # cancellation and exit: rolled back, let it through
             if offline and isinstance(exc, AmigrateError):
                 raise  # nothing ran: the error itself says what to change
-            raise _failure(ctx, step, message, exc, statement, results, per_migration) from exc
+            failure = _failure(ctx, step, message, exc, statement, results, per_migration)
+            if recorder is not None and isinstance(ctx, OnlineContext):
+                await _record_partial(ctx, recorder, step, message, started, failure)
+            raise failure from exc
         result = StepResult(
             step.revision,
             step_direction(step),
@@ -155,6 +204,30 @@ async def apply_plan(
     if not per_migration and plan.steps:
         await ctx.commit()
     return results
+
+
+async def _record_partial(
+    ctx: OnlineContext,
+    recorder: Recorder,
+    step: Step,
+    message: str,
+    started: float,
+    failure: MigrationFailed,
+) -> None:
+    """On a dialect whose DDL commits itself, record a step that changed the schema and failed."""
+    if ctx.transactional_ddl or ctx.statements_run == 0:
+        return  # rolled back entirely, or nothing had run: there is nothing to warn about
+    error = failure.message  # names the statement that failed
+    with anyio.CancelScope(shield=True):
+        try:
+            await ctx.begin()
+            await recorder.record(
+                ctx, step, message, time.perf_counter() - started, status="failed", error=error
+            )
+            await ctx.commit()
+        except Exception as exc:  # the original failure matters more; say this one too
+            failure.add_note(f"amigrate could not record the failure in its history: {exc}")
+            await ctx.rollback()
 
 
 def _side(revisions: tuple[str, ...]) -> str:

@@ -26,7 +26,7 @@ async def snapshot(url: str, version_table: str = "amigrate_version") -> tuple[s
             if version_table in tables:
                 result = await conn.execute(sa.text(f"SELECT version_num FROM {version_table}"))
                 rows = sorted(r[0] for r in result)
-            return tables - {version_table}, rows
+            return tables - {version_table, "amigrate_history"}, rows
     finally:
         await engine.dispose()
 

@@ -1,0 +1,200 @@
+"""The audit history, checksums, validate and log, on every backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+import amigrate
+from amigrate.errors import CheckFailed, MigrationError, MigrationFailed, ValidationWarning
+from amigrate.runtime.history import checksum
+from tests.helpers import assert_clean_error, run_cli
+from tests.integration.test_runtime import snapshot
+from tests.projects import Rev, linear, make_project
+
+
+async def test_one_row_per_step(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(3))
+    config = project.config()
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5)
+    await amigrate.upgrade(config)
+    await amigrate.downgrade(config, "-1")
+    entries = await amigrate.log(config)
+    assert [(e.revision, e.direction) for e in entries] == [
+        ("r003", "down"),
+        ("r003", "up"),
+        ("r002", "up"),
+        ("r001", "up"),
+    ]
+    ups = entries[1:]
+    assert len({e.run_id for e in ups}) == 1  # one invocation
+    assert entries[0].run_id != ups[0].run_id
+    first = entries[-1]
+    assert first.from_revisions == ""
+    assert first.to_revisions == "r001"
+    assert first.message == "create rt1"
+    assert first.checksum == checksum((project.versions / "r001.py").read_bytes())
+    assert first.status == "applied"
+    assert before <= first.applied_at <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert first.duration >= 0
+    assert "@" in first.os_user
+    assert first.amigrate_version == amigrate.__version__
+    expected_user = {"postgresql": "postgres", "mysql": "root@", "sqlite": None}
+    backend = db_url.split("+")[0]
+    if expected_user[backend] is None:
+        assert first.db_user is None
+    else:
+        assert (first.db_user or "").startswith(expected_user[backend] or "")
+    assert [e.revision for e in await amigrate.log(config, limit=2)] == ["r003", "r003"]
+    assert [e.direction for e in await amigrate.log(config, revisions=["r002"])] == ["up"]
+
+
+async def test_a_rolled_back_step_leaves_no_row(db_url: str, tmp_path: Path) -> None:
+    bad = Rev("r002", "r001", upgrade='await op.execute("CREATE TABLE x (id INTEGER)")\n1 / 0')
+    project = make_project(tmp_path, db_url, *linear(1), bad)
+    with pytest.raises(MigrationFailed):
+        await amigrate.upgrade(project.config())
+    entries = await amigrate.log(project.config())
+    if db_url.startswith("mysql"):  # its DDL committed: the failure is recorded instead
+        assert [(e.revision, e.status) for e in entries] == [
+            ("r002", "failed"),
+            ("r001", "applied"),
+        ]
+    else:
+        assert [(e.revision, e.status) for e in entries] == [("r001", "applied")]
+
+
+async def test_mysql_partial_failure(mysql_url: str, tmp_path: Path) -> None:
+    bad = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.execute("CREATE TABLE half (id INTEGER)")
+            await op.execute("ALTER TABLE no_such_table ADD x INTEGER")
+        """,
+    )
+    project = make_project(tmp_path, mysql_url, *linear(1), bad)
+    config = project.config()
+    with pytest.raises(MigrationFailed):
+        await amigrate.upgrade(config)
+    (failed, ok) = await amigrate.log(config)
+    assert (failed.revision, failed.status) == ("r002", "failed")
+    assert "ALTER TABLE no_such_table ADD x INTEGER" in (failed.error or "")
+    assert ok.status == "applied"
+    # the next run refuses to go over it, and says how to resolve it
+    with pytest.raises(MigrationError, match="r002 failed partway") as info:
+        await amigrate.upgrade(config)
+    assert "amigrate stamp" in (info.value.hint or "")
+    assert "--force" in (info.value.hint or "")
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="failed partway")
+    # The user undoes the half-done DDL by hand, fixes the revision, and says where it is.
+    (project.versions / "r002.py").write_text(
+        (project.versions / "r002.py").read_text().replace("no_such_table", "half")
+    )
+    await amigrate.stamp(config, "r001")
+    assert (await amigrate.log(config, limit=1))[0].status == "applied"
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(mysql_url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("DROP TABLE half"))
+    await engine.dispose()
+    result2 = await amigrate.upgrade(config)
+    assert [s.revision for s in result2.steps] == ["r002"]
+
+
+async def test_force_runs_over_a_recorded_failure(mysql_url: str, tmp_path: Path) -> None:
+    bad = Rev("r002", "r001", upgrade='await op.execute("CREATE TABLE half (id INTEGER)")\n1 / 0')
+    project = make_project(tmp_path, mysql_url, *linear(1), bad, Rev("r003", "r002"))
+    config = project.config()
+    with pytest.raises(MigrationFailed):
+        await amigrate.upgrade(config)
+    (project.versions / "r002.py").write_text(
+        (project.versions / "r002.py")
+        .read_text()
+        .replace("1 / 0", "")
+        .replace("CREATE TABLE half", "CREATE TABLE IF NOT EXISTS half")
+    )
+    with pytest.raises(MigrationError, match="failed partway"):
+        await amigrate.upgrade(config)
+    result = await amigrate.upgrade(config, force=True)
+    assert result.to_heads == ("r003",)
+
+
+async def test_validate_finds_an_edited_revision(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(3))
+    config = project.config()
+    await amigrate.upgrade(config, "r002")
+    assert (await amigrate.validate(config)).ok
+    path = project.versions / "r001.py"
+    original = path.read_bytes()
+    path.write_bytes(b"\xef\xbb\xbf" + original.replace(b"\n", b"  \r\n"))  # BOM, CRLF, blanks
+    report = await amigrate.validate(config)
+    assert report.ok, report
+    assert report.checked == 2
+    path.write_bytes(original.replace(b"create rt1", b"create rt1 (edited)"))
+    report = await amigrate.validate(config)
+    assert [(p.kind, p.revision) for p in report.problems] == [("changed", "r001")]
+    with pytest.warns(ValidationWarning, match="r001 changed since applied"):
+        await amigrate.upgrade(config, "r003")
+    assert (await snapshot(db_url))[1] == ["r003"]  # a warning, not a refusal
+
+
+async def test_validate_on_upgrade_strict(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(2), validate_on_upgrade="strict")
+    config = project.config()
+    await amigrate.upgrade(config, "r001")
+    path = project.versions / "r001.py"
+    path.write_text(path.read_text() + "# an edit\n")
+    with pytest.raises(CheckFailed, match="validate_on_upgrade = strict"):
+        await amigrate.upgrade(config)
+    assert (await snapshot(sqlite_url))[1] == ["r001"]
+
+
+def test_validate_and_log_cli(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(3))
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    result = run_cli("validate", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "3 applied revisions match their files." in result.out
+    path = project.versions / "r002.py"
+    path.write_text(path.read_text().replace("create rt2", "create rt2!"))
+    (project.versions / "r003.py").unlink()
+    result = run_cli("validate", cwd=tmp_path)
+    assert_clean_error(result, code=3, match="2 problems found")
+    assert "changed: r002: " in result.out
+    assert "missing: r003: applied, but no revision file declares it" in result.out
+    data = json.loads(run_cli("validate", "--json", cwd=tmp_path).out)
+    assert data["ok"] is False
+    assert sorted(p["kind"] for p in data["problems"]) == ["changed", "missing"]
+
+    log = run_cli("log", cwd=tmp_path)
+    assert log.code == 0, log
+    lines = log.out.splitlines()
+    assert len(lines) == 3
+    assert " up    r002 -> r003, create rt3  by " in lines[0]
+    entries = json.loads(run_cli("--json", "log", "--limit", "1", cwd=tmp_path).out)
+    assert [e["revision"] for e in entries] == ["r003"]
+    assert set(entries[0]) >= {"revision", "direction", "applied_at", "os_user", "checksum"}
+
+
+async def test_adopting_alembic_creates_the_history(sqlite_url: str, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(sqlite_url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        await conn.execute(sa.text("INSERT INTO alembic_version VALUES ('r001')"))
+    await engine.dispose()
+    project = make_project(tmp_path, sqlite_url, *linear(2), version_table="alembic_version")
+    config = project.config()
+    assert await amigrate.log(config) == []
+    await amigrate.upgrade(config)
+    assert [e.revision for e in await amigrate.log(config)] == ["r002"]
+    assert (await amigrate.validate(config)).ok
