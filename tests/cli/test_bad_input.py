@@ -1,0 +1,322 @@
+"""Bad input, through the real command: one clear line, the documented exit code, no
+traceback, and the database exactly as it was (schema, version rows, history rows)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from tests.helpers import assert_clean_error, run_cli
+from tests.projects import Project, Rev, linear, make_project, render
+
+Setup = Callable[[Project], None]
+
+
+async def _state(url: str) -> tuple[object, ...]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+
+            def schema(sync: sa.Connection) -> dict[str, list[str]]:
+                inspector = sa.inspect(sync)
+                return {
+                    t: [c["name"] for c in inspector.get_columns(t)]
+                    for t in inspector.get_table_names()
+                }
+
+            tables = await conn.run_sync(schema)
+            versions = sorted(
+                r[0]
+                for r in await conn.execute(sa.text("SELECT version_num FROM amigrate_version"))
+            )
+            history = (
+                await conn.execute(sa.text("SELECT COUNT(*), MAX(id) FROM amigrate_history"))
+            ).one()
+            return tables, versions, tuple(history)
+    finally:
+        await engine.dispose()
+
+
+def state(url: str) -> tuple[object, ...]:
+    return asyncio.run(_state(url))
+
+
+def write(name: str, text: str) -> Setup:
+    def setup(p: Project) -> None:
+        (p.versions / name).write_text(text)
+
+    return setup
+
+
+def replace_in(name: str, old: str, new: str) -> Setup:
+    def setup(p: Project) -> None:
+        path = p.versions / name
+        path.write_text(path.read_text().replace(old, new))
+
+    return setup
+
+
+def config_text(text: str) -> Setup:
+    def setup(p: Project) -> None:
+        p.ini.write_text(text.replace("URL", p.url))
+
+    return setup
+
+
+def add_setting(key: str, value: str) -> Setup:
+    def setup(p: Project) -> None:
+        if key == "sqlalchemy.url":
+            p.url = value
+        else:
+            p.settings[key] = value
+        p.write_config()
+
+    return setup
+
+
+def add(*revs: Rev) -> Setup:
+    def setup(p: Project) -> None:
+        for rev in revs:
+            if rev.message == "copy":  # a second file declaring an existing id
+                (p.versions / f"{rev.id}_copy.py").write_text(render(rev))
+            else:
+                p.add(rev)
+
+    return setup
+
+
+def versions_folder_is_a_file(p: Project) -> None:
+    for path in p.versions.iterdir():
+        path.unlink()
+    p.versions.rmdir()
+    p.versions.write_text("")
+
+
+def non_utf8(p: Project) -> None:
+    (p.versions / "r004.py").write_bytes(
+        b'"""caf\xe9"""\nrevision = "r004"\ndown_revision = "r003"\n'
+    )
+
+
+def env_import_error(p: Project) -> None:
+    (p.root / "migrations" / "env.py").write_text("import no_such_module_for_env\n")
+
+
+def database_ahead(p: Project) -> None:
+    # the version table names a revision no file has
+    async def go() -> None:
+        engine = create_async_engine(p.url, poolclass=NullPool)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE amigrate_version SET version_num = 'zz99'"))
+        await engine.dispose()
+
+    asyncio.run(go())
+
+
+def nothing(p: Project) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    setup: Setup
+    args: tuple[str, ...]
+    match: str
+    code: int = 1
+
+
+CASES = [
+    Case("malformed config", config_text("script_location = x\n"), ("upgrade",), "not a valid ini"),
+    Case(
+        "missing script_location",
+        config_text("[amigrate]\nsqlalchemy.url = URL\n"),
+        ("upgrade",),
+        "no script_location",
+    ),
+    Case("missing config file", nothing, ("-c", "nope.ini", "upgrade"), "config file nope.ini"),
+    Case("unknown section", nothing, ("-n", "prod", "upgrade"), "no [prod] section"),
+    Case(
+        "unreadable versions folder",
+        versions_folder_is_a_file,
+        ("upgrade",),
+        "version folder cannot be read",
+    ),
+    Case("non-UTF-8 revision file", non_utf8, ("upgrade",), "r004.py:1: is not UTF-8 text"),
+    Case("bad URL", nothing, ("--url", "::nonsense::", "upgrade"), "cannot be parsed"),
+    Case("sync driver", nothing, ("--url", "mysql+pymysql://u@h/d", "upgrade"), "sync driver"),
+    Case(
+        "unreachable server",
+        nothing,
+        ("--url", "postgresql+asyncpg://u:pw-secret@127.0.0.1:1/d", "upgrade"),
+        "cannot connect to postgresql+asyncpg://u:***@127.0.0.1:1/d",
+    ),
+    Case(
+        "missing environment variable",
+        add_setting("sqlalchemy.url", "${AMIGRATE_TEST_UNSET_VARIABLE}"),
+        ("upgrade",),
+        "AMIGRATE_TEST_UNSET_VARIABLE is not set",
+    ),
+    Case("unknown target", nothing, ("upgrade", "nope"), "no revision matches 'nope'"),
+    Case("ambiguous target", nothing, ("upgrade", "r00"), "matches 3 revisions"),
+    Case("past the head", nothing, ("upgrade", "+5"), "+5"),
+    Case("past the base", nothing, ("downgrade", "-5"), "-5"),
+    Case("downgrade +1", nothing, ("downgrade", "+1"), "+1"),
+    Case("upgrade -1", nothing, ("upgrade", "-1"), "-1"),
+    Case("empty target", nothing, ("upgrade", ""), "empty target"),
+    Case("a range as a target", nothing, ("upgrade", "r001:r002"), "is a range"),
+    Case(
+        "a cycle",
+        replace_in("r001.py", "down_revision = None", "down_revision = 'r003'"),
+        ("upgrade",),
+        "cycle",
+    ),
+    Case(
+        "a duplicate id",
+        add(Rev("r002", "r001", message="copy")),
+        ("upgrade",),
+        "declared in more than one file",
+    ),
+    Case(
+        "a dangling down_revision",
+        add(Rev("r004", "gone")),
+        ("upgrade",),
+        "'gone', which is not a known revision",
+    ),
+    Case(
+        "a duplicate branch label",
+        add(Rev("r004", "r003", branch_labels=("x",)), Rev("r005", "r003", branch_labels=("x",))),
+        ("upgrade", "r004"),
+        "branch label 'x'",
+    ),
+    Case(
+        "several heads",
+        add(Rev("r004", "r002"), Rev("r005", "r002")),
+        ("upgrade", "head"),
+        "'head' is ambiguous",
+    ),
+    Case(
+        "a syntax error in the header",
+        write("r004.py", 'revision = "r004\n'),
+        ("upgrade",),
+        "r004.py:1: syntax error",
+    ),
+    Case(
+        "a syntax error in a body",
+        add(Rev("r003", "r002", upgrade="await op.execute((")),
+        ("upgrade",),
+        "r003.py:",
+    ),
+    Case(
+        "a non-literal identifier",
+        write("r004.py", "revision = 'r004'\ndown_revision = x()\n"),
+        ("upgrade",),
+        "down_revision must be a literal",
+    ),
+    Case(
+        "a revision that raises",
+        add(Rev("r003", "r002", upgrade="raise KeyError('boom')")),
+        ("upgrade",),
+        "r002 -> r003 (r003) failed: KeyError: 'boom'",
+    ),
+    Case(
+        "a sync upgrade",
+        add(Rev("r003", "r002", sync=True)),
+        ("upgrade",),
+        "must be a coroutine function",
+    ),
+    Case(
+        "an unawaited op",
+        add(Rev("r003", "r002", upgrade="op.drop_table('rt1')")),
+        ("upgrade",),
+        "was never awaited",
+    ),
+    Case(
+        "offline with a revision that reads data",
+        add(Rev("r004", "r003", upgrade="await op.execute('SELECT 1')")),
+        ("upgrade", "r003:r004", "--sql"),
+        "a query that reads data",
+    ),
+    Case(
+        "offline downgrade without a range", nothing, ("downgrade", "-1", "--sql"), "needs a range"
+    ),
+    Case("a database at an unknown revision", database_ahead, ("upgrade",), "zz99"),
+    Case("current at an unknown revision", database_ahead, ("current",), "zz99", code=3),
+    Case("stamp of an unknown revision", nothing, ("stamp", "nope"), "no revision matches"),
+    Case("an import error in env.py", env_import_error, ("upgrade",), "env.py:1: importing it"),
+    Case(
+        "a bad lock_timeout",
+        add_setting("lock_timeout", "soon"),
+        ("upgrade",),
+        "lock_timeout = 'soon' is not a number",
+    ),
+    Case(
+        "a bad validate_on_upgrade",
+        add_setting("validate_on_upgrade", "maybe"),
+        ("upgrade",),
+        "validate_on_upgrade = 'maybe'",
+    ),
+    Case("a malformed -x", nothing, ("-x", "novalue", "upgrade"), "expected key=value", code=2),
+    Case(
+        "a negative --lock-timeout",
+        nothing,
+        ("--lock-timeout", "-1", "upgrade"),
+        "--lock-timeout",
+        code=2,
+    ),
+    Case("an unknown option", nothing, ("upgrade", "--fast"), "No such option", code=2),
+    Case("an unknown command", nothing, ("migrate",), "No such command", code=2),
+    Case("a bad --rev-id", nothing, ("revision", "-m", "x", "--rev-id", "a-b"), "contains '-'"),
+    Case("init into a non-empty folder", nothing, ("init", "migrations"), "not empty"),
+    Case("an unknown template", nothing, ("init", "other", "-t", "nope"), "no template named"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(3))
+    assert run_cli("upgrade", "r002", cwd=tmp_path).code == 0
+    case.setup(project)
+    before = state(sqlite_url)
+    files_before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli(*case.args, cwd=tmp_path)
+    assert_clean_error(result, code=case.code, match=case.match)
+    assert "pw-secret" not in result.output
+    assert state(sqlite_url) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == files_before
+
+
+def test_there_are_at_least_thirty_cases() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mysql"])
+def test_bad_input_on_servers(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The cases whose effect depends on the dialect, on the servers too."""
+    url: str = request.getfixturevalue(f"{backend}_url")
+    project = make_project(tmp_path, url, *linear(3))
+    assert run_cli("upgrade", "r002", cwd=tmp_path).code == 0
+    for case in CASES:
+        if case.id not in ("a revision that raises", "an unawaited op", "a sync upgrade"):
+            continue
+        case.setup(project)
+        before = state(url)
+        result = run_cli(*case.args, cwd=tmp_path)
+        assert_clean_error(result, code=case.code, match=case.match)
+        after = state(url)
+        assert after == before, case.id
+
+
+def test_wrong_password_never_shows(mysql_url: str, tmp_path: Path) -> None:
+    url = sa.make_url(mysql_url).set(password="pw-secret")
+    make_project(tmp_path, url.render_as_string(hide_password=False), *linear(1))
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="cannot connect")
+    assert "pw-secret" not in result.output
