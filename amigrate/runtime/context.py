@@ -42,13 +42,20 @@ class MigrationContext:
         self._config = config
         self._dialect = dialect
         self._x_args = dict(x_args)
-        #: The statement running now, so a failure can name it.
-        self.current_statement: str | None = None
+        #: The statement running now, so a failure can name it (compiled to text only then).
+        self._running: Executable | None = None
         #: The revision running now, for messages.
         self.revision: str | None = None
         #: Statements executed in the current step (a failure after some committed DDL
         #: leaves a partly changed database on MySQL).
         self.statements_run = 0
+
+    @property
+    def current_statement(self) -> str | None:
+        """The SQL of the statement that was running when a step failed, as one line."""
+        if self._running is None:
+            return None
+        return describe_statement(self._running, self._dialect)
 
     @property
     def dialect(self) -> Dialect:
@@ -175,10 +182,10 @@ class OnlineContext(MigrationContext):
             await self._conn.rollback()
 
     async def execute(self, statement: Executable, options: Mapping[str, Any] | None = None) -> Any:
-        self.current_statement = describe_statement(statement, self._dialect)
+        self._running = statement
         self.statements_run += 1
         result = await self._conn.execute(statement, execution_options=dict(options or {}))
-        self.current_statement = None
+        self._running = None
         return result
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
