@@ -15,6 +15,7 @@ variable.
 from __future__ import annotations
 
 import configparser
+import copy
 import difflib
 import importlib.util
 import os
@@ -303,6 +304,13 @@ class Config:
     def keys(self) -> list[str]:
         """Every key set in any layer, sorted."""
         return sorted({*self._overrides, *self._ini_values, *self._toml_values})
+
+    def derive(self, overrides: Mapping[str, Any]) -> Config:
+        """A copy of this config with *overrides* on top (one database of several)."""
+        clone = copy.copy(self)
+        clone._overrides = {**self._overrides, **overrides}
+        clone.x_args = dict(self.x_args)
+        return clone
 
     def set(self, key: str, value: Any) -> None:
         """Override *key* for this process (like Alembic's ``set_main_option``)."""

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Literal
 
 import anyio
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from amigrate.config import Config, load_config, mask_url
@@ -107,7 +108,10 @@ class Migrator:
     and disposes it on exit; ``engine=`` or ``connection=`` use the
     application's and leave them open; ``url=`` overrides the configured URL.
     Nothing connects until a method needs the database, so offline SQL needs
-    no server.
+    no server. For a fan-out, ``function_suffix`` (``_main``: run
+    ``upgrade_main``), ``schema`` (a tenant's PostgreSQL schema: amigrate's
+    tables live there and it is the search_path) and the shared ``scripts`` and
+    ``env`` are set per database.
     """
 
     def __init__(
@@ -121,6 +125,9 @@ class Migrator:
         on_step: StepCallback | None = None,
         lock_timeout: float | None = None,
         function_suffix: str = "",
+        schema: str | None = None,
+        scripts: ScriptDirectory | None = None,
+        env: EnvHooks | None = None,
     ) -> None:
         if engine is not None and connection is not None:
             raise ConfigError("give Migrator an engine or a connection, not both")
@@ -133,10 +140,15 @@ class Migrator:
         self._lock_timeout = lock_timeout if lock_timeout is not None else self.config.lock_timeout
         self._suffix = function_suffix
         self._owned_engine: AsyncEngine | None = None
-        self._scripts: ScriptDirectory | None = None
-        self._env: EnvHooks | None = None
-        self.versions = VersionTable(self.config.version_table, self.config.version_table_schema)
-        self.history = HistoryTable(self.config.history_table, self.config.version_table_schema)
+        # Migrators of several databases of one project share the files and env.py.
+        self._scripts: ScriptDirectory | None = scripts
+        self._env: EnvHooks | None = env
+        # A schema target (one tenant's PostgreSQL schema): amigrate's tables live there and
+        # unqualified names resolve there (search_path).
+        self.schema = schema
+        table_schema = schema or self.config.version_table_schema
+        self.versions = VersionTable(self.config.version_table, table_schema)
+        self.history = HistoryTable(self.config.history_table, table_schema)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -193,6 +205,15 @@ class Migrator:
             return self._connection.engine.url.render_as_string(hide_password=False)
         if self._engine is not None:
             return self._engine.url.render_as_string(hide_password=False)
+        if not self._url and not self.config.url_or_none:
+            several = self.config.get_list("databases") or self.config.get_section("targets")
+            if several:
+                raise ConfigError(
+                    f"this project migrates several databases ({', '.join(several)}), "
+                    "and no single URL is configured",
+                    hint="select them: databases='all' / targets='all' in the API, "
+                    "or -d NAME on the command line",
+                )
         return self._url or self.config.url
 
     @property
@@ -212,30 +233,36 @@ class Migrator:
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[OnlineContext]:
+        opened = self._connection is None
         if self._connection is not None:
             conn = self._connection
-            ctx = OnlineContext(
-                self.config, conn, self._x_args, external_transaction=conn.in_transaction()
-            )
-            await self._setup(ctx)
+        else:
+            engine = await self._get_engine()
             try:
-                yield ctx
-            finally:
-                with anyio.CancelScope(shield=True):
-                    await ctx.release()
-            return
-        engine = await self._get_engine()
+                conn = await engine.connect()
+            except Exception as exc:
+                raise connect_error(self.url, exc) from None
+        ctx = OnlineContext(
+            self.config, conn, self._x_args, external_transaction=conn.in_transaction()
+        )
         try:
-            conn = await engine.connect()
-        except Exception as exc:
-            raise connect_error(self.url, exc) from None
-        try:
-            ctx = OnlineContext(self.config, conn, self._x_args)
             await self._setup(ctx)
             yield ctx
         finally:
             with anyio.CancelScope(shield=True):
-                await conn.close()
+                await self._teardown(ctx)
+                if opened:
+                    await conn.close()
+
+    async def _teardown(self, ctx: OnlineContext) -> None:
+        """Leave the connection as it came: it may go back to the application's pool."""
+        if ctx.connection.closed or ctx.connection.invalidated:
+            return
+        await ctx.rollback()
+        if self.schema is not None and ctx.connection.dialect.name == "postgresql":
+            await ctx.connection.execute(sa.text("RESET search_path"))
+            await ctx.commit()
+        await ctx.release()
 
     @asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
@@ -250,9 +277,31 @@ class Migrator:
 
     async def _setup(self, ctx: OnlineContext) -> None:
         await ctx.prepare()
+        if self.schema is not None:
+            await self._use_schema(ctx)
         if self.env.on_connect is not None:
             await self.env.on_connect(ctx.connection, self.config)
             await ctx.commit()
+
+    async def _use_schema(self, ctx: OnlineContext) -> None:
+        conn = ctx.connection
+        if conn.dialect.name != "postgresql":
+            raise ConfigError(
+                f"schema targets need PostgreSQL; {conn.dialect.name} has no schemas to switch to",
+                hint="give each target its own database URL instead",
+            )
+        quoted = conn.dialect.identifier_preparer.quote_schema(self.schema or "")
+        await conn.execute(sa.text(f"SET search_path TO {quoted}"))
+        await ctx.commit()
+
+    async def _create_schema(self, ctx: OnlineContext) -> None:
+        if self.schema is None:
+            return
+        conn = ctx.connection
+        quoted = conn.dialect.identifier_preparer.quote_schema(self.schema)
+        await ctx.begin()
+        await conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+        await ctx.commit()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -289,6 +338,7 @@ class Migrator:
     async def ensure_version(self) -> None:
         """Create the version table if it does not exist."""
         async with self._locked(), self._connect() as ctx:
+            await self._create_schema(ctx)
             await ctx.begin()
             await self.versions.create(ctx.connection)
             await ctx.commit()
@@ -325,6 +375,7 @@ class Migrator:
         # migrated while this one waited).
         async with self._locked(), self._connect() as ctx:
             conn = ctx.connection
+            await self._create_schema(ctx)
             await ctx.begin()
             await self.versions.create(conn)
             await self.history.create(conn)

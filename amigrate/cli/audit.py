@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from amigrate.cli.output import emit_json
 from amigrate.cli.run import migrator, run_async
 from amigrate.cli.state import CliState, pass_state
+
+if TYPE_CHECKING:
+    from amigrate.migrator import Migrator
 
 __all__ = ["log", "validate"]
 
@@ -25,7 +30,6 @@ def log(
     state: CliState, limit: int, revisions: tuple[str, ...], show_all: bool, json_output: bool
 ) -> None:
     """Show who applied what and when, newest first (the history table)."""
-    from amigrate.migrator import Migrator
     from amigrate.runtime.history import HistoryEntry
 
     async def read() -> tuple[list[HistoryEntry], Migrator]:
@@ -37,18 +41,40 @@ def log(
                     wanted += m.graph.resolve(target)
             return await m.log(limit=None if show_all else limit, revisions=wanted), m
 
-    entries, m = run_async(read)
+    from amigrate.cli.fanout import fanout_selection, run_fanout
+
+    selection = fanout_selection(state)
+    rows: list[tuple[str, HistoryEntry]]
+    if selection is None:
+        entries, m = run_async(read)
+        rows = [("", e) for e in entries]
+        where = m.database
+    else:
+
+        async def read_one(m: Migrator) -> list[HistoryEntry]:
+            wanted = [r for t in revisions for r in m.graph.resolve(t)] if revisions else None
+            return await m.log(limit=None if show_all else limit, revisions=wanted)
+
+        rows = []
+        for result in run_fanout(state, read_one, selection, progress=False):
+            if result.error is not None:
+                raise result.error
+            rows += [(result.target.name, e) for e in result.value or []]
+        rows.sort(key=lambda pair: pair[1].applied_at, reverse=True)
+        rows = rows if show_all else rows[:limit]
+        where = "any database"
     if state.json or json_output:
-        emit_json([e.as_dict() for e in entries])
+        emit_json([{"target": t, **e.as_dict()} if t else e.as_dict() for t, e in rows])
         return
-    if not entries:
-        click.echo(f"No history in {m.database} yet.", err=True)
+    if not rows:
+        click.echo(f"No history in {where} yet.", err=True)
         return
-    for e in entries:
+    for name, e in rows:
         ends = f"{e.from_revisions or '<base>'} -> {e.to_revisions or '<base>'}"
         status = "" if e.status == "applied" else f"  [{e.status.upper()}: {e.error}]"
         click.echo(
-            f"{e.applied_at:%Y-%m-%d %H:%M:%S}  {e.direction:<5} {ends}"
+            (f"{name}: " if name else "")
+            + f"{e.applied_at:%Y-%m-%d %H:%M:%S}  {e.direction:<5} {ends}"
             f"{', ' + e.message if e.message else ''}"
             f"  by {e.os_user}{' as ' + e.db_user if e.db_user else ''}"
             f"  ({e.duration * 1000:.0f} ms, run {e.run_id[:8]}){status}"
@@ -67,24 +93,44 @@ def validate(state: CliState, json_output: bool) -> None:
         async with migrator(state) as m:
             return await m.validate(), m.database
 
-    report, database = run_async(check)
-    if state.json or json_output:
-        emit_json(
-            {
-                "database": database,
-                "ok": report.ok,
-                "checked": report.checked,
-                "problems": [p.as_dict() for p in report.problems],
-            }
-        )
+    from amigrate.cli.fanout import fanout_selection, run_fanout
+
+    selection = fanout_selection(state)
+    reports: dict[str, tuple[ValidationReport, str]] = {}
+    if selection is None:
+        reports[""] = run_async(check)
     else:
-        for problem in report.problems:
-            click.echo(f"{problem.kind}: {problem.revision}: {problem.detail}")
-        if report.ok:
-            click.echo(f"{report.checked} applied revisions match their files.")
-    if not report.ok:
+
+        async def check_one(m: Migrator) -> tuple[ValidationReport, str]:
+            return await m.validate(), m.database
+
+        for result in run_fanout(state, check_one, selection, progress=False):
+            if result.error is not None:
+                raise result.error
+            assert result.value is not None
+            reports[result.target.name] = result.value
+    data = {
+        name: {
+            "database": database,
+            "ok": report.ok,
+            "checked": report.checked,
+            "problems": [p.as_dict() for p in report.problems],
+        }
+        for name, (report, database) in reports.items()
+    }
+    if state.json or json_output:
+        emit_json(data[""] if selection is None else data)
+    else:
+        for name, (report, _) in reports.items():
+            prefix = f"{name}: " if name else ""
+            for problem in report.problems:
+                click.echo(f"{prefix}{problem.kind}: {problem.revision}: {problem.detail}")
+            if report.ok:
+                click.echo(f"{prefix}{report.checked} applied revisions match their files.")
+    count = sum(len(report.problems) for report, _ in reports.values())
+    if count:
         raise CheckFailed(
-            f"{len(report.problems)} problem{'s' if len(report.problems) != 1 else ''} found",
+            f"{count} problem{'s' if count != 1 else ''} found",
             hint="restore the files of applied revisions, or record the truth with "
             "'amigrate stamp'",
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ def indicators(
     if tree and graph.is_merge_point(rid):
         marks.append("mergepoint")
     if rid in current:
-        marks.append("current")
+        # Across several databases, say which of them are at this revision.
+        names = current[rid] if isinstance(current, Mapping) else None
+        marks.append(f"current: {', '.join(names)}" if names else "current")
     return "".join(f" ({m})" for m in marks)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -85,7 +86,7 @@ def branches(state: CliState, verbose: bool, json_output: bool) -> None:
             click.echo(f"{' ' * len(rid)} -> {child_line}")
 
 
-def _select(graph: RevisionGraph, spec: str | None, current: tuple[str, ...]) -> list[str]:
+def _select(graph: RevisionGraph, spec: str | None, current: Sequence[str]) -> list[str]:
     """The ids ``history -r spec`` shows, newest first."""
     from amigrate.revisions import parse_range
 
@@ -133,12 +134,19 @@ def history(
 
     scripts = _scripts(state)
     graph = scripts.graph
-    current: tuple[str, ...] = ()
+    current: tuple[str, ...] | dict[str, list[str]] = ()
     if _needs_database(rev_range, indicate_current):
         from amigrate.cli.run import current_heads
 
         current = current_heads(state, scripts)
-    ids = _select(graph, rev_range, current)
+    if isinstance(current, dict) and rev_range and ("current" in rev_range):
+        from amigrate.errors import CommandError
+
+        raise CommandError(
+            "'current' in a range needs one database; this project has several",
+            hint="choose one with -d NAME",
+        )
+    ids = _select(graph, rev_range, tuple(current))
     marks = current if indicate_current else ()
     if state.json or json_output:
         emit_json(

@@ -13,7 +13,7 @@ from amigrate.cli.run import migrator, run_async
 from amigrate.cli.state import CliState, pass_state
 
 if TYPE_CHECKING:
-    from amigrate.migrator import RunResult
+    from amigrate.migrator import Migrator, RunResult
     from amigrate.revisions import Plan
     from amigrate.runtime.runner import StepEvent
 
@@ -119,7 +119,15 @@ def _migrate(
     sql: bool,
     plan_only: bool,
     force: bool = False,
+    fanout: dict[str, Any] | None = None,
 ) -> None:
+    from amigrate.cli.fanout import fanout_selection
+
+    selection = None if sql or plan_only else fanout_selection(state)
+    if selection is not None:
+        _migrate_many(state, direction, target, force, selection, fanout or {})
+        return
+
     async def go() -> None:
         async with migrator(state, on_step=None if plan_only or sql else _progress(state)) as m:
             if sql:
@@ -134,6 +142,52 @@ def _migrate(
                 _report(state, await m.downgrade(target, force=force))
 
     run_async(go)
+
+
+def _migrate_many(
+    state: CliState,
+    direction: Literal["up", "down"],
+    target: str,
+    force: bool,
+    selection: dict[str, Any],
+    policy: dict[str, Any],
+) -> None:
+    from amigrate.cli.fanout import print_summary, run_fanout
+    from amigrate.errors import MigrationError
+
+    async def action(m: Migrator) -> RunResult:
+        if direction == "up":
+            return await m.upgrade(target, force=force)
+        return await m.downgrade(target, force=force)
+
+    results = run_fanout(state, action, selection, **policy)
+    print_summary(state, results)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise MigrationError(
+            f"{len(failed)} of {len(results)} databases did not reach {target}: "
+            + ", ".join(f"{r.target.name} ({r.status})" for r in failed),
+            hint="the summary above says why; the others completed, and running the "
+            "command again only touches what is behind",
+        )
+
+
+def fanout_options(fn: Any) -> Any:
+    """--concurrency, --fail-fast and --canary, for commands over several databases."""
+    fn = click.option(
+        "--canary",
+        type=click.IntRange(min=0),
+        default=0,
+        help="Migrate this many databases first; the rest only if they all succeed.",
+    )(fn)
+    fn = click.option(
+        "--fail-fast", is_flag=True, help="Stop at the first failing database (cancel the others)."
+    )(fn)
+    return click.option(
+        "--concurrency",
+        type=click.IntRange(min=1),
+        help="Databases migrated at once (default 8, or 'concurrency' in the config).",
+    )(fn)
 
 
 sql_option = click.option(
@@ -163,14 +217,24 @@ class TargetCommand(click.Command):
 @sql_option
 @plan_option
 @force_option
+@fanout_options
 @json_option
 @pass_state
 def upgrade(
-    state: CliState, target: str, sql: bool, plan_only: bool, force: bool, json_output: bool
+    state: CliState,
+    target: str,
+    sql: bool,
+    plan_only: bool,
+    force: bool,
+    concurrency: int | None,
+    fail_fast: bool,
+    canary: int,
+    json_output: bool,
 ) -> None:
     """Upgrade to TARGET (default head): head, heads, +2, an id prefix, label@head..."""
     state.json = state.json or json_output
-    _migrate(state, "up", target, sql, plan_only, force)
+    policy = {"concurrency": concurrency, "fail_fast": fail_fast, "canary": canary}
+    _migrate(state, "up", target, sql, plan_only, force, policy)
 
 
 @click.command(cls=TargetCommand)
@@ -178,14 +242,24 @@ def upgrade(
 @sql_option
 @plan_option
 @force_option
+@fanout_options
 @json_option
 @pass_state
 def downgrade(
-    state: CliState, target: str, sql: bool, plan_only: bool, force: bool, json_output: bool
+    state: CliState,
+    target: str,
+    sql: bool,
+    plan_only: bool,
+    force: bool,
+    concurrency: int | None,
+    fail_fast: bool,
+    canary: int,
+    json_output: bool,
 ) -> None:
     """Downgrade to TARGET: -1, base, an id prefix, label@-1..."""
     state.json = state.json or json_output
-    _migrate(state, "down", target, sql, plan_only, force)
+    policy = {"concurrency": concurrency, "fail_fast": fail_fast, "canary": canary}
+    _migrate(state, "down", target, sql, plan_only, force, policy)
 
 
 @click.command()
@@ -198,40 +272,72 @@ def downgrade(
 def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool) -> None:
     """Show the revisions the database is at (read-only; never creates a table)."""
     from amigrate.cli.describe import as_json, one_line, verbose_block
+    from amigrate.cli.fanout import fanout_selection, run_fanout
     from amigrate.errors import CheckFailed
+    from amigrate.scripts.directory import ScriptDirectory
 
-    async def read() -> tuple[tuple[str, ...], Any]:
-        async with migrator(state) as m:
-            return await m.current(), m
+    state.json = state.json or json_output
+    selection = fanout_selection(state)
+    if selection is None:
 
-    heads, m = run_async(read)
-    graph = m.graph
-    known = [h for h in heads if h in graph]
-    unknown = [h for h in heads if h not in graph]
-    if state.json or json_output:
-        data = [as_json(graph, m.scripts.script(h)) for h in known]
-        data += [{"revision": h, "unknown": True} for h in unknown]
-        emit_json({"database": m.database, "heads": data})
+        async def read() -> tuple[tuple[str, ...], str]:
+            async with migrator(state) as m:
+                return await m.current(), m.database
+
+        heads, database = run_async(read)
+        per_database = {"": (database, heads)}
     else:
-        for head in known:
-            script = m.scripts.script(head)
-            if verbose:
-                click.echo(verbose_block(graph, script))
-            else:
-                click.echo(one_line(graph, script, parents=False, message=False))
-        for head in unknown:
-            click.echo(f"{head} (unknown revision: no script has it)")
-    if unknown:
+
+        async def read_one(m: Migrator) -> tuple[str, tuple[str, ...]]:
+            return m.database, await m.current()
+
+        results = run_fanout(state, read_one, selection, progress=False)
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise failed[0].error or CheckFailed(failed[0].message)
+        per_database = {
+            r.target.name: (r.value[0], r.value[1]) for r in results if r.value is not None
+        }
+    scripts = ScriptDirectory.from_config(state.load_config())
+    graph = scripts.graph
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for name, (database, heads) in per_database.items():
+        prefix = f"{name}: " if name else ""
+        known = [h for h in heads if h in graph]
+        unknown = [h for h in heads if h not in graph]
+        entries = [as_json(graph, scripts.script(h)) for h in known]
+        entries += [{"revision": h, "unknown": True} for h in unknown]
+        data[name] = {"database": database, "heads": entries}
+        if not state.json:
+            if name and not heads:
+                click.echo(f"{prefix}<base>")
+            for head in known:
+                script = scripts.script(head)
+                if verbose:
+                    click.echo(prefix + verbose_block(graph, script))
+                else:
+                    click.echo(prefix + one_line(graph, script, parents=False, message=False))
+            for head in unknown:
+                click.echo(f"{prefix}{head} (unknown revision: no script has it)")
+        if unknown:
+            problems.append(
+                f"{prefix}the database is at {', '.join(unknown)}, which no revision file has"
+            )
+        elif check_heads and set(heads) != set(graph.heads):
+            problems.append(
+                f"{prefix}the database is at {_ends(heads)}, not at the head"
+                f"{'s' if len(graph.heads) != 1 else ''} {_ends(graph.heads)}"
+            )
+    if state.json:
+        emit_json(data[""] if selection is None else data)
+    if problems:
         raise CheckFailed(
-            f"the database is at {', '.join(unknown)}, which no revision file has",
-            hint="restore the missing file, or repair the version table with "
+            "; ".join(problems),
+            hint="run 'amigrate upgrade heads'"
+            if all("not at the head" in p for p in problems)
+            else "restore the missing file, or repair the version table with "
             "'amigrate stamp --purge <revision>'",
-        )
-    if check_heads and set(heads) != set(graph.heads):
-        raise CheckFailed(
-            f"the database is at {_ends(heads)}, not at the head"
-            f"{'s' if len(graph.heads) != 1 else ''} {_ends(graph.heads)}",
-            hint="run 'amigrate upgrade heads'",
         )
 
 
@@ -245,8 +351,26 @@ def stamp(
     state: CliState, revisions: tuple[str, ...], purge: bool, sql: bool, json_output: bool
 ) -> None:
     """Record REVISIONS as applied without running them ('base' empties the table)."""
+    from amigrate.cli.fanout import fanout_selection, print_summary, run_fanout
+    from amigrate.errors import MigrationError
+
     state.json = state.json or json_output
     targets = list(revisions) or ["base"]
+    selection = None if sql else fanout_selection(state)
+    if selection is not None:
+
+        async def stamp_one(m: Migrator) -> RunResult:
+            return await m.stamp(targets, purge=purge)
+
+        results = run_fanout(state, stamp_one, selection)
+        print_summary(state, results)
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise MigrationError(
+                f"{len(failed)} of {len(results)} databases were not stamped: "
+                + ", ".join(f"{r.target.name} ({r.message})" for r in failed)
+            )
+        return
 
     async def go() -> None:
         async with migrator(state) as m:

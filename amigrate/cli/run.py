@@ -41,11 +41,34 @@ def migrator(state: CliState, *, on_step: StepCallback | None = None) -> Migrato
     )
 
 
-def current_heads(state: CliState, scripts: ScriptDirectory | None = None) -> tuple[str, ...]:
-    """The database's heads, read-only (for ``history -i`` and ranges with ``current``)."""
+def current_heads(
+    state: CliState, scripts: ScriptDirectory | None = None
+) -> tuple[str, ...] | dict[str, list[str]]:
+    """The database's heads, read-only (for ``history -i`` and ranges with ``current``).
 
-    async def read() -> tuple[str, ...]:
-        async with migrator(state) as m:
-            return await m.current()
+    For a project with several databases: each head mapped to the databases at it.
+    """
+    from amigrate.cli.fanout import fanout_selection, run_fanout
 
-    return run_async(read)
+    selection = fanout_selection(state)
+    if selection is None:
+
+        async def read() -> tuple[str, ...]:
+            async with migrator(state) as m:
+                return await m.current()
+
+        return run_async(read)
+
+    async def read_one(m: Migrator) -> tuple[str, ...]:
+        return await m.current()
+
+    marks: dict[str, list[str]] = {}
+    results = run_fanout(state, read_one, selection, progress=False)
+    for result in results:
+        if result.error is not None:
+            raise result.error
+        for head in result.value or ():
+            marks.setdefault(head, []).append(result.target.name)
+    if len(results) == 1:  # one database selected (-d): plain heads
+        return tuple(sorted(marks))
+    return marks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -61,6 +62,8 @@ class ScriptDirectory:
         self.version_locations = [Path(p) for p in version_locations]
         self.recursive = recursive
         self.config = config or Config.from_values({"script_location": str(script_location)})
+        self._modules: dict[str, ModuleType] = {}
+        self._modules_lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: Config) -> ScriptDirectory:
@@ -114,10 +117,19 @@ class ScriptDirectory:
         return self.scripts[self.graph[revision].revision]
 
     def load_module(self, revision: str) -> ModuleType:
-        """Import a revision's module (its code is about to run)."""
+        """Import a revision's module (its code is about to run); once per directory.
+
+        Migrators of several databases share one directory and load from worker
+        threads at once, hence the lock.
+        """
         script = self.script(revision)
-        prepend_sys_path(self.config.prepend_sys_path)
-        return import_file(script.path, module_name_for(script.path, script.id))
+        with self._modules_lock:
+            module = self._modules.get(script.id)
+            if module is None:
+                prepend_sys_path(self.config.prepend_sys_path)
+                module = import_file(script.path, module_name_for(script.path, script.id))
+                self._modules[script.id] = module
+            return module
 
     @property
     def template_path(self) -> Path:
@@ -274,4 +286,5 @@ class ScriptDirectory:
         path.write_text(text, encoding="utf-8")
         for attr in ("_files", "scripts", "graph"):  # the history changed
             self.__dict__.pop(attr, None)
+        self._modules.clear()
         return path

@@ -31,7 +31,7 @@ branch_labels: str | tuple[str, ...] | None = ${lit(branch_labels)}
 depends_on: str | tuple[str, ...] | None = ${lit(depends_on)}
 <%
     db_names = [name for name in re.split(r"[,\s]+", config.get("databases") or "") if name]
-%>
+%>\
 % for db_name in db_names:
 
 

@@ -1,0 +1,213 @@
+"""Commands over many databases: which ones, live progress, and the summary table.
+
+On a terminal a live view shows targets done / total and the revision each
+running target is on (rich, imported only here); otherwise each event is one
+line. Either way a summary follows: target, from -> to, steps, duration, status.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from amigrate.cli.state import CliState
+
+if TYPE_CHECKING:
+    from amigrate.fanout import FanoutResult, TargetEvent
+    from amigrate.migrator import Migrator, RunResult
+
+T = TypeVar("T")
+
+__all__ = ["Progress", "fanout_selection", "run_fanout", "summary_rows"]
+
+
+def fanout_selection(state: CliState) -> dict[str, Any] | None:
+    """``{"databases": ...}`` or ``{"targets": ...}`` when the project has several, else None."""
+    from amigrate.scripts.loader import load_env
+
+    config = state.load_config()
+    names: list[str] | str = list(state.databases) or "all"
+    if config.get_list("databases"):
+        return {"databases": names}
+    if state.databases or config.get_section("targets") or config.get("targets_file"):
+        return {"targets": names}
+    env = load_env(config.script_location, sys_path=config.prepend_sys_path)
+    if env.targets is not None:
+        return {"targets": names}
+    return None
+
+
+def _ends(heads: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(heads) or "<base>"
+
+
+class Progress:
+    """Shows fan-out events: a live table on a terminal, one line per event otherwise."""
+
+    def __init__(self, state: CliState, total: int) -> None:
+        self.state = state
+        self.total = total
+        self.done = 0
+        self.running: dict[str, str] = {}
+        self.live: Any = None
+        self._lock = threading.Lock()
+        self.quiet = state.json or state.verbosity < 0
+
+    def __enter__(self) -> Progress:
+        if not self.quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.live import Live
+
+            self.live = Live(self._render(), console=Console(stderr=True), refresh_per_second=8)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.update(self._render())
+            self.live.__exit__(None, None, None)
+
+    def _render(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=f"{self.done} / {self.total} done", show_edge=False)
+        table.add_column("target")
+        table.add_column("now")
+        for name, what in sorted(self.running.items()):
+            table.add_row(name, what)
+        return table
+
+    def __call__(self, event: TargetEvent) -> None:
+        with self._lock:
+            name = event.target.name
+            if event.kind == "start":
+                self.running[name] = "starting"
+                line = f"{name}: started"
+            elif event.kind == "step":
+                step = event.detail.step
+                if event.detail.result is not None:
+                    return
+                verb = (
+                    "stamp"
+                    if step.is_stamp
+                    else ("upgrade" if step.direction == "up" else "downgrade")
+                )
+                now = f"{verb} {_ends(step.from_revisions)} -> {_ends(step.to_revisions)}"
+                self.running[name] = now
+                line = f"{name}: {now}" + (
+                    f", {event.detail.message}" if event.detail.message else ""
+                )
+            else:
+                self.running.pop(name, None)
+                self.done += 1
+                result = event.detail
+                line = f"{name}: {'done' if result.ok else 'FAILED: ' + result.message}"
+            if self.quiet:
+                return
+            if self.live is not None:
+                self.live.update(self._render())
+            else:
+                click.echo(line, err=True)
+
+
+def run_fanout(
+    state: CliState,
+    action: Callable[[Migrator], Awaitable[T]],
+    selection: dict[str, Any],
+    *,
+    concurrency: int | None = None,
+    fail_fast: bool = False,
+    canary: int = 0,
+    progress: bool = True,
+) -> FanoutResult[T]:
+    """Run *action* on every selected database with progress output."""
+    from amigrate.api import fan_out, targets
+    from amigrate.cli.run import run_async
+    from amigrate.fanout import DEFAULT_CONCURRENCY
+
+    config = state.load_config()
+
+    async def go() -> FanoutResult[T]:
+        chosen = await targets(config, **selection)
+        view = Progress(state, len(chosen)) if progress else None
+        if view is not None:
+            view.__enter__()
+        try:
+            return await fan_out(
+                config,
+                action,
+                targets=chosen,
+                concurrency=concurrency or config.get_int("concurrency") or DEFAULT_CONCURRENCY,
+                fail_fast=fail_fast,
+                canary=canary,
+                on_event=view,
+                x_args=state.x_args,
+                lock_timeout=state.lock_timeout,
+            )
+        finally:
+            if view is not None:
+                view.__exit__(None)
+
+    return run_async(go)
+
+
+def summary_rows(results: FanoutResult[RunResult]) -> list[dict[str, Any]]:
+    """One row per target: name, database, from, to, steps, duration, status, error."""
+    rows = []
+    for r in results:
+        value = r.value
+        rows.append(
+            {
+                "target": r.target.name,
+                "database": r.target.display_url,
+                "schema": r.target.schema,
+                "from_heads": list(value.from_heads) if value else None,
+                "to_heads": list(value.to_heads) if value else None,
+                "steps": len(value.steps) if value else 0,
+                "duration": round(r.duration, 3),
+                "status": r.status,
+                "error": r.message or None,
+            }
+        )
+    return rows
+
+
+def print_summary(state: CliState, results: FanoutResult[RunResult]) -> None:
+    """The summary table (rich on a terminal, aligned text otherwise), or JSON."""
+    from amigrate.cli.output import emit_json
+
+    rows = summary_rows(results)
+    if state.json:
+        emit_json(rows)
+        return
+    if state.verbosity < 0:
+        return
+    table = [
+        (
+            row["target"],
+            f"{_ends(row['from_heads'] or [])} -> {_ends(row['to_heads'] or [])}"
+            if row["from_heads"] is not None
+            else "-",
+            str(row["steps"]),
+            f"{row['duration']:.2f} s",
+            row["status"] + (f": {row['error']}" if row["error"] else ""),
+        )
+        for row in rows
+    ]
+    headers = ("target", "from -> to", "steps", "duration", "status")
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        rich_table = Table(*headers)
+        for line in table:
+            rich_table.add_row(*line)
+        Console().print(rich_table)
+        return
+    widths = [max(len(h), *(len(line[i]) for line in table)) for i, h in enumerate(headers)]
+    for line in (headers, *table):
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())

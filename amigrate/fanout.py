@@ -1,0 +1,354 @@
+"""Many databases at once: a multidb project's databases, or tenants and shards.
+
+Two shapes, both run concurrently from one process, each database behind its
+own migration lock:
+
+- **databases** (the ``multidb`` template): ``databases = main, analytics`` in
+  ``[amigrate]`` and a section per database (``[main] sqlalchemy.url = ...``,
+  any other key overrides the main section's). One revision stream; each
+  revision defines ``upgrade_<name>(op)`` / ``downgrade_<name>(op)``.
+- **targets** (homogeneous fan-out): the same revisions applied to many
+  databases, or to many PostgreSQL schemas of one database. Targets come from a
+  ``[targets]`` section (``name = URL [schema=NAME]``), a ``targets_file`` of
+  ``name URL [schema=NAME]`` lines, or ``async def targets(config)`` in env.py.
+
+A failure in one database never loses the others' results: every outcome is
+returned as a :class:`TargetResult`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+import anyio
+
+from amigrate.config import Config, mask_url
+from amigrate.errors import AmigrateError, CommandError, ConfigError
+
+__all__ = [
+    "DatabaseTarget",
+    "FanoutResult",
+    "TargetEvent",
+    "TargetResult",
+    "parse_target_lines",
+    "run_many",
+]
+
+T = TypeVar("T")
+Status = Literal["ok", "failed", "cancelled", "skipped"]
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """One database to migrate: a name, a URL, and optionally a PostgreSQL schema.
+
+    ``function_suffix`` is set for a multidb project's databases
+    (``upgrade_<name>``); ``settings`` override the config for this database.
+    """
+
+    name: str
+    url: str
+    schema: str | None = None
+    function_suffix: str = ""
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def display_url(self) -> str:
+        """The URL with the password masked."""
+        return mask_url(self.url)
+
+    def describe(self) -> str:
+        """``name (url[, schema x])`` for messages."""
+        schema = f", schema {self.schema}" if self.schema else ""
+        return f"{self.name} ({self.display_url}{schema})"
+
+
+@dataclass(frozen=True)
+class TargetResult(Generic[T]):
+    """What happened to one target: its value, or the error that stopped it."""
+
+    target: DatabaseTarget
+    status: Status
+    value: T | None = None
+    error: BaseException | None = None
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the target completed."""
+        return self.status == "ok"
+
+    @property
+    def message(self) -> str:
+        """The error's message (one line), or ''."""
+        if self.error is None:
+            return {"cancelled": "cancelled", "skipped": "not started"}.get(self.status, "")
+        if isinstance(self.error, AmigrateError):
+            return self.error.message
+        return f"{type(self.error).__name__}: {self.error}"
+
+
+@dataclass(frozen=True)
+class FanoutResult(Generic[T]):
+    """One :class:`TargetResult` per target, in the targets' order."""
+
+    results: tuple[TargetResult[T], ...]
+
+    def __iter__(self) -> Any:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, name: str) -> TargetResult[T]:
+        for result in self.results:
+            if result.target.name == name:
+                return result
+        raise KeyError(name)
+
+    @property
+    def ok(self) -> bool:
+        """True when every target completed."""
+        return all(r.ok for r in self.results)
+
+    @property
+    def failed(self) -> list[TargetResult[T]]:
+        """The targets that failed (not those cancelled or skipped because of them)."""
+        return [r for r in self.results if r.status == "failed"]
+
+
+@dataclass(frozen=True)
+class TargetEvent:
+    """Progress: a target started, reached a step, or finished."""
+
+    target: DatabaseTarget
+    kind: Literal["start", "step", "done"]
+    detail: Any = None
+
+
+def parse_target_lines(lines: Iterable[str], *, source: str) -> list[DatabaseTarget]:
+    """Targets from ``name URL [schema=NAME]`` lines (``#`` comments, blank lines skipped)."""
+    targets = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.split(" #", 1)[0].strip()
+        parts = line.split()
+        if len(parts) == 1 or len(parts) > 3:
+            raise ConfigError(
+                f"{source}:{number}: expected 'name URL [schema=NAME]', got {mask_url(line)!r}",
+                hint="one target per line, e.g. 'acme postgresql+asyncpg://app@db/acme'",
+            )
+        targets.append(_target(parts[0], parts[1:], f"{source}:{number}"))
+    return targets
+
+
+def _target(name: str, rest: Sequence[str], where: str) -> DatabaseTarget:
+    schema = None
+    if len(rest) == 2:
+        key, _, value = rest[1].partition("=")
+        if key != "schema" or not value:
+            raise ConfigError(
+                f"{where}: expected 'schema=NAME' after the URL, got {rest[1]!r}",
+                hint="write 'name URL schema=tenant_x'",
+            )
+        schema = value
+    return DatabaseTarget(name, rest[0], schema)
+
+
+def configured_databases(config: Config) -> list[DatabaseTarget]:
+    """A multidb project's databases (``databases`` and a section each)."""
+    targets = []
+    for name in config.get_list("databases"):
+        section = config.get_section(name)
+        url = section.get("sqlalchemy.url") or config.get(f"{name}.sqlalchemy.url")
+        if not url:
+            raise ConfigError(
+                f"database {name!r} has no sqlalchemy.url",
+                hint=f"add a [{name}] section with 'sqlalchemy.url = ...'",
+            )
+        settings = {k: v for k, v in section.items() if k != "sqlalchemy.url"}
+        targets.append(DatabaseTarget(name, url, function_suffix=f"_{name}", settings=settings))
+    return targets
+
+
+def configured_targets(config: Config) -> list[DatabaseTarget]:
+    """Targets from the ``[targets]`` section and the ``targets_file``."""
+    targets = [
+        _target(name, value.split(), f"[targets] {name}")
+        for name, value in config.get_section("targets").items()
+    ]
+    file = config.get("targets_file")
+    if file:
+        path = Path(file) if Path(file).is_absolute() else config.here / file
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"targets_file {path} cannot be read: {exc.strerror}",
+                hint="fix targets_file in the config",
+            ) from None
+        targets += parse_target_lines(text.splitlines(), source=str(path))
+    return targets
+
+
+def check_unique(targets: Sequence[DatabaseTarget]) -> None:
+    """Refuse two targets with one name."""
+    seen: set[str] = set()
+    for target in targets:
+        if target.name in seen:
+            raise ConfigError(
+                f"target name {target.name!r} is used twice", hint="give every target its own name"
+            )
+        seen.add(target.name)
+
+
+def select(targets: Sequence[DatabaseTarget], names: Sequence[str]) -> list[DatabaseTarget]:
+    """The targets named (``-d``), in the order given; all of them when *names* is empty."""
+    if not names:
+        return list(targets)
+    by_name = {t.name: t for t in targets}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise CommandError(
+            f"no database or target named {', '.join(map(repr, unknown))}",
+            hint=f"known: {', '.join(by_name) or '(none)'}",
+        )
+    return [by_name[n] for n in names]
+
+
+Runner = Callable[[DatabaseTarget], Awaitable[T]]
+EventCallback = Callable[[TargetEvent], None]
+
+
+async def run_many(
+    targets: Sequence[DatabaseTarget],
+    action: Runner[T],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    fail_fast: bool = False,
+    canary: int = 0,
+    on_event: EventCallback | None = None,
+) -> FanoutResult[T]:
+    """Run *action* on every target, at most *concurrency* at a time.
+
+    By default every target runs and every failure is reported. With
+    *fail_fast*, the first failure stops new targets from starting and cancels
+    the running ones (their transactions roll back, their locks are released).
+    With *canary* K, the first K targets run first; the rest start only if all
+    of them succeeded.
+    """
+    if concurrency < 1:
+        raise CommandError("concurrency must be at least 1")
+    results: dict[str, TargetResult[T]] = {}
+    stop = anyio.Event()
+
+    async def one(target: DatabaseTarget, limiter: anyio.CapacityLimiter) -> None:
+        async with limiter:
+            if stop.is_set():
+                results[target.name] = TargetResult(target, "skipped")
+                return
+            started = time.perf_counter()
+            if on_event is not None:
+                on_event(TargetEvent(target, "start"))
+            try:
+                value = await action(target)
+            except anyio.get_cancelled_exc_class():
+                results[target.name] = TargetResult(
+                    target, "cancelled", duration=time.perf_counter() - started
+                )
+                raise
+            except Exception as exc:
+                result: TargetResult[T] = TargetResult(
+                    target, "failed", error=exc, duration=time.perf_counter() - started
+                )
+                results[target.name] = result
+                if fail_fast:
+                    stop.set()
+                    scope.cancel()
+            else:
+                result = TargetResult(target, "ok", value, duration=time.perf_counter() - started)
+                results[target.name] = result
+            if on_event is not None:
+                on_event(TargetEvent(target, "done", result))
+
+    async def wave(batch: Sequence[DatabaseTarget]) -> None:
+        limiter = anyio.CapacityLimiter(concurrency)
+        async with anyio.create_task_group() as tg:
+            for target in batch:
+                tg.start_soon(one, target, limiter)
+
+    first, rest = (
+        (list(targets[:canary]), list(targets[canary:])) if canary else ([], list(targets))
+    )
+    with anyio.CancelScope() as scope:
+        if first:
+            await wave(first)
+            if any(results[t.name].status != "ok" for t in first):
+                stop.set()
+        if not stop.is_set():
+            await wave(rest)
+    ordered = tuple(results.get(t.name) or TargetResult(t, "skipped") for t in targets)
+    return FanoutResult(ordered)
+
+
+TargetSpec = DatabaseTarget | tuple[str, str] | tuple[str, str, str] | str
+TargetSelection = Literal["all"] | Sequence[TargetSpec]
+DatabaseSelection = Literal["all"] | Sequence[str]
+
+
+async def resolve(
+    config: Config,
+    *,
+    targets: TargetSelection | None = None,
+    databases: DatabaseSelection | None = None,
+    env_targets: Callable[[Config], Awaitable[Iterable[Any]]] | None = None,
+) -> list[DatabaseTarget]:
+    """The databases a fan-out runs on.
+
+    *databases* names a multidb project's databases (``"all"`` for every one).
+    *targets* is ``"all"`` (every configured target: ``[targets]``,
+    ``targets_file`` and env.py's ``targets()``), names among those, or
+    explicit ``DatabaseTarget`` objects / ``(name, url[, schema])`` tuples.
+    """
+    if databases is not None:
+        known = configured_databases(config)
+        if not known:
+            raise ConfigError(
+                "databases= was given but the config lists no databases",
+                hint="add 'databases = main, analytics' and a section per database",
+            )
+        return select(known, [] if databases == "all" else list(databases))
+    explicit = [] if targets in (None, "all") else list(targets or [])
+    if explicit and not all(isinstance(t, str) for t in explicit):
+        chosen = [_as_target(t) for t in explicit]
+        check_unique(chosen)
+        return chosen
+    known_targets = configured_targets(config)
+    if env_targets is not None:
+        known_targets += [_as_target(t) for t in await env_targets(config)]
+    check_unique(known_targets)
+    if not known_targets:
+        raise ConfigError(
+            "no targets are configured",
+            hint="add a [targets] section (name = URL [schema=NAME]), a targets_file, "
+            "or 'async def targets(config)' in env.py",
+        )
+    return select(known_targets, [str(t) for t in explicit])
+
+
+def _as_target(spec: Any) -> DatabaseTarget:
+    if isinstance(spec, DatabaseTarget):
+        return spec
+    if isinstance(spec, tuple) and len(spec) in (2, 3) and all(isinstance(p, str) for p in spec):
+        return DatabaseTarget(spec[0], spec[1], spec[2] if len(spec) == 3 else None)
+    raise ConfigError(
+        f"a target must be a DatabaseTarget or a (name, url[, schema]) tuple, not {spec!r}",
+        hint="e.g. ('acme', 'postgresql+asyncpg://app@db/acme')",
+    )

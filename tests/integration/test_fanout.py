@@ -1,0 +1,267 @@
+"""Many databases in one command: tenants (databases, SQLite files, schemas) and multidb."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from amigrate.fanout import DatabaseTarget
+from tests.conftest import require_server, run_async
+from tests.helpers import run_cli
+from tests.projects import Rev, linear, make_project
+
+
+async def _admin(url: str, *statements: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            for statement in statements:
+                await conn.execute(sa.text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def pg_databases() -> Iterator[list[str]]:
+    """Twenty fresh PostgreSQL databases."""
+    base = require_server("postgresql")
+    names = [f"amigrate_fan_{uuid.uuid4().hex[:8]}_{i}" for i in range(20)]
+    run_async(lambda: _admin(base, *(f"CREATE DATABASE {n}" for n in names)))
+    try:
+        yield [
+            sa.make_url(base).set(database=n).render_as_string(hide_password=False) for n in names
+        ]
+    finally:
+        run_async(
+            lambda: _admin(base, *(f"DROP DATABASE IF EXISTS {n} WITH (FORCE)" for n in names))
+        )
+
+
+async def heads_of(url: str, schema: str | None = None) -> list[str]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    table = f"{schema}.amigrate_version" if schema else "amigrate_version"
+    try:
+        async with engine.connect() as conn:
+            return sorted(
+                r[0] for r in await conn.execute(sa.text(f"SELECT version_num FROM {table}"))
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_forty_five_targets_in_one_command(
+    pg_databases: list[str], postgresql_url: str, tmp_path: Path
+) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(3))
+    lines = [f"pg{i:02d} {url}" for i, url in enumerate(pg_databases)]
+    lines += [f"file{i:02d} sqlite+aiosqlite:///{tmp_path / f'tenant{i}.db'}" for i in range(20)]
+    lines += [f"schema{i} {postgresql_url} schema=tenant_{i}" for i in range(5)]
+    (tmp_path / "tenants.txt").write_text("# name URL [schema=NAME]\n" + "\n".join(lines) + "\n")
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(ini.read_text() + "targets_file = %(here)s/tenants.txt\n")
+    # one target is prepared to fail: a table with r002's name already exists
+    asyncio.run(_admin(pg_databases[7], "CREATE TABLE rt2 (x INTEGER)"))
+
+    result = run_cli("--json", "upgrade", "head", "--concurrency", "6", cwd=tmp_path)
+    assert result.code == 1, result.err
+    rows = {row["target"]: row for row in json.loads(result.out)}
+    assert len(rows) == 45
+    failed = rows.pop("pg07")
+    assert failed["status"] == "failed"
+    assert "rt2" in failed["error"]
+    assert failed["to_heads"] is None
+    bad = {
+        name: r
+        for name, r in rows.items()
+        if (r["status"], r["to_heads"], r["steps"]) != ("ok", ["r003"], 3)
+    }
+    assert bad == {}
+    assert "1 of 45 databases did not reach head: pg07 (failed)" in result.err
+    assert asyncio.run(heads_of(pg_databases[7])) == ["r001"]  # r002 rolled back there
+    assert asyncio.run(heads_of(pg_databases[3])) == ["r003"]
+    assert asyncio.run(heads_of(str(postgresql_url), "tenant_4")) == ["r003"]
+
+    # after the conflict is fixed, a second run only touches what is behind
+    asyncio.run(_admin(pg_databases[7], "DROP TABLE rt2"))
+    again = run_cli("--json", "upgrade", cwd=tmp_path)
+    assert again.code == 0, again.err
+    steps = {row["target"]: row["steps"] for row in json.loads(again.out)}
+    assert steps.pop("pg07") == 2
+    assert set(steps.values()) == {0}
+
+    current = run_cli("current", cwd=tmp_path)
+    assert current.code == 0
+    assert "schema2: r003 (head)" in current.out.splitlines()
+    text = run_cli("upgrade", cwd=tmp_path)  # the plain-text summary
+    assert text.code == 0
+    header = text.out.splitlines()[0].split()
+    assert header == ["target", "from", "->", "to", "steps", "duration", "status"]
+
+
+def sqlite_targets(tmp_path: Path, n: int) -> list[DatabaseTarget]:
+    return [
+        DatabaseTarget(f"t{i:02d}", f"sqlite+aiosqlite:///{tmp_path / f't{i}.db'}")
+        for i in range(n)
+    ]
+
+
+def poison(target: DatabaseTarget) -> None:
+    asyncio.run(_admin(target.url, "CREATE TABLE rt1 (x INTEGER)"))
+
+
+async def test_api_returns_every_outcome(tmp_path: Path) -> None:
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(2))
+    targets = sqlite_targets(tmp_path, 6)
+    await asyncio.to_thread(poison, targets[2])
+    events: list[str] = []
+    results = await amigrate.upgrade(
+        project.config(),
+        targets=targets,
+        concurrency=2,
+        on_event=lambda e: events.append(f"{e.target.name}:{e.kind}"),
+    )
+    assert [r.status for r in results] == ["ok", "ok", "failed", "ok", "ok", "ok"]
+    assert results["t02"].error is not None
+    assert "rt1" in results["t02"].message
+    assert results["t05"].value is not None
+    assert results["t05"].value.to_heads == ("r002",)
+    assert len(results.failed) == 1
+    assert events.count("t00:start") == 1
+    assert events.count("t00:step") == 4  # before and after each of two steps
+    assert events.count("t00:done") == 1
+
+
+async def test_fail_fast_stops_early(tmp_path: Path) -> None:
+    rev = Rev("r002", "r001", upgrade="import asyncio\nawait asyncio.sleep(0.3)")
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1), rev)
+    targets = sqlite_targets(tmp_path, 10)
+    await asyncio.to_thread(poison, targets[0])
+    results = await amigrate.upgrade(
+        project.config(), targets=targets, concurrency=2, fail_fast=True
+    )
+    statuses = [r.status for r in results]
+    assert statuses[0] == "failed"
+    assert "skipped" in statuses  # most never started
+    assert statuses.count("ok") < 9
+    for r in results:
+        if r.status == "cancelled":
+            assert await heads_of(r.target.url) in ([], ["r001"])  # rolled back mid-step
+
+
+async def test_canary(tmp_path: Path) -> None:
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    targets = sqlite_targets(tmp_path, 8)
+    await asyncio.to_thread(poison, targets[1])
+    results = await amigrate.upgrade(project.config(), targets=targets, canary=3)
+    assert [r.status for r in results][:3] == ["ok", "failed", "ok"]
+    assert {r.status for r in list(results)[3:]} == {"skipped"}
+    (tmp_path / "t1.db").unlink()
+    results = await amigrate.upgrade(project.config(), targets=targets, canary=3)
+    assert results.ok
+
+
+def test_multidb_databases(tmp_path: Path) -> None:
+    assert run_cli("init", "-t", "multidb", "migrations", cwd=tmp_path).code == 0
+    rev = Rev(
+        "a1",
+        None,
+        extra=(
+            "async def upgrade_main(op):\n"
+            '    await op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))\n'
+            "async def downgrade_main(op):\n"
+            '    await op.drop_table("users")\n'
+            "async def upgrade_analytics(op):\n"
+            '    await op.create_table("events", sa.Column("id", sa.Integer, primary_key=True))\n'
+            "async def downgrade_analytics(op):\n"
+            '    await op.drop_table("events")\n'
+        ),
+    )
+    from tests.projects import render
+
+    text = render(rev)
+    text = text[: text.index("async def upgrade(op")]  # only the per-database functions
+    (tmp_path / "migrations" / "versions" / "a1.py").write_text(text)
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert result.code == 0, result.err
+
+    async def tables(name: str) -> list[str]:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / name}")
+        async with engine.connect() as conn:
+            found = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+        await engine.dispose()
+        return sorted(found)
+
+    assert asyncio.run(tables("main.db")) == ["amigrate_history", "amigrate_version", "users"]
+    assert asyncio.run(tables("analytics.db")) == [
+        "amigrate_history",
+        "amigrate_version",
+        "events",
+    ]
+    down = run_cli("-d", "analytics", "downgrade", "base", cwd=tmp_path)
+    assert down.code == 0, down.err
+    assert asyncio.run(tables("analytics.db")) == ["amigrate_history", "amigrate_version"]
+    assert "users" in asyncio.run(tables("main.db"))
+    assert run_cli("current", cwd=tmp_path).out.splitlines() == [
+        "main: a1 (head)",
+        "analytics: <base>",
+    ]
+    bad = run_cli("-d", "nope", "upgrade", cwd=tmp_path)
+    assert bad.code == 1
+    assert "no database or target named 'nope'" in bad.err
+
+
+async def test_env_targets_hook(tmp_path: Path) -> None:
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    urls = [f"sqlite+aiosqlite:///{tmp_path / f'c{i}.db'}" for i in range(3)]
+    project.env(
+        f"""
+        async def targets(config):
+            # an application would read these from its catalog database
+            return [("cat%d" % i, url) for i, url in enumerate({urls!r})]
+        """
+    )
+    found = await amigrate.targets(project.config())
+    assert [t.name for t in found] == ["cat0", "cat1", "cat2"]
+    results = await amigrate.upgrade(project.config(), targets="all")
+    assert results.ok
+    assert [r.target.name for r in results] == ["cat0", "cat1", "cat2"]
+    selected = await amigrate.current(project.config(), targets=["cat1"])
+    assert [(r.target.name, r.value) for r in selected] == [("cat1", ("r001",))]
+
+
+def test_targets_section_and_bad_lines(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(
+        ini.read_text()
+        + f"\n[targets]\nalpha = sqlite+aiosqlite:///{tmp_path / 'a.db'}\n"
+        + f"beta = sqlite+aiosqlite:///{tmp_path / 'b.db'}\n"
+    )
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    assert run_cli("-d", "beta", "current", cwd=tmp_path).out.strip() == "beta: r001 (head)"
+    (tmp_path / "more.txt").write_text("gamma\n")
+    ini.write_text(ini.read_text().replace("[targets]", "targets_file = more.txt\n[targets]", 1))
+    bad = run_cli("upgrade", cwd=tmp_path)
+    assert bad.code == 1
+    assert "more.txt:1: expected 'name URL [schema=NAME]'" in bad.err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="posix only")
+def test_schema_targets_need_postgresql(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    (tmp_path / "tenants.txt").write_text(f"x sqlite+aiosqlite:///{tmp_path / 'x.db'} schema=s\n")
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(ini.read_text() + "targets_file = tenants.txt\n")
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert result.code == 1
+    assert "schema targets need PostgreSQL" in result.err
