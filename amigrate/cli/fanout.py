@@ -27,16 +27,13 @@ __all__ = ["Progress", "fanout_selection", "run_fanout", "summary_rows"]
 
 def fanout_selection(state: CliState) -> dict[str, Any] | None:
     """``{"databases": ...}`` or ``{"targets": ...}`` when the project has several, else None."""
-    from amigrate.scripts.loader import load_env
-
     config = state.load_config()
     names: list[str] | str = list(state.databases) or "all"
     if config.get_list("databases"):
         return {"databases": names}
     if state.databases or config.get_section("targets") or config.get("targets_file"):
         return {"targets": names}
-    env = load_env(config.script_location, sys_path=config.prepend_sys_path)
-    if env.targets is not None:
+    if state.env_hooks().targets is not None:
         return {"targets": names}
     return None
 

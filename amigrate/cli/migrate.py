@@ -123,9 +123,11 @@ def _migrate(
 ) -> None:
     from amigrate.cli.fanout import fanout_selection
 
-    selection = None if sql or plan_only else fanout_selection(state)
-    if selection is not None:
+    selection = None if sql else fanout_selection(state)
+    if selection is not None and not plan_only:
         _migrate_many(state, direction, target, force, selection, fanout or {})
+        return
+    if plan_only and selection is None and _quick_plan(state, direction, target):
         return
 
     async def go() -> None:
@@ -142,6 +144,25 @@ def _migrate(
                 _report(state, await m.downgrade(target, force=force))
 
     run_async(go)
+
+
+def _quick_plan(state: CliState, direction: Literal["up", "down"], target: str) -> bool:
+    """``--plan`` from the files and a direct read of the version table, if possible."""
+    from amigrate.cli.run import quick_heads
+    from amigrate.config import mask_url
+    from amigrate.revisions import plan_downgrade, plan_upgrade
+    from amigrate.scripts.directory import ScriptDirectory
+
+    heads = quick_heads(state)
+    if heads is None:
+        return False
+    config = state.load_config()
+    graph = ScriptDirectory.from_config(config).graph
+    planner = plan_upgrade if direction == "up" else plan_downgrade
+    plan = planner(graph, heads, target)
+    messages = {s.revision: graph[s.revision].message for s in plan.steps if s.revision in graph}
+    _print_plan(state, plan, mask_url(config.url), messages)
+    return True
 
 
 def _migrate_many(
@@ -279,13 +300,20 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
     state.json = state.json or json_output
     selection = fanout_selection(state)
     if selection is None:
+        from amigrate.cli.run import quick_heads
+        from amigrate.config import mask_url
 
-        async def read() -> tuple[tuple[str, ...], str]:
-            async with migrator(state) as m:
-                return await m.current(), m.database
+        quick = quick_heads(state)
+        if quick is not None:
+            per_database = {"": (mask_url(state.load_config().url), quick)}
+        else:
 
-        heads, database = run_async(read)
-        per_database = {"": (database, heads)}
+            async def read() -> tuple[tuple[str, ...], str]:
+                async with migrator(state) as m:
+                    return await m.current(), m.database
+
+            heads, database = run_async(read)
+            per_database = {"": (database, heads)}
     else:
 
         async def read_one(m: Migrator) -> tuple[str, tuple[str, ...]]:

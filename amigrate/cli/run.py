@@ -41,6 +41,24 @@ def migrator(state: CliState, *, on_step: StepCallback | None = None) -> Migrato
     )
 
 
+def quick_heads(state: CliState) -> tuple[str, ...] | None:
+    """The one database's heads, read without SQLAlchemy; None when that path does not apply.
+
+    It applies when env.py has no connection hooks (see ``runtime.quickread``).
+    """
+    from amigrate.runtime.quickread import read_heads, read_sqlite_heads
+
+    config = state.load_config()
+    env = state.env_hooks()
+    url = config.url_or_none
+    if env.on_connect or env.create_engine or env.engine_options or not url:
+        return None
+    table, schema = config.version_table, config.version_table_schema
+    if url.startswith("sqlite"):  # no event loop needed for a local file
+        return read_sqlite_heads(url, table, schema)
+    return run_async(lambda: read_heads(url, table, schema))
+
+
 def current_heads(
     state: CliState, scripts: ScriptDirectory | None = None
 ) -> tuple[str, ...] | dict[str, list[str]]:
@@ -52,6 +70,9 @@ def current_heads(
 
     selection = fanout_selection(state)
     if selection is None:
+        quick = quick_heads(state)
+        if quick is not None:
+            return quick
 
         async def read() -> tuple[str, ...]:
             async with migrator(state) as m:

@@ -13,6 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from amigrate.config import Config
+    from amigrate.scripts.loader import EnvHooks
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +34,7 @@ class CliState:
     json: bool = False
     debug: bool = False
     _config: Config | None = None
+    _env: EnvHooks | None = None
 
     def load_config(self) -> Config:
         """Load (once) the configuration the global options point to, and apply its logging."""
@@ -44,6 +46,15 @@ class CliState:
             )
             self.configure_logging(self._config)
         return self._config
+
+    def env_hooks(self) -> EnvHooks:
+        """env.py's hooks (imported once per command)."""
+        if self._env is None:
+            from amigrate.scripts.loader import load_env
+
+            config = self.load_config()
+            self._env = load_env(config.script_location, sys_path=config.prepend_sys_path)
+        return self._env
 
     def configure_logging(self, config: Config | None) -> None:
         """Apply the ini file's logging sections, or a plain stderr handler.

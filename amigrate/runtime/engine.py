@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from amigrate.config import mask_url
-from amigrate.errors import ConfigError, DatabaseError
+from amigrate.errors import ConfigError
+from amigrate.runtime.connect_errors import connect_error
 
-__all__ = ["async_url", "connect_error", "dialect_for", "make_engine"]
+__all__ = ["async_url", "connect_error", "dialect_for", "make_engine"]  # connect_error re-exported
 
 # A URL without a driver gets the async driver amigrate ships with.
 _ASYNC_DEFAULTS = {
@@ -82,20 +83,3 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> AsyncEngi
         raise ConfigError(
             f"cannot create the engine: {exc}", hint="check engine_options in env.py"
         ) from None
-
-
-def connect_error(url: str, exc: BaseException) -> DatabaseError:
-    """A one-line error for a failed connection, password masked."""
-    orig = getattr(exc, "orig", None) or exc
-    detail = " ".join(str(orig).split()) or type(orig).__name__
-    try:
-        password = sa.make_url(url).password
-    except sa.exc.ArgumentError:
-        password = None
-    if password:
-        detail = detail.replace(str(password), "***")
-    return DatabaseError(
-        f"cannot connect to {mask_url(url)}: {mask_url(detail)}",
-        hint="check that the server is running and the URL's host, port, user, password "
-        "and database",
-    )

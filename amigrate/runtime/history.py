@@ -115,6 +115,7 @@ class HistoryTable:
             sa.Index(f"ix_{name}_revision", "revision"),
             schema=schema,
         )
+        self._insert = self.table.insert()
 
     async def create(self, conn: AsyncConnection) -> None:
         """Create the table (and its index) if it does not exist."""
@@ -126,7 +127,7 @@ class HistoryTable:
             lambda sync: sa.inspect(sync).has_table(self.name, schema=self.schema)
         )
 
-    def insert(
+    def row(
         self,
         *,
         run_id: str,
@@ -141,25 +142,29 @@ class HistoryTable:
         os_user: str,
         status: str = "applied",
         error: str | None = None,
-    ) -> sa.Insert:
-        """The INSERT of one row (applied_at is now, in UTC, stored without a zone)."""
+    ) -> dict[str, Any]:
+        """The values of one row (applied_at is now, in UTC, stored without a zone)."""
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        return self.table.insert().values(
-            run_id=run_id,
-            revision=revision,
-            direction=direction,
-            from_revisions=_short(",".join(from_revisions), 255),
-            to_revisions=_short(",".join(to_revisions), 255),
-            message=_short(message, 255),
-            checksum=checksum,
-            status=status,
-            error=error,
-            applied_at=now,
-            duration=round(duration, 6),
-            db_user=_short(db_user, 128),
-            os_user=_short(os_user, 255),
-            amigrate_version=__version__,
-        )
+        return {
+            "run_id": run_id,
+            "revision": revision,
+            "direction": direction,
+            "from_revisions": _short(",".join(from_revisions), 255),
+            "to_revisions": _short(",".join(to_revisions), 255),
+            "message": _short(message, 255),
+            "checksum": checksum,
+            "status": status,
+            "error": error,
+            "applied_at": now,
+            "duration": round(duration, 6),
+            "db_user": _short(db_user, 128),
+            "os_user": _short(os_user, 255),
+            "amigrate_version": __version__,
+        }
+
+    async def write(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
+        """Insert one row (the INSERT construct is built once and reused)."""
+        await conn.execute(self._insert, row)
 
     async def entries(
         self,

@@ -78,8 +78,9 @@ class Recorder:
         status: str = "applied",
         error: str | None = None,
     ) -> None:
-        await ctx.connection.execute(
-            self.table.insert(
+        await self.table.write(
+            ctx.connection,
+            self.table.row(
                 run_id=self.run_id,
                 revision=step.revision,
                 direction=step_direction(step),
@@ -92,7 +93,7 @@ class Recorder:
                 os_user=self.os_user,
                 status=status,
                 error=error,
-            )
+            ),
         )
 
 

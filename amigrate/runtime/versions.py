@@ -42,6 +42,16 @@ class VersionTable:
             sa.PrimaryKeyConstraint("version_num", name=f"{name}_pkc"),
             schema=schema,
         )
+        # Built once: executing the same constructs with new parameters reuses
+        # SQLAlchemy's compiled form (and the driver's prepared statement).
+        col = self.table.c.version_num
+        self._online: dict[str, Executable] = {
+            "insert": self.table.insert(),
+            "delete": self.table.delete().where(col == sa.bindparam("old_version")),
+            "update": self.table.update()
+            .where(col == sa.bindparam("old_version"))
+            .values(version_num=sa.bindparam("new_version")),
+        }
 
     @property
     def qualified_name(self) -> str:
@@ -80,7 +90,14 @@ class VersionTable:
     async def write(self, conn: AsyncConnection, change: VersionChange) -> None:
         """Apply *change*, checking that each statement changed exactly one row."""
         for write in change.writes:
-            result = await conn.execute(write_statement(self.table, write))
+            params = (
+                {"version_num": write.new}
+                if write.op == "insert"
+                else {"old_version": write.old, "new_version": write.new}
+            )
+            if write.op == "delete":
+                del params["new_version"]
+            result = await conn.execute(self._online[write.op], params)
             if result.rowcount != 1:
                 raise MigrationError(
                     f"version table {self.qualified_name}: '{write}' changed "

@@ -7,12 +7,10 @@ main, analytics`` and a ``[main]`` / ``[analytics]`` section each.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from amigrate import Config
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 # target_metadata: the models of each database, for autogenerate, keyed by database name.
 #
@@ -23,9 +21,8 @@ target_metadata: dict[str, sa.MetaData | None] = {"main": None, "analytics": Non
 # engine_options: keyword arguments for create_async_engine(), for every database.
 engine_options: dict[str, Any] = {}
 
-
-async def on_connect(connection: AsyncConnection, config: Config) -> None:
-    """Run on each connection amigrate migrates with, before the first step.
-
-    ``config.x_args`` and ``connection.engine.url`` tell which database this is.
-    """
+# on_connect: run on each connection amigrate migrates with, before the first step;
+# connection.engine.url tells which database it is.
+#
+#   async def on_connect(connection, config):
+#       ...

@@ -1,0 +1,142 @@
+"""Read the version table straight through the driver, without SQLAlchemy.
+
+``amigrate current`` and ``upgrade --plan`` only need the rows of one small
+table; importing SQLAlchemy's engine and async layers costs more than the rest
+of those commands together. When nothing in env.py needs a SQLAlchemy
+connection (no ``on_connect``, ``create_engine`` or ``engine_options``) and the
+URL is a plain one of the three supported drivers, the CLI reads the rows here;
+otherwise it takes the ordinary path. Read-only: a SQLite file that does not
+exist is not created, and no table is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from amigrate.runtime.connect_errors import connect_error
+
+__all__ = ["PlainURL", "parse_plain_url", "read_heads", "read_sqlite_heads"]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+@dataclass(frozen=True)
+class PlainURL:
+    """The parts of a database URL that a driver's connect() takes."""
+
+    backend: str
+    driver: str
+    username: str | None
+    password: str | None
+    host: str | None
+    port: int | None
+    database: str | None
+
+
+def parse_plain_url(url: str) -> PlainURL | None:
+    """Split *url*; None when it carries anything a plain connect would ignore (query options)."""
+    match = re.match(r"^([A-Za-z0-9_]+)(?:\+([A-Za-z0-9_]+))?://(.*)$", url)
+    if match is None:
+        return None
+    backend, driver, rest = match.group(1), match.group(2) or "", match.group(3)
+    if backend == "sqlite":
+        path, _, query = rest.partition("?")
+        if query or not path.startswith("/") or path == "/:memory:":
+            return None
+        return PlainURL("sqlite", driver, None, None, None, None, unquote(path[1:]))
+    parts = urlsplit(f"//{rest}")
+    if parse_qsl(parts.query) or parts.fragment:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    database = unquote(parts.path.lstrip("/")) or None
+    return PlainURL(
+        backend,
+        driver,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+        parts.hostname,
+        port,
+        database,
+    )
+
+
+def _usable(url: str, table: str, schema: str | None) -> PlainURL | None:
+    plain = parse_plain_url(url)
+    if plain is None or not _IDENT.fullmatch(table) or (schema and not _IDENT.fullmatch(schema)):
+        return None
+    return plain
+
+
+def read_sqlite_heads(url: str, table: str, schema: str | None) -> tuple[str, ...] | None:
+    """The rows of a SQLite version table, without an event loop; None if not handled here."""
+    plain = _usable(url, table, schema)
+    if plain is None or plain.backend != "sqlite" or plain.driver not in ("", "aiosqlite"):
+        return None
+    if schema:
+        return None
+    return _sqlite(plain.database or "", table)
+
+
+async def read_heads(url: str, table: str, schema: str | None) -> tuple[str, ...] | None:
+    """The version table's rows, sorted; ``()`` without a table; None if not handled here."""
+    plain = _usable(url, table, schema)
+    if plain is None:
+        return None
+    if plain.backend == "sqlite":
+        return read_sqlite_heads(url, table, schema)
+    if plain.backend == "postgresql" and plain.driver in ("", "asyncpg"):
+        try:
+            return await _postgresql(plain, table, schema)
+        except OSError as exc:  # refused, unreachable
+            raise connect_error(url, exc) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("asyncpg"):  # authentication, no database
+                raise connect_error(url, exc) from None
+            raise
+    return None
+
+
+def _sqlite(path: str, table: str) -> tuple[str, ...]:
+    import os
+    import sqlite3
+    from urllib.parse import quote
+
+    if not os.path.exists(path):
+        return ()
+    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        ).fetchone()
+        if found is None:
+            return ()
+        rows = conn.execute(f'SELECT version_num FROM "{table}"').fetchall()
+        return tuple(sorted(str(r[0]) for r in rows))
+    finally:
+        conn.close()
+
+
+async def _postgresql(plain: PlainURL, table: str, schema: str | None) -> tuple[str, ...]:
+    import asyncpg
+
+    conn = await asyncpg.connect(
+        host=plain.host,
+        port=plain.port,
+        user=plain.username,
+        password=plain.password,
+        database=plain.database,
+    )
+    try:
+        qualified = f'"{schema}"."{table}"' if schema else f'"{table}"'
+        exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", qualified)
+        if not exists:
+            return ()
+        rows = await conn.fetch(f"SELECT version_num FROM {qualified}")
+        return tuple(sorted(str(r[0]) for r in rows))
+    finally:
+        await conn.close()
