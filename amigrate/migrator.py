@@ -25,7 +25,6 @@ from amigrate.config import Config, load_config, mask_url
 from amigrate.errors import (
     CheckFailed,
     ConfigError,
-    InvalidTarget,
     MigrationError,
     ValidationWarning,
 )
@@ -38,9 +37,8 @@ from amigrate.revisions import (
     plan_stamp,
     plan_upgrade,
 )
-from amigrate.revisions.targets import parse_range
-from amigrate.runtime.context import OfflineContext, OnlineContext
-from amigrate.runtime.engine import connect_error, dialect_for, make_engine
+from amigrate.runtime.context import OnlineContext
+from amigrate.runtime.engine import connect_error, make_engine
 from amigrate.runtime.history import (
     HistoryEntry,
     HistoryTable,
@@ -49,6 +47,7 @@ from amigrate.runtime.history import (
     os_identity,
 )
 from amigrate.runtime.locking import migration_lock
+from amigrate.runtime.offline import offline_ends, render_plan, render_version_table
 from amigrate.runtime.runner import (
     Recorder,
     RevisionFunction,
@@ -521,9 +520,8 @@ class Migrator:
         *spec* is a target (an upgrade starts from ``base``) or a range
         ``from:to``. The dialect comes from the URL; no connection is opened.
         """
-        start, end = self._offline_ends(direction, spec)
-        plan = self._make_plan(direction, end, start)
-        return await self._offline(plan, spec)
+        start, end = offline_ends(self.graph, direction, spec)
+        return await self._offline(self._make_plan(direction, end, start), spec)
 
     async def stamp_sql(self, revisions: Sequence[str]) -> RunResult:
         """Render the SQL of ``stamp revisions`` on a database without a version table."""
@@ -531,59 +529,18 @@ class Migrator:
 
     async def ensure_version_sql(self) -> str:
         """Render ``CREATE TABLE`` of the version table."""
-        ctx = OfflineContext(self.config, dialect_for(self.url), self._x_args)
-        await self._offline_version_ddl(ctx, create=True)
-        return ctx.sql
-
-    async def _offline_version_ddl(self, ctx: OfflineContext, *, create: bool) -> None:
-        from sqlalchemy.schema import CreateTable, DropTable
-
-        await ctx.begin()
-        table = self.versions.table
-        await ctx.execute(CreateTable(table) if create else DropTable(table))
-        await ctx.commit()
+        return await render_version_table(self.config, self.url, self.versions, self._x_args)
 
     async def _offline(self, plan: Plan, spec: str) -> RunResult:
-        url = self.url
-        ctx = OfflineContext(self.config, dialect_for(url), self._x_args)
-        functions = await self._functions(plan)
-        if not plan.from_heads and plan.direction != "down":
-            await self._offline_version_ddl(ctx, create=True)
-        steps = await apply_plan(
-            ctx,
-            self.versions,
+        sql, steps = await render_plan(
             plan,
-            functions,
-            self._messages(plan),
-            per_migration=self.config.transaction_per_migration,
+            config=self.config,
+            url=self.url,
+            versions=self.versions,
+            functions=await self._functions(plan),
+            messages=self._messages(plan),
+            x_args=self._x_args,
         )
-        if plan.direction == "down" and not plan.to_heads:
-            await self._offline_version_ddl(ctx, create=False)
         return RunResult(
-            plan.direction,
-            spec,
-            plan.from_heads,
-            plan.to_heads,
-            tuple(steps),
-            mask_url(url),
-            ctx.sql,
+            plan.direction, spec, plan.from_heads, plan.to_heads, tuple(steps), self.database, sql
         )
-
-    def _offline_ends(self, direction: str, spec: str) -> tuple[tuple[str, ...], str]:
-        if ":" in spec:
-            lower, upper = parse_range(spec)
-            if direction == "up":
-                start = self.graph.resolve(lower) if lower else ()
-                return start, str(upper) if upper else "heads"
-            if lower is None or upper is None:
-                raise InvalidTarget(
-                    f"offline downgrade needs both ends of the range, not {spec!r}",
-                    hint="e.g. 'amigrate downgrade head:base --sql'",
-                )
-            return self.graph.resolve(lower), str(upper)
-        if direction == "down":
-            raise InvalidTarget(
-                f"offline downgrade needs a range 'from:to', not {spec!r}",
-                hint="offline there is no database to start from: e.g. 'downgrade head:base --sql'",
-            )
-        return (), spec
