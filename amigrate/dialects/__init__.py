@@ -1,5 +1,30 @@
-"""Operations compiled to SQL per dialect (pure compilation: no connection here)."""
+"""Operations compiled to SQL per dialect (PostgreSQL, SQLite, MySQL/MariaDB).
 
-from amigrate.dialects.registry import CompiledOp, compile_op, register
+``compile_op`` turns an op into statements for a dialect (pure); ``apply_op``
+is what the runtime calls to perform one. The dialect modules are imported here
+so that their compilers are registered.
+"""
 
-__all__ = ["CompiledOp", "compile_op", "register"]
+from amigrate.dialects import batch, generic, mysql, postgresql, sqlite
+from amigrate.dialects.registry import (
+    CompiledOp,
+    Executor,
+    apply_op,
+    compile_op,
+    register,
+    register_applier,
+)
+
+__all__ = [
+    "CompiledOp",
+    "Executor",
+    "apply_op",
+    "batch",
+    "compile_op",
+    "generic",
+    "mysql",
+    "postgresql",
+    "register",
+    "register_applier",
+    "sqlite",
+]

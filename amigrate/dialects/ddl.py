@@ -1,4 +1,9 @@
-"""DDL constructs SQLAlchemy lacks, compiled per dialect with ``sqlalchemy.ext.compiler``."""
+"""DDL constructs SQLAlchemy lacks, compiled with ``sqlalchemy.ext.compiler``.
+
+Each construct gets a generic compilation here (standard SQL, which is
+PostgreSQL's); the dialect modules register their own where a dialect spells it
+differently (``@compiles(Construct, "mysql")``).
+"""
 
 from __future__ import annotations
 
@@ -8,37 +13,146 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import ExecutableDDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
+from sqlalchemy.sql.expression import Executable
+from sqlalchemy.types import TypeEngine
 
-__all__ = ["AddColumn", "DropColumn"]
+__all__ = [
+    "AddColumn",
+    "AlterColumnDefault",
+    "AlterColumnNullable",
+    "AlterColumnType",
+    "ColumnDDL",
+    "CreateView",
+    "DropColumn",
+    "DropView",
+    "RawDDL",
+    "RenameColumn",
+    "RenameTable",
+    "TableDDL",
+    "format_default",
+    "supports_column_if_exists",
+]
 
-# Dialects whose ALTER TABLE accepts IF [NOT] EXISTS for columns (MariaDB does,
-# MySQL does not; SQLAlchemy's mysql dialect knows which one it is talking to).
-_COLUMN_IF_EXISTS = frozenset({"postgresql"})
+
+def supports_column_if_exists(dialect: sa.engine.Dialect) -> bool:
+    """Whether ALTER TABLE takes IF [NOT] EXISTS for columns (PostgreSQL and MariaDB; not MySQL)."""
+    return dialect.name == "postgresql" or bool(getattr(dialect, "is_mariadb", False))
 
 
-def _supports_column_if_exists(dialect: sa.engine.Dialect) -> bool:
-    return dialect.name in _COLUMN_IF_EXISTS or bool(getattr(dialect, "is_mariadb", False))
+class TableDDL(ExecutableDDLElement):
+    """A statement about one table, named through a stand-in ``Table`` (for its schema)."""
 
-
-class _ColumnDDL(ExecutableDDLElement):
     inherit_cache = False
 
-    def __init__(self, table: sa.Table, column_name: str, *, flag: bool = False) -> None:
+    def __init__(self, table: sa.Table) -> None:
         self.table = table
+
+
+class ColumnDDL(TableDDL):
+    def __init__(self, table: sa.Table, column_name: str, *, flag: bool = False) -> None:
+        super().__init__(table)
         self.column_name = column_name
         self.flag = flag
 
 
-class AddColumn(_ColumnDDL):
+class AddColumn(ColumnDDL):
     """``ALTER TABLE t ADD COLUMN spec``; ``flag`` adds IF NOT EXISTS where the dialect has it."""
 
 
-class DropColumn(_ColumnDDL):
+class DropColumn(ColumnDDL):
     """``ALTER TABLE t DROP COLUMN c``; ``flag`` adds IF EXISTS where the dialect has it."""
+
+
+class RenameColumn(ColumnDDL):
+    """``ALTER TABLE t RENAME COLUMN c TO new_name``."""
+
+    def __init__(self, table: sa.Table, column_name: str, new_name: str) -> None:
+        super().__init__(table, column_name)
+        self.new_name = new_name
+
+
+class AlterColumnType(ColumnDDL):
+    """``ALTER TABLE t ALTER COLUMN c TYPE type [USING expr]``."""
+
+    def __init__(
+        self, table: sa.Table, column_name: str, type_: TypeEngine[Any], using: str | None = None
+    ) -> None:
+        super().__init__(table, column_name)
+        self.type_ = type_
+        self.using = using
+
+
+class AlterColumnNullable(ColumnDDL):
+    """``ALTER TABLE t ALTER COLUMN c {DROP|SET} NOT NULL``."""
+
+    def __init__(self, table: sa.Table, column_name: str, nullable: bool) -> None:
+        super().__init__(table, column_name)
+        self.nullable = nullable
+
+
+class AlterColumnDefault(ColumnDDL):
+    """``ALTER TABLE t ALTER COLUMN c {SET DEFAULT x|DROP DEFAULT}``."""
+
+    def __init__(self, table: sa.Table, column_name: str, default: Any) -> None:
+        super().__init__(table, column_name)
+        self.default = default
+
+
+class RenameTable(TableDDL):
+    """``ALTER TABLE t RENAME TO new_name`` (the table stays in its schema)."""
+
+    def __init__(self, table: sa.Table, new_name: str) -> None:
+        super().__init__(table)
+        self.new_name = new_name
+
+
+class CreateView(TableDDL):
+    """``CREATE [OR REPLACE] VIEW v AS <select>``; ``table`` names the view."""
+
+    def __init__(self, table: sa.Table, definition: str | Executable, *, or_replace: bool) -> None:
+        super().__init__(table)
+        self.definition = definition
+        self.or_replace = or_replace
+
+
+class DropView(TableDDL):
+    """``DROP VIEW [IF EXISTS] v``."""
+
+    def __init__(self, table: sa.Table, *, if_exists: bool) -> None:
+        super().__init__(table)
+        self.if_exists = if_exists
+
+
+class RawDDL(ExecutableDDLElement):
+    """A DDL statement kept as the database gave it (SQLite's stored index and trigger SQL).
+
+    Unlike ``sa.text()`` nothing in it is read as a bound parameter, and unlike
+    ``sa.DDL()`` a ``%`` is not a format character.
+    """
+
+    inherit_cache = False
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
 
 
 def _table(compiler: DDLCompiler, table: sa.Table) -> str:
     return compiler.preparer.format_table(table)
+
+
+def _alter_column(compiler: DDLCompiler, element: ColumnDDL) -> str:
+    return (
+        f"ALTER TABLE {_table(compiler, element.table)} "
+        f"ALTER COLUMN {compiler.preparer.quote(element.column_name)}"
+    )
+
+
+def format_default(compiler: DDLCompiler, default: Any) -> str:
+    """The SQL of a ``server_default`` value, as a column definition would write it."""
+    text = compiler.get_column_default_string(sa.Column("x", sa.Integer, server_default=default))
+    if text is None:
+        raise ValueError(f"server_default {default!r} renders no SQL")
+    return text
 
 
 @compiles(AddColumn)
@@ -60,14 +174,72 @@ def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
             )
             if fk.constraint is not None:
                 spec += compiler.define_constraint_cascades(fk.constraint)
-    guard = (
-        "IF NOT EXISTS " if element.flag and _supports_column_if_exists(compiler.dialect) else ""
-    )
+    flag = element.flag and supports_column_if_exists(compiler.dialect)
+    guard = "IF NOT EXISTS " if flag else ""
     return f"ALTER TABLE {_table(compiler, element.table)} ADD COLUMN {guard}{spec}"
 
 
 @compiles(DropColumn)
 def _drop_column(element: DropColumn, compiler: DDLCompiler, **kw: Any) -> str:
-    guard = "IF EXISTS " if element.flag and _supports_column_if_exists(compiler.dialect) else ""
+    flag = element.flag and supports_column_if_exists(compiler.dialect)
+    guard = "IF EXISTS " if flag else ""
     name = compiler.preparer.quote(element.column_name)
     return f"ALTER TABLE {_table(compiler, element.table)} DROP COLUMN {guard}{name}"
+
+
+@compiles(RenameColumn)
+def _rename_column(element: RenameColumn, compiler: DDLCompiler, **kw: Any) -> str:
+    quote = compiler.preparer.quote
+    return (
+        f"ALTER TABLE {_table(compiler, element.table)} "
+        f"RENAME COLUMN {quote(element.column_name)} TO {quote(element.new_name)}"
+    )
+
+
+@compiles(AlterColumnType)
+def _alter_column_type(element: AlterColumnType, compiler: DDLCompiler, **kw: Any) -> str:
+    sql = f"{_alter_column(compiler, element)} TYPE {compiler.type_compiler.process(element.type_)}"
+    return f"{sql} USING {element.using}" if element.using else sql
+
+
+@compiles(AlterColumnNullable)
+def _alter_column_nullable(element: AlterColumnNullable, compiler: DDLCompiler, **kw: Any) -> str:
+    action = "DROP NOT NULL" if element.nullable else "SET NOT NULL"
+    return f"{_alter_column(compiler, element)} {action}"
+
+
+@compiles(AlterColumnDefault)
+def _alter_column_default(element: AlterColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
+    if element.default is None:
+        return f"{_alter_column(compiler, element)} DROP DEFAULT"
+    default = format_default(compiler, element.default)
+    return f"{_alter_column(compiler, element)} SET DEFAULT {default}"
+
+
+@compiles(RenameTable)
+def _rename_table(element: RenameTable, compiler: DDLCompiler, **kw: Any) -> str:
+    # PostgreSQL and SQLite take a bare new name: the table stays in its schema.
+    new_name = compiler.preparer.quote(element.new_name)
+    return f"ALTER TABLE {_table(compiler, element.table)} RENAME TO {new_name}"
+
+
+@compiles(CreateView)
+def _create_view(element: CreateView, compiler: DDLCompiler, **kw: Any) -> str:
+    if isinstance(element.definition, str):
+        body = element.definition.strip().rstrip(";")
+    else:
+        assert isinstance(element.definition, sa.sql.ClauseElement)
+        body = str(compiler.sql_compiler.process(element.definition, literal_binds=True))
+    verb = "CREATE OR REPLACE VIEW" if element.or_replace else "CREATE VIEW"
+    return f"{verb} {_table(compiler, element.table)} AS {body}"
+
+
+@compiles(DropView)
+def _drop_view(element: DropView, compiler: DDLCompiler, **kw: Any) -> str:
+    guard = "IF EXISTS " if element.if_exists else ""
+    return f"DROP VIEW {guard}{_table(compiler, element.table)}"
+
+
+@compiles(RawDDL)
+def _raw_ddl(element: RawDDL, compiler: DDLCompiler, **kw: Any) -> str:
+    return element.sql

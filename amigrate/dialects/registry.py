@@ -1,38 +1,41 @@
-"""Compile operations into SQLAlchemy statements for one dialect.
+"""Compile operations into SQLAlchemy statements for one dialect, and apply them.
 
 ``compile_op(op, dialect)`` looks up the compiler registered for the op's class
-and the dialect's name, falling back to the generic one (dialect ``None``).
-Per-dialect variance lives in small registered functions, so offline SQL,
-online execution and (later) autogenerate share one path.
+and the dialect's name, falling back to the generic one (dialect ``None``). It
+is pure: offline SQL, online execution and (later) autogenerate share it.
+
+``apply_op(op, executor)`` is what the runtime calls: by default it compiles
+and executes the statements in order. A few ops must look at the database
+first (a SQLite batch reflects the table it recreates; PostgreSQL drops the
+enum types a dropped table leaves unused; MySQL's ``MODIFY`` needs the column
+as it is). They register an *applier*, which does so through the executor the
+runtime passes in (``run_sync`` for reflection) — this package never opens a
+connection itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable, DropIndex, DropTable
 from sqlalchemy.sql.expression import Executable
 
-from amigrate.dialects.ddl import AddColumn, DropColumn
-from amigrate.errors import UnsupportedOperation
-from amigrate.operations.ops import (
-    AddColumnOp,
-    CreateIndexOp,
-    CreateTableOp,
-    DropColumnOp,
-    DropIndexOp,
-    DropTableOp,
-    ExecuteOp,
-    MigrateOp,
-)
+from amigrate.operations.base import MigrateOp
 
-__all__ = ["CompiledOp", "compile_op", "register"]
+__all__ = [
+    "CompiledOp",
+    "Executor",
+    "apply_op",
+    "compile_op",
+    "register",
+    "register_applier",
+    "run_compiled",
+]
 
 OpT = TypeVar("OpT", bound=MigrateOp)
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,8 +47,31 @@ class CompiledOp:
     execution_options: dict[str, Any] = field(default_factory=dict)
 
 
+class Executor(Protocol):
+    """What appliers run statements through (the runtime's migration context)."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def as_sql(self) -> bool:
+        """True when rendering offline SQL: nothing can be read from a database."""
+        ...
+
+    async def execute(
+        self,
+        statement: Executable,
+        options: Mapping[str, Any] | None = None,
+        parameters: Any = None,
+    ) -> Any: ...
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+
+
 Compiler = Callable[[Any, Dialect], CompiledOp]
-_REGISTRY: dict[tuple[type[MigrateOp], str | None], Compiler] = {}
+Applier = Callable[[Any, Executor], Awaitable[Any]]
+_COMPILERS: dict[tuple[type[MigrateOp], str | None], Compiler] = {}
+_APPLIERS: dict[tuple[type[MigrateOp], str | None], Applier] = {}
 
 
 def register(
@@ -54,95 +80,62 @@ def register(
     """Register the compiler of *op_class* for *dialect* (None: every dialect)."""
 
     def decorate(fn: Callable[[OpT, Dialect], CompiledOp]) -> Callable[[OpT, Dialect], CompiledOp]:
-        _REGISTRY[(op_class, dialect)] = fn
+        _COMPILERS[(op_class, dialect)] = fn
         return fn
 
     return decorate
 
 
-def compile_op(op: MigrateOp, dialect: Dialect) -> CompiledOp:
-    """The statements that perform *op* on *dialect*."""
+def register_applier(
+    op_class: type[OpT], dialect: str | None = None
+) -> Callable[
+    [Callable[[OpT, Executor], Awaitable[Any]]], Callable[[OpT, Executor], Awaitable[Any]]
+]:
+    """Register how *op_class* is applied on *dialect* when compiling alone is not enough."""
+
+    def decorate(
+        fn: Callable[[OpT, Executor], Awaitable[Any]],
+    ) -> Callable[[OpT, Executor], Awaitable[Any]]:
+        _APPLIERS[(op_class, dialect)] = fn
+        return fn
+
+    return decorate
+
+
+# MariaDB's own dialect (mariadb:// URLs) is named "mariadb"; it compiles as MySQL does.
+_FAMILY = {"mariadb": "mysql"}
+
+
+def _lookup(
+    registry: dict[tuple[type[MigrateOp], str | None], T], op: MigrateOp, name: str
+) -> T | None:
+    name = _FAMILY.get(name, name)
     for cls in type(op).__mro__:
-        for key in ((cls, dialect.name), (cls, None)):
-            if key in _REGISTRY:
-                return _REGISTRY[key](op, dialect)
-    raise NotImplementedError(f"no compiler for {type(op).__name__}")  # a programming error
+        for key in ((cls, name), (cls, None)):
+            if key in registry:
+                return registry[key]
+    return None
 
 
-def _stand_in(table_name: str, schema: str | None, *columns: sa.Column[Any]) -> sa.Table:
-    return sa.Table(table_name, sa.MetaData(), *columns, schema=schema)
+def compile_op(op: MigrateOp, dialect: Dialect) -> CompiledOp:
+    """The statements that perform *op* on *dialect* (may raise ``UnsupportedOperation``)."""
+    compiler = _lookup(_COMPILERS, op, dialect.name)
+    if compiler is None:
+        raise NotImplementedError(f"no compiler for {type(op).__name__}")  # a programming error
+    return compiler(op, dialect)
 
 
-@register(ExecuteOp)
-def _execute(op: ExecuteOp, dialect: Dialect) -> CompiledOp:
-    statement = sa.text(op.sqltext) if isinstance(op.sqltext, str) else op.sqltext
-    return CompiledOp([statement], execution_options=dict(op.execution_options or {}))
+async def run_compiled(compiled: CompiledOp, executor: Executor) -> Any:
+    """Execute compiled statements in order; the op's result, else the last statement's."""
+    result: Any = None
+    for statement in compiled.statements:
+        result = await executor.execute(statement, compiled.execution_options)
+    return compiled.result if compiled.result is not None else result
 
 
-@register(CreateTableOp)
-def _create_table(op: CreateTableOp, dialect: Dialect) -> CompiledOp:
-    table = op.to_table()
-    for fk in table.foreign_keys:
-        _referent_stand_in(table.metadata, fk)
-    statements: list[Executable] = [CreateTable(table)]
-    # Indexes declared on the columns (index=True) or as Index objects come with the table.
-    statements += [
-        CreateIndex(index) for index in sorted(table.indexes, key=lambda i: i.name or "")
-    ]
-    return CompiledOp(statements, result=table)
-
-
-@register(DropTableOp)
-def _drop_table(op: DropTableOp, dialect: Dialect) -> CompiledOp:
-    return CompiledOp([DropTable(_stand_in(op.table_name, op.schema), if_exists=op.if_exists)])
-
-
-@register(CreateIndexOp)
-def _create_index(op: CreateIndexOp, dialect: Dialect) -> CompiledOp:
-    return CompiledOp([CreateIndex(op.to_index(), if_not_exists=op.if_not_exists)])
-
-
-@register(DropIndexOp)
-def _drop_index(op: DropIndexOp, dialect: Dialect) -> CompiledOp:
-    if op.table_name is None and dialect.name == "mysql":
-        raise UnsupportedOperation(
-            f"drop_index({op.index_name!r}) needs table_name on MySQL/MariaDB",
-            hint=f"write op.drop_index({op.index_name!r}, table_name='...')",
-        )
-    # PostgreSQL qualifies the index with the table's schema; a stand-in table carries it.
-    table = _stand_in(op.table_name or "_", op.schema)
-    index = sa.Index(op.index_name, _table=table, **op.kw)
-    return CompiledOp([DropIndex(index, if_exists=op.if_exists)])
-
-
-@register(AddColumnOp)
-def _add_column(op: AddColumnOp, dialect: Dialect) -> CompiledOp:
-    column = op.column._copy()
-    table = _stand_in(op.table_name, op.schema, column)
-    for fk in column.foreign_keys:
-        _referent_stand_in(table.metadata, fk)
-    statements: list[Executable] = [AddColumn(table, column.name, flag=op.if_not_exists)]
-    if dialect.name != "sqlite":  # SQLite takes the references inline (see ddl.AddColumn)
-        statements += [
-            AddConstraint(fk.constraint) for fk in column.foreign_keys if fk.constraint is not None
-        ]
-    return CompiledOp(statements)
-
-
-def _referent_stand_in(metadata: sa.MetaData, fk: sa.ForeignKey) -> None:
-    """A table for the FK's target, so the FK compiles without reflecting the database."""
-    parts = fk.target_fullname.split(".")
-    schema = ".".join(parts[:-2]) or None
-    table_name, column_name = parts[-2], parts[-1]
-    key = f"{schema}.{table_name}" if schema else table_name
-    table = metadata.tables.get(key)
-    if table is None:
-        table = sa.Table(table_name, metadata, schema=schema)
-    if column_name not in table.c:
-        table.append_column(sa.Column(column_name, sa.types.NullType()))
-
-
-@register(DropColumnOp)
-def _drop_column(op: DropColumnOp, dialect: Dialect) -> CompiledOp:
-    table = _stand_in(op.table_name, op.schema)
-    return CompiledOp([DropColumn(table, op.column_name, flag=op.if_exists)])
+async def apply_op(op: MigrateOp, executor: Executor) -> Any:
+    """Perform *op* through *executor*: its applier if it has one, else compile and execute."""
+    applier = _lookup(_APPLIERS, op, executor.dialect.name)
+    if applier is not None:
+        return await applier(op, executor)
+    return await run_compiled(compile_op(op, executor.dialect), executor)

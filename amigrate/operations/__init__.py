@@ -1,27 +1,67 @@
 """Operations as data (``ops``) and the ``Operations`` facade revisions receive (``op``)."""
 
-from amigrate.operations.facade import OpCall, OpContext, Operations
+from amigrate.operations.batch import BatchOperations
+from amigrate.operations.calls import OpCall, OpContext
+from amigrate.operations.data import f, inline_literal
+from amigrate.operations.facade import Operations
 from amigrate.operations.ops import (
     AddColumnOp,
+    AlterColumnOp,
+    BatchAlterTableOp,
+    BulkInsertOp,
+    CreateCheckConstraintOp,
+    CreateForeignKeyOp,
     CreateIndexOp,
+    CreatePrimaryKeyOp,
+    CreateSchemaOp,
+    CreateSequenceOp,
+    CreateTableCommentOp,
     CreateTableOp,
+    CreateUniqueConstraintOp,
+    CreateViewOp,
     DropColumnOp,
+    DropConstraintOp,
     DropIndexOp,
+    DropSchemaOp,
+    DropSequenceOp,
+    DropTableCommentOp,
     DropTableOp,
+    DropViewOp,
     ExecuteOp,
     MigrateOp,
+    RenameTableOp,
 )
 
 __all__ = [
     "AddColumnOp",
+    "AlterColumnOp",
+    "BatchAlterTableOp",
+    "BatchOperations",
+    "BulkInsertOp",
+    "CreateCheckConstraintOp",
+    "CreateForeignKeyOp",
     "CreateIndexOp",
+    "CreatePrimaryKeyOp",
+    "CreateSchemaOp",
+    "CreateSequenceOp",
+    "CreateTableCommentOp",
     "CreateTableOp",
+    "CreateUniqueConstraintOp",
+    "CreateViewOp",
     "DropColumnOp",
+    "DropConstraintOp",
     "DropIndexOp",
+    "DropSchemaOp",
+    "DropSequenceOp",
+    "DropTableCommentOp",
     "DropTableOp",
+    "DropViewOp",
     "ExecuteOp",
     "MigrateOp",
     "OpCall",
     "OpContext",
     "Operations",
+    "RenameTableOp",
+    "f",
+    "inline_literal",
 ]

@@ -1,32 +1,42 @@
 """``Operations``: the ``op`` a revision's ``upgrade(op)`` / ``downgrade(op)`` receives.
 
 Every schema method builds an operation (``amigrate.operations.ops``) and returns
-an :class:`OpCall`, which runs it when awaited. A call that is never awaited
-would otherwise vanish silently (Alembic records such a revision as applied), so
-the runtime asks :meth:`Operations.unawaited` after the revision returns and
-fails the step, naming the call and its line.
+an :class:`OpCall` that runs it when awaited (see ``amigrate.operations.calls``).
+The methods and their arguments are Alembic's; constraint and index methods live
+in :class:`ConstraintMethods`, batch mode in ``amigrate.operations.batch``.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.elements import conv
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.types import TypeEngine
 
-from amigrate.operations.ops import (
-    AddColumnOp,
-    CreateIndexOp,
+from amigrate.operations.base import MigrateOp
+from amigrate.operations.batch import BatchBlock, Recreate
+from amigrate.operations.calls import OpCall, OpContext
+from amigrate.operations.columns import AddColumnOp, AlterColumnOp, DropColumnOp, ServerDefault
+from amigrate.operations.constraint_methods import ConstraintMethods
+from amigrate.operations.data import BulkInsertOp, ExecuteOp, f, inline_literal
+from amigrate.operations.objects import (
+    CreateSchemaOp,
+    CreateSequenceOp,
+    CreateViewOp,
+    DropSchemaOp,
+    DropSequenceOp,
+    DropViewOp,
+)
+from amigrate.operations.tables import (
+    CreateTableCommentOp,
     CreateTableOp,
-    DropColumnOp,
-    DropIndexOp,
+    DropTableCommentOp,
     DropTableOp,
-    ExecuteOp,
-    MigrateOp,
+    RenameTableOp,
 )
 
 if TYPE_CHECKING:
@@ -37,57 +47,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["OpCall", "OpContext", "Operations"]
+__all__ = ["Operations"]
 
 
-class OpContext(Protocol):
-    """What the runtime gives :class:`Operations` (implemented by ``amigrate.runtime``)."""
-
-    @property
-    def dialect(self) -> Dialect: ...
-
-    @property
-    def connection(self) -> AsyncConnection: ...
-
-    @property
-    def config(self) -> Config: ...
-
-    @property
-    def x_args(self) -> Mapping[str, str]: ...
-
-    async def run_op(self, op: MigrateOp) -> Any: ...
-
-    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
-
-    def autocommit_block(self) -> AbstractAsyncContextManager[None]: ...
-
-
-class OpCall(Generic[T]):
-    """An operation waiting to be awaited; it runs when (and only when) it is awaited."""
-
-    __slots__ = ("_start", "awaited", "description", "filename", "lineno")
-
-    def __init__(
-        self, start: Callable[[], Awaitable[T]], description: str, filename: str, lineno: int
-    ) -> None:
-        self._start = start
-        self.awaited = False
-        self.description = description
-        self.filename = filename
-        self.lineno = lineno
-
-    def __await__(self) -> Generator[Any, None, T]:
-        if self.awaited:
-            raise RuntimeError(f"op.{self.description} was awaited twice")
-        self.awaited = True
-        return self._start().__await__()
-
-    def __repr__(self) -> str:
-        state = "awaited" if self.awaited else "not awaited"
-        return f"<OpCall op.{self.description} ({state}) at {self.filename}:{self.lineno}>"
-
-
-class Operations:
+class Operations(ConstraintMethods):
     """The schema operations a revision can await, plus escape hatches to SQLAlchemy.
 
     ``op.connection`` is the ``AsyncConnection`` (for data migrations),
@@ -97,8 +60,11 @@ class Operations:
     """
 
     def __init__(self, context: OpContext) -> None:
+        super().__init__()
         self._context = context
-        self._calls: list[OpCall[Any]] = []
+
+    def _run(self, op: MigrateOp) -> Any:
+        return self._context.run_op(op)
 
     # -- escape hatches ----------------------------------------------------------------
 
@@ -137,22 +103,16 @@ class Operations:
         """
         return self._context.autocommit_block()
 
-    # -- bookkeeping -------------------------------------------------------------------
-
     def invoke(self, op: MigrateOp) -> OpCall[Any]:
         """Run any operation object when awaited (what every method below does)."""
-        return self._call(op, self._context.run_op)
+        return self._call(op, self._run)
 
-    def _call(self, op: MigrateOp, run: Callable[[MigrateOp], Awaitable[T]]) -> OpCall[T]:
-        # The revision's own frame: the caller of the public method that called us.
-        frame = sys._getframe(2)
-        call = OpCall(lambda: run(op), op.describe(), frame.f_code.co_filename, frame.f_lineno)
-        self._calls.append(call)
-        return call
+    inline_literal = staticmethod(inline_literal)
 
-    def unawaited(self) -> list[OpCall[Any]]:
-        """The calls made so far that were never awaited."""
-        return [call for call in self._calls if not call.awaited]
+    @staticmethod
+    def f(name: str) -> conv:
+        """Mark *name* as final: a naming convention will not be applied to it again."""
+        return f(name)
 
     # -- data --------------------------------------------------------------------------
 
@@ -166,25 +126,75 @@ class Operations:
 
         Returns the ``CursorResult`` online (``None`` with ``--sql``).
         """
-        return self._call(ExecuteOp(sqltext, execution_options), self._context.run_op)
+        return self._call(ExecuteOp(sqltext, execution_options), self._run)
+
+    def bulk_insert(
+        self,
+        table: sa.Table | sa.TableClause,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        multiinsert: bool = True,
+    ) -> OpCall[None]:
+        """Insert *rows* (dicts keyed by column name) into *table*.
+
+        *table* is a ``Table`` (``create_table`` returns one) or a lightweight
+        ``sa.table("t", sa.column("id", sa.Integer), ...)``. Offline, each row is an
+        ``INSERT`` with literal values. Keys that are not columns fail the step.
+        """
+        return self._call(BulkInsertOp(table, tuple(rows), multiinsert), self._run)
 
     # -- tables ------------------------------------------------------------------------
 
     def create_table(
-        self, table_name: str, *columns: sa.schema.SchemaItem, schema: str | None = None, **kw: Any
+        self,
+        table_name: str,
+        *columns: sa.schema.SchemaItem,
+        schema: str | None = None,
+        if_not_exists: bool = False,
+        **kw: Any,
     ) -> OpCall[sa.Table]:
-        """Create a table; the awaited call returns the ``Table`` (for ``bulk_insert``)."""
-        return self._call(
-            CreateTableOp(table_name, tuple(columns), schema=schema, kw=kw), self._context.run_op
-        )
+        """Create a table; the awaited call returns the ``Table`` (for ``bulk_insert``).
+
+        *columns* are ``Column``, constraint and ``Index`` objects; *kw* are ``Table``
+        keywords (``comment=``, ``mysql_engine=``, ...). On PostgreSQL the enum
+        types of its columns are created with it.
+        """
+        op = CreateTableOp(table_name, columns, schema=schema, if_not_exists=if_not_exists, kw=kw)
+        return self._call(op, self._run)
 
     def drop_table(
         self, table_name: str, *, schema: str | None = None, if_exists: bool = False
     ) -> OpCall[None]:
-        """Drop a table."""
-        return self._call(
-            DropTableOp(table_name, schema=schema, if_exists=if_exists), self._context.run_op
-        )
+        """Drop a table (on PostgreSQL, with the enum types nothing else uses any more)."""
+        return self._call(DropTableOp(table_name, schema=schema, if_exists=if_exists), self._run)
+
+    def rename_table(
+        self, old_table_name: str, new_table_name: str, *, schema: str | None = None
+    ) -> OpCall[None]:
+        """Rename a table within its schema."""
+        return self._call(RenameTableOp(old_table_name, new_table_name, schema), self._run)
+
+    def create_table_comment(
+        self,
+        table_name: str,
+        comment: str,
+        *,
+        existing_comment: str | None = None,
+        schema: str | None = None,
+    ) -> OpCall[None]:
+        """Set a table's comment (not on SQLite, which keeps no comments)."""
+        op = CreateTableCommentOp(table_name, comment, schema, existing_comment)
+        return self._call(op, self._run)
+
+    def drop_table_comment(
+        self,
+        table_name: str,
+        *,
+        existing_comment: str | None = None,
+        schema: str | None = None,
+    ) -> OpCall[None]:
+        """Remove a table's comment (not on SQLite)."""
+        return self._call(DropTableCommentOp(table_name, schema, existing_comment), self._run)
 
     # -- columns -----------------------------------------------------------------------
 
@@ -196,11 +206,9 @@ class Operations:
         schema: str | None = None,
         if_not_exists: bool = False,
     ) -> OpCall[None]:
-        """Add a column to a table."""
-        return self._call(
-            AddColumnOp(table_name, column, schema=schema, if_not_exists=if_not_exists),
-            self._context.run_op,
-        )
+        """Add a column, with its foreign key, unique constraint, index and comment."""
+        op = AddColumnOp(table_name, column, schema=schema, if_not_exists=if_not_exists)
+        return self._call(op, self._run)
 
     def drop_column(
         self,
@@ -210,51 +218,156 @@ class Operations:
         schema: str | None = None,
         if_exists: bool = False,
     ) -> OpCall[None]:
-        """Drop a column from a table."""
-        return self._call(
-            DropColumnOp(table_name, column_name, schema=schema, if_exists=if_exists),
-            self._context.run_op,
-        )
+        """Drop a column."""
+        op = DropColumnOp(table_name, column_name, schema=schema, if_exists=if_exists)
+        return self._call(op, self._run)
 
-    # -- indexes -----------------------------------------------------------------------
-
-    def create_index(
+    def alter_column(
         self,
-        index_name: str | None,
         table_name: str,
-        columns: str | TextClause | ColumnElement[Any] | list[Any] | tuple[Any, ...],
+        column_name: str,
         *,
+        nullable: bool | None = None,
+        comment: str | Literal[False] | None = False,
+        server_default: ServerDefault | Literal[False] = False,
+        new_column_name: str | None = None,
+        type_: TypeEngine[Any] | type[TypeEngine[Any]] | None = None,
+        existing_type: TypeEngine[Any] | type[TypeEngine[Any]] | None = None,
+        existing_server_default: ServerDefault | Literal[False] = False,
+        existing_nullable: bool | None = None,
+        existing_comment: str | None = None,
         schema: str | None = None,
-        unique: bool = False,
-        if_not_exists: bool = False,
+        autoincrement: bool | None = None,
+        existing_autoincrement: bool | None = None,
+        postgresql_using: str | None = None,
         **kw: Any,
     ) -> OpCall[None]:
-        """Create an index on column names and/or expressions (``sa.text("lower(email)")``)."""
-        cols = tuple(columns) if isinstance(columns, list | tuple) else (columns,)
-        return self._call(
-            CreateIndexOp(
-                index_name,
-                table_name,
-                cols,
-                schema=schema,
-                unique=unique,
-                if_not_exists=if_not_exists,
-                kw=kw,
-            ),
-            self._context.run_op,
+        """Change a column's type, nullability, server default, comment or name.
+
+        ``server_default=None`` / ``comment=None`` remove them. MySQL/MariaDB
+        redefine the whole column: online amigrate reads the ``existing_*`` values
+        it is not given from the database; offline SQL needs ``existing_type`` (and
+        the other ``existing_*`` values you want kept). SQLite can only rename a
+        column this way; anything else needs ``batch_alter_table``.
+        """
+        op = AlterColumnOp(
+            table_name,
+            column_name,
+            schema=schema,
+            nullable=nullable,
+            type_=_type(type_),
+            server_default=server_default,
+            new_column_name=new_column_name,
+            comment=comment,
+            autoincrement=autoincrement,
+            existing_type=_type(existing_type),
+            existing_nullable=existing_nullable,
+            existing_server_default=existing_server_default,
+            existing_comment=existing_comment,
+            existing_autoincrement=existing_autoincrement,
+            postgresql_using=postgresql_using,
+            kw=kw,
+        )
+        return self._call(op, self._run)
+
+    # -- sequences, schemas, views -----------------------------------------------------
+
+    def create_sequence(
+        self,
+        sequence_name: str,
+        *,
+        schema: str | None = None,
+        start: int | None = None,
+        increment: int | None = None,
+        minvalue: int | None = None,
+        maxvalue: int | None = None,
+        cycle: bool | None = None,
+        cache: int | None = None,
+        if_not_exists: bool = False,
+    ) -> OpCall[None]:
+        """Create a sequence (PostgreSQL, MariaDB; SQLite and MySQL have none)."""
+        op = CreateSequenceOp(
+            sequence_name, schema, start, increment, minvalue, maxvalue, cycle, cache, if_not_exists
+        )
+        return self._call(op, self._run)
+
+    def drop_sequence(
+        self, sequence_name: str, *, schema: str | None = None, if_exists: bool = False
+    ) -> OpCall[None]:
+        """Drop a sequence."""
+        return self._call(DropSequenceOp(sequence_name, schema, if_exists), self._run)
+
+    def create_schema(self, schema_name: str, *, if_not_exists: bool = False) -> OpCall[None]:
+        """Create a schema (PostgreSQL only: on MySQL a schema is a whole database)."""
+        return self._call(CreateSchemaOp(schema_name, if_not_exists), self._run)
+
+    def drop_schema(
+        self, schema_name: str, *, if_exists: bool = False, cascade: bool = False
+    ) -> OpCall[None]:
+        """Drop a schema (PostgreSQL only); ``cascade=True`` drops its contents too."""
+        return self._call(DropSchemaOp(schema_name, if_exists, cascade), self._run)
+
+    def create_view(
+        self,
+        view_name: str,
+        definition: str | Executable,
+        *,
+        schema: str | None = None,
+        or_replace: bool = False,
+    ) -> OpCall[None]:
+        """Create a view from a SELECT (SQL text or ``sa.select(...)``).
+
+        ``or_replace=True`` replaces a view of that name if there is one.
+        """
+        return self._call(CreateViewOp(view_name, definition, schema, or_replace), self._run)
+
+    def drop_view(
+        self, view_name: str, *, schema: str | None = None, if_exists: bool = False
+    ) -> OpCall[None]:
+        """Drop a view."""
+        return self._call(DropViewOp(view_name, schema, if_exists), self._run)
+
+    # -- batch -------------------------------------------------------------------------
+
+    def batch_alter_table(
+        self,
+        table_name: str,
+        *,
+        schema: str | None = None,
+        recreate: Recreate = "auto",
+        partial_reordering: Sequence[Sequence[str]] | None = None,
+        copy_from: sa.Table | None = None,
+        table_args: Sequence[Any] = (),
+        table_kwargs: Mapping[str, Any] | None = None,
+        reflect_args: Sequence[Any] = (),
+        reflect_kwargs: Mapping[str, Any] | None = None,
+        naming_convention: Mapping[str, str] | None = None,
+    ) -> BatchBlock:
+        """Collect changes to one table and apply them together on leaving the block.
+
+        ``async with op.batch_alter_table("account") as batch:`` then
+        ``await batch.alter_column(...)`` and so on. On SQLite, when a change needs
+        it (``recreate="auto"``; ``"always"`` forces it), the table is recreated:
+        a new table is created, the rows copied, the old table dropped and the new
+        one renamed, keeping indexes, named constraints, foreign keys and
+        triggers. Elsewhere the block emits plain ALTERs. ``copy_from`` gives the
+        table instead of reflecting it (required for offline SQL);
+        ``naming_convention`` names unnamed constraints so they can be dropped.
+        """
+        return BatchBlock(
+            self._context,
+            table_name,
+            schema=schema,
+            recreate=recreate,
+            partial_reordering=partial_reordering,
+            copy_from=copy_from,
+            table_args=table_args,
+            table_kwargs=table_kwargs,
+            reflect_args=reflect_args,
+            reflect_kwargs=reflect_kwargs,
+            naming_convention=naming_convention,
         )
 
-    def drop_index(
-        self,
-        index_name: str,
-        table_name: str | None = None,
-        *,
-        schema: str | None = None,
-        if_exists: bool = False,
-        **kw: Any,
-    ) -> OpCall[None]:
-        """Drop an index (``table_name`` is needed on MySQL/MariaDB)."""
-        return self._call(
-            DropIndexOp(index_name, table_name, schema=schema, if_exists=if_exists, kw=kw),
-            self._context.run_op,
-        )
+
+def _type(type_: TypeEngine[Any] | type[TypeEngine[Any]] | None) -> TypeEngine[Any] | None:
+    return None if type_ is None else sa.types.to_instance(type_)

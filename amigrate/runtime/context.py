@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 
-from amigrate.dialects import compile_op
+from amigrate.dialects import apply_op
 from amigrate.errors import MigrationError, ScriptError
 from amigrate.operations.ops import MigrateOp
 
@@ -32,7 +32,7 @@ __all__ = ["MigrationContext", "OfflineContext", "OnlineContext", "transactional
 
 def transactional_ddl(dialect: Dialect) -> bool:
     """Whether the dialect's DDL can be rolled back (not MySQL/MariaDB: it commits itself)."""
-    return dialect.name != "mysql"
+    return dialect.name not in ("mysql", "mariadb")
 
 
 class MigrationContext:
@@ -78,15 +78,21 @@ class MigrationContext:
         """Whether a failed step's DDL is rolled back."""
         return transactional_ddl(self._dialect)
 
-    async def run_op(self, op: MigrateOp) -> Any:
-        """Compile *op* for this dialect and execute (or render) its statements."""
-        compiled = compile_op(op, self._dialect)
-        result: Any = None
-        for statement in compiled.statements:
-            result = await self.execute(statement, compiled.execution_options)
-        return compiled.result if compiled.result is not None else result
+    @property
+    def as_sql(self) -> bool:
+        """Whether statements are rendered as SQL text (``--sql``) rather than executed."""
+        return False
 
-    async def execute(self, statement: Executable, options: Mapping[str, Any] | None = None) -> Any:
+    async def run_op(self, op: MigrateOp) -> Any:
+        """Perform *op* on this dialect: execute (or render) its statements."""
+        return await apply_op(op, self)
+
+    async def execute(
+        self,
+        statement: Executable,
+        options: Mapping[str, Any] | None = None,
+        parameters: Any = None,
+    ) -> Any:
         raise NotImplementedError
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -181,10 +187,18 @@ class OnlineContext(MigrationContext):
         if not self.external_transaction and self._conn.in_transaction():
             await self._conn.rollback()
 
-    async def execute(self, statement: Executable, options: Mapping[str, Any] | None = None) -> Any:
+    async def execute(
+        self,
+        statement: Executable,
+        options: Mapping[str, Any] | None = None,
+        parameters: Any = None,
+    ) -> Any:
+        """Execute *statement*; a list of dicts in *parameters* makes it an executemany."""
         self._running = statement
         self.statements_run += 1
-        result = await self._conn.execute(statement, execution_options=dict(options or {}))
+        result = await self._conn.execute(
+            statement, parameters, execution_options=dict(options or {})
+        )
         self._running = None
         return result
 
@@ -241,6 +255,10 @@ class OfflineContext(MigrationContext):
     def connection(self) -> AsyncConnection:
         raise self._offline_error("op.connection")
 
+    @property
+    def as_sql(self) -> bool:
+        return True
+
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise self._offline_error("op.run_sync()")
 
@@ -252,7 +270,14 @@ class OfflineContext(MigrationContext):
         """Add a statement given as text."""
         self.chunks.append(f"{text.strip()};\n\n")
 
-    async def execute(self, statement: Executable, options: Mapping[str, Any] | None = None) -> Any:
+    async def execute(
+        self,
+        statement: Executable,
+        options: Mapping[str, Any] | None = None,
+        parameters: Any = None,
+    ) -> Any:
+        if parameters is not None:  # ops render one literal statement per row offline
+            raise TypeError("offline SQL has no parameters")
         if isinstance(statement, sa.Select | sa.TextClause) and _reads(statement):
             raise self._offline_error("a query that reads data")
         self.emit_text(str(_compile(statement, self._dialect, literal_binds=True)))

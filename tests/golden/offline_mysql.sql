@@ -14,7 +14,7 @@ CREATE TABLE account (
 	UNIQUE (email)
 );
 
-CREATE INDEX ix_account_email_lower ON account (lower(email));
+CREATE INDEX ix_account_email_lower ON account ((lower(email)));
 
 INSERT INTO amigrate_version (version_num) VALUES ('a1');
 

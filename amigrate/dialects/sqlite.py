@@ -1,0 +1,217 @@
+"""SQLite: what its ALTER TABLE cannot do, and what a batch needs to know about a table.
+
+SQLite's ALTER TABLE adds, drops and renames columns and renames tables; every
+other change (types, nullability, defaults, constraints) means recreating the
+table, which ``batch_alter_table`` does. The plain ops that would need it raise
+``UnsupportedOperation`` pointing there, before anything runs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import NoSuchTableError, SAWarning
+
+from amigrate.dialects import generic
+from amigrate.dialects.common import BATCH_HINT, unsupported
+from amigrate.dialects.ddl import CreateView, DropView, RenameColumn
+from amigrate.dialects.registry import CompiledOp, register
+from amigrate.errors import ScriptError
+from amigrate.operations.base import MigrateOp
+from amigrate.operations.ops import (
+    AddColumnOp,
+    AlterColumnOp,
+    CreateCheckConstraintOp,
+    CreateForeignKeyOp,
+    CreatePrimaryKeyOp,
+    CreateSchemaOp,
+    CreateSequenceOp,
+    CreateTableCommentOp,
+    CreateUniqueConstraintOp,
+    CreateViewOp,
+    DropConstraintOp,
+    DropSchemaOp,
+    DropSequenceOp,
+    DropTableCommentOp,
+)
+
+__all__ = ["SQLiteTable", "add_column_problem", "reflect_table"]
+
+_CONSTANT_TIME = {"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}
+
+
+def add_column_problem(column: sa.Column[Any], dialect: Dialect) -> str | None:
+    """Why SQLite's ``ADD COLUMN`` cannot add *column* (None when it can).
+
+    SQLite refuses a PRIMARY KEY or UNIQUE column, a non-constant default, a
+    stored generated column, and NOT NULL without a default.
+    """
+    copy = column._copy()
+    table = sa.Table("_", sa.MetaData(), copy)
+    if copy.primary_key:
+        return "it cannot add a PRIMARY KEY column"
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint):
+            return "it cannot add a UNIQUE column"
+        if isinstance(constraint, sa.CheckConstraint):
+            return "it cannot add a table CHECK constraint with a column"
+    if isinstance(copy.server_default, sa.Computed) and copy.server_default.persisted:
+        return "it cannot add a STORED generated column"
+    default = dialect.ddl_compiler(dialect, cast(Any, None)).get_column_default_string(copy)
+    if default is not None:
+        text = default.strip()
+        if text.startswith("(") or text.upper() in _CONSTANT_TIME:
+            return "it cannot add a column whose default is an expression"
+    elif not copy.nullable and not isinstance(copy.server_default, sa.Computed):
+        return "it cannot add a NOT NULL column without a default"
+    return None
+
+
+@register(AddColumnOp, "sqlite")
+def _add_column(op: AddColumnOp, dialect: Dialect) -> CompiledOp:
+    problem = add_column_problem(op.column, dialect)
+    if problem is not None:
+        raise unsupported(op, dialect, problem, BATCH_HINT)
+    _, statements = generic.add_column_statements(op, dialect)
+    # Foreign keys are written inline by AddColumn: SQLite cannot add constraints later.
+    return CompiledOp([s for s in statements if not isinstance(s, sa.schema.AddConstraint)])
+
+
+@register(AlterColumnOp, "sqlite")
+def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
+    changes = op.changes
+    if changes == ("name",):
+        assert op.new_column_name is not None
+        table = generic.alter_column_table(op)
+        return CompiledOp([RenameColumn(table, op.column_name, op.new_column_name)])
+    if changes == ("comment",):
+        raise unsupported(op, dialect, "SQLite keeps no comments", _COMMENT_HINT)
+    raise unsupported(
+        op,
+        dialect,
+        "its ALTER TABLE can only rename a column, not change its "
+        + ", ".join(c for c in changes if c != "name"),
+        BATCH_HINT,
+    )
+
+
+_COMMENT_HINT = "leave comments out on SQLite: 'if op.dialect.name != \"sqlite\": ...'"
+
+
+def _refuse(why: str, hint: str) -> Any:
+    def compile_(op: MigrateOp, dialect: Dialect) -> CompiledOp:
+        raise unsupported(op, dialect, why, hint)
+
+    return compile_
+
+
+_op_class: type[MigrateOp]
+for _op_class in (
+    CreatePrimaryKeyOp,
+    CreateUniqueConstraintOp,
+    CreateForeignKeyOp,
+    CreateCheckConstraintOp,
+    DropConstraintOp,
+):
+    register(_op_class, "sqlite")(
+        _refuse("its ALTER TABLE cannot add or drop constraints", BATCH_HINT)
+    )
+for _op_class in (CreateTableCommentOp, DropTableCommentOp):
+    register(_op_class, "sqlite")(_refuse("SQLite keeps no comments", _COMMENT_HINT))
+for _op_class in (CreateSequenceOp, DropSequenceOp):
+    register(_op_class, "sqlite")(
+        _refuse("SQLite has no sequences", "use an INTEGER PRIMARY KEY column, which numbers rows")
+    )
+for _op_class in (CreateSchemaOp, DropSchemaOp):
+    register(_op_class, "sqlite")(
+        _refuse(
+            "SQLite has no schemas (an attached database plays that part)",
+            "ATTACH the database outside the migration, or skip this op on SQLite",
+        )
+    )
+
+
+@register(CreateViewOp, "sqlite")
+def _create_view(op: CreateViewOp, dialect: Dialect) -> CompiledOp:
+    view = sa.Table(op.view_name, sa.MetaData(), schema=op.schema)
+    create = CreateView(view, op.definition, or_replace=False)
+    if not op.or_replace:
+        return CompiledOp([create])
+    # SQLite has no CREATE OR REPLACE VIEW; dropping first in the same transaction is the same.
+    return CompiledOp([DropView(view, if_exists=True), create])
+
+
+# -- what a batch needs to know (read with a sync connection, through run_sync) ------------
+
+
+@dataclass
+class SQLiteTable:
+    """A table as SQLite has it: reflected, plus what reflection leaves out.
+
+    ``indexes`` and ``triggers`` are the SQL SQLite stored for them (reflection
+    skips expression indexes and loses DESC and partial-index clauses; the
+    stored SQL has everything). ``referenced`` says whether any foreign key
+    (another table's, or the table's own) points at it.
+    """
+
+    table: sa.Table
+    indexes: dict[str, str] = field(default_factory=dict)
+    triggers: list[str] = field(default_factory=list)
+    foreign_keys_on: bool = False
+    legacy_alter_table: bool = False
+    referenced: bool = False
+
+
+def reflect_table(
+    conn: sa.Connection,
+    table_name: str,
+    schema: str | None,
+    reflect_args: tuple[Any, ...],
+    reflect_kwargs: dict[str, Any],
+) -> SQLiteTable:
+    """Reflect *table_name* for a batch that recreates it."""
+    with warnings.catch_warnings():
+        # Expression indexes are read from sqlite_master below instead.
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+        try:
+            table = sa.Table(
+                table_name,
+                sa.MetaData(),
+                *reflect_args,
+                schema=schema,
+                autoload_with=conn,
+                **reflect_kwargs,
+            )
+        except NoSuchTableError:
+            raise ScriptError(
+                f"batch_alter_table({table_name!r}): there is no table {table_name!r}",
+                hint="check the table name (and schema=)",
+            ) from None
+    quote = conn.dialect.identifier_preparer.quote
+    master = f"{quote(schema)}.sqlite_master" if schema else "sqlite_master"
+    rows = conn.exec_driver_sql(
+        f"SELECT type, name, sql FROM {master} "
+        "WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL "
+        "ORDER BY type, name",
+        (table_name,),
+    ).all()
+    info = SQLiteTable(
+        table,
+        indexes={name: sql for kind, name, sql in rows if kind == "index"},
+        triggers=[sql for kind, _, sql in rows if kind == "trigger"],
+        foreign_keys_on=bool(conn.exec_driver_sql("PRAGMA foreign_keys").scalar()),
+        legacy_alter_table=bool(conn.exec_driver_sql("PRAGMA legacy_alter_table").scalar()),
+    )
+    if info.foreign_keys_on:
+        tables = conn.exec_driver_sql(f"SELECT name FROM {master} WHERE type = 'table'").all()
+        prefix = f"{quote(schema)}." if schema else ""
+        for (other,) in tables:
+            refs = conn.exec_driver_sql(f"PRAGMA {prefix}foreign_key_list({quote(other)})").all()
+            if any(ref[2] == table_name for ref in refs):
+                info.referenced = True
+                break
+    return info

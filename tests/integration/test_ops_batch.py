@@ -1,0 +1,362 @@
+"""Batch mode: SQLite recreates the table keeping everything; other dialects ALTER in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from amigrate.errors import MigrationError, ScriptError, UnsupportedOperation
+from tests.integration.test_ops_support import (
+    backend,
+    describe,
+    expect_failure,
+    op_roundtrip,
+    query,
+)
+from tests.projects import Rev, make_project
+
+# A table with a bit of everything SQLite can hold, and data in it.
+POPULATED = """
+await op.create_table("owner", sa.Column("id", sa.Integer, primary_key=True))
+await op.create_table("audit", sa.Column("item_id", sa.Integer), sa.Column("what", sa.String(10)))
+await op.create_table(
+    "item",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(50)),
+    sa.Column("qty", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("owner_id", sa.Integer),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("item.id")),
+    sa.Column("legacy", sa.String(10)),
+    sa.UniqueConstraint("code", name="uq_item_code"),
+    sa.CheckConstraint("qty >= 0", name="ck_item_qty"),
+    sa.CheckConstraint("length(code) > 0"),
+    sa.ForeignKeyConstraint(["owner_id"], ["owner.id"], name="fk_item_owner", ondelete="CASCADE"),
+)
+await op.create_table(
+    "note",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("item.id", name="fk_note_item")),
+)
+await op.create_index("ix_item_name", "item", ["name"])
+await op.create_index("ix_item_lower_name", "item", [sa.text("lower(name)")])
+await op.create_index("ix_item_qty", "item", [sa.text("qty DESC")], sqlite_where=sa.text("qty > 0"))
+await op.create_index("ix_item_legacy", "item", ["legacy"])
+await op.execute(
+    "CREATE TRIGGER tr_item_audit AFTER INSERT ON item "
+    "BEGIN INSERT INTO audit (item_id, what) VALUES (NEW.id, 'insert'); END"
+)
+await op.create_view("item_stock", "SELECT id, qty FROM item")
+await op.execute("INSERT INTO owner (id) VALUES (1), (2)")
+await op.execute(
+    "INSERT INTO item (id, code, name, qty, owner_id, parent_id, legacy) VALUES "
+    "(1, 'A', 'Apple', 3, 1, NULL, 'x'), (2, 'B', 'Banana', 0, 2, 1, 'y'), "
+    "(3, 'C', 'Cherry', 7, 1, 1, NULL)"
+)
+await op.execute("INSERT INTO note (id, item_id) VALUES (1, 2)")
+await op.execute("DELETE FROM audit")
+"""
+
+CHANGE = """
+async with op.batch_alter_table("item") as batch:
+    await batch.add_column(sa.Column("price", sa.Numeric(8, 2), server_default="0"),
+                           insert_after="code")
+    await batch.alter_column("name", new_column_name="title", type_=sa.String(100),
+                             nullable=False)
+    await batch.alter_column("qty", type_=sa.BigInteger)
+    await batch.drop_column("legacy")
+"""
+
+UNDO = """
+async with op.batch_alter_table("item") as batch:
+    await batch.drop_column("price")
+    await batch.alter_column("title", new_column_name="name", type_=sa.String(50), nullable=True)
+    await batch.alter_column("qty", type_=sa.Integer)
+    await batch.add_column(sa.Column("legacy", sa.String(10)))
+    await batch.create_index("ix_item_legacy", ["legacy"])
+"""
+
+
+async def test_sqlite_batch_keeps_rows_indexes_constraints_and_keys(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    async def check() -> None:
+        rows = await query(
+            sqlite_url, "SELECT id, code, price, title, qty, owner_id, parent_id FROM item"
+        )
+        assert sorted(rows) == [
+            (1, "A", 0, "Apple", 3, 1, None),
+            (2, "B", 0, "Banana", 0, 2, 1),
+            (3, "C", 0, "Cherry", 7, 1, 1),
+        ]
+        # The trigger was recreated, the view still reads the table.
+        await query(sqlite_url, "INSERT INTO item (id, code, title) VALUES (4, 'D', 'Date')")
+        assert await query(sqlite_url, "SELECT item_id, what FROM audit") == [(4, "insert")]
+        assert await query(sqlite_url, "SELECT count(*) FROM item_stock") == [(4,)]
+        await query(sqlite_url, "DELETE FROM item WHERE id = 4")
+        await query(sqlite_url, "DELETE FROM audit")
+        # The named constraints still hold.
+        for bad in (
+            "INSERT INTO item (id, code, title) VALUES (9, 'A', 'dup')",  # uq_item_code
+            "INSERT INTO item (id, code, title, qty) VALUES (9, 'Z', 'neg', -1)",  # ck_item_qty
+            "INSERT INTO item (id, code, title) VALUES (9, '', 'empty')",  # unnamed check
+            "INSERT INTO item (id, code) VALUES (9, 'Z')",  # title is NOT NULL now
+        ):
+            with pytest.raises(sa.exc.IntegrityError):
+                await query(sqlite_url, bad)
+
+    before, after = await op_roundtrip(
+        tmp_path, sqlite_url, setup=POPULATED, upgrade=CHANGE, downgrade=UNDO, check=check
+    )
+    item = after["tables"]["item"]
+    assert [c[0] for c in item["columns"]] == [
+        "id", "code", "price", "title", "qty", "owner_id", "parent_id"
+    ]  # fmt: skip
+    columns = {c[0]: c for c in item["columns"]}
+    assert columns["title"][1:3] == ("VARCHAR(100)", False)
+    assert columns["qty"][1:4] == ("BIGINT", False, "'1'")
+    assert item["uniques"] == before["tables"]["item"]["uniques"]
+    assert item["checks"] == before["tables"]["item"]["checks"]
+    assert item["fks"] == before["tables"]["item"]["fks"]  # to owner, and to itself
+    assert after["tables"]["note"]["fks"] == before["tables"]["note"]["fks"]
+    assert dict(item["indexes"]) == {
+        "ix_item_name": "CREATE INDEX ix_item_name ON item (title)",
+        "ix_item_lower_name": "CREATE INDEX ix_item_lower_name ON item (lower(title))",
+        "ix_item_qty": "CREATE INDEX ix_item_qty ON item (qty DESC) WHERE qty > 0",
+    }  # ix_item_legacy went with its column
+    assert item["triggers"] == before["tables"]["item"]["triggers"]
+    assert after["views"] == ["item_stock"]
+
+
+SAME_BLOCK = """
+async with op.batch_alter_table("item") as batch:
+    await batch.add_column(sa.Column("price", sa.Integer, server_default="0"))
+    await batch.alter_column("name", new_column_name="title", type_=sa.String(100),
+                             existing_type=sa.String(50))
+    await batch.alter_column("qty", nullable=True, existing_type=sa.Integer)
+    await batch.drop_column("legacy")
+    await batch.create_index("ix_item_price", ["price"])
+    await batch.drop_index("ix_item_name")
+    await batch.create_unique_constraint("uq_item_title", ["title"])
+    await batch.create_check_constraint("ck_item_price", "price >= 0")
+    await batch.drop_constraint("uq_item_code", type_="unique")
+"""
+
+SAME_UNDO = """
+async with op.batch_alter_table("item") as batch:
+    await batch.create_unique_constraint("uq_item_code", ["code"])
+    await batch.drop_constraint("ck_item_price", type_="check")
+    await batch.drop_constraint("uq_item_title", type_="unique")
+    await batch.create_index("ix_item_name", ["title"])
+    await batch.drop_index("ix_item_price")
+    await batch.add_column(sa.Column("legacy", sa.String(10)))
+    await batch.alter_column("qty", nullable=False, existing_type=sa.Integer)
+    await batch.alter_column("title", new_column_name="name", type_=sa.String(50),
+                             existing_type=sa.String(100))
+    await batch.drop_column("price")
+"""
+
+SIMPLE = """
+await op.create_table(
+    "item",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(50)),
+    sa.Column("qty", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("legacy", sa.String(10)),
+    sa.UniqueConstraint("code", name="uq_item_code"),
+)
+await op.create_index("ix_item_name", "item", ["name"])
+await op.execute("INSERT INTO item (id, code, name, legacy) VALUES (1, 'A', 'Apple', 'x')")
+"""
+
+
+async def test_the_same_batch_runs_everywhere(db_url: str, tmp_path: Path) -> None:
+    async def check() -> None:
+        rows = await query(db_url, "SELECT id, code, title, qty, price FROM item")
+        assert rows == [(1, "A", "Apple", 1, 0)]
+
+    before, after = await op_roundtrip(
+        tmp_path, db_url, setup=SIMPLE, upgrade=SAME_BLOCK, downgrade=SAME_UNDO, check=check
+    )
+    item = after["tables"]["item"]
+    columns = {c[0]: c for c in item["columns"]}
+    assert list(columns) == ["id", "code", "title", "qty", "price"]
+    assert columns["title"][1] == "VARCHAR(100)"
+    assert columns["qty"][2]
+    assert item["uniques"] == [("uq_item_title", ("title",))]
+    assert "ck_item_price" in dict(item["checks"])
+    assert "ix_item_price" in str(item["indexes"])
+    assert "ix_item_name" not in str(item["indexes"])
+    assert before["tables"]["item"]["uniques"] == [("uq_item_code", ("code",))]
+
+
+async def test_batch_insert_before_and_after(sqlite_url: str, tmp_path: Path) -> None:
+    upgrade = """
+async with op.batch_alter_table("item", recreate="always") as batch:
+    await batch.add_column(sa.Column("first", sa.Integer), insert_before="id")
+    await batch.add_column(sa.Column("second", sa.Integer), insert_after="first")
+    await batch.alter_column("legacy", insert_after="code")
+"""
+    downgrade = """
+async with op.batch_alter_table("item", partial_reordering=[("name", "qty", "legacy")]) as batch:
+    await batch.drop_column("first")
+    await batch.drop_column("second")
+"""
+    _, after = await op_roundtrip(
+        tmp_path, sqlite_url, setup=SIMPLE, upgrade=upgrade, downgrade=downgrade
+    )
+    assert [c[0] for c in after["tables"]["item"]["columns"]] == [
+        "first", "second", "id", "code", "legacy", "name", "qty"
+    ]  # fmt: skip
+
+
+async def test_batch_naming_convention_names_unnamed_constraints(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    setup = """
+await op.create_table("owner", sa.Column("id", sa.Integer, primary_key=True))
+await op.create_table(
+    "item",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("owner.id")),
+    sa.Column("code", sa.String(5), unique=True),
+)
+"""
+    upgrade = """
+convention = {
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+}
+async with op.batch_alter_table("item", naming_convention=convention) as batch:
+    await batch.drop_constraint("fk_item_owner_id_owner", type_="foreignkey")
+    await batch.drop_constraint("uq_item_code", type_="unique")
+"""
+    downgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.create_foreign_key(None, "owner", ["owner_id"], ["id"])
+    await batch.create_unique_constraint(None, ["code"])
+"""
+    before, after = await op_roundtrip(
+        tmp_path, sqlite_url, setup=setup, upgrade=upgrade, downgrade=downgrade
+    )
+    assert before["tables"]["item"]["fks"][0][0] == ""  # unnamed
+    assert after["tables"]["item"]["fks"] == []
+    assert after["tables"]["item"]["uniques"] == []
+
+
+async def test_batch_recreate_always_is_sqlite_only(db_url: str, tmp_path: Path) -> None:
+    upgrade = """
+async with op.batch_alter_table("item", recreate="always") as batch:
+    await batch.add_column(sa.Column("extra", sa.Integer))
+"""
+    if backend(db_url) == "sqlite":
+        _, after = await op_roundtrip(
+            tmp_path,
+            db_url,
+            setup=SIMPLE,
+            upgrade=upgrade,
+            downgrade='async with op.batch_alter_table("item") as b:\n'
+            '    await b.drop_column("extra")',
+        )
+        assert after["tables"]["item"]["columns"][-1][0] == "extra"
+        return
+    await expect_failure(
+        tmp_path, db_url, setup=SIMPLE, upgrade=upgrade, match="recreate='always' is for SQLite"
+    )
+
+
+async def test_batch_errors_before_anything_runs(db_url: str, tmp_path: Path) -> None:
+    # An op the batch cannot hold, a bad recreate value, a call that was never awaited,
+    # and a plain `with`: each fails the step, with the schema as it was.
+    for n, (body, error, match) in enumerate(
+        [
+            (
+                'async with op.batch_alter_table("item", recreate="sometimes") as b:\n    pass',
+                ScriptError,
+                "recreate='sometimes' is not one of",
+            ),
+            (
+                'async with op.batch_alter_table("item") as b:\n    b.drop_column("legacy")',
+                ScriptError,
+                "was never awaited, so it is not part of the batch",
+            ),
+            (
+                'with op.batch_alter_table("item") as b:\n    pass',
+                ScriptError,
+                "was used with 'with'",
+            ),
+        ]
+    ):
+        url = db_url.replace("test.db", f"test{n}.db")
+        if backend(db_url) != "sqlite" and n:
+            return  # one database per server test is enough for these
+        await expect_failure(
+            tmp_path / str(n), url, setup=SIMPLE, upgrade=body, error=error, match=match
+        )
+
+
+async def test_sqlite_batch_refuses_a_referenced_table_with_foreign_keys_on(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    setup = """
+await op.create_table("item", sa.Column("id", sa.Integer, primary_key=True),
+                      sa.Column("name", sa.String(5)))
+await op.create_table(
+    "note",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("item.id", ondelete="CASCADE")),
+)
+await op.execute("INSERT INTO item (id) VALUES (1)")
+await op.execute("INSERT INTO note (id, item_id) VALUES (1, 1)")
+"""
+    upgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.alter_column("name", type_=sa.String(50))
+"""
+    project = make_project(
+        tmp_path, sqlite_url, Rev("a1", None, upgrade=setup), Rev("b2", "a1", upgrade=upgrade)
+    )
+    await amigrate.upgrade(project.config(), "a1")
+    engine = create_async_engine(sqlite_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+            await conn.commit()
+            with pytest.raises(MigrationError) as info:
+                await amigrate.upgrade(project.config(), "b2", connection=conn)
+    finally:
+        await engine.dispose()
+    cause = info.value.__cause__
+    assert isinstance(cause, UnsupportedOperation)
+    assert "foreign keys point at this table" in str(cause)
+    assert await query(sqlite_url, "SELECT count(*) FROM note") == [(1,)]  # nothing cascaded
+    assert (await describe(sqlite_url))["tables"]["item"]["columns"][1][1] == "VARCHAR(5)"
+
+
+async def test_sqlite_batch_in_place_with_an_expression_index(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    setup = SIMPLE + '\nawait op.create_index("ix_item_lower", "item", [sa.text("lower(name)")])'
+    upgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.add_column(sa.Column("extra", sa.Integer))
+    await batch.drop_index("ix_item_lower")
+    await batch.alter_column("name", new_column_name="title")
+"""
+    downgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.alter_column("title", new_column_name="name")
+    await batch.create_index("ix_item_lower", [sa.text("lower(name)")])
+    await batch.drop_column("extra")
+"""
+    _, after = await op_roundtrip(
+        tmp_path, sqlite_url, setup=setup, upgrade=upgrade, downgrade=downgrade
+    )
+    assert [c[0] for c in after["tables"]["item"]["columns"]][-1] == "extra"
+    assert "ix_item_lower" not in dict(after["tables"]["item"]["indexes"])
