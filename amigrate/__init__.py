@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     )
     from amigrate.fanout import DatabaseTarget, FanoutResult, TargetEvent, TargetResult
     from amigrate.migrator import Migrator, RunResult
-    from amigrate.operations import Operations
+    from amigrate.operations import BatchOperations, Operations
     from amigrate.revisions import Plan, Step
     from amigrate.runtime.history import HistoryEntry
     from amigrate.runtime.runner import StepEvent, StepResult
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
 # name -> module that defines it; imported on first access (PEP 562).
 _LAZY = {
+    "BatchOperations": "amigrate.operations",
     "Migrator": "amigrate.migrator",
     "Operations": "amigrate.operations",
     "Plan": "amigrate.revisions",
@@ -108,6 +109,7 @@ __all__ = [
     "AmbiguousRevision",
     "AmigrateError",
     "AmigrateWarning",
+    "BatchOperations",
     "CheckFailed",
     "CommandError",
     "Config",

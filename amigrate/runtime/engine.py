@@ -74,7 +74,11 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> AsyncEngi
             hint="use postgresql+asyncpg, sqlite+aiosqlite or mysql+asyncmy",
         ) from None
     except ImportError as exc:
-        extra = " (pip install 'amigrate[mysql]')" if parsed.get_backend_name() == "mysql" else ""
+        extra = (
+            " (pip install 'amigrate[mysql]')"
+            if parsed.get_backend_name() in ("mysql", "mariadb")
+            else ""
+        )
         raise ConfigError(
             f"the driver for {parsed.drivername} is not installed: {exc}",
             hint=f"install it{extra}",

@@ -196,6 +196,6 @@ async def database_user(conn: AsyncConnection) -> str | None:
     name = conn.dialect.name
     if name == "postgresql":
         return str((await conn.execute(sa.text("SELECT current_user"))).scalar_one())
-    if name == "mysql":
+    if name in ("mysql", "mariadb"):
         return str((await conn.execute(sa.text("SELECT CURRENT_USER()"))).scalar_one())
     return conn.engine.url.username

@@ -245,7 +245,7 @@ async def migration_lock(
         name = lock_name(url.database or "", schema, table)
         async with _postgresql(engine, name, what, lock_timeout):
             yield
-    elif dialect == "mysql":
+    elif dialect in ("mysql", "mariadb"):
         name = lock_name(url.database or "", schema, table)
         async with _mysql(engine, name, what, lock_timeout):
             yield

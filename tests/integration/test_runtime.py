@@ -170,3 +170,15 @@ async def test_adopts_an_alembic_database(db_url: str, tmp_path: Path) -> None:
     result = await amigrate.upgrade(project.config())
     assert [s.revision for s in result.steps] == ["r002", "r003"]
     assert await snapshot(db_url, "alembic_version") == ({"rt1", "rt2", "rt3"}, ["r003"])
+
+
+async def test_mariadb_url_scheme(mysql_url: str, tmp_path: Path) -> None:
+    """``mariadb+asyncmy://`` is SQLAlchemy's 'mariadb' dialect: the same lock, history, DDL."""
+    url = sa.make_url(mysql_url).set(drivername="mariadb+asyncmy")
+    text_url = url.render_as_string(hide_password=False)
+    project = make_project(tmp_path, text_url, *linear(2))
+    result = await amigrate.upgrade(project.config())
+    assert [s.revision for s in result.steps] == ["r001", "r002"]
+    entries = await amigrate.log(project.config())
+    assert (entries[0].db_user or "").startswith("root@")
+    assert await snapshot(text_url) == ({"rt1", "rt2"}, ["r002"])
