@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import CreateIndex, CreateSchema, CreateSequence, CreateTable
 from sqlalchemy.sql.expression import Executable
 
 from amigrate.dialects import apply_op
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["MigrationContext", "OfflineContext", "OnlineContext", "transactional_ddl"]
+
+
+_CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
+
+
+_CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
 
 
 def transactional_ddl(dialect: Dialect) -> bool:
@@ -196,9 +203,16 @@ class OnlineContext(MigrationContext):
         """Execute *statement*; a list of dicts in *parameters* makes it an executemany."""
         self._running = statement
         self.statements_run += 1
-        result = await self._conn.execute(
-            statement, parameters, execution_options=dict(options or {})
-        )
+        if isinstance(statement, _CREATING) and not options and parameters is None:
+            # A CREATE cannot invalidate anything already prepared, so it skips SQLAlchemy's
+            # DDL path, which on asyncpg drops every cached statement and type after each
+            # DDL statement (re-preparing and re-introspecting on the next step).
+            text = str(statement.compile(dialect=self._dialect))
+            result = await self._conn.exec_driver_sql(text)
+        else:
+            result = await self._conn.execute(
+                statement, parameters, execution_options=dict(options or {})
+            )
         self._running = None
         return result
 

@@ -204,8 +204,11 @@ def test_create_and_drop_table_reverse_each_other() -> None:
     table = again.to_table()
     assert [c.name for c in table.columns] == ["id", "x"]
     assert table.comment == "c"
-    # The op compiles any number of times: its items are copied, not moved.
-    assert create.to_table() is not create.to_table()
+    # The op compiles any number of times: one table of its own serves every compilation,
+    # and a copy goes into a metadata the caller names.
+    assert create.to_table() is create.to_table()
+    other = sa.MetaData()
+    assert create.to_table(other).metadata is other
 
 
 def test_alter_column_reverse_needs_what_it_changes_from() -> None:
