@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         upgrade,
         validate,
     )
+    from amigrate.autogenerate import AutogenerateOptions, Change, SchemaDiff, compare
     from amigrate.fanout import DatabaseTarget, FanoutResult, TargetEvent, TargetResult
     from amigrate.migrator import Migrator, RunResult
     from amigrate.operations import BatchOperations, Operations
@@ -65,6 +66,10 @@ if TYPE_CHECKING:
 
 # name -> module that defines it; imported on first access (PEP 562).
 _LAZY = {
+    "AutogenerateOptions": "amigrate.autogenerate",
+    "Change": "amigrate.autogenerate",
+    "SchemaDiff": "amigrate.autogenerate",
+    "compare": "amigrate.autogenerate",
     "BatchOperations": "amigrate.operations",
     "Migrator": "amigrate.migrator",
     "Operations": "amigrate.operations",
@@ -109,7 +114,9 @@ __all__ = [
     "AmbiguousRevision",
     "AmigrateError",
     "AmigrateWarning",
+    "AutogenerateOptions",
     "BatchOperations",
+    "Change",
     "CheckFailed",
     "CommandError",
     "Config",
@@ -137,6 +144,7 @@ __all__ = [
     "ResolutionError",
     "RevisionError",
     "RunResult",
+    "SchemaDiff",
     "ScriptError",
     "ScriptParseError",
     "Step",
@@ -150,6 +158,7 @@ __all__ = [
     "ValidationReport",
     "ValidationWarning",
     "__version__",
+    "compare",
     "current",
     "downgrade",
     "ensure_version",

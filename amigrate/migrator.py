@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import sqlalchemy as sa
@@ -59,6 +59,9 @@ from amigrate.runtime.validation import ValidationReport, applied_checksums, com
 from amigrate.runtime.versions import VersionTable
 from amigrate.scripts.directory import ScriptDirectory
 from amigrate.scripts.loader import EnvHooks, check_function, load_env
+
+if TYPE_CHECKING:
+    from amigrate.autogenerate.diff import SchemaDiff
 
 __all__ = ["Migrator", "RunResult"]
 
@@ -310,6 +313,36 @@ class Migrator:
             heads = await self.versions.read(ctx.connection)
             await ctx.rollback()
             return heads
+
+    async def compare(self, metadata: Any = None, *, check_heads: bool = True) -> SchemaDiff:
+        """The differences between the models and the database (read-only).
+
+        The models are env.py's ``target_metadata`` (this database's entry of a
+        multidb dict) unless *metadata* is given; env.py's autogenerate settings
+        apply (see ``amigrate.autogenerate``). Unless *check_heads* is False,
+        the database must be at head.
+        """
+        from amigrate.autogenerate.api import compare_migrator
+
+        async with self._connect() as ctx:
+            heads = await self.versions.read(ctx.connection)
+            try:
+                return await compare_migrator(
+                    ctx.connection,
+                    heads,
+                    graph=self.graph,
+                    config=self.config,
+                    env=self.env,
+                    exclude=[
+                        (self.versions.schema, self.versions.name),
+                        (self.history.schema, self.history.name),
+                    ],
+                    metadata=metadata,
+                    database=self._suffix[1:] or None,
+                    check_heads=check_heads,
+                )
+            finally:
+                await ctx.rollback()
 
     async def plan(self, target: str = "head", *, direction: Direction = "up") -> Plan:
         """The steps ``upgrade`` / ``downgrade`` would run now (reads the database only)."""

@@ -110,7 +110,7 @@ def cli(
 
 
 def _register_commands() -> None:
-    from amigrate.cli import audit, init, inspect, migrate, revision, settings
+    from amigrate.cli import audit, check, init, inspect, migrate, revision, settings
 
     for command in (
         init.init,
@@ -122,6 +122,7 @@ def _register_commands() -> None:
         migrate.current,
         migrate.stamp,
         migrate.ensure_version,
+        check.check,
         audit.log,
         audit.validate,
         inspect.heads,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,13 +11,17 @@ from amigrate.cli.output import emit_json
 from amigrate.cli.state import CliState, pass_state
 
 if TYPE_CHECKING:
+    from amigrate.autogenerate.diff import SchemaDiff
+    from amigrate.scripts.directory import ScriptDirectory
     from amigrate.scripts.hooks import HookResult
 
 __all__ = ["merge", "revision"]
 
 
-def _finish(state: CliState, path: Path, json_output: bool) -> None:
-    """Report the new file, run the post-write hooks, report them."""
+def _finish(
+    state: CliState, path: Path, json_output: bool, extra: dict[str, Any] | None = None
+) -> None:
+    """Report the new file, run the post-write hooks, report them (*extra*: more JSON)."""
     from amigrate.errors import HookError
     from amigrate.scripts.hooks import run_hooks
     from amigrate.scripts.reader import read_revision_file
@@ -43,6 +47,7 @@ def _finish(state: CliState, path: Path, json_output: bool) -> None:
                     {"name": r.name, "returncode": r.returncode, "output": r.output}
                     for r in results
                 ],
+                **(extra or {}),
             }
         )
     elif state.verbosity >= 0:
@@ -65,6 +70,17 @@ def _finish(state: CliState, path: Path, json_output: bool) -> None:
 )
 @click.option("--rev-id", help="Use this id instead of a random one.")
 @click.option("--version-path", help="The version folder to write the file into.")
+@click.option(
+    "--autogenerate",
+    is_flag=True,
+    help="Fill in upgrade/downgrade from the differences between the models "
+    "(env.py's target_metadata) and the database, which must be at head.",
+)
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="With --autogenerate: write the revision even when nothing differs.",
+)
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 @pass_state
 def revision(
@@ -76,22 +92,66 @@ def revision(
     depends_on: tuple[str, ...],
     rev_id: str | None,
     version_path: str | None,
+    autogenerate: bool,
+    allow_empty: bool,
     json_output: bool,
 ) -> None:
     """Create a new revision file from script.py.mako."""
     from amigrate.scripts.directory import ScriptDirectory
 
+    if allow_empty and not autogenerate:
+        raise click.UsageError("--allow-empty goes with --autogenerate")
     scripts = ScriptDirectory.from_config(state.load_config())
-    path = scripts.generate_revision(
-        message,
-        head=head,
-        splice=splice,
-        branch_labels=branch_labels,
-        depends_on=depends_on,
-        rev_id=rev_id,
-        version_path=version_path,
-    )
+    options: dict[str, Any] = {
+        "head": head,
+        "splice": splice,
+        "branch_labels": branch_labels,
+        "depends_on": depends_on,
+        "rev_id": rev_id,
+        "version_path": version_path,
+    }
+    if autogenerate:
+        _autogenerate(state, scripts, message, options, allow_empty, state.json or json_output)
+        return
+    path = scripts.generate_revision(message, **options)
     _finish(state, path, json_output)
+
+
+def _autogenerate(
+    state: CliState,
+    scripts: ScriptDirectory,
+    message: str,
+    options: dict[str, Any],
+    allow_empty: bool,
+    as_json: bool,
+) -> None:
+    """Compare, say what differs, and write the revision (or say there is nothing to write)."""
+    from amigrate.autogenerate.api import options_for
+    from amigrate.autogenerate.writer import render_migration, write_revision
+    from amigrate.cli.check import compare_databases, diffs_json, print_changes
+
+    scripts.graph  # noqa: B018 - a broken history fails before the database is read
+    diffs: list[SchemaDiff] = compare_databases(state, one=True)
+    report = diffs_json(diffs)
+    changes = {"changes": report["changes"], "notes": report["notes"]}
+    if not as_json:
+        print_changes(state, diffs, prefix="Detected: ")
+    if all(d.is_empty for d in diffs) and not allow_empty:
+        if as_json:
+            emit_json({"revision": None, "path": None, "hooks": [], **changes})
+        elif state.verbosity >= 0:
+            click.echo(
+                "No changes between the models and the database; no revision written "
+                "(--allow-empty writes one anyway)"
+            )
+        return
+    settings = options_for(state.env_hooks())
+    rendered = {
+        diff.database: render_migration(diff, batch=settings.batch_for(diff.dialect))
+        for diff in diffs
+    }
+    path = write_revision(scripts, message, rendered, **options)
+    _finish(state, path, as_json, changes)
 
 
 @click.command()

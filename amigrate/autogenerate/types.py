@@ -1,0 +1,209 @@
+"""Whether a column's type or server default differs between the models and the database.
+
+A database reports types in its own words (``INTEGER(11)``, ``TINYINT(1)``,
+``DOUBLE PRECISION``, ``LONGTEXT`` for MariaDB's JSON), so both types are
+compiled by the database's dialect and compared as words and arguments, with
+synonyms per dialect. An argument list that only one side has (``INTEGER``
+against ``INTEGER(11)``) is not a difference; arguments both sides give
+(``VARCHAR(50)`` against ``VARCHAR(100)``) are.
+
+Server defaults come back as SQL text the database rewrote (``'0'::numeric``,
+``current_timestamp()``, ``0.00``); both sides are reduced to a literal (a
+string or a number) or a normalised expression before comparing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+__all__ = [
+    "TypeWords",
+    "default_sql",
+    "defaults_differ",
+    "normalize_default",
+    "type_sql",
+    "types_differ",
+]
+
+# Words that name the same type, per dialect ("*": every dialect).
+_SYNONYMS: dict[str, tuple[frozenset[str], ...]] = {
+    "*": (frozenset({"numeric", "decimal"}),),
+    "postgresql": (
+        frozenset({"float", "double precision", "float8", "double"}),
+        frozenset({"real", "float4"}),
+    ),
+    "mysql": (frozenset({"bool", "boolean", "tinyint"}),),
+}
+# MariaDB stores JSON as LONGTEXT with a json_valid() check.
+_MARIADB_SYNONYMS = (frozenset({"json", "longtext"}),)
+
+_TOKEN = re.compile(r"\([^)]*\)|[\w\-]+")
+
+
+@dataclass(frozen=True)
+class TypeWords:
+    """A compiled type split into its words and its argument list."""
+
+    words: tuple[str, ...]
+    args: tuple[str, ...] | None
+
+    @property
+    def name(self) -> str:
+        """All the words: ``timestamp with time zone``."""
+        return " ".join(self.words)
+
+    @classmethod
+    def parse(cls, sql: str) -> TypeWords:
+        """Split ``NUMERIC(8, 2) UNSIGNED`` into words and arguments."""
+        words: list[str] = []
+        args: tuple[str, ...] | None = None
+        for token in _TOKEN.findall(sql.lower()):
+            if token.startswith("("):
+                if args is None:
+                    args = tuple(a.strip() for a in token[1:-1].split(",") if a.strip())
+            else:
+                words.append(token)
+        return cls(tuple(words), args)
+
+
+def type_sql(type_: TypeEngine[Any], dialect: Dialect) -> str | None:
+    """The type as *dialect* writes it in DDL, or None when it cannot be compiled there."""
+    try:
+        return str(dialect.type_compiler_instance.process(type_))
+    except (sa.exc.CompileError, sa.exc.UnsupportedCompilationError, NotImplementedError):
+        return None
+
+
+def _synonyms(dialect: Dialect) -> Sequence[frozenset[str]]:
+    family = "mysql" if dialect.name == "mariadb" else dialect.name
+    found = list(_SYNONYMS["*"]) + list(_SYNONYMS.get(family, ()))
+    if getattr(dialect, "is_mariadb", False) or dialect.name == "mariadb":
+        found += _MARIADB_SYNONYMS
+    return found
+
+
+def _same_name(a: TypeWords, b: TypeWords, dialect: Dialect) -> bool:
+    if a.words[:1] == b.words[:1] and len(a.words) != len(b.words):
+        return True  # extra words on one side only (CHARACTER SET ..., UNSIGNED)
+    if a.words == b.words:
+        return True
+    for group in _synonyms(dialect):
+        if {a.name, b.name} <= group or {a.words[0], b.words[0]} <= group:
+            return True
+    return False
+
+
+def types_differ(inspected: TypeEngine[Any], metadata: TypeEngine[Any], dialect: Dialect) -> bool:
+    """Whether the database's type and the model's type differ (the default comparison).
+
+    Types that cannot be compared (a ``NullType`` on either side, or one that
+    does not compile for this dialect) are never reported.
+    """
+    if isinstance(inspected, sa.types.NullType) or isinstance(metadata, sa.types.NullType):
+        return False
+    inspected_sql = type_sql(inspected, dialect)
+    metadata_sql = type_sql(metadata, dialect)
+    if inspected_sql is None or metadata_sql is None:
+        return False
+    a, b = TypeWords.parse(inspected_sql), TypeWords.parse(metadata_sql)
+    if not a.words or not b.words:
+        return a != b
+    if not _same_name(a, b, dialect):
+        return True
+    # Arguments count only where both sides give them (INTEGER vs INTEGER(11) is the same).
+    if a.args is not None and b.args is not None and len(a.args) == len(b.args):
+        return _args(a.args) != _args(b.args)
+    return False
+
+
+def _args(args: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(a.strip("'\"` ").lower() for a in args)
+
+
+# -- server defaults ---------------------------------------------------------------------
+
+_CAST = re.compile(r"^(?P<body>.*?)\s*::\s*[\w\s\".]+(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])?$", re.S)
+_NOW = {"now()", "current_timestamp", "current_timestamp()", "localtimestamp", "getdate()"}
+
+
+def default_sql(default: Any, dialect: Dialect) -> str | None:
+    """A model's ``server_default`` as the SQL text it puts in DDL (None: no default).
+
+    A plain string is a literal (quoted); ``text()`` and expressions are
+    compiled for *dialect*. ``Identity``, ``Computed`` and ``FetchedValue`` are
+    not defaults this compares (None).
+    """
+    if default is None or not isinstance(default, sa.DefaultClause):
+        return None
+    arg = default.arg
+    if isinstance(arg, str):
+        return "'" + arg.replace("'", "''") + "'"
+    if isinstance(arg, sa.TextClause):
+        return arg.text
+    try:
+        compiled = arg.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    except sa.exc.SQLAlchemyError:
+        return None
+    return str(compiled)
+
+
+def _strip_parens(text: str) -> str:
+    while text.startswith("(") and text.endswith(")"):
+        depth = 0
+        for i, char in enumerate(text):
+            depth += char == "("
+            depth -= char == ")"
+            if depth == 0 and i < len(text) - 1:
+                return text  # "(a) + (b)": the outer parentheses are not one group
+        text = text[1:-1].strip()
+    return text
+
+
+def normalize_default(sql: str | None) -> tuple[str, Any] | None:
+    """SQL default text reduced for comparing.
+
+    ``'n/a'::character varying`` gives ``("str", "n/a")``, ``0.00`` and ``'0'``
+    give ``("num", Decimal(0))``, ``current_timestamp()`` gives
+    ``("expr", "current_timestamp")``; no default gives None.
+    """
+    if sql is None:
+        return None
+    text = _strip_parens(sql.strip())
+    while match := _CAST.match(text):  # PostgreSQL casts: 'n/a'::character varying
+        text = _strip_parens(match["body"].strip())
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        literal = text[1:-1].replace("''", "'")
+        number = _number(literal)
+        return ("num", number) if number is not None else ("str", literal)
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return ("num", Decimal(lowered == "true"))
+    number = _number(text)
+    if number is not None:
+        return ("num", number)
+    if lowered == "null":
+        return None
+    expr = re.sub(r"\s+", "", lowered).replace('"', "").replace("`", "")
+    return ("expr", "current_timestamp" if expr in _NOW else expr)
+
+
+def _number(text: str) -> Decimal | None:
+    if not re.fullmatch(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?", text.strip()):
+        return None
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        return None
+
+
+def defaults_differ(inspected: str | None, metadata_sql: str | None) -> bool:
+    """Whether the database's default and the model's (both SQL text) differ."""
+    return normalize_default(inspected) != normalize_default(metadata_sql)

@@ -1,0 +1,153 @@
+"""``revision --autogenerate`` and ``check`` through the real command, on each backend.
+
+From an empty database, models using every feature autogenerate compares give
+a first revision; applied, ``check`` passes. A second model change (a column,
+an index, a type, a dropped table) gives a revision with exactly those changes,
+whose downgrade returns the schema to the first state (read by reflection).
+The files pass ``ruff check`` and are formatted by the configured ruff hook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import run_async
+from tests.helpers import assert_clean_error, run_cli
+from tests.integration.test_autogenerate_support import (
+    assert_ruff_clean,
+    autogenerate,
+    kinds,
+    models_project,
+    set_models,
+)
+from tests.integration.test_ops_support import describe
+
+FIRST = """
+owner = sa.Table(
+    "owner",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(50), nullable=False, unique=True),
+    sa.Column("joined", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    comment="people who own items",
+)
+item = sa.Table(
+    "item",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "owner_id",
+        sa.Integer,
+        sa.ForeignKey("owner.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("code", sa.String(20), nullable=False, server_default="new"),
+    sa.Column("qty", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("price", sa.Numeric(8, 2)),
+    sa.Column("active", sa.Boolean, server_default=sa.true()),
+    sa.Column("note", sa.Text, comment="free text"),
+    sa.Column("kind", sa.Enum("small", "large", name="item_kind")),
+    sa.Column("data", sa.JSON),
+    sa.UniqueConstraint("code", "owner_id", name="uq_item_code_owner"),
+    sa.Index("ix_item_price", "price"),
+)
+legacy = sa.Table(
+    "legacy",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("item.id", name="fk_legacy_item")),
+    sa.Column("body", sa.String(100), server_default="-"),
+)
+"""
+
+# The second change: a column added, an index added, a type changed, a table dropped.
+SECOND = (
+    FIRST.replace(
+        'sa.String(20), nullable=False, server_default="new"',
+        'sa.String(40), nullable=False, server_default="new"',
+    )
+    .replace(
+        '    sa.Index("ix_item_price", "price"),\n',
+        '    sa.Index("ix_item_price", "price"),\n'
+        '    sa.Column("weight", sa.Float),\n'
+        '    sa.Index("ix_item_code", "code"),\n',
+    )
+    .split("legacy = sa.Table(")[0]
+)
+
+
+def test_autogenerate_then_check_then_a_second_change(db_url: str, tmp_path: Path) -> None:
+    project = models_project(tmp_path, db_url, FIRST, hooks=True)
+    cwd = project.root
+
+    _, first = autogenerate(project, "first")
+    assert kinds(first["changes"]) == ["add_table"] * 3
+    assert [h["returncode"] for h in first["hooks"]] == [0]
+    first_path = Path(first["path"])
+    assert_ruff_clean(first_path)
+    text = first_path.read_text()
+    assert 'await op.create_table(\n        "owner",' in text
+    assert 'await op.create_index("ix_item_owner_id", "item", ["owner_id"])' in text
+
+    assert run_cli("upgrade", "head", cwd=cwd).code == 0
+    check = run_cli("check", cwd=cwd)
+    assert check.code == 0, check
+    assert check.out == "No differences between the models and the database.\n"
+    first_state = run_async(lambda: describe(db_url))
+    assert sorted(first_state["tables"]) == ["item", "legacy", "owner"]
+
+    set_models(project, SECOND)
+    differs = run_cli("check", cwd=cwd)
+    assert_clean_error(differs, code=3, match="the models and the database differ: 4 changes")
+    assert "add column 'item.weight'" in differs.out
+
+    _, second = autogenerate(project, "second")
+    assert kinds(second["changes"]) == ["add_column", "add_index", "modify_column", "remove_table"]
+    second_path = Path(second["path"])
+    assert_ruff_clean(second_path)
+    second_text = second_path.read_text()
+    assert "VARCHAR(20) -> VARCHAR(40)" in " ".join(c["description"] for c in second["changes"])
+    assert 'await op.drop_table("legacy")' in second_text
+
+    assert run_cli("upgrade", "head", cwd=cwd).code == 0
+    assert run_cli("check", cwd=cwd).code == 0
+    second_state = run_async(lambda: describe(db_url))
+    assert "legacy" not in second_state["tables"]
+
+    down = run_cli("downgrade", "-1", cwd=cwd)
+    assert down.code == 0, down
+    assert run_async(lambda: describe(db_url)) == first_state
+
+    # Now the database is behind the history: both commands refuse.
+    for command in (("check",), ("revision", "--autogenerate", "-m", "third")):
+        refused = run_cli(*command, cwd=cwd)
+        assert_clean_error(refused, match="not at the head")
+        assert "amigrate upgrade heads" in refused.err
+    assert len(list(project.versions.glob("*.py"))) == 2
+
+
+def test_nothing_to_write(sqlite_url: str, tmp_path: Path) -> None:
+    project = models_project(tmp_path, sqlite_url, "")
+    empty = run_cli("revision", "--autogenerate", "-m", "nothing", cwd=project.root)
+    assert empty.code == 0, empty
+    assert "No changes between the models and the database; no revision written" in empty.out
+    assert not list(project.versions.glob("*.py"))
+
+    _, written = autogenerate(project, "nothing", "--allow-empty", "--rev-id", "e1")
+    assert written["changes"] == []
+    path = project.versions / "e1_nothing.py"
+    assert path.is_file()
+    assert "import sqlalchemy as sa" not in path.read_text()  # nothing uses it
+    assert_ruff_clean(path)
+
+    misuse = run_cli("revision", "--allow-empty", "-m", "x", cwd=project.root)
+    assert_clean_error(misuse, code=2)
+
+
+def test_without_target_metadata(sqlite_url: str, tmp_path: Path) -> None:
+    project = models_project(tmp_path, sqlite_url, "")
+    project.env("x = 1\n")
+    result = run_cli("check", cwd=project.root)
+    assert_clean_error(result, match="env.py sets no target_metadata")
+    assert "target_metadata = Base.metadata" in result.err

@@ -1,0 +1,141 @@
+"""Type and server default comparison: what each database reports back counts as the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Dialect
+
+from amigrate.autogenerate.types import (
+    TypeWords,
+    default_sql,
+    defaults_differ,
+    normalize_default,
+    types_differ,
+)
+
+
+def dialect(name: str) -> Dialect:
+    if name == "mariadb":
+        found: Dialect = mysql.dialect()
+        found.is_mariadb = True  # type: ignore[attr-defined]
+        return found
+    module = {"sqlite": sqlite, "postgresql": postgresql, "mysql": mysql}[name]
+    made: Dialect = module.dialect()
+    return made
+
+
+SAME = [
+    # (dialect, as reflected, the model's type)
+    ("postgresql", postgresql.VARCHAR(length=50), sa.String(50)),
+    ("postgresql", postgresql.INTEGER(), sa.Integer()),
+    ("postgresql", postgresql.DOUBLE_PRECISION(precision=53), sa.Float()),
+    ("postgresql", postgresql.TIMESTAMP(timezone=True), sa.DateTime(timezone=True)),
+    ("postgresql", postgresql.TIMESTAMP(), sa.DateTime()),
+    ("postgresql", postgresql.NUMERIC(precision=8, scale=2), sa.Numeric(8, 2)),
+    ("postgresql", postgresql.ENUM("a", "b", name="mood"), sa.Enum("a", "b", name="mood")),
+    ("postgresql", postgresql.JSON(), sa.JSON()),
+    ("postgresql", postgresql.VARCHAR(), sa.String()),
+    ("mariadb", mysql.INTEGER(display_width=11), sa.Integer()),
+    ("mariadb", mysql.TINYINT(display_width=1), sa.Boolean()),
+    ("mariadb", mysql.DECIMAL(precision=8, scale=2), sa.Numeric(8, 2)),
+    ("mariadb", mysql.LONGTEXT(charset="utf8mb4", collation="utf8mb4_bin"), sa.JSON()),
+    ("mariadb", mysql.VARCHAR(length=20), sa.String(20)),
+    ("mariadb", mysql.ENUM("a", "b"), sa.Enum("a", "b", name="e")),
+    ("mariadb", mysql.BIGINT(display_width=20), sa.BigInteger()),
+    ("sqlite", sqlite.VARCHAR(length=5), sa.Enum("small", "large", name="e")),
+    ("sqlite", sqlite.CHAR(length=32), sa.Uuid()),
+    ("sqlite", sqlite.DATETIME(), sa.DateTime(timezone=True)),  # type: ignore[no-untyped-call]
+    ("sqlite", sa.types.NullType(), sa.Integer()),  # unknown: never reported
+]
+
+DIFFERENT = [
+    ("postgresql", postgresql.VARCHAR(length=50), sa.String(100)),
+    ("postgresql", postgresql.INTEGER(), sa.BigInteger()),
+    ("postgresql", postgresql.TIMESTAMP(), sa.DateTime(timezone=True)),
+    ("postgresql", postgresql.JSON(), postgresql.JSONB()),
+    ("postgresql", postgresql.NUMERIC(precision=8, scale=2), sa.Numeric(10, 2)),
+    ("postgresql", postgresql.ENUM("a", name="mood"), sa.Enum("a", name="feeling")),
+    ("mariadb", mysql.ENUM("a", "b"), sa.Enum("a", "c", name="e")),
+    ("mariadb", mysql.VARCHAR(length=20), sa.Text()),
+    ("mysql", mysql.JSON(), sa.Text()),
+    ("sqlite", sqlite.INTEGER(), sa.String(10)),
+]
+
+
+@pytest.mark.parametrize(("name", "inspected", "model"), SAME)
+def test_the_same_type_in_the_database_s_words(
+    name: str, inspected: sa.types.TypeEngine[Any], model: sa.types.TypeEngine[Any]
+) -> None:
+    assert not types_differ(inspected, model, dialect(name))
+
+
+@pytest.mark.parametrize(("name", "inspected", "model"), DIFFERENT)
+def test_a_different_type(
+    name: str, inspected: sa.types.TypeEngine[Any], model: sa.types.TypeEngine[Any]
+) -> None:
+    assert types_differ(inspected, model, dialect(name))
+
+
+def test_a_type_the_dialect_cannot_compile_is_not_compared() -> None:
+    assert not types_differ(mysql.VARCHAR(length=20), sa.String(), dialect("mysql"))
+
+
+def test_type_words() -> None:
+    words = TypeWords.parse("NUMERIC(8, 2) UNSIGNED")
+    assert words == TypeWords(("numeric", "unsigned"), ("8", "2"))
+    assert TypeWords.parse("TIMESTAMP WITH TIME ZONE").name == "timestamp with time zone"
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("'n/a'::character varying", ("str", "n/a")),
+        ("'it''s'", ("str", "it's")),
+        ("'0'::numeric", ("num", 0)),
+        ("0.00", ("num", 0)),
+        ("(1)", ("num", 1)),
+        ("true", ("num", 1)),
+        ("now()", ("expr", "current_timestamp")),
+        ("current_timestamp()", ("expr", "current_timestamp")),
+        ("CURRENT_TIMESTAMP", ("expr", "current_timestamp")),
+        ("('now'::text)::date", ("str", "now")),
+        ("lower( name )", ("expr", "lower(name)")),
+        ("(a) + (b)", ("expr", "(a)+(b)")),
+        ("NULL", None),
+        (None, None),
+    ],
+)
+def test_normalize_default(sql: str | None, expected: Any) -> None:
+    assert normalize_default(sql) == expected
+
+
+def test_model_defaults_as_sql() -> None:
+    pg = dialect("postgresql")
+    assert default_sql(sa.DefaultClause("it's"), pg) == "'it''s'"
+    assert default_sql(sa.DefaultClause(sa.text("now()")), pg) == "now()"
+    assert default_sql(sa.DefaultClause(sa.func.now()), pg) == "now()"
+    assert default_sql(sa.DefaultClause(sa.true()), dialect("sqlite")) == "1"
+    assert default_sql(sa.Identity(), pg) is None
+    assert default_sql(None, pg) is None
+
+
+@pytest.mark.parametrize(
+    ("inspected", "model", "differ"),
+    [
+        ("'0'::numeric", "'0'", False),
+        ("0.00", "'0'", False),
+        ("'n/a'::character varying", "'n/a'", False),
+        ("'n/a'", "'N/A'", True),
+        ("current_timestamp()", "now()", False),
+        ("1", "true", False),
+        (None, "'x'", True),
+        ("'x'", None, True),
+        (None, None, False),
+    ],
+)
+def test_defaults_differ(inspected: str | None, model: str | None, differ: bool) -> None:
+    assert defaults_differ(inspected, model) is differ
