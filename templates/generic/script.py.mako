@@ -18,7 +18,6 @@ Create Date: ${create_date}
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from amigrate import Operations
 ${imports if imports else ""}
 # revision identifiers, used by amigrate.
