@@ -511,6 +511,7 @@ class Bench:
     env: dict[str, str] = field(init=False)
     _head_ready: dict[tuple[str, Tool], str | None] = field(default_factory=dict)
     _databases: dict[Path, dict[Tool, Database]] = field(default_factory=dict)
+    _regenerated: set[Path] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         # The tools must read only the files given with -c, whatever the caller's shell has.
@@ -529,7 +530,10 @@ class Bench:
             / generate.default_out(n, shape, self.style, backend, self.alembic_per_migration).name
         )
         manifest_file = out / "bench.json"
-        if manifest_file.is_file() and not self.regenerate:
+        # --regenerate means once per run: a later scenario must not wipe the databases
+        # (and head snapshots) an earlier one prepared.
+        fresh = not self.regenerate or out in self._regenerated
+        if manifest_file.is_file() and fresh:
             manifest: dict[str, Any] = json.loads(manifest_file.read_text(encoding="utf-8"))
             wanted = {
                 "generator_version": generate.GENERATOR_VERSION,
@@ -542,6 +546,7 @@ class Bench:
             if all(manifest.get(k) == v for k, v in wanted.items()):
                 return out, manifest
         self.log(f"generating {out} ...")
+        self._regenerated.add(out)
         return out, generate.generate(
             out, n, shape, self.style, self.url, self.alembic_per_migration
         )
