@@ -9,19 +9,26 @@ statements as SQL text for ``--sql``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.schema import CreateIndex, CreateSchema, CreateSequence, CreateTable
+from sqlalchemy.schema import (
+    CreateIndex,
+    CreateSchema,
+    CreateSequence,
+    CreateTable,
+    ExecutableDDLElement,
+)
 from sqlalchemy.sql.expression import Executable
 
 from amigrate.dialects import apply_op
 from amigrate.errors import MigrationError, ScriptError
-from amigrate.operations.ops import MigrateOp
+from amigrate.operations.ops import ExecuteOp, MigrateOp
+from amigrate.runtime.direct import Direct, Write, direct_for
 
 if TYPE_CHECKING:
     from amigrate.config import Config
@@ -29,9 +36,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["MigrationContext", "OfflineContext", "OnlineContext", "transactional_ddl"]
-
-
-_CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
 
 
 _CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
@@ -148,16 +152,31 @@ class OnlineContext(MigrationContext):
         self.external_transaction = external_transaction
         self._sqlite = connection.dialect.name == "sqlite"
         self._saved_sqlite_isolation: Any = None
+        #: amigrate's own statements straight to the driver, see runtime/direct.py.
+        self._direct: Direct | None = None
+        self._saved_isolation: str | None = None
+        #: Whether the direct path opened the transaction now running.
+        self._direct_open = False
+        self._wants_result = False
 
     @property
     def connection(self) -> AsyncConnection:
         return self._conn
 
     async def prepare(self) -> None:
-        """Take transaction control (SQLite); call once before the first transaction."""
-        if self._sqlite and not self.external_transaction:
-            if self._conn.in_transaction():
-                await self._conn.commit()
+        """Take transaction control; call once before the first transaction.
+
+        SQLite: the driver's implicit BEGIN is turned off and amigrate emits its own.
+        Where amigrate talks to the driver directly (runtime/direct.py) it opens and
+        ends the transactions itself: on asyncpg SQLAlchemy's side is switched to
+        AUTOCOMMIT, so a statement the revision runs through SQLAlchemy starts no
+        transaction of its own and runs inside amigrate's.
+        """
+        if self.external_transaction:
+            return
+        if self._conn.in_transaction():
+            await self._conn.commit()
+        if self._sqlite:
 
             def take_control(sync: sa.Connection) -> Any:
                 dbapi = sync.connection.dbapi_connection
@@ -166,32 +185,89 @@ class OnlineContext(MigrationContext):
                 return previous
 
             self._saved_sqlite_isolation = await self._conn.run_sync(take_control)
+        direct = await direct_for(self._conn)
+        if direct is not None and not self._sqlite:
+            self._saved_isolation = await self._conn.get_isolation_level()
+            if self._conn.in_transaction():  # reading the level autobegan
+                await self._conn.commit()
+            await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+        self._direct = direct
 
     async def release(self) -> None:
-        """Give transaction control back to the driver (the connection may be the app's)."""
-        if self._sqlite and not self.external_transaction and not self._conn.closed:
+        """Give transaction control back (the connection may be the application's)."""
+        direct, self._direct = self._direct, None
+        if self.external_transaction or self._conn.closed:
+            return
+        if self._sqlite:
             saved = self._saved_sqlite_isolation
 
             def give_back(sync: sa.Connection) -> None:
                 sync.connection.dbapi_connection.isolation_level = saved  # type: ignore[union-attr]
 
             await self._conn.run_sync(give_back)
+        elif direct is not None and self._saved_isolation is not None:
+            if self._conn.in_transaction():
+                await self._conn.commit()  # the no-op transaction AUTOCOMMIT still tracks
+            await self._conn.execution_options(isolation_level=self._saved_isolation)
+
+    async def run_op(self, op: MigrateOp) -> Any:
+        if not isinstance(op, ExecuteOp):
+            return await apply_op(op, self)
+        # op.execute() hands its CursorResult back: it must go through SQLAlchemy.
+        self._wants_result = True
+        try:
+            return await apply_op(op, self)
+        finally:
+            self._wants_result = False
 
     async def begin(self) -> None:
         if self.external_transaction:
             return
         if self._conn.in_transaction():  # autobegun by a read: start clean
             await self._conn.commit()
+        if self._direct is not None:
+            # SQLAlchemy sees no transaction; one it autobegins for a statement of the
+            # revision's own runs inside this one (SQLite has one transaction per connection).
+            await self._direct.run([("BEGIN", (), None)])
+            self._direct_open = True
+            return
         await self._conn.begin()
         if self._sqlite:
             await self._conn.exec_driver_sql("BEGIN")
 
     async def commit(self) -> None:
-        if not self.external_transaction and self._conn.in_transaction():
+        await self.finish([], commit=True)
+
+    async def finish(self, writes: Sequence[Write], *, commit: bool) -> None:
+        """Run *writes* (each checked for its row count), then commit if *commit*.
+
+        On SQLite's direct path this is one trip to the driver, ``COMMIT`` included.
+        """
+        direct = self._direct
+        if direct is not None:
+            items = [direct.item(write) for write in writes]
+            closing = commit and self._direct_open
+            if closing:
+                items.append(("COMMIT", (), None))
+            if items:
+                await direct.run(items)
+            if closing:
+                self._direct_open = False
+        else:
+            for write in writes:
+                result = await self._conn.execute(write.statement, dict(write.params))
+                write.check(result.rowcount)
+        if commit and not self.external_transaction and self._conn.in_transaction():
             await self._conn.commit()
 
     async def rollback(self) -> None:
-        if not self.external_transaction and self._conn.in_transaction():
+        if self.external_transaction:
+            return
+        if self._direct is not None and self._direct_open:
+            self._direct_open = False
+            if await self._direct.in_transaction():
+                await self._direct.run([("ROLLBACK", (), None)])
+        if self._conn.in_transaction():
             await self._conn.rollback()
 
     async def execute(
@@ -203,6 +279,18 @@ class OnlineContext(MigrationContext):
         """Execute *statement*; a list of dicts in *parameters* makes it an executemany."""
         self._running = statement
         self.statements_run += 1
+        if (
+            self._direct is not None
+            and not self._wants_result
+            and isinstance(statement, ExecutableDDLElement)
+            and (self._direct.all_ddl or isinstance(statement, _CREATING))
+            and not options
+            and parameters is None
+        ):
+            # An op's DDL: one trip to the driver instead of SQLAlchemy's several.
+            await self._direct.run([(str(statement.compile(dialect=self._dialect)), (), None)])
+            self._running = None
+            return None
         if isinstance(statement, _CREATING) and not options and parameters is None:
             # A CREATE cannot invalidate anything already prepared, so it skips SQLAlchemy's
             # DDL path, which on asyncpg drops every cached statement and type after each
@@ -226,16 +314,18 @@ class OnlineContext(MigrationContext):
                 "autocommit_block() cannot run inside the caller's transaction",
                 hint="pass amigrate a connection that is not in a transaction, or its engine",
             )
-        was_open = self._conn.in_transaction()
-        if self._sqlite:
+        if self._direct is not None or self._sqlite:
+            # amigrate owns the transaction; outside it statements autocommit (SQLite with
+            # its implicit BEGIN off, asyncpg with SQLAlchemy's side in AUTOCOMMIT).
+            was_open = self._direct_open if self._direct else self._conn.in_transaction()
             await self.commit()
-            # With the driver's implicit BEGIN off, statements outside BEGIN autocommit.
             try:
                 yield
             finally:
                 if was_open:
                     await self.begin()
             return
+        was_open = self._conn.in_transaction()
         # Read the level while still inside the transaction: reading it later would autobegin.
         previous = await self._conn.get_isolation_level()
         await self.commit()

@@ -115,7 +115,8 @@ class HistoryTable:
             sa.Index(f"ix_{name}_revision", "revision"),
             schema=schema,
         )
-        self._insert = self.table.insert()
+        #: The INSERT of one row, built once (its compiled form is reused).
+        self.insert = self.table.insert()
 
     async def create(self, conn: AsyncConnection) -> None:
         """Create the table (and its index) if it does not exist."""
@@ -164,7 +165,7 @@ class HistoryTable:
 
     async def write(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
         """Insert one row (the INSERT construct is built once and reused)."""
-        await conn.execute(self._insert, row)
+        await conn.execute(self.insert, row)
 
     async def entries(
         self,

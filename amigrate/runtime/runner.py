@@ -19,6 +19,7 @@ from amigrate.errors import AmigrateError, MigrationFailed, ScriptError
 from amigrate.operations import Operations
 from amigrate.revisions import Plan, Step
 from amigrate.runtime.context import MigrationContext, OfflineContext, OnlineContext
+from amigrate.runtime.direct import Write
 from amigrate.runtime.history import HistoryTable
 from amigrate.runtime.versions import VersionTable
 
@@ -78,8 +79,22 @@ class Recorder:
         status: str = "applied",
         error: str | None = None,
     ) -> None:
-        await self.table.write(
-            ctx.connection,
+        await ctx.finish(
+            [self.write(step, message, duration, status=status, error=error)], commit=False
+        )
+
+    def write(
+        self,
+        step: Step,
+        message: str,
+        duration: float,
+        *,
+        status: str = "applied",
+        error: str | None = None,
+    ) -> Write:
+        """The history row of *step*, as a statement to run in the step's transaction."""
+        return Write(
+            self.table.insert,
             self.table.row(
                 run_id=self.run_id,
                 revision=step.revision,
@@ -120,6 +135,8 @@ async def _run_step(
     recorder: Recorder | None,
     message: str,
     started: float,
+    *,
+    commit: bool,
 ) -> None:
     ctx.revision = step.revision
     ctx.statements_run = 0
@@ -133,12 +150,16 @@ async def _run_step(
                 hint=f"write 'await op.{call.description.split('(')[0]}(...)'",
             )
     if isinstance(ctx, OnlineContext):
-        await versions.write(ctx.connection, step.change)
+        # The version write, the history row and COMMIT: one trip where the driver allows.
+        writes = versions.writes(step.change)
         if recorder is not None:
-            await recorder.record(ctx, step, message, time.perf_counter() - started)
+            writes.append(recorder.write(step, message, time.perf_counter() - started))
+        await ctx.finish(writes, commit=commit)
     else:
         for statement in versions.statements(step.change):
             await ctx.execute(statement)
+        if commit:
+            await ctx.commit()
 
 
 async def apply_plan(
@@ -176,9 +197,9 @@ async def apply_plan(
         try:
             if per_migration:
                 await ctx.begin()
-            await _run_step(ctx, versions, step, functions, recorder, message, started)
-            if per_migration:
-                await ctx.commit()
+            await _run_step(
+                ctx, versions, step, functions, recorder, message, started, commit=per_migration
+            )
         except BaseException as exc:
             statement = ctx.current_statement
             with anyio.CancelScope(shield=True):

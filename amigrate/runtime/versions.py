@@ -9,12 +9,15 @@ fails (and rolls back) rather than recording a wrong history.
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 
 from amigrate.errors import MigrationError
 from amigrate.revisions import VersionChange, VersionWrite
+from amigrate.runtime.direct import Write
 
 __all__ = ["VersionTable", "write_statement"]
 
@@ -87,21 +90,29 @@ class VersionTable:
         """The statements of *change*, in order (for offline SQL)."""
         return [write_statement(self.table, write) for write in change.writes]
 
+    def writes(self, change: VersionChange) -> list[Write]:
+        """The statements of *change*, each of which must change exactly one row."""
+        out = []
+        for write in change.writes:
+            params: dict[str, str | None]
+            if write.op == "insert":
+                params = {"version_num": write.new}
+            elif write.op == "delete":
+                params = {"old_version": write.old}
+            else:
+                params = {"old_version": write.old, "new_version": write.new}
+            out.append(Write(self._online[write.op], params, 1, partial(self._mismatch, write)))
+        return out
+
+    def _mismatch(self, write: VersionWrite, rowcount: int) -> MigrationError:
+        return MigrationError(
+            f"version table {self.qualified_name}: '{write}' changed {rowcount} rows, expected 1",
+            hint="another process may have changed the version table; "
+            "run 'amigrate current' and check who else migrates this database",
+        )
+
     async def write(self, conn: AsyncConnection, change: VersionChange) -> None:
         """Apply *change*, checking that each statement changed exactly one row."""
-        for write in change.writes:
-            params = (
-                {"version_num": write.new}
-                if write.op == "insert"
-                else {"old_version": write.old, "new_version": write.new}
-            )
-            if write.op == "delete":
-                del params["new_version"]
-            result = await conn.execute(self._online[write.op], params)
-            if result.rowcount != 1:
-                raise MigrationError(
-                    f"version table {self.qualified_name}: '{write}' changed "
-                    f"{result.rowcount} rows, expected 1",
-                    hint="another process may have changed the version table; "
-                    "run 'amigrate current' and check who else migrates this database",
-                )
+        for write in self.writes(change):
+            result = await conn.execute(write.statement, dict(write.params))
+            write.check(result.rowcount)

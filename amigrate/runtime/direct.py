@@ -1,0 +1,211 @@
+"""amigrate's own statements, sent to the driver beneath SQLAlchemy in as few trips as possible.
+
+A step's bookkeeping (the version-table write, the history row, ``COMMIT``) is a
+few small statements whose SQL never changes, and a generated revision is mostly
+CREATE statements. Through SQLAlchemy each statement costs more than the
+database's own work: on aiosqlite three hops to the driver's worker thread and a
+greenlet switch, on asyncpg a PREPARE round trip before every DDL statement.
+
+- :class:`SQLiteDirect` runs a batch in aiosqlite's worker thread in one hop (the
+  bookkeeping and ``COMMIT`` of a step together), and every DDL statement of an op
+  in one hop.
+- :class:`AsyncpgDirect` sends CREATE statements as simple queries and keeps the
+  bookkeeping statements prepared in asyncpg's own cache. amigrate opens and ends
+  the transaction on the asyncpg connection; SQLAlchemy's side of the connection
+  is put in AUTOCOMMIT meanwhile, so what a revision runs through SQLAlchemy
+  (``op.connection``, ``op.execute``) starts no transaction of its own and runs
+  inside amigrate's.
+
+A :class:`Write` is one bookkeeping statement with the row count it must change;
+:class:`DirectStatement` is its SQL compiled once for the dialect, with the
+dialect's bind processors (SQLite stores ``DateTime`` as text).
+
+The direct path is only taken where nothing can notice it: no engine logging at
+INFO (``echo``), no cursor-execute listeners, amigrate owning the transaction.
+Everywhere else the same statements run through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
+
+__all__ = ["AsyncpgDirect", "Direct", "DirectStatement", "SQLiteDirect", "Write", "direct_for"]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One bookkeeping statement: a construct built once, its values, and what it must change.
+
+    *mismatch* turns a wrong row count into the error to raise (before anything commits).
+    """
+
+    statement: Executable
+    params: Mapping[str, Any]
+    expect: int | None = None
+    mismatch: Callable[[int], Exception] | None = field(default=None, compare=False)
+
+    def check(self, rowcount: int) -> None:
+        if self.expect is not None and rowcount != self.expect:
+            if self.mismatch is not None:
+                raise self.mismatch(rowcount)
+            raise RuntimeError(f"expected {self.expect} rows, changed {rowcount}")
+
+
+class DirectStatement:
+    """A construct compiled once for *dialect*: its SQL and positional parameter order."""
+
+    def __init__(self, statement: Executable, dialect: Dialect, keys: Sequence[str]) -> None:
+        if not isinstance(statement, ClauseElement):
+            raise TypeError(f"cannot compile {type(statement).__name__}")
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"{type(statement).__name__} is not a DML statement")
+        self.sql: str = compiled.string
+        names: Sequence[str] = compiled.positiontup or ()
+        self._keys = tuple(keys)
+        self._order: list[tuple[str, Callable[[Any], Any] | None]] = []
+        for name in names:
+            bind = compiled.binds[name]
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            # An INSERT's binds are named after its columns; an UPDATE's SET binds too,
+            # while a bindparam("x") in a WHERE keeps its own key.
+            self._order.append((bind.key, processor))
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for key, processor in self._order:
+            value = values.get(key)
+            out.append(processor(value) if processor is not None and value is not None else value)
+        return tuple(out)
+
+
+Item = tuple[str, tuple[Any, ...], "Write | None"]
+
+
+class Direct:
+    """Statements sent to the driver connection beneath SQLAlchemy's (see the module doc)."""
+
+    #: Which DDL goes straight to the driver: every kind, or only CREATE (see asyncpg).
+    all_ddl = True
+
+    def __init__(self, driver_connection: Any, dialect: Dialect) -> None:
+        self._driver = driver_connection
+        self._dialect = dialect
+        self._compiled: dict[tuple[int, tuple[str, ...]], DirectStatement] = {}
+
+    def compile(self, write: Write) -> DirectStatement:
+        keys = tuple(sorted(write.params))
+        key = (id(write.statement), keys)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = DirectStatement(write.statement, self._dialect, keys)
+        return found
+
+    def item(self, write: Write) -> Item:
+        compiled = self.compile(write)
+        return (compiled.sql, compiled.parameters(write.params), write)
+
+    async def run(self, items: Sequence[Item]) -> None:
+        """Execute *items* in order; a wrong row count stops there, before anything after it."""
+        raise NotImplementedError
+
+    async def in_transaction(self) -> bool:
+        raise NotImplementedError
+
+    def _wrap(self, exc: Exception, sql: str, params: Any) -> sa.exc.StatementError:
+        # The error SQLAlchemy would have raised, so callers see one kind either way.
+        return sa.exc.DBAPIError.instance(sql, params, exc, Exception, dialect=self._dialect)
+
+
+class SQLiteDirect(Direct):
+    """Batches run in aiosqlite's worker thread, one hop per batch."""
+
+    async def run(self, items: Sequence[Item]) -> None:
+        failed: list[Item] = []
+
+        def work() -> None:
+            db: sqlite3.Connection = self._driver._conn
+            for item in items:
+                failed[:] = [item]
+                sql, params, write = item
+                cursor = db.execute(sql, params)
+                try:
+                    if write is not None:
+                        write.check(cursor.rowcount)
+                finally:
+                    cursor.close()
+            failed.clear()
+
+        try:
+            await self._driver._execute(work)
+        except sqlite3.Error as exc:
+            sql, params, _ = failed[0] if failed else ("", (), None)
+            raise self._wrap(exc, sql, params) from exc
+
+    async def in_transaction(self) -> bool:
+        return bool(await self._driver._execute(lambda: self._driver._conn.in_transaction))
+
+
+class AsyncpgDirect(Direct):
+    """Statements on the asyncpg connection: DDL as a simple query, the rest prepared once.
+
+    SQLAlchemy's adapter prepares every statement before running it (two round trips
+    for a DDL statement); asyncpg keeps its own cache of amigrate's few statements.
+    Only CREATE goes this way: SQLAlchemy drops its cached statements after other DDL,
+    which a statement of the revision's may need.
+    """
+
+    all_ddl = False
+
+    async def run(self, items: Sequence[Item]) -> None:
+        for sql, params, write in items:
+            try:
+                status = await self._driver.execute(sql, *params)
+            except Exception as exc:
+                if not isinstance(exc, self._errors()):
+                    raise
+                raise self._wrap(exc, sql, params) from exc
+            if write is not None:
+                # "UPDATE 1", "DELETE 1", "INSERT 0 1": the count is the last word.
+                write.check(int(status.rsplit(" ", 1)[-1]))
+
+    async def in_transaction(self) -> bool:
+        return bool(self._driver.is_in_transaction())
+
+    @staticmethod
+    def _errors() -> tuple[type[Exception], ...]:
+        import asyncpg
+
+        return (asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def direct_for(conn: AsyncConnection) -> Direct | None:
+    """The direct path for *conn*, or None where SQLAlchemy must see every statement."""
+    kinds: dict[tuple[str, str], type[Direct]] = {
+        ("sqlite", "aiosqlite"): SQLiteDirect,
+        ("postgresql", "asyncpg"): AsyncpgDirect,
+    }
+    kind = kinds.get((conn.dialect.name, conn.dialect.driver))
+    if kind is None:
+        return None
+    engine = conn.sync_engine
+    if engine.logger.isEnabledFor(logging.INFO) or engine.echo:
+        return None  # the user asked to see the SQL: let SQLAlchemy log it
+    dispatch = engine.dispatch
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+        return None  # instrumentation (tracing, metrics) must see every statement
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    if kind is SQLiteDirect and not (hasattr(driver, "_execute") and hasattr(driver, "_conn")):
+        return None  # an aiosqlite without the worker-thread hook: the normal path
+    return kind(driver, conn.dialect)

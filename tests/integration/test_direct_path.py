@@ -1,0 +1,145 @@
+"""amigrate's own statements go straight to the driver (runtime/direct.py): the step's
+transaction must stay one transaction whatever the revision runs through SQLAlchemy,
+and whoever watches SQLAlchemy (SQL logging, listeners) must still see every statement."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from amigrate.errors import MigrationFailed
+from amigrate.runtime.direct import AsyncpgDirect, SQLiteDirect, direct_for
+from tests.integration.test_runtime import snapshot
+from tests.projects import Rev, linear, make_project
+
+
+def _transactional(url: str) -> bool:
+    return not url.startswith("mysql")
+
+
+async def test_sqlalchemy_statements_join_the_step_transaction(db_url: str, tmp_path: Path) -> None:
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.create_table("mixed", sa.Column("id", sa.Integer, primary_key=True))
+            await op.connection.execute(sa.text("INSERT INTO mixed (id) VALUES (1)"))
+            await op.execute(sa.text("INSERT INTO mixed (id) VALUES (2)"))
+            await op.bulk_insert(sa.table("mixed", sa.column("id")), [{"id": 3}])
+            if op.x_args.get("fail"):
+                raise RuntimeError("after the inserts")
+        """,
+    )
+    project = make_project(tmp_path, db_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed):
+        await amigrate.upgrade(project.config(), x_args={"fail": "1"})
+    tables, rows = await snapshot(db_url)
+    assert rows == ["r001"]
+    if _transactional(db_url):
+        assert tables == {"rt1"}  # the DDL and every insert rolled back together
+        await amigrate.upgrade(project.config())
+        engine = create_async_engine(db_url, poolclass=NullPool)
+        async with engine.connect() as conn:
+            ids = [r[0] for r in await conn.execute(sa.text("SELECT id FROM mixed ORDER BY id"))]
+        await engine.dispose()
+        assert ids == [1, 2, 3]
+
+
+async def test_a_failure_after_an_autocommit_block_rolls_back_what_follows(
+    db_url: str, tmp_path: Path
+) -> None:
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.create_table("before", sa.Column("id", sa.Integer, primary_key=True))
+            async with op.autocommit_block():
+                await op.create_table("outside", sa.Column("id", sa.Integer, primary_key=True))
+            await op.create_table("after", sa.Column("id", sa.Integer, primary_key=True))
+            raise RuntimeError("after the block")
+        """,
+    )
+    project = make_project(tmp_path, db_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed):
+        await amigrate.upgrade(project.config())
+    tables, rows = await snapshot(db_url)
+    assert rows == ["r001"]
+    if _transactional(db_url):
+        # The block commits what ran before it, runs outside a transaction, and the
+        # step's transaction resumes after it: only what follows the block rolls back.
+        assert tables == {"rt1", "before", "outside"}
+
+
+async def test_a_version_row_changed_underneath_fails_the_step(db_url: str, tmp_path: Path) -> None:
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.create_table("racing", sa.Column("id", sa.Integer, primary_key=True))
+            await op.execute("DELETE FROM amigrate_version")
+        """,
+    )
+    project = make_project(tmp_path, db_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert "changed 0 rows, expected 1" in str(info.value)
+    tables, rows = await snapshot(db_url)
+    if _transactional(db_url):
+        assert (tables, rows) == ({"rt1"}, ["r001"])  # the step rolled back as a whole
+
+
+async def test_sql_logging_sees_every_statement(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+        await amigrate.upgrade(project.config())
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "CREATE TABLE rt1" in logged
+    assert "INSERT INTO amigrate_version" in logged
+    assert "INSERT INTO amigrate_history" in logged
+
+
+@pytest.mark.parametrize("watch", ["none", "echo", "listener"])
+async def test_the_direct_path_only_where_nothing_watches(db_url: str, watch: str) -> None:
+    engine = create_async_engine(db_url, poolclass=NullPool, echo=watch == "echo")
+    if watch == "listener":
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: None)
+    try:
+        async with engine.connect() as conn:
+            direct = await direct_for(conn)
+    finally:
+        await engine.dispose()
+    expected = {"sqlite": SQLiteDirect, "postgresql": AsyncpgDirect}.get(engine.dialect.name)
+    if watch != "none" or expected is None:
+        assert direct is None
+    else:
+        assert type(direct) is expected
+
+
+async def test_the_applications_connection_gets_its_isolation_level_back(
+    db_url: str, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, db_url, *linear(2))
+    engine = create_async_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            before = await conn.get_isolation_level()
+            await conn.commit()
+            await amigrate.upgrade(project.config(), "head", connection=conn)
+            options = conn.sync_connection.get_execution_options() if conn.sync_connection else {}
+            assert options.get("isolation_level") != "AUTOCOMMIT"
+            assert await conn.get_isolation_level() == before
+            # Still transactional: a rolled-back insert is gone.
+            await conn.execute(sa.text("INSERT INTO rt1 (id, name) VALUES (1, 'x')"))
+            await conn.rollback()
+            count = (await conn.execute(sa.text("SELECT COUNT(*) FROM rt1"))).scalar_one()
+            assert count == 0
+    finally:
+        await engine.dispose()
