@@ -341,17 +341,7 @@ class PostgresDatabase:
         return self.dsn
 
     def _admin(self, *statements: str) -> None:
-        async def go() -> None:
-            import asyncpg  # type: ignore[import-untyped]
-
-            conn = await asyncpg.connect(self.admin_dsn)
-            try:
-                for stmt in statements:
-                    await conn.execute(stmt)
-            finally:
-                await conn.close()
-
-        asyncio.run(go())
+        run_admin(self.admin_dsn, statements)
 
     def reset(self) -> None:
         self._admin(
@@ -404,6 +394,22 @@ def sqlite_path(url: str, here: Path) -> Path:
     if not path or path == ":memory:":
         raise SystemExit("error: the benchmark needs a SQLite file, not an in-memory database")
     return Path(path) if Path(path).is_absolute() else here / path
+
+
+def run_admin(dsn: str, statements: Sequence[str]) -> None:
+    """Run *statements* one by one on a fresh asyncpg connection to *dsn*."""
+
+    async def go() -> None:
+        import asyncpg  # type: ignore[import-untyped]
+
+        conn = await asyncpg.connect(dsn)
+        try:
+            for stmt in statements:
+                await conn.execute(stmt)
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
 
 
 def asyncpg_dsn(url: str) -> str:
