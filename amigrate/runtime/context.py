@@ -16,19 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.schema import (
-    CreateIndex,
-    CreateSchema,
-    CreateSequence,
-    CreateTable,
-    ExecutableDDLElement,
-)
+from sqlalchemy.schema import ExecutableDDLElement
 from sqlalchemy.sql.expression import Executable
 
 from amigrate.dialects import apply_op
 from amigrate.errors import MigrationError, ScriptError
 from amigrate.operations.ops import ExecuteOp, MigrateOp
-from amigrate.runtime.direct import Direct, Write, direct_for
+from amigrate.runtime.direct import CREATING, Direct, Write, direct_for
 
 if TYPE_CHECKING:
     from amigrate.config import Config
@@ -36,9 +30,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["MigrationContext", "OfflineContext", "OnlineContext", "transactional_ddl"]
-
-
-_CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
 
 
 def transactional_ddl(dialect: Dialect) -> bool:
@@ -283,15 +274,16 @@ class OnlineContext(MigrationContext):
             self._direct is not None
             and not self._wants_result
             and isinstance(statement, ExecutableDDLElement)
-            and (self._direct.all_ddl or isinstance(statement, _CREATING))
+            and (self._direct.all_ddl or isinstance(statement, CREATING))
             and not options
             and parameters is None
         ):
             # An op's DDL: one trip to the driver instead of SQLAlchemy's several.
             await self._direct.run([(str(statement.compile(dialect=self._dialect)), (), None)])
+            self._direct.ddl_ran(statement)
             self._running = None
             return None
-        if isinstance(statement, _CREATING) and not options and parameters is None:
+        if isinstance(statement, CREATING) and not options and parameters is None:
             # A CREATE cannot invalidate anything already prepared, so it skips SQLAlchemy's
             # DDL path, which on asyncpg drops every cached statement and type after each
             # DDL statement (re-preparing and re-introspecting on the next step).

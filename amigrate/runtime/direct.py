@@ -36,8 +36,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import CreateIndex, CreateSchema, CreateSequence, CreateTable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
+
+#: DDL that only adds: it cannot make a prepared statement stale.
+CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
 
 __all__ = ["AsyncpgDirect", "Direct", "DirectStatement", "SQLiteDirect", "Write", "direct_for"]
 
@@ -122,6 +126,9 @@ class Direct:
     async def in_transaction(self) -> bool:
         raise NotImplementedError
 
+    def ddl_ran(self, statement: Any) -> None:
+        """*statement*, DDL, ran here: whatever SQLAlchemy caches about the schema is stale."""
+
     def _wrap(self, exc: Exception, sql: str, params: Any) -> sa.exc.StatementError:
         # The error SQLAlchemy would have raised, so callers see one kind either way.
         return sa.exc.DBAPIError.instance(sql, params, exc, Exception, dialect=self._dialect)
@@ -160,12 +167,23 @@ class AsyncpgDirect(Direct):
     """Statements on the asyncpg connection: DDL as a simple query, the rest prepared once.
 
     SQLAlchemy's adapter prepares every statement before running it (two round trips
-    for a DDL statement); asyncpg keeps its own cache of amigrate's few statements.
-    Only CREATE goes this way: SQLAlchemy drops its cached statements after other DDL,
-    which a statement of the revision's may need.
+    for a DDL statement), and after DDL other than CREATE drops asyncpg's caches, so
+    that amigrate's next statements are prepared again; asyncpg keeps amigrate's few
+    statements prepared in its own cache. After such DDL, SQLAlchemy's own prepared
+    statements (a revision's queries) are marked stale the way its adapter does it,
+    so they are prepared again the next time they run.
     """
 
-    all_ddl = False
+    def __init__(self, driver_connection: Any, dialect: Dialect, adapter: Any = None) -> None:
+        super().__init__(driver_connection, dialect)
+        self._mark_stale = getattr(adapter, "_invalidate_schema_cache", None)
+        # Without that hook only CREATE (which cannot make a prepared statement stale)
+        # skips SQLAlchemy.
+        self.all_ddl = self._mark_stale is not None
+
+    def ddl_ran(self, statement: Any) -> None:
+        if self._mark_stale is not None and not isinstance(statement, CREATING):
+            self._mark_stale()
 
     async def run(self, items: Sequence[Item]) -> None:
         for sql, params, write in items:
@@ -206,6 +224,8 @@ async def direct_for(conn: AsyncConnection) -> Direct | None:
         return None  # instrumentation (tracing, metrics) must see every statement
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
-    if kind is SQLiteDirect and not (hasattr(driver, "_execute") and hasattr(driver, "_conn")):
+    if kind is AsyncpgDirect:
+        return AsyncpgDirect(driver, conn.dialect, raw.dbapi_connection)
+    if not (hasattr(driver, "_execute") and hasattr(driver, "_conn")):
         return None  # an aiosqlite without the worker-thread hook: the normal path
     return kind(driver, conn.dialect)

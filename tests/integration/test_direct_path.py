@@ -143,3 +143,31 @@ async def test_the_applications_connection_gets_its_isolation_level_back(
             assert count == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_query_prepared_before_an_alter_runs_again_after_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    # On asyncpg the ALTER skips SQLAlchemy, which must still re-prepare its cached
+    # SELECT (its result type changed) instead of failing on a stale statement.
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.execute(sa.text("INSERT INTO rt1 (id, name) VALUES (1, 'abc')"))
+            first = await op.execute(sa.text("SELECT name FROM rt1"))
+            assert first.scalar_one() == "abc"
+            if op.dialect.name != "sqlite":  # SQLite changes a type only in batch mode
+                await op.alter_column("rt1", "name", type_=sa.Text())
+                again = await op.execute(sa.text("SELECT name FROM rt1"))
+                assert again.scalar_one() == "abc"
+            await op.drop_index("ix_rt1_name", "rt1")
+            await op.drop_column("rt1", "name")
+            await op.add_column("rt1", sa.Column("name", sa.Integer()))
+            last = await op.execute(sa.text("SELECT name FROM rt1"))
+            assert last.scalar_one() is None
+        """,
+    )
+    project = make_project(tmp_path, db_url, *linear(1), rev)
+    await amigrate.upgrade(project.config())
+    assert (await snapshot(db_url))[1] == ["r002"]
