@@ -158,6 +158,28 @@ async def test_fail_fast_stops_early(tmp_path: Path) -> None:
             assert await heads_of(r.target.url) in ([], ["r001"])  # rolled back mid-step
 
 
+async def test_cancelling_a_fan_out_releases_every_lock(tmp_path: Path) -> None:
+    slow = Rev("r002", "r001", upgrade="import asyncio\nawait asyncio.sleep(30)")
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1), slow)
+    targets = sqlite_targets(tmp_path, 4)
+    task = asyncio.create_task(amigrate.upgrade(project.config(), targets=targets, concurrency=4))
+    await asyncio.sleep(1.5)  # every target has committed r001 and sleeps inside r002
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for target in targets:  # each at a completed revision: r002 rolled back
+        assert await heads_of(target.url) == ["r001"]
+    for path in project.versions.glob("*.py"):
+        path.write_text(path.read_text().replace("await asyncio.sleep(30)", "pass"))
+    # Every lock was released: a new run takes each one at once.
+    results = await amigrate.upgrade(
+        project.config(), targets=targets, concurrency=4, lock_timeout=5
+    )
+    assert [r.status for r in results] == ["ok"] * 4
+    for target in targets:
+        assert await heads_of(target.url) == ["r002"]
+
+
 async def test_canary(tmp_path: Path) -> None:
     project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
     targets = sqlite_targets(tmp_path, 8)
