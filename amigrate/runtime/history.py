@@ -163,10 +163,6 @@ class HistoryTable:
             "amigrate_version": __version__,
         }
 
-    async def write(self, conn: AsyncConnection, row: dict[str, Any]) -> None:
-        """Insert one row (the INSERT construct is built once and reused)."""
-        await conn.execute(self.insert, row)
-
     async def entries(
         self,
         conn: AsyncConnection,

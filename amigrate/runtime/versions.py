@@ -110,9 +110,3 @@ class VersionTable:
             hint="another process may have changed the version table; "
             "run 'amigrate current' and check who else migrates this database",
         )
-
-    async def write(self, conn: AsyncConnection, change: VersionChange) -> None:
-        """Apply *change*, checking that each statement changed exactly one row."""
-        for write in self.writes(change):
-            result = await conn.execute(write.statement, dict(write.params))
-            write.check(result.rowcount)
