@@ -76,7 +76,6 @@ class DirectStatement:
             raise TypeError(f"{type(statement).__name__} is not a DML statement")
         self.sql: str = compiled.string
         names: Sequence[str] = compiled.positiontup or ()
-        self._keys = tuple(keys)
         self._order: list[tuple[str, Callable[[Any], Any] | None]] = []
         for name in names:
             bind = compiled.binds[name]
@@ -209,12 +208,8 @@ class AsyncpgDirect(Direct):
 
 async def direct_for(conn: AsyncConnection) -> Direct | None:
     """The direct path for *conn*, or None where SQLAlchemy must see every statement."""
-    kinds: dict[tuple[str, str], type[Direct]] = {
-        ("sqlite", "aiosqlite"): SQLiteDirect,
-        ("postgresql", "asyncpg"): AsyncpgDirect,
-    }
-    kind = kinds.get((conn.dialect.name, conn.dialect.driver))
-    if kind is None:
+    driver_name = (conn.dialect.name, conn.dialect.driver)
+    if driver_name not in (("sqlite", "aiosqlite"), ("postgresql", "asyncpg")):
         return None
     engine = conn.sync_engine
     if engine.logger.isEnabledFor(logging.INFO) or engine.echo:
@@ -224,8 +219,8 @@ async def direct_for(conn: AsyncConnection) -> Direct | None:
         return None  # instrumentation (tracing, metrics) must see every statement
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
-    if kind is AsyncpgDirect:
+    if driver_name[1] == "asyncpg":
         return AsyncpgDirect(driver, conn.dialect, raw.dbapi_connection)
     if not (hasattr(driver, "_execute") and hasattr(driver, "_conn")):
         return None  # an aiosqlite without the worker-thread hook: the normal path
-    return kind(driver, conn.dialect)
+    return SQLiteDirect(driver, conn.dialect)
