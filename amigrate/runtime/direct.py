@@ -36,12 +36,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.schema import CreateIndex, CreateSchema, CreateSequence, CreateTable
+from sqlalchemy.schema import (
+    CreateIndex,
+    CreateSchema,
+    CreateSequence,
+    CreateTable,
+    DropIndex,
+    DropTable,
+)
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 #: DDL that only adds: it cannot make a prepared statement stale.
 CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
+#: DDL after which no prepared statement can return other columns or types than before:
+#: a statement on a dropped table fails whatever is cached.
+KEEPS_STATEMENTS = (*CREATING, DropTable, DropIndex)
 
 __all__ = ["AsyncpgDirect", "Direct", "DirectStatement", "SQLiteDirect", "Write", "direct_for"]
 
@@ -168,9 +178,10 @@ class AsyncpgDirect(Direct):
     SQLAlchemy's adapter prepares every statement before running it (two round trips
     for a DDL statement), and after DDL other than CREATE drops asyncpg's caches, so
     that amigrate's next statements are prepared again; asyncpg keeps amigrate's few
-    statements prepared in its own cache. After such DDL, SQLAlchemy's own prepared
-    statements (a revision's queries) are marked stale the way its adapter does it,
-    so they are prepared again the next time they run.
+    statements prepared in its own cache. After DDL that can change what a query
+    returns (ALTER, DROP COLUMN, ...), SQLAlchemy's own prepared statements (a
+    revision's queries) are marked stale the way its adapter does it, so they are
+    prepared again the next time they run.
     """
 
     def __init__(self, driver_connection: Any, dialect: Dialect, adapter: Any = None) -> None:
@@ -181,7 +192,11 @@ class AsyncpgDirect(Direct):
         self.all_ddl = self._mark_stale is not None
 
     def ddl_ran(self, statement: Any) -> None:
-        if self._mark_stale is not None and not isinstance(statement, CREATING):
+        # SQLAlchemy marks its statements stale after any DDL, which also empties
+        # asyncpg's cache (amigrate's statements are prepared again, and so is a catalog
+        # query that takes a millisecond to plan); after CREATE or DROP TABLE/INDEX
+        # nothing cached can have changed shape.
+        if self._mark_stale is not None and not isinstance(statement, KEEPS_STATEMENTS):
             self._mark_stale()
 
     async def run(self, items: Sequence[Item]) -> None:
