@@ -106,6 +106,9 @@ _ENUMS_OF_TABLE = sa.text(
     "AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e' "
 )
 
+# Whether the database has any enum type at all (one small table, planned quickly).
+_ANY_ENUM = sa.text("SELECT 1 FROM pg_catalog.pg_type WHERE typtype = 'e' LIMIT 1")
+
 # Whether anything but the type's own array type still depends on it (columns,
 # functions, other types): then it stays.
 _TYPE_IN_USE = sa.text(
@@ -153,6 +156,10 @@ async def _drop_unused_enums(executor: Executor, found: list[Any]) -> None:
 
 
 async def _enums_of(executor: Executor, table: str, schema: str | None, column: str | None) -> Any:
+    if (await executor.execute(_ANY_ENUM)).first() is None:
+        # No enum type in the database: skip the join over the catalogs, which is
+        # planned anew in every step that has just run DDL (a millisecond or more).
+        return []
     sql = _ENUMS_OF_TABLE.text
     params: dict[str, Any] = {"table": table, "schema": schema}
     if column is not None:
