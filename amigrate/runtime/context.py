@@ -22,7 +22,7 @@ from sqlalchemy.sql.expression import Executable
 from amigrate.dialects import apply_op
 from amigrate.errors import MigrationError, ScriptError
 from amigrate.operations.ops import ExecuteOp, MigrateOp
-from amigrate.runtime.direct import CREATING, Direct, Write, direct_for
+from amigrate.runtime.direct import BEGIN, CREATING, ROLLBACK, Direct, Write, direct_for
 
 if TYPE_CHECKING:
     from amigrate.config import Config
@@ -212,14 +212,14 @@ class OnlineContext(MigrationContext):
             self._wants_result = False
 
     async def begin(self) -> None:
-        if self.external_transaction:
-            return
+        if self.external_transaction or self._direct_open:
+            return  # open already: the previous step's commit began it (finish's reopen)
         if self._conn.in_transaction():  # autobegun by a read: start clean
             await self._conn.commit()
         if self._direct is not None:
             # SQLAlchemy sees no transaction; one it autobegins for a statement of the
             # revision's own runs inside this one (SQLite has one transaction per connection).
-            await self._direct.run([("BEGIN", (), None)])
+            await self._direct.run([(BEGIN, (), None)])
             self._direct_open = True
             return
         await self._conn.begin()
@@ -229,21 +229,26 @@ class OnlineContext(MigrationContext):
     async def commit(self) -> None:
         await self.finish([], commit=True)
 
-    async def finish(self, writes: Sequence[Write], *, commit: bool) -> None:
+    async def finish(self, writes: Sequence[Write], *, commit: bool, reopen: bool = False) -> None:
         """Run *writes* (each checked for its row count), then commit if *commit*.
 
-        On SQLite's direct path this is one trip to the driver, ``COMMIT`` included.
+        On the direct path this is one trip to the driver, ``COMMIT`` included; with
+        *reopen* (another step follows) the next transaction begins in that trip too.
         """
         direct = self._direct
         if direct is not None:
             items = [direct.item(write) for write in writes]
             closing = commit and self._direct_open
+            # Not while SQLAlchemy holds a transaction of its own (a statement of the
+            # revision's): its commit below would end the new one (pysqlite commits
+            # whatever is open).
+            again = closing and reopen and not self._conn.in_transaction()
             if closing:
-                items.append(("COMMIT", (), None))
+                items += direct.ending(begin_again=again)
             if items:
                 await direct.run(items)
             if closing:
-                self._direct_open = False
+                self._direct_open = again
         else:
             for write in writes:
                 result = await self._conn.execute(write.statement, dict(write.params))
@@ -257,7 +262,7 @@ class OnlineContext(MigrationContext):
         if self._direct is not None and self._direct_open:
             self._direct_open = False
             if await self._direct.in_transaction():
-                await self._direct.run([("ROLLBACK", (), None)])
+                await self._direct.run([(ROLLBACK, (), None)])
         if self._conn.in_transaction():
             await self._conn.rollback()
 

@@ -53,7 +53,19 @@ CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
 #: a statement on a dropped table fails whatever is cached.
 KEEPS_STATEMENTS = (*CREATING, DropTable, DropIndex)
 
-__all__ = ["AsyncpgDirect", "Direct", "DirectStatement", "SQLiteDirect", "Write", "direct_for"]
+BEGIN, COMMIT, ROLLBACK = "BEGIN", "COMMIT", "ROLLBACK"
+
+__all__ = [
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "AsyncpgDirect",
+    "Direct",
+    "DirectStatement",
+    "SQLiteDirect",
+    "Write",
+    "direct_for",
+]
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,12 @@ class Direct:
     def item(self, write: Write) -> Item:
         compiled = self.compile(write)
         return (compiled.sql, compiled.parameters(write.params), write)
+
+    def ending(self, *, begin_again: bool) -> list[Item]:
+        """``COMMIT``, and ``BEGIN`` of the next transaction with *begin_again*."""
+        if begin_again:
+            return [(COMMIT, (), None), (BEGIN, (), None)]
+        return [(COMMIT, (), None)]
 
     async def run(self, items: Sequence[Item]) -> None:
         """Execute *items* in order; a wrong row count stops there, before anything after it."""
@@ -213,6 +231,21 @@ class AsyncpgDirect(Direct):
 
     async def in_transaction(self) -> bool:
         return bool(self._driver.is_in_transaction())
+
+    def ending(self, *, begin_again: bool) -> list[Item]:
+        # One simple query, one round trip; a failed COMMIT stops it before BEGIN.
+        return [(f"{COMMIT}; {BEGIN}", (), None)] if begin_again else [(COMMIT, (), None)]
+
+    def _wrap(self, exc: Exception, sql: str, params: Any) -> sa.exc.StatementError:
+        # As SQLAlchemy's adapter does: asyncpg's error becomes the DBAPI class it stands
+        # for (a ForeignKeyViolationError an IntegrityError), then SQLAlchemy's own.
+        dbapi = self._dialect.loaded_dbapi
+        translate = getattr(dbapi, "_asyncpg_error_translate", {})
+        for cls in type(exc).__mro__:
+            if cls in translate:
+                exc = translate[cls](str(exc.args[0]) if exc.args else str(exc), exc)
+                break
+        return sa.exc.DBAPIError.instance(sql, params, exc, dbapi.Error, dialect=self._dialect)
 
     @staticmethod
     def _errors() -> tuple[type[Exception], ...]:

@@ -137,6 +137,7 @@ async def _run_step(
     started: float,
     *,
     commit: bool,
+    reopen: bool = False,
 ) -> None:
     ctx.revision = step.revision
     ctx.statements_run = 0
@@ -150,11 +151,12 @@ async def _run_step(
                 hint=f"write 'await op.{call.description.split('(')[0]}(...)'",
             )
     if isinstance(ctx, OnlineContext):
-        # The version write, the history row and COMMIT: one trip where the driver allows.
+        # The version write, the history row, COMMIT (and the next step's BEGIN): one trip
+        # where the driver allows.
         writes = versions.writes(step.change)
         if recorder is not None:
             writes.append(recorder.write(step, message, time.perf_counter() - started))
-        await ctx.finish(writes, commit=commit)
+        await ctx.finish(writes, commit=commit, reopen=reopen)
     else:
         for statement in versions.statements(step.change):
             await ctx.execute(statement)
@@ -185,7 +187,8 @@ async def apply_plan(
     offline = isinstance(ctx, OfflineContext)
     if not per_migration and plan.steps:
         await ctx.begin()
-    for step in plan.steps:
+    last = len(plan.steps) - 1
+    for index, step in enumerate(plan.steps):
         message = messages.get(step.revision, "")
         if on_step is not None:
             on_step(StepEvent(step, message))
@@ -198,7 +201,15 @@ async def apply_plan(
             if per_migration:
                 await ctx.begin()
             await _run_step(
-                ctx, versions, step, functions, recorder, message, started, commit=per_migration
+                ctx,
+                versions,
+                step,
+                functions,
+                recorder,
+                message,
+                started,
+                commit=per_migration,
+                reopen=per_migration and index < last,
             )
         except BaseException as exc:
             statement = ctx.current_statement

@@ -171,3 +171,98 @@ async def test_a_query_prepared_before_an_alter_runs_again_after_it(
     project = make_project(tmp_path, db_url, *linear(1), rev)
     await amigrate.upgrade(project.config())
     assert (await snapshot(db_url))[1] == ["r002"]
+
+
+async def test_each_step_is_its_own_transaction(db_url: str, tmp_path: Path) -> None:
+    # A step's COMMIT and the next step's BEGIN travel together; whatever the steps run
+    # through SQLAlchemy, a failing step still takes nothing but itself back.
+    revs = [
+        Rev(
+            "r001",
+            None,
+            upgrade="""
+                await op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
+                await op.connection.execute(sa.text("INSERT INTO kept (id) VALUES (1)"))
+            """,
+        ),
+        Rev(
+            "r002",
+            "r001",
+            upgrade="""
+                await op.connection.execute(sa.text("INSERT INTO kept (id) VALUES (2)"))
+                await op.create_table("gone", sa.Column("id", sa.Integer, primary_key=True))
+                raise RuntimeError("after the insert")
+            """,
+        ),
+    ]
+    project = make_project(tmp_path, db_url, *revs)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert [s.revision for s in info.value.applied] == ["r001"]
+    tables, rows = await snapshot(db_url)
+    assert rows == ["r001"]
+    if _transactional(db_url):
+        assert tables == {"kept"}
+        engine = create_async_engine(db_url, poolclass=NullPool)
+        async with engine.connect() as conn:
+            ids = [r[0] for r in await conn.execute(sa.text("SELECT id FROM kept"))]
+        await engine.dispose()
+        assert ids == [1]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_a_commit_that_fails_fails_its_own_step(db_url: str, tmp_path: Path) -> None:
+    # A deferred foreign key is checked at COMMIT: the step that broke it fails, with
+    # nothing of it kept, and the next step (whose BEGIN rode with that COMMIT) never runs.
+    revs = [
+        Rev(
+            "r001",
+            None,
+            upgrade="""
+                await op.create_table("parent", sa.Column("id", sa.Integer, primary_key=True))
+                await op.create_table(
+                    "child",
+                    sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column(
+                        "parent_id",
+                        sa.Integer,
+                        sa.ForeignKey("parent.id", deferrable=True, initially="DEFERRED"),
+                    ),
+                )
+            """,
+        ),
+        Rev(
+            "r002",
+            "r001",
+            upgrade="""
+                await op.execute("INSERT INTO child (id, parent_id) VALUES (1, 99)")
+                await op.create_table("orphaned", sa.Column("id", sa.Integer, primary_key=True))
+            """,
+        ),
+        Rev(
+            "r003",
+            "r002",
+            upgrade='await op.create_table("never", sa.Column("id", sa.Integer, primary_key=True))',
+        ),
+    ]
+    project = make_project(tmp_path, db_url, *revs)
+    project.env(
+        """
+        import sqlalchemy as sa
+
+
+        async def on_connect(connection, config):
+            if connection.dialect.name == "sqlite":
+                await connection.execute(sa.text("PRAGMA foreign_keys = ON"))
+        """
+    )
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert [s.revision for s in info.value.applied] == ["r001"]
+    assert info.value.failed.revision == "r002"
+    assert isinstance(info.value.__cause__, sa.exc.IntegrityError)
+    assert await snapshot(db_url) == ({"parent", "child"}, ["r001"])
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT count(*) FROM child"))).scalar() == 0
+    await engine.dispose()
