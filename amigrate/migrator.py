@@ -114,6 +114,13 @@ class Migrator:
     ``upgrade_main``), ``schema`` (a tenant's PostgreSQL schema: amigrate's
     tables live there and it is the search_path) and the shared ``scripts`` and
     ``env`` are set per database.
+
+    ``exclusive_loop=True`` says nothing else runs on the event loop meanwhile (a
+    script or the CLI, not an application's lifespan): on SQLite amigrate then runs
+    its own statements on the loop's thread instead of handing each one to
+    aiosqlite's worker thread, which is faster but blocks the loop while SQLite
+    works (where the connection allows it: SQLAlchemy opens SQLite files with
+    ``check_same_thread=False``).
     """
 
     def __init__(
@@ -130,6 +137,7 @@ class Migrator:
         schema: str | None = None,
         scripts: ScriptDirectory | None = None,
         env: EnvHooks | None = None,
+        exclusive_loop: bool = False,
     ) -> None:
         if engine is not None and connection is not None:
             raise ConfigError("give Migrator an engine or a connection, not both")
@@ -141,6 +149,7 @@ class Migrator:
         self._on_step = on_step
         self._lock_timeout = lock_timeout if lock_timeout is not None else self.config.lock_timeout
         self._suffix = function_suffix
+        self._exclusive_loop = exclusive_loop
         self._owned_engine: AsyncEngine | None = None
         # Migrators of several databases of one project share the files and env.py.
         self._scripts: ScriptDirectory | None = scripts
@@ -245,7 +254,11 @@ class Migrator:
             except Exception as exc:
                 raise connect_error(self.url, exc) from None
         ctx = OnlineContext(
-            self.config, conn, self._x_args, external_transaction=conn.in_transaction()
+            self.config,
+            conn,
+            self._x_args,
+            external_transaction=conn.in_transaction(),
+            exclusive_loop=self._exclusive_loop,
         )
         try:
             await self._setup(ctx)

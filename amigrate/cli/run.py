@@ -38,6 +38,7 @@ def migrator(state: CliState, *, on_step: StepCallback | None = None) -> Migrato
         x_args=state.x_args,
         on_step=on_step,
         lock_timeout=state.lock_timeout,
+        exclusive_loop=True,  # the CLI's loop runs this migration and nothing else
     )
 
 

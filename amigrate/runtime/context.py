@@ -136,9 +136,12 @@ class OnlineContext(MigrationContext):
         x_args: Mapping[str, str],
         *,
         external_transaction: bool = False,
+        exclusive_loop: bool = False,
     ) -> None:
         super().__init__(config, connection.dialect, x_args)
         self._conn = connection
+        #: Nothing else runs on the event loop: amigrate may block it (see direct.py).
+        self._exclusive_loop = exclusive_loop
         # A connection handed over inside the caller's transaction: run in it, never commit.
         self.external_transaction = external_transaction
         self._sqlite = connection.dialect.name == "sqlite"
@@ -176,7 +179,7 @@ class OnlineContext(MigrationContext):
                 return previous
 
             self._saved_sqlite_isolation = await self._conn.run_sync(take_control)
-        direct = await direct_for(self._conn)
+        direct = await direct_for(self._conn, inline=self._exclusive_loop)
         if direct is not None and not self._sqlite:
             self._saved_isolation = await self._conn.get_isolation_level()
             if self._conn.in_transaction():  # reading the level autobegan

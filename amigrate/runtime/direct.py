@@ -162,7 +162,16 @@ class Direct:
 
 
 class SQLiteDirect(Direct):
-    """Batches run in aiosqlite's worker thread, one hop per batch."""
+    """Batches run in aiosqlite's worker thread, one hop per batch.
+
+    *inline*: run them on the calling (event loop's) thread instead, blocking the loop
+    while SQLite works but saving the two thread switches of each hop; for a caller
+    whose loop runs nothing else, on a connection that allows it.
+    """
+
+    def __init__(self, driver_connection: Any, dialect: Dialect, *, inline: bool = False) -> None:
+        super().__init__(driver_connection, dialect)
+        self.inline = inline
 
     async def run(self, items: Sequence[Item]) -> None:
         failed: list[Item] = []
@@ -181,12 +190,17 @@ class SQLiteDirect(Direct):
             failed.clear()
 
         try:
-            await self._driver._execute(work)
+            if self.inline:
+                work()
+            else:
+                await self._driver._execute(work)
         except sqlite3.Error as exc:
             sql, params, _ = failed[0] if failed else ("", (), None)
             raise self._wrap(exc, sql, params) from exc
 
     async def in_transaction(self) -> bool:
+        if self.inline:
+            return bool(self._driver._conn.in_transaction)
         return bool(await self._driver._execute(lambda: self._driver._conn.in_transaction))
 
 
@@ -254,8 +268,12 @@ class AsyncpgDirect(Direct):
         return (asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-async def direct_for(conn: AsyncConnection) -> Direct | None:
-    """The direct path for *conn*, or None where SQLAlchemy must see every statement."""
+async def direct_for(conn: AsyncConnection, *, inline: bool = False) -> Direct | None:
+    """The direct path for *conn*, or None where SQLAlchemy must see every statement.
+
+    *inline*: the caller's loop runs nothing else, so on SQLite the statements may run
+    on its thread, where the connection allows that (``check_same_thread=False``).
+    """
     driver_name = (conn.dialect.name, conn.dialect.driver)
     if driver_name not in (("sqlite", "aiosqlite"), ("postgresql", "asyncpg")):
         return None
@@ -271,4 +289,13 @@ async def direct_for(conn: AsyncConnection) -> Direct | None:
         return AsyncpgDirect(driver, conn.dialect, raw.dbapi_connection)
     if not (hasattr(driver, "_execute") and hasattr(driver, "_conn")):
         return None  # an aiosqlite without the worker-thread hook: the normal path
-    return SQLiteDirect(driver, conn.dialect)
+    return SQLiteDirect(driver, conn.dialect, inline=inline and _any_thread(driver._conn))
+
+
+def _any_thread(connection: sqlite3.Connection) -> bool:
+    """Whether *connection* may be used from this thread (created with check_same_thread=False)."""
+    try:
+        connection.cursor().close()  # sqlite3 checks the thread here
+    except sqlite3.ProgrammingError:
+        return False
+    return True

@@ -5,6 +5,7 @@ and whoever watches SQLAlchemy (SQL logging, listeners) must still see every sta
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.pool import NullPool
 import amigrate
 from amigrate.errors import MigrationFailed
 from amigrate.runtime.direct import AsyncpgDirect, SQLiteDirect, direct_for
+from tests.integration.test_failures import raising_rev
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
 
@@ -121,6 +123,47 @@ async def test_the_direct_path_only_where_nothing_watches(db_url: str, watch: st
         assert direct is None
     else:
         assert type(direct) is expected
+
+
+@pytest.mark.parametrize(
+    ("same_thread", "exclusive", "on_loop_thread"),
+    [(None, True, True), (True, True, False), (None, False, False)],
+)
+async def test_sqlite_statements_run_on_the_loop_thread_only_where_allowed(
+    sqlite_url: str, same_thread: bool | None, exclusive: bool, on_loop_thread: bool
+) -> None:
+    # Inline only when the caller's loop is its own (exclusive_loop) and the connection
+    # may be used from another thread than aiosqlite's (SQLAlchemy's default for a file).
+    args = {} if same_thread is None else {"connect_args": {"check_same_thread": same_thread}}
+    engine = create_async_engine(sqlite_url, poolclass=NullPool, **args)
+    threads: list[int] = []
+
+    def where() -> int:
+        threads.append(threading.get_ident())
+        return 1
+
+    try:
+        async with engine.connect() as conn:
+            direct = await direct_for(conn, inline=exclusive)
+            assert isinstance(direct, SQLiteDirect)
+            assert direct.inline is on_loop_thread
+            raw = (await conn.get_raw_connection()).driver_connection
+            await raw.create_function("where_am_i", 0, where)
+            await direct.run([("SELECT where_am_i()", (), None)])
+    finally:
+        await engine.dispose()
+    assert (threads == [threading.get_ident()]) is on_loop_thread
+
+
+async def test_an_exclusive_loop_migrates_the_same(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(2), raising_rev("r003", "r002"))
+    async with amigrate.Migrator(project.config(), exclusive_loop=True) as migrator:
+        with pytest.raises(MigrationFailed) as info:
+            await migrator.upgrade("head")
+        assert [s.revision for s in info.value.applied] == ["r001", "r002"]
+        assert await snapshot(sqlite_url) == ({"rt1", "rt2"}, ["r002"])
+        await migrator.downgrade("base")
+    assert await snapshot(sqlite_url) == (set(), [])
 
 
 async def test_the_applications_connection_gets_its_isolation_level_back(
