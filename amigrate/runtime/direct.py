@@ -287,7 +287,7 @@ async def direct_for(conn: AsyncConnection, *, inline: bool = False) -> Direct |
     driver = raw.driver_connection
     if driver_name[1] == "asyncpg":
         return AsyncpgDirect(driver, conn.dialect, raw.dbapi_connection)
-    if not (hasattr(driver, "_execute") and hasattr(driver, "_conn")):
+    if driver is None or not (hasattr(driver, "_execute") and hasattr(driver, "_conn")):
         return None  # an aiosqlite without the worker-thread hook: the normal path
     return SQLiteDirect(driver, conn.dialect, inline=inline and _any_thread(driver._conn))
 
