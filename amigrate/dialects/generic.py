@@ -35,6 +35,7 @@ from amigrate.dialects.ddl import (
     AlterColumnDefault,
     AlterColumnNullable,
     AlterColumnType,
+    CreatePlainIndex,
     CreateView,
     DropColumn,
     DropView,
@@ -308,6 +309,17 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
 
 @register(CreateIndexOp)
 def create_index(op: CreateIndexOp, dialect: Dialect) -> CompiledOp:
+    if op.index_name and not op.kw and all(type(c) is str for c in op.columns):
+        # Plain column names and no options: no stand-in Table needed.
+        plain = CreatePlainIndex(
+            op.index_name,
+            op.table_name,
+            op.columns,  # type: ignore[arg-type]
+            schema=op.schema,
+            unique=op.unique,
+            if_not_exists=op.if_not_exists,
+        )
+        return CompiledOp([plain])
     return CompiledOp([CreateIndex(op.to_index(), if_not_exists=op.if_not_exists)])
 
 

@@ -47,8 +47,10 @@ from sqlalchemy.schema import (
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
+from amigrate.dialects.ddl import CreatePlainIndex
+
 #: DDL that only adds: it cannot make a prepared statement stale.
-CREATING = (CreateTable, CreateIndex, CreateSequence, CreateSchema)
+CREATING = (CreateTable, CreateIndex, CreatePlainIndex, CreateSequence, CreateSchema)
 #: DDL after which no prepared statement can return other columns or types than before:
 #: a statement on a dropped table fails whatever is cached.
 KEEPS_STATEMENTS = (*CREATING, DropTable, DropIndex)
