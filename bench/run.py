@@ -21,6 +21,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -761,6 +762,18 @@ def version_of(dist: str) -> str | None:
         return None
 
 
+def amigrate_install() -> str:
+    """How the measured amigrate is installed: from source without bytecode, every run
+    compiles amigrate's own modules first (about 0.1 s), which a user's install does not."""
+    spec = importlib.util.find_spec("amigrate")
+    if spec is None or spec.origin is None:
+        return "not installed"
+    origin = Path(spec.origin)
+    where = "from this checkout" if generate.REPO_DIR in origin.parents else "installed"
+    compiled = Path(importlib.util.cache_from_source(str(origin))).exists()
+    return f"{where}, {'with bytecode' if compiled else 'NO bytecode (see bench/README.md)'}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -860,6 +873,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "amigrate": version_of("amigrate"),
+            "amigrate_install": amigrate_install(),
             "alembic": version_of("alembic"),
             "sqlalchemy": version_of("sqlalchemy"),
             "backend": backend,
@@ -874,7 +888,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(
             f"backend {backend}, style {args.style}, median of {args.runs} runs after "
-            f"{args.warmup} warm-up; alembic {version_of('alembic')}, "
+            f"{args.warmup} warm-up; amigrate {amigrate_install()}; "
+            f"alembic {version_of('alembic')}, "
             f"Python {platform.python_version()}; ratio = amigrate / alembic"
             + ("; Alembic: transaction per migration" * args.alembic_transaction_per_migration)
         )
