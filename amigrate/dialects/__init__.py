@@ -1,11 +1,13 @@
 """Operations compiled to SQL per dialect (PostgreSQL, SQLite, MySQL/MariaDB).
 
 ``compile_op`` turns an op into statements for a dialect (pure); ``apply_op``
-is what the runtime calls to perform one. The dialect modules are imported here
-so that their compilers are registered.
+is what the runtime calls to perform one. The generic compilers are registered
+here; a dialect's own module (``postgresql``, ``sqlite``, ``mysql``) is imported
+the first time an op is compiled for that dialect, so a run on SQLite does not
+import SQLAlchemy's PostgreSQL and MySQL dialects.
 """
 
-from amigrate.dialects import batch, generic, mysql, postgresql, sqlite
+from amigrate.dialects import batch, generic
 from amigrate.dialects.registry import (
     CompiledOp,
     Executor,
@@ -22,9 +24,6 @@ __all__ = [
     "batch",
     "compile_op",
     "generic",
-    "mysql",
-    "postgresql",
     "register",
     "register_applier",
-    "sqlite",
 ]

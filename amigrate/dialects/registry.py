@@ -15,6 +15,7 @@ connection itself.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -104,12 +105,23 @@ def register_applier(
 
 # MariaDB's own dialect (mariadb:// URLs) is named "mariadb"; it compiles as MySQL does.
 _FAMILY = {"mariadb": "mysql"}
+# The module registering each dialect's own compilers, imported when first needed.
+_MODULES = {
+    "postgresql": "amigrate.dialects.postgresql",
+    "sqlite": "amigrate.dialects.sqlite",
+    "mysql": "amigrate.dialects.mysql",
+}
+_loaded: set[str] = set()
 
 
 def _lookup(
     registry: dict[tuple[type[MigrateOp], str | None], T], op: MigrateOp, name: str
 ) -> T | None:
     name = _FAMILY.get(name, name)
+    if name not in _loaded:
+        if name in _MODULES:
+            importlib.import_module(_MODULES[name])
+        _loaded.add(name)
     for cls in type(op).__mro__:
         for key in ((cls, name), (cls, None)):
             if key in registry:

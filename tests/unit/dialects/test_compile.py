@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -279,3 +281,19 @@ def test_unsupported_names_the_op_and_dialect() -> None:
     assert "batch_alter_table" in (info.value.hint or "")
     with pytest.raises(UnsupportedOperation, match="not supported on MariaDB"):
         sql(CreateIndexOp("ix", "t", (sa.text("lower(x)"),)), "mariadb")
+
+
+def test_a_dialects_own_module_loads_when_first_needed() -> None:
+    # A run on SQLite imports neither amigrate's nor SQLAlchemy's PostgreSQL/MySQL code.
+    code = (
+        "import sys\n"
+        "from sqlalchemy.dialects import sqlite\n"
+        "from amigrate.dialects import compile_op\n"
+        "from amigrate.operations.ops import DropTableOp\n"
+        "compile_op(DropTableOp('t'), sqlite.dialect())\n"
+        "assert 'amigrate.dialects.sqlite' in sys.modules\n"
+        "for name in ('postgresql', 'mysql'):\n"
+        "    assert f'amigrate.dialects.{name}' not in sys.modules, name\n"
+        "    assert f'sqlalchemy.dialects.{name}' not in sys.modules, name\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
