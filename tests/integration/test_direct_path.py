@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 import amigrate
 from amigrate.errors import MigrationFailed
-from amigrate.runtime.direct import AsyncpgDirect, SQLiteDirect, direct_for
+from amigrate.runtime.direct import AsyncpgDirect, Direct, SQLiteDirect, direct_for
 from tests.integration.test_failures import raising_rev
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
@@ -118,7 +118,8 @@ async def test_the_direct_path_only_where_nothing_watches(db_url: str, watch: st
             direct = await direct_for(conn)
     finally:
         await engine.dispose()
-    expected = {"sqlite": SQLiteDirect, "postgresql": AsyncpgDirect}.get(engine.dialect.name)
+    kinds: dict[str, type[Direct]] = {"sqlite": SQLiteDirect, "postgresql": AsyncpgDirect}
+    expected = kinds.get(engine.dialect.name)
     if watch != "none" or expected is None:
         assert direct is None
     else:
@@ -148,6 +149,7 @@ async def test_sqlite_statements_run_on_the_loop_thread_only_where_allowed(
             assert isinstance(direct, SQLiteDirect)
             assert direct.inline is on_loop_thread
             raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
             await raw.create_function("where_am_i", 0, where)
             await direct.run([("SELECT where_am_i()", (), None)])
     finally:

@@ -3,6 +3,8 @@ exactly what SQLAlchemy's CreateIndex renders, on every dialect, for any name.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
@@ -15,12 +17,20 @@ from amigrate.dialects import compile_op
 from amigrate.dialects.ddl import CreatePlainIndex
 from amigrate.operations.ops import CreateIndexOp
 
-DIALECTS: dict[str, Dialect] = {
-    "sqlite": sqlite.dialect(),
-    "postgresql": postgresql.dialect(),
-    "mysql": mysql.dialect(),
-    "mariadb": mysql.dialect(is_mariadb=True),
+
+def _mariadb() -> Dialect:
+    dialect = mysql.dialect()
+    dialect.is_mariadb = True
+    return dialect
+
+
+_FACTORIES: dict[str, Callable[[], Dialect]] = {
+    "sqlite": sqlite.dialect,
+    "postgresql": postgresql.dialect,
+    "mysql": mysql.dialect,
+    "mariadb": _mariadb,
 }
+DIALECTS = {name: factory() for name, factory in _FACTORIES.items()}
 
 NAMES = [
     "ix_t_name",
@@ -40,6 +50,7 @@ NAMES = [
 def _both(dialect: Dialect, op: CreateIndexOp) -> tuple[str, str]:
     """What amigrate compiles for *op*, and what SQLAlchemy's CreateIndex renders."""
     (statement,) = compile_op(op, dialect).statements
+    assert isinstance(statement, sa.sql.ClauseElement)
     expected = CreateIndex(op.to_index(), if_not_exists=op.if_not_exists)
     return str(statement.compile(dialect=dialect)), str(expected.compile(dialect=dialect))
 
@@ -81,6 +92,7 @@ def test_a_name_too_long_is_refused_the_same_way(dialect_name: str) -> None:
     name = "z" * (dialect.max_identifier_length + 1)
     op = CreateIndexOp(name, "t", ("id",))
     (statement,) = compile_op(op, dialect).statements
+    assert isinstance(statement, sa.sql.ClauseElement)
     with pytest.raises(sa.exc.IdentifierError):
         statement.compile(dialect=dialect)
     with pytest.raises(sa.exc.IdentifierError):
