@@ -168,6 +168,44 @@ async def test_an_exclusive_loop_migrates_the_same(sqlite_url: str, tmp_path: Pa
     assert await snapshot(sqlite_url) == (set(), [])
 
 
+async def test_an_exclusive_loop_keeps_transactions_and_autocommit_blocks(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    revs = [
+        Rev(
+            "r001",
+            None,
+            upgrade="""
+                await op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
+                await op.connection.execute(sa.text("INSERT INTO kept (id) VALUES (1)"))
+            """,
+        ),
+        Rev(
+            "r002",
+            "r001",
+            upgrade="""
+                await op.execute("INSERT INTO kept (id) VALUES (2)")
+                async with op.autocommit_block():
+                    await op.create_table("outside", sa.Column("id", sa.Integer, primary_key=True))
+                await op.connection.execute(sa.text("INSERT INTO kept (id) VALUES (3)"))
+                await op.create_table("after", sa.Column("id", sa.Integer, primary_key=True))
+                raise RuntimeError("after the block")
+            """,
+        ),
+    ]
+    project = make_project(tmp_path, sqlite_url, *revs)
+    async with amigrate.Migrator(project.config(), exclusive_loop=True) as migrator:
+        with pytest.raises(MigrationFailed):
+            await migrator.upgrade("head")
+    # The block committed what ran before it; what followed it rolled back.
+    assert await snapshot(sqlite_url) == ({"kept", "outside"}, ["r001"])
+    engine = create_async_engine(sqlite_url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        ids = [r[0] for r in await conn.execute(sa.text("SELECT id FROM kept ORDER BY id"))]
+    await engine.dispose()
+    assert ids == [1, 2]
+
+
 async def test_the_applications_connection_gets_its_isolation_level_back(
     db_url: str, tmp_path: Path
 ) -> None:
