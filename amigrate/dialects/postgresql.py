@@ -156,9 +156,14 @@ async def _drop_unused_enums(executor: Executor, found: list[Any]) -> None:
 
 
 async def _enums_of(executor: Executor, table: str, schema: str | None, column: str | None) -> Any:
+    # No enum type in the database: skip the join over the catalogs, which is planned
+    # anew in every step that has just run DDL (a millisecond or more). Once seen, that
+    # holds until the run does something that could create one (see ``catalog``), so
+    # dropping a thousand tables asks once.
+    if executor.catalog.get("postgresql.no_enums"):
+        return []
     if (await executor.execute(_ANY_ENUM)).first() is None:
-        # No enum type in the database: skip the join over the catalogs, which is
-        # planned anew in every step that has just run DDL (a millisecond or more).
+        executor.catalog["postgresql.no_enums"] = True
         return []
     sql = _ENUMS_OF_TABLE.text
     params: dict[str, Any] = {"table": table, "schema": schema}

@@ -68,6 +68,12 @@ class Executor(Protocol):
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
 
+    @property
+    def catalog(self) -> dict[str, Any]:
+        """Facts appliers learned from the catalog in this run; the executor forgets
+        them when the schema may have changed in a way it does not follow."""
+        ...
+
 
 Compiler = Callable[[Any, Dialect], CompiledOp]
 Applier = Callable[[Any, Executor], Awaitable[Any]]

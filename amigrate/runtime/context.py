@@ -22,12 +22,24 @@ from sqlalchemy.sql.expression import Executable
 from amigrate.dialects import apply_op
 from amigrate.errors import MigrationError, ScriptError
 from amigrate.operations.ops import ExecuteOp, MigrateOp
-from amigrate.runtime.direct import BEGIN, CREATING, ROLLBACK, Direct, Write, direct_for
+from amigrate.runtime.direct import (
+    BEGIN,
+    CREATING,
+    KEEPS_STATEMENTS,
+    ROLLBACK,
+    Direct,
+    Write,
+    direct_for,
+)
 
 if TYPE_CHECKING:
     from amigrate.config import Config
 
 T = TypeVar("T")
+
+#: DDL after which what appliers learned from the catalog still holds: creating or
+#: dropping a table or an index creates no type (an enum is created by its own statement).
+KEEPS_CATALOG = KEEPS_STATEMENTS
 
 __all__ = ["MigrationContext", "OfflineContext", "OnlineContext", "transactional_ddl"]
 
@@ -51,6 +63,12 @@ class MigrationContext:
         #: Statements executed in the current step (a failure after some committed DDL
         #: leaves a partly changed database on MySQL).
         self.statements_run = 0
+        #: What dialect appliers learned from the catalog during this run (PostgreSQL:
+        #: that no enum type exists). Forgotten whenever the schema may have changed in a
+        #: way amigrate does not follow: the revision's own SQL (``op.execute``,
+        #: ``op.connection``, ``op.run_sync``) or DDL other than creating and dropping
+        #: tables and indexes.
+        self.catalog: dict[str, Any] = {}
 
     @property
     def current_statement(self) -> str | None:
@@ -155,6 +173,7 @@ class OnlineContext(MigrationContext):
 
     @property
     def connection(self) -> AsyncConnection:
+        self.catalog.clear()  # whoever takes it may change the schema behind amigrate's back
         return self._conn
 
     async def prepare(self) -> None:
@@ -278,6 +297,8 @@ class OnlineContext(MigrationContext):
         """Execute *statement*; a list of dicts in *parameters* makes it an executemany."""
         self._running = statement
         self.statements_run += 1
+        if not isinstance(statement, KEEPS_CATALOG):
+            self.catalog.clear()
         if (
             self._direct is not None
             and not self._wants_result
@@ -305,6 +326,7 @@ class OnlineContext(MigrationContext):
         return result
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        self.catalog.clear()
         return await self._conn.run_sync(fn, *args, **kwargs)
 
     @asynccontextmanager

@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.test_ops_support import backend, expect_failure, op_roundtrip, query
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from tests.integration.test_ops_support import (
+    backend,
+    describe,
+    expect_failure,
+    op_roundtrip,
+    query,
+)
+from tests.projects import Rev, make_project
 
 ACCOUNT = """
 await op.create_table(
@@ -197,3 +210,65 @@ async def test_drop_table_comment(db_url: str, tmp_path: Path) -> None:
     )
     assert before["tables"]["t"]["comment"] == "c"
     assert after["tables"]["t"]["comment"] is None
+
+
+@pytest.mark.parametrize("how", ["execute", "connection", "run_sync"])
+async def test_drop_table_sees_an_enum_the_run_created_itself(
+    postgresql_url: str, tmp_path: Path, how: str
+) -> None:
+    # amigrate learns once per run that the database has no enum type, and forgets it
+    # when the revision's own SQL may have created one: a later drop_table still drops
+    # the enum its table left unused.
+    create = {
+        "execute": 'await op.execute("{sql}")',
+        "connection": 'await op.connection.execute(sa.text("{sql}"))',
+        "run_sync": 'await op.run_sync(lambda c: c.execute(sa.text("{sql}")))',
+    }[how]
+    revs = [
+        Rev("r1", None, upgrade='await op.create_table("a", sa.Column("id", sa.Integer))'),
+        Rev("r2", "r1", upgrade='await op.drop_table("a")'),  # no enum anywhere: remembered
+        Rev(
+            "r3",
+            "r2",
+            upgrade="\n".join(
+                create.format(sql=sql)
+                for sql in ("CREATE TYPE mood AS ENUM ('happy', 'sad')", "CREATE TABLE b (m mood)")
+            ),
+        ),
+        Rev("r4", "r3", upgrade='await op.drop_table("b")'),
+    ]
+    project = make_project(tmp_path, postgresql_url, *revs)
+    await amigrate.upgrade(project.config())
+    after = await describe(postgresql_url)
+    assert after["tables"] == {}
+    assert after["enums"] == []  # mood went with b
+
+
+async def test_dropping_many_tables_asks_for_enum_types_once(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    revs = [Rev("r0", None, upgrade="pass")]
+    for i in range(1, 4):
+        revs.append(
+            Rev(
+                f"r{i}",
+                f"r{i - 1}",
+                upgrade=f'await op.create_table("t{i}", sa.Column("id", sa.Integer))',
+                downgrade=f'await op.drop_table("t{i}")',
+            )
+        )
+    project = make_project(tmp_path, postgresql_url, *revs)
+    await amigrate.upgrade(project.config())
+    engine = create_async_engine(postgresql_url, poolclass=NullPool)
+    asked: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if "typtype = 'e'" in statement:
+            asked.append(statement)
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await amigrate.downgrade(project.config(), "r0", engine=engine)
+    finally:
+        await engine.dispose()
+    assert len(asked) == 1
