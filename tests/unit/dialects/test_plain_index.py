@@ -3,34 +3,19 @@ exactly what SQLAlchemy's CreateIndex renders, on every dialect, for any name.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateIndex
 
 from amigrate.dialects import compile_op
 from amigrate.dialects.ddl import CreatePlainIndex
 from amigrate.operations.ops import CreateIndexOp
+from tests.unit.dialects.test_compile import DIALECTS as FACTORIES
 
-
-def _mariadb() -> Dialect:
-    dialect = mysql.dialect()
-    dialect.is_mariadb = True
-    return dialect
-
-
-_FACTORIES: dict[str, Callable[[], Dialect]] = {
-    "sqlite": sqlite.dialect,
-    "postgresql": postgresql.dialect,
-    "mysql": mysql.dialect,
-    "mariadb": _mariadb,
-}
-DIALECTS = {name: factory() for name, factory in _FACTORIES.items()}
+DIALECTS = {name: factory() for name, factory in FACTORIES.items()}
 
 NAMES = [
     "ix_t_name",
