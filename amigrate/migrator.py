@@ -475,8 +475,9 @@ class Migrator:
             is_stamp=True,
         )
         await ctx.begin()
-        await recorder.record(ctx, note, "resolved the failure recorded before", 0.0)
-        await ctx.commit()
+        await ctx.finish(
+            [recorder.write(note, "resolved the failure recorded before", 0.0)], commit=True
+        )
 
     async def _check_applied(self, ctx: OnlineContext, heads: tuple[str, ...]) -> None:
         mode = self.config.validate_on_upgrade

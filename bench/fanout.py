@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import configparser
-import datetime as dt
 import json
 import os
 import platform
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import generate
-from run import Outcome, ToolResult, run_admin, run_process, version_of
+from run import Outcome, ToolResult, environment, run_admin, run_process, version_of
 
 DEFAULT_BASE_URL = "postgresql://postgres@127.0.0.1:5432"
 DB_PREFIX = "amigrate_fan_"
@@ -59,14 +58,11 @@ class Result(ToolResult):
     tool: Tool = field(kw_only=True)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "median_s": self.median,
-            "peak_mb": self.peak_mb,
-            "samples_s": self.samples,
-            "error": self.error,
-            "processes": len(self.tool.commands),
-            "command": list(self.tool.commands[0]),
-        }
+        data = super().as_json()
+        del data["check"]  # fanout.py checks every database itself
+        data["processes"] = len(self.tool.commands)
+        data["command"] = list(self.tool.commands[0])
+        return data
 
 
 # --- the databases ---------------------------------------------------------------------
@@ -327,13 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.json:
         meta = {
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "amigrate": version_of("amigrate"),
-            "alembic": version_of("alembic"),
-            "sqlalchemy": version_of("sqlalchemy"),
+            **environment(),
             "databases": args.databases,
             "n": args.n,
             "runs": args.runs,

@@ -762,6 +762,20 @@ def version_of(dist: str) -> str | None:
         return None
 
 
+def environment() -> dict[str, Any]:
+    """Where and with what a benchmark ran, for its JSON output."""
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "amigrate": version_of("amigrate"),
+        "amigrate_install": amigrate_install(),
+        "alembic": version_of("alembic"),
+        "sqlalchemy": version_of("sqlalchemy"),
+    }
+
+
 def amigrate_install() -> str:
     """How the measured amigrate is installed: from source without bytecode, every run
     compiles amigrate's own modules first (about 0.1 s), which a user's install does not."""
@@ -868,14 +882,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench.cleanup()
     if args.json:
         meta = {
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "amigrate": version_of("amigrate"),
-            "amigrate_install": amigrate_install(),
-            "alembic": version_of("alembic"),
-            "sqlalchemy": version_of("sqlalchemy"),
+            **environment(),
             "backend": backend,
             "runs": args.runs,
             "warmup": args.warmup,

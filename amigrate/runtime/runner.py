@@ -61,27 +61,13 @@ class StepEvent:
 
 @dataclass(frozen=True)
 class Recorder:
-    """Writes each step's history row in the step's transaction."""
+    """Builds each step's history row, to be written in the step's transaction."""
 
     table: HistoryTable
     run_id: str
     db_user: str | None
     os_user: str
     checksums: Mapping[str, str]
-
-    async def record(
-        self,
-        ctx: OnlineContext,
-        step: Step,
-        message: str,
-        duration: float,
-        *,
-        status: str = "applied",
-        error: str | None = None,
-    ) -> None:
-        await ctx.finish(
-            [self.write(step, message, duration, status=status, error=error)], commit=False
-        )
 
     def write(
         self,
@@ -254,10 +240,9 @@ async def _record_partial(
     with anyio.CancelScope(shield=True):
         try:
             await ctx.begin()
-            await recorder.record(
-                ctx, step, message, time.perf_counter() - started, status="failed", error=error
-            )
-            await ctx.commit()
+            duration = time.perf_counter() - started
+            row = recorder.write(step, message, duration, status="failed", error=error)
+            await ctx.finish([row], commit=True)
         except Exception as exc:  # the original failure matters more; say this one too
             failure.add_note(f"amigrate could not record the failure in its history: {exc}")
             await ctx.rollback()

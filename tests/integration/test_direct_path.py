@@ -25,6 +25,29 @@ def _transactional(url: str) -> bool:
     return not url.startswith("mysql")
 
 
+async def _ids(url: str, table: str) -> list[int]:
+    """The ids in *table*, read with a fresh connection."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            return [
+                r[0] for r in await conn.execute(sa.text(f"SELECT id FROM {table} ORDER BY id"))
+            ]
+    finally:
+        await engine.dispose()
+
+
+# A first revision that creates "kept" and puts id 1 in it through SQLAlchemy.
+KEPT = Rev(
+    "r001",
+    None,
+    upgrade="""
+        await op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
+        await op.connection.execute(sa.text("INSERT INTO kept (id) VALUES (1)"))
+    """,
+)
+
+
 async def test_sqlalchemy_statements_join_the_step_transaction(db_url: str, tmp_path: Path) -> None:
     rev = Rev(
         "r002",
@@ -46,11 +69,7 @@ async def test_sqlalchemy_statements_join_the_step_transaction(db_url: str, tmp_
     if _transactional(db_url):
         assert tables == {"rt1"}  # the DDL and every insert rolled back together
         await amigrate.upgrade(project.config())
-        engine = create_async_engine(db_url, poolclass=NullPool)
-        async with engine.connect() as conn:
-            ids = [r[0] for r in await conn.execute(sa.text("SELECT id FROM mixed ORDER BY id"))]
-        await engine.dispose()
-        assert ids == [1, 2, 3]
+        assert await _ids(db_url, "mixed") == [1, 2, 3]
 
 
 async def test_a_failure_after_an_autocommit_block_rolls_back_what_follows(
@@ -172,14 +191,7 @@ async def test_an_exclusive_loop_keeps_transactions_and_autocommit_blocks(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     revs = [
-        Rev(
-            "r001",
-            None,
-            upgrade="""
-                await op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
-                await op.connection.execute(sa.text("INSERT INTO kept (id) VALUES (1)"))
-            """,
-        ),
+        KEPT,
         Rev(
             "r002",
             "r001",
@@ -199,11 +211,7 @@ async def test_an_exclusive_loop_keeps_transactions_and_autocommit_blocks(
             await migrator.upgrade("head")
     # The block committed what ran before it; what followed it rolled back.
     assert await snapshot(sqlite_url) == ({"kept", "outside"}, ["r001"])
-    engine = create_async_engine(sqlite_url, poolclass=NullPool)
-    async with engine.connect() as conn:
-        ids = [r[0] for r in await conn.execute(sa.text("SELECT id FROM kept ORDER BY id"))]
-    await engine.dispose()
-    assert ids == [1, 2]
+    assert await _ids(sqlite_url, "kept") == [1, 2]
 
 
 async def test_the_applications_connection_gets_its_isolation_level_back(
@@ -260,14 +268,7 @@ async def test_each_step_is_its_own_transaction(db_url: str, tmp_path: Path) -> 
     # A step's COMMIT and the next step's BEGIN travel together; whatever the steps run
     # through SQLAlchemy, a failing step still takes nothing but itself back.
     revs = [
-        Rev(
-            "r001",
-            None,
-            upgrade="""
-                await op.create_table("kept", sa.Column("id", sa.Integer, primary_key=True))
-                await op.connection.execute(sa.text("INSERT INTO kept (id) VALUES (1)"))
-            """,
-        ),
+        KEPT,
         Rev(
             "r002",
             "r001",
@@ -286,11 +287,7 @@ async def test_each_step_is_its_own_transaction(db_url: str, tmp_path: Path) -> 
     assert rows == ["r001"]
     if _transactional(db_url):
         assert tables == {"kept"}
-        engine = create_async_engine(db_url, poolclass=NullPool)
-        async with engine.connect() as conn:
-            ids = [r[0] for r in await conn.execute(sa.text("SELECT id FROM kept"))]
-        await engine.dispose()
-        assert ids == [1]
+        assert await _ids(db_url, "kept") == [1]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
