@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,20 @@ def test_upgrade_current_downgrade(db_url: str, tmp_path: Path) -> None:
     ]
     assert run_cli("downgrade", "base", cwd=tmp_path).code == 0
     assert run_cli("current", cwd=tmp_path).out == ""
+
+
+def test_progress_lines(db_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, db_url, *linear(2))
+    result = run_cli("-v", "upgrade", "head", cwd=tmp_path)
+    assert result.code == 0, result
+    lines = [line for line in result.err.splitlines() if not line.startswith("INFO")]
+    assert lines[0] == "Running upgrade <base> -> r001, create rt1"
+    assert re.fullmatch(r"  done in \d+ ms", lines[1]), lines
+    assert lines[2] == "Running upgrade r001 -> r002, create rt2"
+    assert re.fullmatch(r"  done in \d+ ms", lines[3]), lines
+    quiet = run_cli("-q", "downgrade", "base", cwd=tmp_path)
+    assert quiet.code == 0, quiet
+    assert "Running" not in quiet.err
 
 
 def test_plan_touches_nothing(sqlite_url: str, tmp_path: Path) -> None:
