@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,10 +28,10 @@ def _ends(heads: tuple[str, ...]) -> str:
 
 
 def _progress(state: CliState) -> Any:
-    # The stream is looked up once: click.echo asks the terminal about colours on every
+    # Written straight to stderr: click.echo asks the terminal about colours on every
     # call (a system call), a cost of its own at a thousand steps. The lines are plain
     # text, and stderr is line-buffered, so each line still appears as its step starts.
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
 
     def on_step(event: StepEvent) -> None:
         if event.result is None:

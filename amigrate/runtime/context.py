@@ -259,7 +259,7 @@ class OnlineContext(MigrationContext):
         """
         direct = self._direct
         if direct is not None:
-            items = [direct.item(write) for write in writes]
+            items = direct.items(writes)
             closing = commit and self._direct_open
             # Not while SQLAlchemy holds a transaction of its own (a statement of the
             # revision's): its commit below would end the new one (pysqlite commits

@@ -62,6 +62,7 @@ __all__ = [
     "COMMIT",
     "ROLLBACK",
     "AsyncpgDirect",
+    "Combined",
     "Direct",
     "DirectStatement",
     "SQLiteDirect",
@@ -116,7 +117,14 @@ class DirectStatement:
         return tuple(out)
 
 
-Item = tuple[str, tuple[Any, ...], "Write | None"]
+@dataclass(frozen=True)
+class Combined:
+    """Writes to different tables sent as one statement; its one row holds each one's count."""
+
+    writes: tuple[Write, ...]
+
+
+Item = tuple[str, tuple[Any, ...], "Write | Combined | None"]
 
 
 class Direct:
@@ -141,6 +149,10 @@ class Direct:
     def item(self, write: Write) -> Item:
         compiled = self.compile(write)
         return (compiled.sql, compiled.parameters(write.params), write)
+
+    def items(self, writes: Sequence[Write]) -> list[Item]:
+        """*writes* as items to :meth:`run`, in order."""
+        return [self.item(write) for write in writes]
 
     def ending(self, *, begin_again: bool) -> list[Item]:
         """``COMMIT``, and ``BEGIN`` of the next transaction with *begin_again*."""
@@ -186,6 +198,7 @@ class SQLiteDirect(Direct):
                 cursor = db.execute(sql, params)
                 try:
                     if write is not None:
+                        assert isinstance(write, Write), "SQLite runs its writes one by one"
                         write.check(cursor.rowcount)
                 finally:
                     cursor.close()
@@ -220,6 +233,7 @@ class AsyncpgDirect(Direct):
 
     def __init__(self, driver_connection: Any, dialect: Dialect, adapter: Any = None) -> None:
         super().__init__(driver_connection, dialect)
+        self._combined: dict[Any, DirectStatement] = {}
         self._mark_stale = getattr(adapter, "_invalidate_schema_cache", None)
         # Without that hook only CREATE (which cannot make a prepared statement stale)
         # skips SQLAlchemy.
@@ -233,17 +247,51 @@ class AsyncpgDirect(Direct):
         if self._mark_stale is not None and not isinstance(statement, KEEPS_STATEMENTS):
             self._mark_stale()
 
+    def items(self, writes: Sequence[Write]) -> list[Item]:
+        # A step's version write and history row touch different tables: one statement
+        # (data-modifying CTEs, each counting its rows) instead of one round trip each.
+        out: list[Item] = []
+        group: list[Write] = []
+        for write in writes:
+            if group and not _combinable([*group, write]):
+                out.append(self._group_item(group))
+                group = []
+            group.append(write)
+        if group:
+            out.append(self._group_item(group))
+        return out
+
+    def _group_item(self, group: Sequence[Write]) -> Item:
+        if len(group) == 1:
+            return self.item(group[0])
+        key = (tuple(id(w.statement) for w in group), tuple(tuple(sorted(w.params)) for w in group))
+        compiled = self._combined.get(key)
+        if compiled is None:
+            statement = _counting_ctes(group)
+            keys = [k for w in group for k in sorted(w.params)]
+            compiled = self._combined[key] = DirectStatement(statement, self._dialect, keys)
+        values: dict[str, Any] = {}
+        for write in group:
+            values.update(write.params)
+        return (compiled.sql, compiled.parameters(values), Combined(tuple(group)))
+
     async def run(self, items: Sequence[Item]) -> None:
-        for sql, params, write in items:
+        for sql, params, check in items:
             try:
-                status = await self._driver.execute(sql, *params)
+                if isinstance(check, Combined):
+                    counts = await self._driver.fetchrow(sql, *params)
+                else:
+                    status = await self._driver.execute(sql, *params)
             except Exception as exc:
                 if not isinstance(exc, self._errors()):
                     raise
                 raise self._wrap(exc, sql, params) from exc
-            if write is not None:
+            if isinstance(check, Combined):
+                for write, count in zip(check.writes, counts, strict=True):
+                    write.check(int(count))
+            elif check is not None:
                 # "UPDATE 1", "DELETE 1", "INSERT 0 1": the count is the last word.
-                write.check(int(status.rsplit(" ", 1)[-1]))
+                check.check(int(status.rsplit(" ", 1)[-1]))
 
     async def in_transaction(self) -> bool:
         return bool(self._driver.is_in_transaction())
@@ -268,6 +316,43 @@ class AsyncpgDirect(Direct):
         import asyncpg
 
         return (asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+_CTE_PREFIX = "amigrate_w"
+
+
+def _combinable(group: Sequence[Write]) -> bool:
+    """Whether *group* can run as one statement with the same effect as one by one.
+
+    The parts of one statement all see the database as it was before it: that is the
+    same only when no two of them touch the same table. Their parameter names must
+    not collide either.
+    """
+    tables: set[Any] = set()
+    names: set[str] = set()
+    for write in group:
+        statement = write.statement
+        if not isinstance(statement, sa.Insert | sa.Update | sa.Delete):
+            return False
+        if getattr(statement.table, "name", "").startswith(_CTE_PREFIX):
+            return False  # would be shadowed by the names of the parts
+        tables.add(statement.table)
+        names.update(write.params)
+    return len(tables) == len(group) and len(names) == sum(len(w.params) for w in group)
+
+
+def _counting_ctes(group: Sequence[Write]) -> sa.Select[Any]:
+    """``WITH w0 AS (... RETURNING 1), w1 AS (...) SELECT count(w0), count(w1)``."""
+    counts = []
+    for index, write in enumerate(group):
+        statement = write.statement
+        if isinstance(statement, sa.Insert):
+            # The values as named parameters (executing the bare INSERT names them the same).
+            statement = statement.values({key: sa.bindparam(key) for key in sorted(write.params)})
+        assert isinstance(statement, sa.Insert | sa.Update | sa.Delete)
+        cte = statement.returning(sa.literal_column("1")).cte(f"{_CTE_PREFIX}{index}")
+        counts.append(sa.select(sa.func.count()).select_from(cte).scalar_subquery())
+    return sa.select(*counts)
 
 
 async def direct_for(conn: AsyncConnection, *, inline: bool = False) -> Direct | None:

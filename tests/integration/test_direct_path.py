@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ import amigrate
 from amigrate.errors import MigrationFailed
 from amigrate.runtime.direct import AsyncpgDirect, Direct, SQLiteDirect, direct_for
 from tests.integration.test_failures import raising_rev
-from tests.integration.test_runtime import snapshot
+from tests.integration.test_runtime import BRANCHY, snapshot
 from tests.projects import Rev, linear, make_project
 
 
@@ -346,3 +347,40 @@ async def test_a_commit_that_fails_fails_its_own_step(db_url: str, tmp_path: Pat
     async with engine.connect() as conn:
         assert (await conn.execute(sa.text("SELECT count(*) FROM child"))).scalar() == 0
     await engine.dispose()
+
+
+async def test_postgresql_writes_a_steps_bookkeeping_in_one_statement(
+    postgresql_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The version write and the history row go as one statement (one round trip); a merge's
+    # second write to the version table goes on its own, before it.
+    import asyncpg
+
+    sent: list[tuple[str, str]] = []
+    for name in ("execute", "fetchrow"):
+        original = getattr(asyncpg.Connection, name)
+
+        def spy(original: Any = original, name: str = name) -> Any:
+            async def call(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+                sent.append((name, query))
+                return await original(self, query, *args, **kwargs)
+
+            return call
+
+        monkeypatch.setattr(asyncpg.Connection, name, spy())
+    project = make_project(tmp_path, postgresql_url, *BRANCHY)
+    config = project.config()
+    await amigrate.upgrade(config, "heads")
+    await amigrate.downgrade(config, "c1")  # unmerge
+    bookkeeping = [(name, q) for name, q in sent if "amigrate_history" in q and "INSERT" in q]
+    assert len(bookkeeping) == 8  # six steps up, two down
+    assert all(name == "fetchrow" and "amigrate_version" in q for name, q in bookkeeping)
+    assert sum("DELETE FROM amigrate_version" in q for _, q in sent) == 1  # the merge's
+    assert (await snapshot(postgresql_url))[1] == ["b2", "c1"]
+    entries = await amigrate.log(config)
+    assert [(e.revision, e.direction, e.from_revisions, e.to_revisions) for e in entries[:4]] == [
+        ("m", "down", "m", "c1,b2"),
+        ("n", "down", "n", "m"),
+        ("n", "up", "m", "n"),
+        ("m", "up", "c1,b2", "m"),
+    ]
