@@ -297,6 +297,7 @@ class Migrator:
         if self.env.on_connect is not None:
             await self.env.on_connect(ctx.connection, self.config)
             await ctx.commit()
+        await ctx.truncate_journal()  # after on_connect: a journal mode it sets stays
 
     async def _use_schema(self, ctx: OnlineContext) -> None:
         conn = ctx.connection

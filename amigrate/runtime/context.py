@@ -164,6 +164,8 @@ class OnlineContext(MigrationContext):
         self.external_transaction = external_transaction
         self._sqlite = connection.dialect.name == "sqlite"
         self._saved_sqlite_isolation: Any = None
+        #: SQLite: amigrate switched the journal from DELETE to TRUNCATE for the run.
+        self._truncating_journal = False
         #: amigrate's own statements straight to the driver, see runtime/direct.py.
         self._direct: Direct | None = None
         self._saved_isolation: str | None = None
@@ -206,11 +208,47 @@ class OnlineContext(MigrationContext):
             await self._conn.execution_options(isolation_level="AUTOCOMMIT")
         self._direct = direct
 
+    async def truncate_journal(self) -> None:
+        """SQLite: end each commit by truncating the rollback journal, not deleting it.
+
+        With one transaction per revision a run commits many times, and deleting the
+        journal file at each commit changes the directory (a thousand commits: ~0.15 s
+        here). Truncating keeps the same durability. Only from SQLite's default DELETE
+        mode (WAL and any mode the user chose stay as they are), only for the main
+        database, and :meth:`release` switches back, which removes the empty journal.
+        """
+        if not self._sqlite or self.external_transaction or self._truncating_journal:
+            return
+        mode = await self._journal_mode()
+        if mode == "delete":
+            self._truncating_journal = await self._journal_mode("truncate") == "truncate"
+        await self._end_autobegun()
+
+    async def _journal_mode(self, new: str | None = None) -> str | None:
+        sql = "PRAGMA main.journal_mode" + (f" = {new}" if new else "")
+        try:
+            row = (await self._conn.exec_driver_sql(sql)).first()
+        except sa.exc.DBAPIError:  # a read-only database, say: leave the journal be
+            return None
+        return str(row[0]).lower() if row is not None else None
+
+    async def _end_autobegun(self) -> None:
+        # SQLAlchemy "began" a transaction for the PRAGMA; with the driver's implicit
+        # BEGIN off nothing is open in SQLite, and this only ends SQLAlchemy's record of it.
+        if self._conn.in_transaction():
+            await self._conn.commit()
+
     async def release(self) -> None:
         """Give transaction control back (the connection may be the application's)."""
         direct, self._direct = self._direct, None
         if self.external_transaction or self._conn.closed:
             return
+        if self._truncating_journal:
+            self._truncating_journal = False
+            # Unless the revisions chose a mode of their own meanwhile (WAL, say).
+            if await self._journal_mode() == "truncate":
+                await self._journal_mode("delete")  # which also removes the empty journal
+            await self._end_autobegun()
         if self._sqlite:
             saved = self._saved_sqlite_isolation
 
