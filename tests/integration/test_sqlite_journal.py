@@ -112,3 +112,19 @@ async def test_a_journal_mode_a_revision_sets_is_kept(tmp_path: Path) -> None:
             assert mode == "persist"
     finally:
         await engine.dispose()
+
+
+async def test_a_journal_mode_on_connect_sets_is_kept(tmp_path: Path) -> None:
+    db = tmp_path / "test.db"
+    project = make_project(tmp_path, f"sqlite+aiosqlite:///{db}", *linear(1), RECORD_MODE)
+    project.env(
+        """
+        import sqlalchemy as sa
+
+
+        async def on_connect(connection, config):
+            await connection.execute(sa.text("PRAGMA main.journal_mode = persist"))
+        """
+    )
+    await amigrate.upgrade(project.config())
+    assert _seen(db) == "persist"
