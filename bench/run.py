@@ -6,9 +6,10 @@
     python bench/run.py --json > results.json
 
 Each scenario runs one warm-up and then R timed runs of each tool, interleaved (amigrate,
-Alembic, raw, amigrate, ...), each as a fresh process; the database is prepared before
-each run, outside the timing. Reported: the median wall time, the amigrate/Alembic ratio,
-and peak RSS (the child's ``ru_maxrss`` from ``wait4``, the largest over the timed runs).
+Alembic, raw, then Alembic, raw, amigrate, ...: each round starts with the next tool), each
+as a fresh process; the database is prepared before each run, outside the timing.
+Reported: the median wall time, the amigrate/Alembic ratio, and peak RSS (the child's
+``ru_maxrss`` from ``wait4``, the largest over the timed runs).
 A tool whose command fails is reported with its exit code and first error line; the
 other tools' numbers are still shown. Scenarios live in ``SCENARIOS``: add one with
 ``register(Scenario(...))``.
@@ -630,7 +631,10 @@ class Bench:
                 results[tool].error = self.ensure_head(tool, out, manifest)
         total = self.warmup + self.runs
         for i in range(total):
-            for tool in tools:
+            # Each round starts with the next tool: none always runs just after another
+            # one's database was dropped (PostgreSQL's server is slower for a while after).
+            shift = i % len(tools)
+            for tool in tools[shift:] + tools[:shift]:
                 result = results[tool]
                 if result.error:
                     continue
