@@ -161,3 +161,16 @@ def test_templates_have_readme_descriptions() -> None:
     infos = list_templates()
     assert infos[0].name == "generic"
     assert {i.name for i in infos} == set(TEMPLATES)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_inis_logging_formats_records(tmp_path: Path, template: str) -> None:
+    # logging.config.fileConfig reads ``format`` and ``datefmt`` raw (no %% escapes).
+    assert run_cli("init", "migrations", "-t", template, cwd=tmp_path).code == 0
+    assert run_cli("revision", "-m", "first", cwd=tmp_path).code == 0
+    result = run_cli("-v", "upgrade", "head", cwd=tmp_path)
+    assert result.code == 0, result
+    logged = [line for line in result.err.splitlines() if "[amigrate" in line]
+    assert logged, result.err
+    assert all(line.startswith("INFO  [amigrate.") for line in logged), logged
+    assert "%(" not in result.err
