@@ -38,13 +38,7 @@ class VersionTable:
     def __init__(self, name: str = "amigrate_version", schema: str | None = None) -> None:
         self.name = name
         self.schema = schema
-        self.table = sa.Table(
-            name,
-            sa.MetaData(),
-            sa.Column("version_num", sa.String(32), nullable=False),
-            sa.PrimaryKeyConstraint("version_num", name=f"{name}_pkc"),
-            schema=schema,
-        )
+        self.table = self._table(pk_name=f"{name}_pkc")
         # Built once: executing the same constructs with new parameters reuses
         # SQLAlchemy's compiled form (and the driver's prepared statement).
         col = self.table.c.version_num
@@ -55,6 +49,15 @@ class VersionTable:
             .where(col == sa.bindparam("old_version"))
             .values(version_num=sa.bindparam("new_version")),
         }
+
+    def _table(self, *, pk_name: str | None) -> sa.Table:
+        return sa.Table(
+            self.name,
+            sa.MetaData(),
+            sa.Column("version_num", sa.String(32), nullable=False),
+            sa.PrimaryKeyConstraint("version_num", name=pk_name),
+            schema=self.schema,
+        )
 
     @property
     def qualified_name(self) -> str:
@@ -69,7 +72,17 @@ class VersionTable:
 
     async def create(self, conn: AsyncConnection) -> None:
         """Create the table if it does not exist."""
-        await conn.run_sync(lambda sync: self.table.create(sync, checkfirst=True))
+
+        def create(sync: sa.Connection) -> None:
+            table = self.table
+            if sync.dialect.name in ("mysql", "mariadb"):
+                # MySQL names every primary key PRIMARY and answers any other name with a
+                # warning (1280), which asyncmy logs on each first run: the same table,
+                # with the constraint left unnamed.
+                table = self._table(pk_name=None)
+            table.create(sync, checkfirst=True)
+
+        await conn.run_sync(create)
 
     async def read(self, conn: AsyncConnection) -> tuple[str, ...]:
         """The heads recorded in the table, sorted (empty when there is no table)."""

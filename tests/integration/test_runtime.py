@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,20 @@ async def test_mariadb_url_scheme(mysql_url: str, tmp_path: Path) -> None:
     entries = await amigrate.log(project.config())
     assert (entries[0].db_user or "").startswith("root@")
     assert await snapshot(text_url) == ({"rt1", "rt2"}, ["r002"])
+
+
+async def test_mysql_creates_the_version_table_without_a_warning(
+    mysql_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # MySQL calls every primary key PRIMARY and warns about any other name.
+    project = make_project(tmp_path, mysql_url, *linear(1))
+    with caplog.at_level(logging.WARNING):
+        await amigrate.upgrade(project.config())
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    engine = create_async_engine(mysql_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            pk = await conn.run_sync(lambda c: sa.inspect(c).get_pk_constraint("amigrate_version"))
+    finally:
+        await engine.dispose()
+    assert pk["constrained_columns"] == ["version_num"]
