@@ -126,7 +126,13 @@ def validate(state: CliState, json_output: bool) -> None:
             for problem in report.problems:
                 click.echo(f"{prefix}{problem.kind}: {problem.revision}: {problem.detail}")
             if report.ok:
-                click.echo(f"{prefix}{report.checked} applied revisions match their files.")
+                n = report.checked
+                what = (
+                    "applied revision matches its file"
+                    if n == 1
+                    else "applied revisions match their files"
+                )
+                click.echo(f"{prefix}{n} {what}.")
     count = sum(len(report.problems) for report, _ in reports.values())
     if count:
         raise CheckFailed(

@@ -183,6 +183,12 @@ def test_validate_and_log_cli(sqlite_url: str, tmp_path: Path) -> None:
     assert set(entries[0]) >= {"revision", "direction", "applied_at", "os_user", "checksum"}
 
 
+def test_validate_says_one_revision_in_the_singular(sqlite_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, sqlite_url, *linear(1))
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    assert run_cli("validate", cwd=tmp_path).out == "1 applied revision matches its file.\n"
+
+
 async def test_adopting_alembic_creates_the_history(sqlite_url: str, tmp_path: Path) -> None:
     import sqlalchemy as sa
     from sqlalchemy.ext.asyncio import create_async_engine
