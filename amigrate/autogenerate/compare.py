@@ -186,11 +186,16 @@ def _add_table(cmp: Comparison, key: TableKey, table: sa.Table) -> None:
     create = CreateTableOp(name, model_table_items(table, cmp.dialect), schema=schema, kw=kw)
     # A new table's indexes come with it (and go with it: no DROP INDEX before the
     # DROP TABLE, which MySQL refuses for an index a foreign key uses).
-    indexes = [index_op(cmp, index, schema) for index in _included_indexes(cmp, table, schema)]
+    included = _included_indexes(cmp, table, schema)
+    indexes = [index_op(cmp, index, schema) for index in included]
+    description = f"add table {qualified(schema, name)!r}"
+    if included:
+        names = ", ".join(repr(str(index.name)) for index in included)
+        description += f" with index{'es' if len(included) > 1 else ''} {names}"
     cmp.add(
         Change(
             "add_table",
-            f"add table {qualified(schema, name)!r}",
+            description,
             (create, *indexes),
             (create.reverse(),),
             Phase.CREATE_TABLE,

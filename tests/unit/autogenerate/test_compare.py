@@ -123,6 +123,30 @@ def test_tables_are_created_in_dependency_order_and_dropped_in_reverse() -> None
     assert [op.table_name for op in downgrade] == ["parent", "child"]  # type: ignore[attr-defined]
 
 
+def test_a_new_tables_description_names_its_indexes() -> None:
+    md = sa.MetaData()
+    sa.Table("plain", md, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "one",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("a", sa.Integer, index=True),
+    )
+    sa.Table(
+        "two",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("a", sa.Integer),
+        sa.Index("ix_two_b", "id", "a"),
+        sa.Index("ix_two_a", "a", unique=True),
+    )
+    assert sorted(descriptions(diff(md, snapshot(PG), PG))) == [
+        "add table 'one' with index 'ix_one_a'",
+        "add table 'plain'",
+        "add table 'two' with indexes 'ix_two_a', 'ix_two_b'",
+    ]
+
+
 def test_a_dropped_table_comes_back_with_its_indexes() -> None:
     gone = snapshot(PG, table("t", col("a"), indexes=(IndexInfo("ix_t_a", ("a",), True),)))
     (change,) = diff(sa.MetaData(), gone, PG)
