@@ -74,14 +74,11 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> AsyncEngi
             hint="use postgresql+asyncpg, sqlite+aiosqlite or mysql+asyncmy",
         ) from None
     except ImportError as exc:
-        extra = (
-            " (pip install 'amigrate[mysql]')"
-            if parsed.get_backend_name() in ("mysql", "mariadb")
-            else ""
-        )
+        # asyncmy comes with amigrate's mysql extra; any other driver by its own name.
+        package = "'amigrate[mysql]'" if exc.name == "asyncmy" else exc.name
         raise ConfigError(
             f"the driver for {parsed.drivername} is not installed: {exc}",
-            hint=f"install it{extra}",
+            hint=f"install it (pip install {package})" if package else "install it",
         ) from None
     except (TypeError, sa.exc.ArgumentError) as exc:
         raise ConfigError(
