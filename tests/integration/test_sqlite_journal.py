@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
+from amigrate import Config
 from amigrate.errors import MigrationFailed
 from tests.projects import Rev, linear, make_project
 
@@ -44,6 +45,17 @@ def _seen(db: Path) -> str:
         return str(conn.execute("SELECT mode FROM seen").fetchone()[0])
     finally:
         conn.close()
+
+
+async def _upgrade_on_own_connection(config: Config, url: str) -> str:
+    """Upgrade on an application's connection; the journal mode it has afterwards."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await amigrate.upgrade(config, connection=conn)
+            return str((await conn.execute(sa.text("PRAGMA main.journal_mode"))).scalar())
+    finally:
+        await engine.dispose()
 
 
 async def test_revisions_run_with_a_truncated_journal_and_leave_none(tmp_path: Path) -> None:
@@ -80,14 +92,7 @@ async def test_the_applications_connection_gets_its_journal_mode_back(tmp_path: 
     db = tmp_path / "test.db"
     url = f"sqlite+aiosqlite:///{db}"
     project = make_project(tmp_path, url, *linear(1), RECORD_MODE)
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            await amigrate.upgrade(project.config(), connection=conn)
-            mode = (await conn.execute(sa.text("PRAGMA main.journal_mode"))).scalar()
-            assert mode == "delete"
-    finally:
-        await engine.dispose()
+    assert await _upgrade_on_own_connection(project.config(), url) == "delete"
     assert _seen(db) == "truncate"
     assert _file_state(db) == ("delete", False)
 
@@ -104,14 +109,7 @@ async def test_a_journal_mode_a_revision_sets_is_kept(tmp_path: Path) -> None:
         """,
     )
     project = make_project(tmp_path, url, *linear(1), persist)
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.connect() as conn:
-            await amigrate.upgrade(project.config(), connection=conn)
-            mode = (await conn.execute(sa.text("PRAGMA main.journal_mode"))).scalar()
-            assert mode == "persist"
-    finally:
-        await engine.dispose()
+    assert await _upgrade_on_own_connection(project.config(), url) == "persist"
 
 
 async def test_a_journal_mode_on_connect_sets_is_kept(tmp_path: Path) -> None:
