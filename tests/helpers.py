@@ -31,6 +31,17 @@ def run_cli(
     timeout: float = 120,
 ) -> Result:
     """Run ``python -m amigrate ARGS`` in *cwd* and return its exit code and output."""
+    return run_python("-m", "amigrate", *args, cwd=cwd, env=env, timeout=timeout)
+
+
+def run_python(
+    *args: str | os.PathLike[str],
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> Result:
+    """Run ``python ARGS`` (this Python) in *cwd*, with the environment's amigrate
+    settings left out and *env* added."""
     full_env = {
         key: value
         for key, value in os.environ.items()
@@ -38,7 +49,7 @@ def run_cli(
     }
     full_env.update(env or {})
     proc = subprocess.run(
-        [sys.executable, "-m", "amigrate", *map(str, args)],
+        [sys.executable, *map(str, args)],
         cwd=cwd,
         env=full_env,
         capture_output=True,

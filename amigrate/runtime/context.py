@@ -189,8 +189,7 @@ class OnlineContext(MigrationContext):
         """
         if self.external_transaction:
             return
-        if self._conn.in_transaction():
-            await self._conn.commit()
+        await self._end_autobegun()
         if self._sqlite:
 
             def take_control(sync: sa.Connection) -> Any:
@@ -203,8 +202,7 @@ class OnlineContext(MigrationContext):
         direct = await direct_for(self._conn, inline=self._exclusive_loop)
         if direct is not None and not self._sqlite:
             self._saved_isolation = await self._conn.get_isolation_level()
-            if self._conn.in_transaction():  # reading the level autobegan
-                await self._conn.commit()
+            await self._end_autobegun()  # reading the level autobegan one
             await self._conn.execution_options(isolation_level="AUTOCOMMIT")
         self._direct = direct
 
@@ -222,7 +220,7 @@ class OnlineContext(MigrationContext):
         mode = await self._journal_mode()
         if mode == "delete":
             self._truncating_journal = await self._journal_mode("truncate") == "truncate"
-        await self._end_autobegun()
+        await self._end_autobegun()  # the PRAGMA's; SQLite itself has nothing open
 
     async def _journal_mode(self, new: str | None = None) -> str | None:
         sql = "PRAGMA main.journal_mode" + (f" = {new}" if new else "")
@@ -233,8 +231,8 @@ class OnlineContext(MigrationContext):
         return str(row[0]).lower() if row is not None else None
 
     async def _end_autobegun(self) -> None:
-        # SQLAlchemy "began" a transaction for the PRAGMA; with the driver's implicit
-        # BEGIN off nothing is open in SQLite, and this only ends SQLAlchemy's record of it.
+        """End the transaction SQLAlchemy began on its own for a statement (a read, a
+        PRAGMA), if any: amigrate opens and ends the transactions it runs in."""
         if self._conn.in_transaction():
             await self._conn.commit()
 
@@ -257,8 +255,7 @@ class OnlineContext(MigrationContext):
 
             await self._conn.run_sync(give_back)
         elif direct is not None and self._saved_isolation is not None:
-            if self._conn.in_transaction():
-                await self._conn.commit()  # the no-op transaction AUTOCOMMIT still tracks
+            await self._end_autobegun()  # the no-op one AUTOCOMMIT still tracks
             await self._conn.execution_options(isolation_level=self._saved_isolation)
 
     async def run_op(self, op: MigrateOp) -> Any:
@@ -274,8 +271,7 @@ class OnlineContext(MigrationContext):
     async def begin(self) -> None:
         if self.external_transaction or self._direct_open:
             return  # open already: the previous step's commit began it (finish's reopen)
-        if self._conn.in_transaction():  # autobegun by a read: start clean
-            await self._conn.commit()
+        await self._end_autobegun()  # a read's: start clean
         if self._direct is not None:
             # SQLAlchemy sees no transaction; one it autobegins for a statement of the
             # revision's own runs inside this one (SQLite has one transaction per connection).

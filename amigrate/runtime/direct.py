@@ -136,7 +136,9 @@ class Direct:
     def __init__(self, driver_connection: Any, dialect: Dialect) -> None:
         self._driver = driver_connection
         self._dialect = dialect
-        self._compiled: dict[tuple[int, tuple[str, ...]], DirectStatement] = {}
+        #: Compiled statements by what they were built from (a write's construct and
+        #: parameter names; for a combined statement, those of each of its writes).
+        self._compiled: dict[Any, DirectStatement] = {}
 
     def compile(self, write: Write) -> DirectStatement:
         keys = tuple(sorted(write.params))
@@ -233,7 +235,6 @@ class AsyncpgDirect(Direct):
 
     def __init__(self, driver_connection: Any, dialect: Dialect, adapter: Any = None) -> None:
         super().__init__(driver_connection, dialect)
-        self._combined: dict[Any, DirectStatement] = {}
         self._mark_stale = getattr(adapter, "_invalidate_schema_cache", None)
         # Without that hook only CREATE (which cannot make a prepared statement stale)
         # skips SQLAlchemy.
@@ -265,11 +266,11 @@ class AsyncpgDirect(Direct):
         if len(group) == 1:
             return self.item(group[0])
         key = (tuple(id(w.statement) for w in group), tuple(tuple(sorted(w.params)) for w in group))
-        compiled = self._combined.get(key)
+        compiled = self._compiled.get(key)
         if compiled is None:
             statement = _counting_ctes(group)
             keys = [k for w in group for k in sorted(w.params)]
-            compiled = self._combined[key] = DirectStatement(statement, self._dialect, keys)
+            compiled = self._compiled[key] = DirectStatement(statement, self._dialect, keys)
         values: dict[str, Any] = {}
         for write in group:
             values.update(write.params)
