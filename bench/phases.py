@@ -54,13 +54,14 @@ def _timed_async(owner: Any, name: str, totals: dict[str, list[float]], label: s
 def main(argv: list[str]) -> int:
     start = _now()
     from amigrate import migrator
-    from amigrate.runtime import direct
+    from amigrate.runtime import direct, offline
 
     imported = _now()
     totals: dict[str, list[float]] = {}
     _timed_async(migrator.Migrator, "__aenter__", totals, "enter")
     _timed_async(migrator.Migrator, "_load", totals, "load")
-    _timed_async(migrator, "apply_plan", totals, "apply")
+    for module in (migrator, offline):  # online, and offline (--sql)
+        _timed_async(module, "apply_plan", totals, "apply")
     for cls in (direct.SQLiteDirect, direct.AsyncpgDirect):
         _timed_async(cls, "run", totals, "  driver")
 
