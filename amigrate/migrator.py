@@ -358,8 +358,10 @@ class Migrator:
             finally:
                 await ctx.rollback()
 
-    async def plan(self, target: str = "head", *, direction: Direction = "up") -> Plan:
+    async def plan(self, target: str = "head", *, direction: Literal["up", "down"] = "up") -> Plan:
         """The steps ``upgrade`` / ``downgrade`` would run now (reads the database only)."""
+        if direction not in ("up", "down"):
+            raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
         heads = await self.current()
         return self._make_plan(direction, target, heads)
 

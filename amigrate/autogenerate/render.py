@@ -271,7 +271,8 @@ def _alter_column(op: AlterColumnOp, ctx: RenderContext, batch: bool) -> tuple[s
     _kw(args, "existing_nullable", op.existing_nullable, ctx)
     if op.server_default is not False:
         args.append(Kw("server_default", render_server_default(op.server_default, ctx)))
-    if op.existing_server_default not in (False, None):
+    # Identity, not ``in``: a default may be a SQL expression, whose == builds a clause.
+    if op.existing_server_default is not False and op.existing_server_default is not None:
         args.append(
             Kw("existing_server_default", render_server_default(op.existing_server_default, ctx))
         )

@@ -177,3 +177,5 @@ async def test_plan_and_migrator_context(db_url: str, tmp_path: Path) -> None:
         down = await m.plan("base", direction="down")
         assert down.revisions == ("r001",)
     assert (await amigrate.plan(project.config(), "head")).revisions == ("r002", "r003")
+    with pytest.raises(ValueError, match="direction must be 'up' or 'down', not 'Up'"):
+        await amigrate.plan(project.config(), "head", direction="Up")  # type: ignore[arg-type]

@@ -352,3 +352,18 @@ def test_types_render_with_the_arguments_that_differ() -> None:
         "import tests.unit.autogenerate.custom_types",
         "from sqlalchemy.dialects import mysql",
     ]
+
+
+def test_a_changed_expression_default_renders_both_ways() -> None:
+    # sa.true() == False builds a clause, whose truth is undefined: the renderer must
+    # not compare defaults with ``in``/``==``.
+    op = AlterColumnOp(
+        "t",
+        "flag",
+        server_default=sa.true(),
+        existing_server_default=sa.false(),
+        existing_type=sa.Boolean(),
+    )
+    code = render_ops([op, op.reverse()], RenderContext())
+    assert 'server_default=sa.text("true"),\n        existing_server_default=sa.text("false")' in code
+    assert 'server_default=sa.text("false"),\n        existing_server_default=sa.text("true")' in code
