@@ -79,9 +79,20 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 _INI_DEFAULTS = ("here", "__file__")
 
 
+# ``user:password@`` after a scheme, or where a URL without one starts (the text's start,
+# a space, a quote): ``u:pw@host/db`` is what a user who forgot the scheme types.
+_USERINFO_PASSWORD = re.compile(r"""((?:://|^|(?<=[\s'"(=]))[^:/?#@\s'"]*:)[^@/?#\s]*@""")
+# A password given as a query parameter (``?password=...``), which drivers accept too.
+_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?(?:password|passwd|pwd)=)[^&#\s'\"]*", re.IGNORECASE)
+
+
 def mask_url(url: str) -> str:
-    """Return *url* with its password replaced by ``***``, for output and logs."""
-    return re.sub(r"(://[^:/?#@]*:)[^@/?#]*@", r"\1***@", url)
+    """Return *url* (or a text holding URLs) with every password replaced by ``***``.
+
+    For output and logs: the password of ``user:password@`` (with or without a
+    scheme) and of a ``password=`` query parameter.
+    """
+    return _QUERY_PASSWORD.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1***@", url))
 
 
 def _expand_env(value: str, key: str, environ: Mapping[str, str]) -> str:

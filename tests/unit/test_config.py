@@ -359,6 +359,19 @@ def test_sections_and_multidb_keys(tmp_path: Path) -> None:
             "error connecting to postgresql://u:***@h/d: refused",
         ),
         ("sqlite+aiosqlite:///tmp/x.db", "sqlite+aiosqlite:///tmp/x.db"),
+        # No scheme: still a password.
+        ("u:s3cret@127.0.0.1/db", "u:***@127.0.0.1/db"),
+        ("the URL 'u:s3cret@h/db' cannot be parsed", "the URL 'u:***@h/db' cannot be parsed"),
+        # In the query string.
+        (
+            "postgresql+asyncpg://app@db/app?password=s3cret&ssl=true",
+            "postgresql+asyncpg://app@db/app?password=***&ssl=true",
+        ),
+        ("mysql+asyncmy://root@db/app?PASSWD=s3cret", "mysql+asyncmy://root@db/app?PASSWD=***"),
+        ("postgresql://h/d?sslpassword=s3cret", "postgresql://h/d?sslpassword=***"),
+        # Not URLs: left alone.
+        ("10:30 at noon, see a@b", "10:30 at noon, see a@b"),
+        ("sqlite+aiosqlite:///C:/data/x.db", "sqlite+aiosqlite:///C:/data/x.db"),
     ],
 )
 def test_mask_url(url: str, masked: str) -> None:
