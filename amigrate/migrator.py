@@ -519,7 +519,7 @@ class Migrator:
 
         files = await anyio.to_thread.run_sync(read)
         paths = {rev: str(scripts[rev].path) for rev in files}
-        return compare(applied, files, paths, heads)
+        return compare(applied, files, paths, heads, known=scripts.keys())
 
     async def log(
         self, *, limit: int | None = None, revisions: Sequence[str] | None = None

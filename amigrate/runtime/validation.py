@@ -8,7 +8,7 @@ a BOM or trailing blanks is not a change (see ``history.checksum``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,8 +73,14 @@ def compare(
     files: Mapping[str, str],
     paths: Mapping[str, str],
     db_heads: Sequence[str],
+    known: Collection[str] = (),
 ) -> ValidationReport:
-    """Compare recorded checksums with the files' (*files*: revision -> checksum)."""
+    """Compare recorded checksums with the files' (*files*: revision -> checksum).
+
+    *known*: every revision a file declares; a database head among them is not
+    unknown, whether or not the history recorded it (a database Alembic migrated,
+    or one stamped by offline SQL, has heads but no history rows).
+    """
     problems: list[Problem] = []
     checked = 0
     for revision, recorded in sorted(applied.items()):
@@ -97,7 +103,7 @@ def compare(
                 )
             )
     for head in db_heads:
-        if head not in files and head not in applied:
+        if head not in files and head not in applied and head not in known:
             problems.append(
                 Problem("unknown_head", head, "the version table names it; no revision file does")
             )

@@ -201,6 +201,15 @@ async def test_adopting_alembic_creates_the_history(sqlite_url: str, tmp_path: P
     project = make_project(tmp_path, sqlite_url, *linear(2), version_table="alembic_version")
     config = project.config()
     assert await amigrate.log(config) == []
+    # Alembic's head has no history row, but its file is here: nothing to report.
+    report = await amigrate.validate(config)
+    assert report.ok, report
     await amigrate.upgrade(config)
     assert [e.revision for e in await amigrate.log(config)] == ["r002"]
     assert (await amigrate.validate(config)).ok
+    engine = create_async_engine(sqlite_url)
+    async with engine.begin() as conn:  # a head that no file declares is still reported
+        await conn.execute(sa.text("INSERT INTO alembic_version VALUES ('zzzz')"))
+    await engine.dispose()
+    report = await amigrate.validate(config)
+    assert [(p.kind, p.revision) for p in report.problems] == [("unknown_head", "zzzz")]
