@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -131,8 +132,18 @@ def _migrate(
 ) -> None:
     from amigrate.cli.fanout import fanout_selection
 
-    selection = None if sql else fanout_selection(state)
-    if selection is not None and not plan_only:
+    selection = fanout_selection(state)
+    if selection is not None and (sql or plan_only):
+
+        async def preview(m: Migrator) -> Any:
+            if sql:
+                return await m.sql(direction, target)  # no connection
+            plan = await m.plan(target, direction=direction)
+            return plan, {s.revision: m.graph[s.revision].message for s in plan.steps}
+
+        _preview_many(state, selection, preview, sql=sql)
+        return
+    if selection is not None:
         _migrate_many(state, direction, target, force, selection, fanout or {})
         return
     if plan_only and selection is None and _quick_plan(state, direction, target):
@@ -152,6 +163,53 @@ def _migrate(
                 _report(state, await m.downgrade(target, force=force))
 
     run_async(go)
+
+
+def _preview_many(
+    state: CliState,
+    selection: dict[str, Any],
+    preview: Callable[[Migrator], Awaitable[Any]],
+    *,
+    sql: bool,
+) -> None:
+    """``--plan`` or ``--sql`` for each selected database of a multi-database project.
+
+    *preview* returns a database's offline :class:`RunResult` (*sql*), or its plan
+    and the messages of the plan's revisions.
+    """
+    from amigrate.cli.fanout import run_fanout
+    from amigrate.errors import MigrationError
+
+    async def with_name(m: Migrator) -> tuple[str, Any]:
+        return m.database, await preview(m)
+
+    results = run_fanout(state, with_name, selection, progress=False)
+    failed = [r for r in results if not r.ok]
+    if len(results) == 1 and failed and failed[0].error is not None:
+        raise failed[0].error  # one database chosen: its own error, as without -d
+    rendered: dict[str, Any] = {}
+    for index, r in enumerate(r for r in results if r.value is not None):
+        database, value = r.value
+        name = r.target.name
+        if sql and state.json:
+            rendered[name] = _result_json(value)
+        elif sql:
+            click.echo(("\n" if index else "") + f"-- database {name} ({database})\n")
+            click.echo(value.sql or "", nl=False)
+        elif state.json:
+            rendered[name] = _plan_json(value[0], database)
+        else:
+            _print_plan(state, value[0], f"{name} ({database})", value[1])
+    if state.json:
+        emit_json(rendered)
+    if failed:
+        raise MigrationError(
+            f"{len(failed)} of {len(results)} databases could not be "
+            + ("rendered" if sql else "planned")
+            + ": "
+            + "; ".join(f"{r.target.name}: {r.message}" for r in failed),
+            hint="the output above covers the others",
+        )
 
 
 def _quick_plan(state: CliState, direction: Literal["up", "down"], target: str) -> bool:
@@ -392,7 +450,14 @@ def stamp(
 
     state.json = state.json or json_output
     targets = list(revisions) or ["base"]
-    selection = None if sql else fanout_selection(state)
+    selection = fanout_selection(state)
+    if selection is not None and sql:
+
+        async def stamp_sql(m: Migrator) -> RunResult:
+            return await m.stamp_sql(targets)
+
+        _preview_many(state, selection, stamp_sql, sql=True)
+        return
     if selection is not None:
 
         async def stamp_one(m: Migrator) -> RunResult:

@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 import amigrate
 from amigrate.fanout import DatabaseTarget
 from tests.conftest import require_server, run_async
-from tests.helpers import run_cli
+from tests.helpers import assert_clean_error, run_cli
 from tests.projects import Rev, linear, make_project
 
 
@@ -192,7 +192,8 @@ async def test_canary(tmp_path: Path) -> None:
     assert results.ok
 
 
-def test_multidb_databases(tmp_path: Path) -> None:
+def multidb_project(tmp_path: Path) -> None:
+    """``init -t multidb`` with one revision: users in main, events in analytics."""
     assert run_cli("init", "-t", "multidb", "migrations", cwd=tmp_path).code == 0
     rev = Rev(
         "a1",
@@ -213,6 +214,10 @@ def test_multidb_databases(tmp_path: Path) -> None:
     text = render(rev)
     text = text[: text.index("async def upgrade(op")]  # only the per-database functions
     (tmp_path / "migrations" / "versions" / "a1.py").write_text(text)
+
+
+def test_multidb_databases(tmp_path: Path) -> None:
+    multidb_project(tmp_path)
     result = run_cli("upgrade", cwd=tmp_path)
     assert result.code == 0, result.err
 
@@ -240,6 +245,55 @@ def test_multidb_databases(tmp_path: Path) -> None:
     bad = run_cli("-d", "nope", "upgrade", cwd=tmp_path)
     assert bad.code == 1
     assert "no database or target named 'nope'" in bad.err
+
+
+def test_multidb_plan_and_sql_per_database(tmp_path: Path) -> None:
+    multidb_project(tmp_path)
+    sql = run_cli("upgrade", "--sql", cwd=tmp_path)
+    assert sql.code == 0, sql.err
+    main_sql, analytics_sql = sql.out.split("-- database analytics")
+    assert main_sql.startswith("-- database main")
+    assert "CREATE TABLE users" in main_sql
+    assert "events" not in main_sql
+    assert "CREATE TABLE events" in analytics_sql
+    assert "users" not in analytics_sql
+    down = run_cli("-d", "main", "downgrade", "a1:base", "--sql", cwd=tmp_path)
+    assert down.code == 0, down.err
+    assert "DROP TABLE users" in down.out
+    assert "analytics" not in down.out
+    stamp = run_cli("stamp", "a1", "--sql", cwd=tmp_path)
+    assert stamp.code == 0, stamp.err
+    assert stamp.out.count("INSERT INTO amigrate_version (version_num) VALUES ('a1')") == 2
+    assert not (tmp_path / "main.db").exists()  # offline: no connection, no file
+    plan = run_cli("upgrade", "--plan", cwd=tmp_path)
+    assert plan.code == 0, plan.err
+    assert [line.split(" (")[0] for line in plan.out.splitlines() if line.startswith("Plan")] == [
+        "Plan for main",
+        "Plan for analytics",
+    ]
+    one = run_cli("-d", "analytics", "upgrade", "--plan", cwd=tmp_path)
+    assert one.code == 0, one.err
+    assert "Plan for analytics" in one.out
+    assert "main" not in one.out
+    data = json.loads(run_cli("--json", "upgrade", "--plan", cwd=tmp_path).out)
+    assert sorted(data) == ["analytics", "main"]
+    assert data["main"]["steps"][0]["revision"] == "a1"
+
+
+def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(
+        ini.read_text()
+        + f"\n[targets]\nalpha = sqlite+aiosqlite:///{tmp_path / 'a.db'}\n"
+        + "down = postgresql+asyncpg://u:pw-secret@127.0.0.1:1/x\n"
+    )
+    result = run_cli("upgrade", "--plan", cwd=tmp_path)
+    assert_clean_error(result, match="1 of 2 databases could not be planned: down: cannot connect")
+    assert "Plan for alpha" in result.out
+    assert "pw-secret" not in result.output
+    alone = run_cli("-d", "down", "upgrade", "--plan", cwd=tmp_path)
+    assert_clean_error(alone, match="cannot connect to postgresql+asyncpg://u:***@127.0.0.1:1/x")
 
 
 async def test_env_targets_hook(tmp_path: Path) -> None:
