@@ -11,6 +11,7 @@ from amigrate.cli.run import migrator, run_async
 from amigrate.cli.state import CliState, pass_state
 
 if TYPE_CHECKING:
+    from amigrate.fanout import FanoutResult
     from amigrate.migrator import Migrator
 
 __all__ = ["log", "validate"]
@@ -41,10 +42,11 @@ def log(
                     wanted += m.graph.resolve(target)
             return await m.log(limit=None if show_all else limit, revisions=wanted), m
 
-    from amigrate.cli.fanout import fanout_selection, run_fanout
+    from amigrate.cli.fanout import fanout_selection, raise_for_failures, run_fanout
 
     selection = fanout_selection(state)
     rows: list[tuple[str, HistoryEntry]]
+    results: FanoutResult[list[HistoryEntry]] | None = None
     if selection is None:
         entries, m = run_async(read)
         rows = [("", e) for e in entries]
@@ -56,20 +58,19 @@ def log(
             return await m.log(limit=None if show_all else limit, revisions=wanted)
 
         rows = []
-        for result in run_fanout(state, read_one, selection, progress=False):
-            if result.error is not None:
-                raise result.error
+        results = run_fanout(state, read_one, selection, progress=False)
+        if len(results) == 1:
+            raise_for_failures(results, "read")
+        for result in results:
             rows += [(result.target.name, e) for e in result.value or []]
         rows.sort(key=lambda pair: pair[1].applied_at, reverse=True)
         rows = rows if show_all else rows[:limit]
         where = "any database"
     if state.json or json_output:
         emit_json([{"target": t, **e.as_dict()} if t else e.as_dict() for t, e in rows])
-        return
-    if not rows:
+    elif not rows:
         click.echo(f"No history in {where} yet.", err=True)
-        return
-    for name, e in rows:
+    for name, e in [] if state.json or json_output else rows:
         ends = f"{e.from_revisions or '<base>'} -> {e.to_revisions or '<base>'}"
         status = "" if e.status == "applied" else f"  [{e.status.upper()}: {e.error}]"
         click.echo(
@@ -79,6 +80,8 @@ def log(
             f"  by {e.os_user}{' as ' + e.db_user if e.db_user else ''}"
             f"  ({e.duration * 1000:.0f} ms, run {e.run_id[:8]}){status}"
         )
+    if results is not None:
+        raise_for_failures(results, "read")  # after the others' rows
 
 
 @click.command()
@@ -93,10 +96,11 @@ def validate(state: CliState, json_output: bool) -> None:
         async with migrator(state) as m:
             return await m.validate(), m.database
 
-    from amigrate.cli.fanout import fanout_selection, run_fanout
+    from amigrate.cli.fanout import fanout_selection, raise_for_failures, run_fanout
 
     selection = fanout_selection(state)
     reports: dict[str, tuple[ValidationReport, str]] = {}
+    results: FanoutResult[tuple[ValidationReport, str]] | None = None
     if selection is None:
         reports[""] = run_async(check)
     else:
@@ -104,11 +108,12 @@ def validate(state: CliState, json_output: bool) -> None:
         async def check_one(m: Migrator) -> tuple[ValidationReport, str]:
             return await m.validate(), m.database
 
-        for result in run_fanout(state, check_one, selection, progress=False):
-            if result.error is not None:
-                raise result.error
-            assert result.value is not None
-            reports[result.target.name] = result.value
+        results = run_fanout(state, check_one, selection, progress=False)
+        if len(results) == 1:
+            raise_for_failures(results, "checked")
+        for result in results:
+            if result.value is not None:
+                reports[result.target.name] = result.value
     data = {
         name: {
             "database": database,
@@ -118,6 +123,9 @@ def validate(state: CliState, json_output: bool) -> None:
         }
         for name, (report, database) in reports.items()
     }
+    for r in results or ():
+        if not r.ok:
+            data[r.target.name] = {"database": r.target.display_url, "error": r.message}
     if state.json or json_output:
         emit_json(data[""] if selection is None else data)
     else:
@@ -133,6 +141,8 @@ def validate(state: CliState, json_output: bool) -> None:
                     else "applied revisions match their files"
                 )
                 click.echo(f"{prefix}{n} {what}.")
+    if results is not None:
+        raise_for_failures(results, "checked")  # after the others' findings
     count = sum(len(report.problems) for report, _ in reports.values())
     if count:
         raise CheckFailed(

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Progress", "fanout_selection", "run_fanout", "summary_rows"]
+__all__ = ["Progress", "fanout_selection", "raise_for_failures", "run_fanout", "summary_rows"]
 
 
 def fanout_selection(state: CliState) -> dict[str, Any] | None:
@@ -150,6 +150,25 @@ def run_fanout(
                 view.__exit__(None)
 
     return run_async(go)
+
+
+def raise_for_failures(results: FanoutResult[Any], what: str) -> None:
+    """After the other databases' output, one error naming each database that failed.
+
+    With one database selected, its own error (as in a one-database project).
+    """
+    from amigrate.errors import MigrationError
+
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return
+    if len(results) == 1 and failed[0].error is not None:
+        raise failed[0].error
+    raise MigrationError(
+        f"{len(failed)} of {len(results)} databases could not be {what}: "
+        + "; ".join(f"{r.target.name}: {r.message}" for r in failed),
+        hint="the output above covers the others",
+    )
 
 
 def summary_rows(results: FanoutResult[RunResult]) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from amigrate.cli.run import migrator, run_async
 from amigrate.cli.state import CliState, pass_state
 
 if TYPE_CHECKING:
+    from amigrate.fanout import FanoutResult
     from amigrate.migrator import Migrator, RunResult
     from amigrate.revisions import Plan
     from amigrate.runtime.runner import StepEvent
@@ -177,16 +178,14 @@ def _preview_many(
     *preview* returns a database's offline :class:`RunResult` (*sql*), or its plan
     and the messages of the plan's revisions.
     """
-    from amigrate.cli.fanout import run_fanout
-    from amigrate.errors import MigrationError
+    from amigrate.cli.fanout import raise_for_failures, run_fanout
 
     async def with_name(m: Migrator) -> tuple[str, Any]:
         return m.database, await preview(m)
 
     results = run_fanout(state, with_name, selection, progress=False)
-    failed = [r for r in results if not r.ok]
-    if len(results) == 1 and failed and failed[0].error is not None:
-        raise failed[0].error  # one database chosen: its own error, as without -d
+    if len(results) == 1:
+        raise_for_failures(results, "")  # one database chosen: its own error, as without -d
     rendered: dict[str, Any] = {}
     for index, r in enumerate(r for r in results if r.value is not None):
         database, value = r.value
@@ -202,14 +201,7 @@ def _preview_many(
             _print_plan(state, value[0], f"{name} ({database})", value[1])
     if state.json:
         emit_json(rendered)
-    if failed:
-        raise MigrationError(
-            f"{len(failed)} of {len(results)} databases could not be "
-            + ("rendered" if sql else "planned")
-            + ": "
-            + "; ".join(f"{r.target.name}: {r.message}" for r in failed),
-            hint="the output above covers the others",
-        )
+    raise_for_failures(results, "rendered" if sql else "planned")
 
 
 def _quick_plan(state: CliState, direction: Literal["up", "down"], target: str) -> bool:
@@ -359,12 +351,13 @@ def downgrade(
 def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool) -> None:
     """Show the revisions the database is at (read-only; never creates a table)."""
     from amigrate.cli.describe import as_json, one_line, verbose_block
-    from amigrate.cli.fanout import fanout_selection, run_fanout
+    from amigrate.cli.fanout import fanout_selection, raise_for_failures, run_fanout
     from amigrate.errors import CheckFailed
     from amigrate.scripts.directory import ScriptDirectory
 
     state.json = state.json or json_output
     selection = fanout_selection(state)
+    results: FanoutResult[tuple[str, tuple[str, ...]]] | None = None
     if selection is None:
         from amigrate.cli.run import quick_heads
         from amigrate.config import mask_url
@@ -386,9 +379,8 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
             return m.database, await m.current()
 
         results = run_fanout(state, read_one, selection, progress=False)
-        failed = [r for r in results if not r.ok]
-        if failed:
-            raise failed[0].error or CheckFailed(failed[0].message)
+        if len(results) == 1:
+            raise_for_failures(results, "read")
         per_database = {
             r.target.name: (r.value[0], r.value[1]) for r in results if r.value is not None
         }
@@ -423,8 +415,14 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
                 f"{prefix}the database is at {_ends(heads)}, not at the head"
                 f"{'s' if len(graph.heads) != 1 else ''} {_ends(graph.heads)}"
             )
+    if results is not None:
+        for r in results:
+            if not r.ok:
+                data[r.target.name] = {"database": r.target.display_url, "error": r.message}
     if state.json:
         emit_json(data[""] if selection is None else data)
+    if results is not None:
+        raise_for_failures(results, "read")  # after the others' heads
     if problems:
         raise CheckFailed(
             "; ".join(problems),

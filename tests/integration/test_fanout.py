@@ -296,6 +296,32 @@ def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> Non
     assert_clean_error(alone, match="cannot connect to postgresql+asyncpg://u:***@127.0.0.1:1/x")
 
 
+def test_reads_report_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(
+        ini.read_text()
+        + f"\n[targets]\nalpha = sqlite+aiosqlite:///{tmp_path / 'a.db'}\n"
+        + "down = postgresql+asyncpg://u:pw-secret@127.0.0.1:1/x\n"
+    )
+    assert run_cli("-d", "alpha", "upgrade", cwd=tmp_path).code == 0
+    for command, what, shown in [
+        (("current",), "read", "alpha: r001 (head)"),
+        (("log",), "read", "alpha: "),
+        (("validate",), "checked", "alpha: 1 applied revision matches its file."),
+    ]:
+        result = run_cli(*command, cwd=tmp_path)
+        assert_clean_error(result, match=f"1 of 2 databases could not be {what}: down: cannot")
+        assert shown in result.out, result.out
+        assert "pw-secret" not in result.output
+    data = json.loads(run_cli("--json", "current", cwd=tmp_path).out)
+    assert data["alpha"]["heads"][0]["revision"] == "r001"
+    assert data["down"]["error"].startswith("cannot connect to postgresql+asyncpg://u:***@")
+    data = json.loads(run_cli("--json", "validate", cwd=tmp_path).out)
+    assert data["alpha"]["ok"] is True
+    assert "error" in data["down"]
+
+
 async def test_env_targets_hook(tmp_path: Path) -> None:
     project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
     urls = [f"sqlite+aiosqlite:///{tmp_path / f'c{i}.db'}" for i in range(3)]
