@@ -196,6 +196,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except Exception as exc:
         if state.debug:
             raise
+        from amigrate.runtime.connect_errors import database_error, is_database_error
+
+        if is_database_error(exc):  # the database said no (a privilege, a missing schema)
+            report_error(database_error(exc))
+            sys.exit(1)
         click.echo(f"error: unexpected {type(exc).__name__}: {mask_url(str(exc))}", err=True)
         click.echo("hint: run again with --debug for the traceback, and report it", err=True)
         code = 1

@@ -1,4 +1,4 @@
-"""One-line connection errors with the password masked (no SQLAlchemy needed)."""
+"""One-line database errors with the password masked (no SQLAlchemy needed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from amigrate.config import mask_url
 from amigrate.errors import DatabaseError
 
-__all__ = ["connect_error"]
+__all__ = ["connect_error", "database_error", "is_database_error"]
+
+_DRIVERS = frozenset({"asyncpg", "asyncmy", "aiomysql", "aiosqlite", "sqlite3", "psycopg"})
 
 _QUERY_KEYS = frozenset({"password", "passwd", "pwd", "sslpassword"})
 
@@ -37,4 +39,30 @@ def connect_error(url: str, exc: BaseException) -> DatabaseError:
         f"cannot connect to {mask_url(url)}: {mask_url(detail)}",
         hint="check that the server is running and the URL's host, port, user, password "
         "and database",
+    )
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether *exc* is the database's (or its driver's) answer, not a bug of amigrate's."""
+    import sys
+
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+        return True
+    return type(exc).__module__.split(".")[0] in _DRIVERS
+
+
+def database_error(exc: BaseException, url: str | None = None) -> DatabaseError:
+    """A one-line error for what the database refused outside a migration step
+    (a missing privilege, a missing schema), the password appearing nowhere in it."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    detail = lines[0].strip() if lines else type(orig).__name__
+    for password in _passwords(url or ""):
+        detail = detail.replace(password, "***")
+    where = f" ({mask_url(url)})" if url else ""
+    return DatabaseError(
+        f"the database{where} refused: {mask_url(detail)}",
+        hint="check that the database user may read and write amigrate's tables and their "
+        "schema (version_table, version_table_schema), then run the command again",
     )

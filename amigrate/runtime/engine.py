@@ -30,11 +30,14 @@ def async_url(url: str) -> URL:
     """Parse *url*, giving a driverless URL its async driver; refuse a sync driver."""
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
+        parsed.port  # noqa: B018 - a port that is not a number fails here, not when connecting
+    except (sa.exc.ArgumentError, ValueError):
         raise ConfigError(
             f"the database URL {mask_url(url)!r} cannot be parsed",
-            hint="write it as dialect+driver://user:password@host:port/database, "
-            "e.g. postgresql+asyncpg://app@localhost/app or sqlite+aiosqlite:///app.db",
+            # (No "user:password@" here: the CLI masks that in every line it prints.)
+            hint="write it as dialect+driver://user@host:port/database, a password after "
+            "the user and a colon, e.g. postgresql+asyncpg://app@localhost:5432/app or "
+            "sqlite+aiosqlite:///app.db",
         ) from None
     backend, _, driver = parsed.drivername.partition("+")
     if not driver and backend in _ASYNC_DEFAULTS:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from amigrate.runtime.connect_errors import connect_error
+from amigrate.runtime.connect_errors import connect_error, database_error, is_database_error
 
 __all__ = ["PlainURL", "parse_plain_url", "read_heads", "read_sqlite_heads"]
 
@@ -90,14 +91,7 @@ async def read_heads(url: str, table: str, schema: str | None) -> tuple[str, ...
     if plain.backend == "sqlite":
         return read_sqlite_heads(url, table, schema)
     if plain.backend == "postgresql" and plain.driver in ("", "asyncpg"):
-        try:
-            return await _postgresql(plain, table, schema)
-        except OSError as exc:  # refused, unreachable
-            raise connect_error(url, exc) from None
-        except Exception as exc:
-            if type(exc).__module__.startswith("asyncpg"):  # authentication, no database
-                raise connect_error(url, exc) from None
-            raise
+        return await _postgresql(plain, table, schema, url)
     return None
 
 
@@ -121,22 +115,37 @@ def _sqlite(path: str, table: str) -> tuple[str, ...]:
         conn.close()
 
 
-async def _postgresql(plain: PlainURL, table: str, schema: str | None) -> tuple[str, ...]:
+async def _postgresql(plain: PlainURL, table: str, schema: str | None, url: str) -> tuple[str, ...]:
     import asyncpg
 
-    conn = await asyncpg.connect(
-        host=plain.host,
-        port=plain.port,
-        user=plain.username,
-        password=plain.password,
-        database=plain.database,
-    )
     try:
-        qualified = f'"{schema}"."{table}"' if schema else f'"{table}"'
-        exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", qualified)
-        if not exists:
-            return ()
-        rows = await conn.fetch(f"SELECT version_num FROM {qualified}")
-        return tuple(sorted(str(r[0]) for r in rows))
+        conn = await asyncpg.connect(
+            host=plain.host,
+            port=plain.port,
+            user=plain.username,
+            password=plain.password,
+            database=plain.database,
+        )
+    except OSError as exc:  # refused, unreachable
+        raise connect_error(url, exc) from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("asyncpg"):  # authentication, no database
+            raise connect_error(url, exc) from None
+        raise
+    try:
+        return await _read_rows(conn, table, schema)
+    except Exception as exc:
+        if is_database_error(exc):  # connected, then refused: a privilege, say
+            raise database_error(exc, url) from None
+        raise
     finally:
         await conn.close()
+
+
+async def _read_rows(conn: Any, table: str, schema: str | None) -> tuple[str, ...]:
+    qualified = f'"{schema}"."{table}"' if schema else f'"{table}"'
+    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", qualified)
+    if not exists:
+        return ()
+    rows = await conn.fetch(f"SELECT version_num FROM {qualified}")
+    return tuple(sorted(str(r[0]) for r in rows))
