@@ -173,17 +173,28 @@ def raise_for_failures(results: FanoutResult[Any], what: str) -> None:
 
 def summary_rows(results: FanoutResult[RunResult]) -> list[dict[str, Any]]:
     """One row per target: name, database, from, to, steps, duration, status, error."""
+    from amigrate.errors import MigrationFailed
+
     rows = []
     for r in results:
         value = r.value
+        from_heads = list(value.from_heads) if value else None
+        to_heads = list(value.to_heads) if value else None
+        steps = len(value.steps) if value else 0
+        if isinstance(r.error, MigrationFailed) and r.error.applied:
+            # Failed after committing some steps: they are applied, say so.
+            applied = r.error.applied
+            from_heads = list(applied[0].from_revisions)
+            to_heads = list(applied[-1].to_revisions)
+            steps = len(applied)
         rows.append(
             {
                 "target": r.target.name,
                 "database": r.target.display_url,
                 "schema": r.target.schema,
-                "from_heads": list(value.from_heads) if value else None,
-                "to_heads": list(value.to_heads) if value else None,
-                "steps": len(value.steps) if value else 0,
+                "from_heads": from_heads,
+                "to_heads": to_heads,
+                "steps": steps,
                 "duration": round(r.duration, 3),
                 "status": r.status,
                 "error": r.message or None,

@@ -243,11 +243,18 @@ def _migrate_many(
     print_summary(state, results)
     failed = [r for r in results if not r.ok]
     if failed:
+        unstarted = sum(r.status in ("skipped", "cancelled") for r in failed)
+        others = (
+            f"{unstarted} {'was' if unstarted == 1 else 'were'} stopped or not started "
+            "(--fail-fast, --canary)"
+            if unstarted
+            else "the others completed"
+        )
         raise MigrationError(
             f"{len(failed)} of {len(results)} databases did not reach {target}: "
             + ", ".join(f"{r.target.name} ({r.status})" for r in failed),
-            hint="the summary above says why; the others completed, and running the "
-            "command again only touches what is behind",
+            hint=f"the summary above says why; {others}; running the command again only "
+            "touches what is behind",
         )
 
 

@@ -79,7 +79,7 @@ def test_forty_five_targets_in_one_command(
     failed = rows.pop("pg07")
     assert failed["status"] == "failed"
     assert "rt2" in failed["error"]
-    assert failed["to_heads"] is None
+    assert (failed["from_heads"], failed["to_heads"], failed["steps"]) == ([], ["r001"], 1)
     bad = {
         name: r
         for name, r in rows.items()
@@ -245,6 +245,22 @@ def test_multidb_databases(tmp_path: Path) -> None:
     bad = run_cli("-d", "nope", "upgrade", cwd=tmp_path)
     assert bad.code == 1
     assert "no database or target named 'nope'" in bad.err
+
+
+def test_the_summary_counts_committed_steps_and_unstarted_targets(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(2))
+    targets = sqlite_targets(tmp_path, 3)
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(
+        ini.read_text() + "\n[targets]\n" + "".join(f"{t.name} = {t.url}\n" for t in targets)
+    )
+    asyncio.run(_admin(targets[0].url, "CREATE TABLE rt2 (x INTEGER)"))  # r002 fails there
+    result = run_cli("upgrade", "--canary", "1", cwd=tmp_path)
+    assert_clean_error(result, match="3 of 3 databases did not reach head")
+    assert "hint: the summary above says why; 2 were stopped or not started" in result.err
+    rows = {line.split()[0]: line.split() for line in result.out.splitlines()[1:]}
+    assert rows["t00"][1:5] == ["<base>", "->", "r001", "1"]  # r001 committed, then r002 failed
+    assert rows["t01"][1:3] == ["-", "0"]
 
 
 def test_multidb_plan_and_sql_per_database(tmp_path: Path) -> None:
