@@ -99,6 +99,18 @@ def _unresolved(failure: HistoryEntry) -> MigrationError:
     )
 
 
+def _refuse_implicit_commit(ctx: OnlineContext) -> None:
+    """MySQL/MariaDB commit the open transaction before any DDL: amigrate cannot run inside
+    the caller's transaction there (it would commit the caller's work, and could not be
+    rolled back with it)."""
+    if ctx.external_transaction and ctx.connection.dialect.name in ("mysql", "mariadb"):
+        raise MigrationError(
+            f"{ctx.connection.dialect.name} commits an open transaction before each DDL "
+            "statement, so amigrate cannot run inside the connection's transaction",
+            hint="commit or roll back first, or pass amigrate the engine (engine=...) instead",
+        )
+
+
 def _as_config(config: Config | str | os.PathLike[str]) -> Config:
     return config if isinstance(config, Config) else load_config(config)
 
@@ -386,6 +398,7 @@ class Migrator:
     async def ensure_version(self) -> None:
         """Create the version table if it does not exist."""
         async with self._locked(), self._connect() as ctx:
+            _refuse_implicit_commit(ctx)
             await self._create_schema(ctx)
             await ctx.begin()
             await self.versions.create(ctx.connection)
@@ -422,6 +435,7 @@ class Migrator:
         # Lock, then read the heads, then plan, then apply (another replica may have
         # migrated while this one waited).
         async with self._locked(), self._connect() as ctx:
+            _refuse_implicit_commit(ctx)
             conn = ctx.connection
             await self._create_schema(ctx)
             await ctx.begin()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
-from amigrate.errors import ScriptError
+from amigrate.errors import MigrationError, ScriptError
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
 
@@ -33,6 +33,23 @@ async def test_uses_and_leaves_open_the_apps_engine(db_url: str, tmp_path: Path)
 async def test_a_connection_inside_the_callers_transaction(db_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, db_url, *linear(2))
     engine = create_async_engine(db_url, poolclass=NullPool)
+    if engine.dialect.name == "mysql":  # DDL would commit the caller's transaction: refused
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(sa.text("CREATE TABLE app (x INT)"))
+                await conn.commit()
+                await conn.execute(sa.text("INSERT INTO app VALUES (1)"))  # the caller's work
+                assert await amigrate.current(project.config(), connection=conn) == ()  # reads: ok
+                with pytest.raises(MigrationError, match="cannot run inside the connection's"):
+                    await amigrate.upgrade(project.config(), connection=conn)
+                assert conn.in_transaction()
+                await conn.rollback()  # and the caller's work is still the caller's to undo
+            assert (await snapshot(db_url)) == ({"app"}, [])
+            async with engine.connect() as conn:
+                assert (await conn.execute(sa.text("SELECT COUNT(*) FROM app"))).scalar() == 0
+        finally:
+            await engine.dispose()
+        return
     try:
         async with engine.connect() as conn:
             await conn.begin()
