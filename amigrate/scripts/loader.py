@@ -99,6 +99,9 @@ def check_function(module: ModuleType, name: str, revision: str, path: Path) -> 
             f"'async def {name}(op)'",
             hint=f"write 'async def {name}(op: Operations) -> None' and await each op call",
         )
+    code = getattr(fn, "__code__", None)
+    if code is not None and code.co_argcount == 1 and not code.co_kwonlyargcount:
+        return fn  # type: ignore[no-any-return]  # the usual (op): no need for a Signature
     try:
         inspect.signature(fn).bind(object())
     except TypeError:
