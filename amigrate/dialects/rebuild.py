@@ -296,6 +296,32 @@ class TableRebuild(TableModel):
                 order[slot] = name
             self.columns = {c: self.columns[c] for c in order}
 
+    def _carry_sequence(self, temp_name: str) -> list[Executable]:
+        """Give the new table the old one's AUTOINCREMENT counter, so deleted ids stay unused.
+
+        Copying the rows sets the new counter to the highest id copied; the old
+        counter can be higher (rows deleted at the end). RENAME TABLE moves the
+        counter's row to the final name.
+        """
+        quote = self.dialect.identifier_preparer.quote
+        sequence = f"{quote(self.schema)}.sqlite_sequence" if self.schema else "sqlite_sequence"
+
+        def literal(name: str) -> str:
+            return "'" + name.replace("'", "''") + "'"
+
+        old_seq = f"(SELECT seq FROM {sequence} WHERE name = {literal(self.table_name)})"
+        return [
+            RawDDL(
+                f"UPDATE {sequence} SET seq = max(seq, coalesce({old_seq}, 0)) "
+                f"WHERE name = {literal(temp_name)}"
+            ),
+            RawDDL(
+                f"INSERT INTO {sequence} (name, seq) SELECT {literal(temp_name)}, seq "
+                f"FROM {sequence} WHERE name = {literal(self.table_name)} AND NOT EXISTS "
+                f"(SELECT 1 FROM {sequence} WHERE name = {literal(temp_name)})"
+            ),
+        ]
+
     def statements(
         self,
         *,
@@ -332,8 +358,10 @@ class TableRebuild(TableModel):
             new.insert().from_select(
                 [c.name for c in copied], sa.select(*(c.copy_expression(old) for c in copied))
             ),
-            DropTable(old),
         ]
+        if self.dialect.name == "sqlite" and new.dialect_options["sqlite"]["autoincrement"]:
+            statements += self._carry_sequence(temp_name)
+        statements.append(DropTable(old))
         rename = RenameTable(stand_in(temp_name, self.schema), self.table_name)
         if self.dialect.name == "sqlite" and not legacy_alter_table:
             # Modern RENAME checks every view and trigger against the schema, and a view

@@ -20,6 +20,7 @@ from amigrate.dialects import generic
 from amigrate.dialects.common import BATCH_HINT, unsupported
 from amigrate.dialects.ddl import CreateView, DropView, RenameColumn
 from amigrate.dialects.registry import CompiledOp, register
+from amigrate.dialects.sqltext import column_clauses
 from amigrate.errors import ScriptError
 from amigrate.operations.base import MigrateOp
 from amigrate.operations.ops import (
@@ -193,6 +194,7 @@ def reflect_table(
             ) from None
     quote = conn.dialect.identifier_preparer.quote
     master = f"{quote(schema)}.sqlite_master" if schema else "sqlite_master"
+    _read_back_what_reflection_misses(conn, table, master)
     rows = conn.exec_driver_sql(
         f"SELECT type, name, sql FROM {master} "
         "WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL "
@@ -215,3 +217,67 @@ def reflect_table(
                 info.referenced = True
                 break
     return info
+
+
+def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, master: str) -> None:
+    """Put into *table* what SQLAlchemy's SQLite reflection leaves out of it.
+
+    Reflection misses AUTOINCREMENT, COLLATE, and a column's inline UNIQUE after
+    a type with parentheses (``code varchar(10) unique``); a recreated table
+    without them would silently reuse deleted ids, accept duplicates and compare
+    text differently. They are read from the stored SQL and ``PRAGMA index_list``.
+    Whatever cannot be carried over is refused before anything runs.
+    """
+    sql = conn.exec_driver_sql(
+        f"SELECT sql FROM {master} WHERE type = 'table' AND name = ?", (table.name,)
+    ).scalar()
+    clauses = {c.name.lower(): c for c in column_clauses(sql or "")}
+    columns = {c.name.lower(): c for c in table.columns}
+    for key, clause in clauses.items():
+        column = columns.get(key)
+        if column is None:
+            continue
+        if clause.autoincrement:
+            table.dialect_options["sqlite"]["autoincrement"] = True
+        if clause.collation is not None:
+            if isinstance(column.type, sa.String):
+                if column.type.collation is None:
+                    collated = column.type.copy()  # reflect_args' types are the caller's
+                    collated.collation = clause.collation
+                    column.type = collated
+            else:
+                raise ScriptError(
+                    f"batch_alter_table({table.name!r}): column {column.name!r} has "
+                    f"COLLATE {clause.collation} on a type that is not text "
+                    f"({column.type!r}), which the recreated table could not keep",
+                    hint=f"pass reflect_args=[sa.Column({column.name!r}, "
+                    f"sa.String(collation={clause.collation!r}))] to say what it is",
+                )
+    # Unique constraints as SQLite has them (origin 'u'), against what reflection found.
+    prefix = master.removesuffix("sqlite_master")
+    quote = conn.dialect.identifier_preparer.quote
+    reflected = [
+        tuple(c.name for c in u.columns)
+        for u in table.constraints
+        if isinstance(u, sa.UniqueConstraint) and not isinstance(u, sa.PrimaryKeyConstraint)
+    ]
+    for _, index, _, origin, *_ in conn.exec_driver_sql(
+        f"PRAGMA {prefix}index_list({quote(table.name)})"
+    ).all():
+        if origin != "u":
+            continue
+        names = tuple(
+            r[2] for r in conn.exec_driver_sql(f"PRAGMA {prefix}index_info({quote(index)})").all()
+        )
+        if names in reflected:
+            reflected.remove(names)
+            continue
+        if any(n is None or n not in table.c for n in names):
+            raise ScriptError(
+                f"batch_alter_table({table.name!r}): its unique constraint {index!r} is on "
+                "an expression or a column reflection did not see, and could not be kept",
+                hint="drop and recreate the table yourself for this change",
+            )
+        inline = clauses.get(names[0].lower()) if len(names) == 1 else None
+        name = inline.unique_name if inline is not None and inline.unique else None
+        table.append_constraint(sa.UniqueConstraint(*names, name=name))

@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["identifiers", "rename_identifier", "split_index_sql"]
+__all__ = [
+    "ColumnClauses",
+    "column_clauses",
+    "identifiers",
+    "rename_identifier",
+    "split_index_sql",
+]
 
 _TOKEN = re.compile(
     r"""
@@ -20,6 +27,7 @@ _TOKEN = re.compile(
     | (?P<bquoted>`(?:[^`]|``)*`)
     | (?P<bracketed>\[[^\]]*\])
     | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+    | (?P<comment>--[^\n]*|/\*.*?(?:\*/|$))
     | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
@@ -78,3 +86,83 @@ def split_index_sql(sql: str) -> tuple[str, str]:
             position = match.start()
             break
     return sql[:position], sql[position:]
+
+
+# What starts a table constraint (rather than a column) in a CREATE TABLE body.
+_TABLE_CONSTRAINT = {"constraint", "primary", "unique", "check", "foreign"}
+
+
+@dataclass
+class ColumnClauses:
+    """What a column's definition in stored ``CREATE TABLE`` SQL says beyond its type.
+
+    SQLAlchemy's SQLite reflection does not read these back.
+    """
+
+    name: str
+    collation: str | None = None
+    autoincrement: bool = False
+    unique: bool = False
+    unique_name: str | None = None
+
+
+def _name(kind: str, text: str) -> str | None:
+    """The identifier a token names, in its own case."""
+    if kind == "word":
+        return text
+    if kind in ("dquoted", "bquoted"):
+        return text[1:-1].replace(text[0] * 2, text[0])
+    if kind == "bracketed":
+        return text[1:-1]
+    if kind == "string":  # SQLite takes 'name' where it expects a name
+        return text[1:-1].replace("''", "'")
+    return None
+
+
+def column_clauses(create_sql: str) -> list[ColumnClauses]:
+    """The columns of a stored ``CREATE TABLE`` statement, with their COLLATE,
+    AUTOINCREMENT and inline UNIQUE clauses (table constraints are skipped)."""
+    tokens = [t for t in _tokens(create_sql) if t[0] != "comment" and not t[1].isspace()]
+    definitions: list[list[tuple[str, str]]] = []
+    depth = 0
+    for kind, text in tokens:
+        if text == "(" and kind == "other":
+            depth += 1
+            if depth == 1:
+                definitions.append([])
+                continue
+        elif text == ")" and kind == "other":
+            depth -= 1
+            if depth == 0:
+                break
+        if depth == 1 and kind == "other" and text == ",":
+            definitions.append([])
+        elif depth >= 1:
+            definitions[-1].append((kind, text))
+    found = []
+    for definition in definitions:
+        if not definition:
+            continue
+        kind, text = definition[0]
+        name = _name(kind, text)
+        if name is None or (kind == "word" and text.lower() in _TABLE_CONSTRAINT):
+            continue
+        clauses = ColumnClauses(name)
+        level = 0
+        for i, (kind, text) in enumerate(definition[1:], start=1):
+            if kind == "other" and text in "()":
+                level += 1 if text == "(" else -1
+                continue
+            if level or kind != "word":
+                continue  # inside a CHECK (...) or DEFAULT (...): not the column's own
+            word = text.lower()
+            if word == "collate" and i + 1 < len(definition):
+                clauses.collation = _name(*definition[i + 1])
+            elif word == "autoincrement":
+                clauses.autoincrement = True
+            elif word == "unique":
+                clauses.unique = True
+                if i >= 2 and definition[i - 2][1].lower() == "constraint":
+                    clauses.unique_name = _name(*definition[i - 1])
+        found.append(clauses)
+    return found

@@ -8,7 +8,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from amigrate.dialects.batch import check_names, needs_recreate
 from amigrate.dialects.rebuild import TableRebuild
-from amigrate.dialects.sqltext import identifiers, rename_identifier, split_index_sql
+from amigrate.dialects.sqltext import (
+    column_clauses,
+    identifiers,
+    rename_identifier,
+    split_index_sql,
+)
 from amigrate.errors import ScriptError, UnsupportedOperation
 from amigrate.operations.ops import (
     AddColumnOp,
@@ -46,6 +51,41 @@ def test_split_index_sql() -> None:
     head, body = split_index_sql('CREATE INDEX "on" ON item (lower(name)) WHERE qty > 0')
     assert head == 'CREATE INDEX "on" ON item '
     assert body == "(lower(name)) WHERE qty > 0"
+
+
+def test_column_clauses_read_what_reflection_misses() -> None:
+    sql = (
+        "CREATE TABLE u (id integer primary key autoincrement, code varchar(10) unique, "
+        '"Name" varchar(10) collate nocase, -- a comment, (with parentheses\n'
+        "w int check (w collate binary > 0) default (1), "
+        "z numeric(5, 2) constraint uq_z unique, CONSTRAINT ck CHECK (w < 9), UNIQUE (w, z))"
+    )
+    found = {c.name: c for c in column_clauses(sql)}
+    assert list(found) == ["id", "code", "Name", "w", "z"]
+    assert found["id"].autoincrement
+    assert not found["code"].autoincrement
+    assert found["code"].unique
+    assert found["code"].unique_name is None
+    assert found["Name"].collation == "nocase"
+    assert found["w"].collation is None
+    assert not found["w"].unique
+    assert found["z"].unique_name == "uq_z"
+
+
+def test_an_autoincrement_table_keeps_its_counter() -> None:
+    copy = sa.Table(
+        "c",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("v", sa.String(10)),
+        sqlite_autoincrement=True,
+    )
+    rebuild = TableRebuild.from_table(copy, DIALECT)
+    sql = [str(s.compile(dialect=DIALECT)) for s in rebuild.statements()]  # type: ignore[attr-defined]
+    assert "PRIMARY KEY AUTOINCREMENT" in sql[0]
+    assert sql[2].startswith("UPDATE sqlite_sequence SET seq = max(seq, coalesce(")
+    assert sql[3].startswith("INSERT INTO sqlite_sequence (name, seq)")
+    assert sql[4].startswith("\nDROP TABLE c")
 
 
 def table() -> sa.Table:
