@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import NoSuchTableError, SAWarning
 
-from amigrate.dialects.common import unsupported
+from amigrate.dialects.common import dialect_label, unsupported
 from amigrate.dialects.rebuild import TableRebuild
 from amigrate.dialects.registry import Executor, apply_op, register_applier
 from amigrate.dialects.sqlite import add_column_problem, reflect_table
@@ -44,7 +44,7 @@ from amigrate.operations.ops import (
     MigrateOp,
 )
 
-__all__ = ["needs_recreate", "rebuild_for"]
+__all__ = ["check_names", "check_placement", "needs_recreate", "rebuild_for"]
 
 _COMMENTS = (CreateTableCommentOp, DropTableCommentOp)
 
@@ -158,6 +158,10 @@ def check_names(op: BatchAlterTableOp, names: dict[str, set[str]]) -> None:
         )
 
     for sub in op.operations:
+        if isinstance(sub, AddColumnOp | AlterColumnOp):
+            for place in (sub.insert_before, sub.insert_after):
+                if place is not None and place not in columns:
+                    raise missing(sub, "column", place, columns)
         if isinstance(sub, AddColumnOp):
             columns.add(sub.column.name)
         elif isinstance(sub, DropColumnOp):
@@ -191,23 +195,42 @@ def check_names(op: BatchAlterTableOp, names: dict[str, set[str]]) -> None:
             constraints.discard(str(sub.constraint_name))
 
 
+def check_placement(op: BatchAlterTableOp, dialect: Dialect) -> None:
+    """Refuse, before anything runs, an ``insert_before``/``insert_after`` this batch's
+    ALTERs cannot honour: MySQL places a new column (``FIRST``, ``AFTER c``); PostgreSQL
+    and SQLite's ``ADD COLUMN`` only append, and no dialect here moves an existing
+    column in place."""
+    for sub in op.operations:
+        if not isinstance(sub, AddColumnOp | AlterColumnOp):
+            continue
+        if sub.insert_before is None and sub.insert_after is None:
+            continue
+        if isinstance(sub, AddColumnOp) and dialect.name in ("mysql", "mariadb"):
+            continue
+        if isinstance(sub, AddColumnOp):
+            why = f"{dialect_label(dialect)}'s ALTER TABLE only appends columns"
+        else:
+            why = "a column is moved only when a batch recreates the table (SQLite)"
+        hint = (
+            "use recreate='auto' or 'always'"
+            if dialect.name == "sqlite"
+            else "drop insert_before/insert_after here (guard with op.dialect.name)"
+        )
+        raise UnsupportedOperation(
+            f"{op.describe()}: {sub.describe()}: insert_before/insert_after: {why}", hint=hint
+        )
+
+
 @register_applier(BatchAlterTableOp)
 async def _apply_batch(op: BatchAlterTableOp, executor: Executor) -> None:
     dialect = executor.dialect
     if not needs_recreate(op, dialect):
         if not executor.as_sql:
             check_names(op, await executor.run_sync(_names, op))
+        check_placement(op, dialect)
         for sub in op.operations:
             if dialect.name == "sqlite" and isinstance(sub, _COMMENTS):
                 continue  # SQLite keeps no comments; a batch written for every dialect goes on
-            if isinstance(sub, AddColumnOp | AlterColumnOp) and (
-                sub.insert_before or sub.insert_after
-            ):
-                raise ScriptError(
-                    f"batch_alter_table({op.table_name!r}): {sub.describe()}: "
-                    "insert_before/insert_after need the table to be recreated",
-                    hint="use recreate='always' (SQLite), or drop them",
-                )
             await apply_op(sub, executor)
         return
     legacy = False

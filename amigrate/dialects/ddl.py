@@ -58,7 +58,13 @@ class ColumnDDL(TableDDL):
 
 
 class AddColumn(ColumnDDL):
-    """``ALTER TABLE t ADD COLUMN spec``; ``flag`` adds IF NOT EXISTS where the dialect has it."""
+    """``ALTER TABLE t ADD COLUMN spec``; ``flag`` adds IF NOT EXISTS where the dialect has it.
+
+    ``first`` / ``after`` place the column (MySQL's ``FIRST`` / ``AFTER c``).
+    """
+
+    first: bool = False
+    after: str | None = None
 
 
 class DropColumn(ColumnDDL):
@@ -223,6 +229,10 @@ def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
                 spec += compiler.define_constraint_cascades(fk.constraint)
     flag = element.flag and supports_column_if_exists(compiler.dialect)
     guard = "IF NOT EXISTS " if flag else ""
+    if element.first:
+        spec += " FIRST"
+    elif element.after is not None:
+        spec += f" AFTER {compiler.preparer.quote(element.after)}"
     return f"ALTER TABLE {_table(compiler, element.table)} ADD COLUMN {guard}{spec}"
 
 

@@ -7,6 +7,9 @@ the ones not given from the database when it runs online, and offline needs at
 least ``existing_type``. A rename alone is ``RENAME COLUMN`` and a default alone
 is ``ALTER COLUMN ... SET DEFAULT``: neither restates the column.
 
+``add_column`` takes ``insert_after`` (``ADD COLUMN ... AFTER c``) and, online,
+``insert_before`` (``FIRST``, or ``AFTER`` the column before).
+
 MySQL drops each kind of constraint with its own words, so ``drop_constraint``
 needs ``type_``. MariaDB has sequences (since 10.3) and ``IF [NOT] EXISTS`` on
 more statements; MySQL has neither. Schemas are databases there: not a
@@ -27,6 +30,7 @@ from sqlalchemy.types import TypeEngine
 from amigrate.dialects import generic
 from amigrate.dialects.common import dialect_label, stand_in, unsupported
 from amigrate.dialects.ddl import (
+    AddColumn,
     AlterColumnDefault,
     ColumnDDL,
     RenameColumn,
@@ -44,6 +48,7 @@ from amigrate.dialects.registry import (
 )
 from amigrate.errors import ScriptError
 from amigrate.operations.ops import (
+    AddColumnOp,
     AlterColumnOp,
     CreateIndexOp,
     CreateSchemaOp,
@@ -69,6 +74,55 @@ def _rename_table(element: RenameTable, compiler: DDLCompiler, **kw: Any) -> str
         f"ALTER TABLE {compiler.preparer.format_table(element.table)} "
         f"RENAME TO {compiler.preparer.format_table(new)}"
     )
+
+
+# -- add_column: MySQL places a new column (FIRST, AFTER c) ------------------------------
+
+
+def _add_column_at(
+    op: AddColumnOp, dialect: Dialect, *, first: bool, after: str | None
+) -> CompiledOp:
+    _, statements = generic.add_column_statements(
+        replace(op, insert_before=None, insert_after=None), dialect
+    )
+    add = statements[0]
+    assert isinstance(add, AddColumn)
+    add.first, add.after = first, after
+    return CompiledOp(statements)
+
+
+@register(AddColumnOp, "mysql")
+def _add_column(op: AddColumnOp, dialect: Dialect) -> CompiledOp:
+    if op.insert_before is not None:
+        raise unsupported(
+            op,
+            dialect,
+            "insert_before needs the table's column order, which offline SQL cannot read",
+            "use insert_after=... (ADD COLUMN ... AFTER), or run it online",
+        )
+    return _add_column_at(op, dialect, first=False, after=op.insert_after)
+
+
+def _column_names(conn: sa.Connection, table: str, schema: str | None) -> list[str]:
+    return [c["name"] for c in sa.inspect(conn).get_columns(table, schema=schema)]
+
+
+@register_applier(AddColumnOp, "mysql")
+async def _apply_add_column(op: AddColumnOp, executor: Executor) -> Any:
+    """Online, ``insert_before=c`` becomes ``FIRST`` or ``AFTER`` the column before *c*."""
+    if op.insert_before is None or executor.as_sql:
+        return await run_compiled(compile_op(op, executor.dialect), executor)
+    order = await executor.run_sync(_column_names, op.table_name, op.schema)
+    if op.insert_before not in order:
+        raise ScriptError(
+            f"{op.describe()}: {op.table_name!r} has no column {op.insert_before!r}",
+            hint=f"its columns are: {', '.join(order) or '(none)'}",
+        )
+    at = order.index(op.insert_before)
+    compiled = _add_column_at(
+        op, executor.dialect, first=at == 0, after=order[at - 1] if at else None
+    )
+    return await run_compiled(compiled, executor)
 
 
 # -- alter_column ------------------------------------------------------------------------

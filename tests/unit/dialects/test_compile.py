@@ -197,6 +197,11 @@ ALTER_TYPE = AlterColumnOp(
             "sqlite",
             ["INSERT INTO t (x) VALUES (1)", "INSERT INTO t (y) VALUES ('o''k')"],
         ),
+        (
+            AddColumnOp("t", sa.Column("x", sa.Integer), insert_after="y"),
+            "mariadb",
+            ["ALTER TABLE t ADD COLUMN x INTEGER AFTER y"],
+        ),
     ],
 )
 def test_compiles(op: MigrateOp, dialect: str, expected: list[str]) -> None:
@@ -247,6 +252,12 @@ def test_compiles(op: MigrateOp, dialect: str, expected: list[str]) -> None:
             "postgresql",
             UnsupportedOperation,
             "insert_before/insert_after",
+        ),
+        (
+            AddColumnOp("t", sa.Column("x", sa.Integer), insert_before="y"),
+            "mysql",
+            UnsupportedOperation,
+            "insert_before needs the table's column order",
         ),
         (
             AlterColumnOp("t", "x", type_=sa.Integer(), postgresql_using="x::int"),
