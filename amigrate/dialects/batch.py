@@ -16,6 +16,7 @@ pragma cannot be turned off inside a transaction.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ from amigrate.operations.ops import (
     DropConstraintOp,
     DropIndexOp,
     DropTableCommentOp,
+    ExecuteOp,
     MigrateOp,
 )
 
@@ -50,7 +52,10 @@ _COMMENTS = (CreateTableCommentOp, DropTableCommentOp)
 
 
 def _in_place_on_sqlite(op: MigrateOp, dialect: Dialect) -> bool:
-    if isinstance(op, CreateIndexOp | DropIndexOp | CreateTableCommentOp | DropTableCommentOp):
+    if isinstance(
+        op,
+        CreateIndexOp | DropIndexOp | CreateTableCommentOp | DropTableCommentOp | ExecuteOp,
+    ):
         return True
     if isinstance(op, AddColumnOp):
         return (
@@ -233,6 +238,9 @@ async def _apply_batch(op: BatchAlterTableOp, executor: Executor) -> None:
                 continue  # SQLite keeps no comments; a batch written for every dialect goes on
             await apply_op(sub, executor)
         return
+    if any(isinstance(sub, ExecuteOp) for sub in op.operations):
+        await _apply_in_segments(op, executor)
+        return
     legacy = False
     if op.copy_from is not None:
         source: Any = op.copy_from
@@ -268,6 +276,29 @@ async def _apply_batch(op: BatchAlterTableOp, executor: Executor) -> None:
             # (Reset through run_sync, so the error still names the statement that failed.)
             await executor.run_sync(_legacy_alter_table_off)
         raise
+
+
+async def _apply_in_segments(op: BatchAlterTableOp, executor: Executor) -> None:
+    """A recreating batch with ``batch.execute(...)`` in it: the changes before each
+    statement are applied (recreating the table) before it runs, the rest after."""
+    segments: list[list[MigrateOp]] = [[]]
+    for sub in op.operations:
+        if isinstance(sub, ExecuteOp):
+            segments += [[sub], []]
+        else:
+            segments[-1].append(sub)
+    changes = [s for s in segments if s and not isinstance(s[0], ExecuteOp)]
+    if op.copy_from is not None and len(changes) > 1:
+        raise ScriptError(
+            f"{op.describe()}: copy_from describes the table before the batch, and "
+            "batch.execute() between its changes needs it recreated twice",
+            hint="put the execute() calls first or last, or use two batches",
+        )
+    for segment in segments:
+        if segment and isinstance(segment[0], ExecuteOp):
+            await apply_op(segment[0], executor)
+        elif segment:
+            await _apply_batch(replace(op, operations=tuple(segment)), executor)
 
 
 def _legacy_alter_table_off(conn: sa.Connection) -> None:

@@ -15,7 +15,8 @@ from types import TracebackType
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.elements import ColumnElement, TextClause, conv
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeEngine
 
 from amigrate.errors import ScriptError
@@ -30,6 +31,7 @@ from amigrate.operations.constraints import (
     CreateUniqueConstraintOp,
     DropConstraintOp,
 )
+from amigrate.operations.data import ExecuteOp, f, inline_literal
 from amigrate.operations.indexes import CreateIndexOp, DropIndexOp, IndexElement
 from amigrate.operations.tables import CreateTableCommentOp, DropTableCommentOp
 
@@ -257,6 +259,26 @@ class BatchOperations(CallRecorder):
         """Remove the table's comment (ignored on SQLite)."""
         op = DropTableCommentOp(self.table_name, self.schema, existing_comment)
         return self._call(op, self._collect)
+
+    def execute(
+        self,
+        sqltext: str | Executable,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> OpCall[None]:
+        """Execute SQL in its place among the batch's changes, when the block ends.
+
+        The changes before it are applied first (on SQLite, the table is recreated
+        with them), the ones after it afterwards; nothing is returned.
+        """
+        return self._call(ExecuteOp(sqltext, execution_options), self._collect)
+
+    inline_literal = staticmethod(inline_literal)
+
+    @staticmethod
+    def f(name: str) -> conv:
+        """Mark *name* as final: a naming convention will not be applied to it again."""
+        return f(name)
 
 
 class BatchBlock:

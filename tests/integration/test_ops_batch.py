@@ -528,3 +528,33 @@ async with op.batch_alter_table("item") as batch:
     await expect_failure(
         tmp_path, db_url, setup=SIMPLE, upgrade=upgrade, error=ScriptError, match="no column 'nmae'"
     )
+
+
+async def test_batch_execute_runs_in_its_place(db_url: str, tmp_path: Path) -> None:
+    # Fill a new column, then make it NOT NULL: the UPDATE must run between the two
+    # (on SQLite the second recreates the table, after the UPDATE).
+    upgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.add_column(sa.Column("extra", sa.String(10)))
+    await batch.execute("UPDATE item SET extra = 'z'")
+    await batch.alter_column("extra", existing_type=sa.String(10), nullable=False)
+    await batch.create_unique_constraint(batch.f("uq_item_extra"), ["extra"])
+    await batch.execute(
+        sa.update(sa.table("item", sa.column("qty"))).values(qty=batch.inline_literal(5))
+    )
+"""
+    downgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.drop_constraint("uq_item_extra", type_="unique")
+    await batch.drop_column("extra")
+"""
+
+    async def check() -> None:
+        assert await query(db_url, "SELECT id, extra, qty FROM item") == [(1, "z", 5)]
+
+    _, after = await op_roundtrip(
+        tmp_path, db_url, setup=SIMPLE, upgrade=upgrade, downgrade=downgrade, check=check
+    )
+    columns = {c[0]: c for c in after["tables"]["item"]["columns"]}
+    assert columns["extra"][2] is False  # NOT NULL
+    assert ("uq_item_extra", ("extra",)) in after["tables"]["item"]["uniques"]
