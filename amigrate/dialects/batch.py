@@ -25,7 +25,7 @@ from sqlalchemy.exc import NoSuchTableError, SAWarning
 
 from amigrate.dialects.common import dialect_label, unsupported
 from amigrate.dialects.rebuild import TableRebuild
-from amigrate.dialects.registry import Executor, apply_op, register_applier
+from amigrate.dialects.registry import Executor, apply_op, compile_op, register_applier
 from amigrate.dialects.sqlite import add_column_problem, reflect_table
 from amigrate.errors import ScriptError, UnsupportedOperation
 from amigrate.operations.ops import (
@@ -33,6 +33,7 @@ from amigrate.operations.ops import (
     AlterColumnOp,
     BatchAlterTableOp,
     CreateCheckConstraintOp,
+    CreateExcludeConstraintOp,
     CreateForeignKeyOp,
     CreateIndexOp,
     CreatePrimaryKeyOp,
@@ -234,6 +235,9 @@ async def _apply_batch(op: BatchAlterTableOp, executor: Executor) -> None:
             check_names(op, await executor.run_sync(_names, op))
         check_placement(op, dialect)
         for sub in op.operations:
+            if isinstance(sub, CreateExcludeConstraintOp):
+                compile_op(sub, dialect)  # refused off PostgreSQL, before anything runs
+        for sub in op.operations:
             if dialect.name == "sqlite" and isinstance(sub, _COMMENTS):
                 continue  # SQLite keeps no comments; a batch written for every dialect goes on
             await apply_op(sub, executor)
@@ -241,6 +245,9 @@ async def _apply_batch(op: BatchAlterTableOp, executor: Executor) -> None:
     if any(isinstance(sub, ExecuteOp) for sub in op.operations):
         await _apply_in_segments(op, executor)
         return
+    for sub in op.operations:
+        if isinstance(sub, CreateExcludeConstraintOp):
+            compile_op(sub, dialect)  # refused off PostgreSQL, before anything runs
     legacy = False
     if op.copy_from is not None:
         source: Any = op.copy_from

@@ -60,11 +60,15 @@ class ColumnDDL(TableDDL):
 class AddColumn(ColumnDDL):
     """``ALTER TABLE t ADD COLUMN spec``; ``flag`` adds IF NOT EXISTS where the dialect has it.
 
-    ``first`` / ``after`` place the column (MySQL's ``FIRST`` / ``AFTER c``).
+    ``first`` / ``after`` place the column (MySQL's ``FIRST`` / ``AFTER c``);
+    ``inline_references`` / ``inline_primary_key`` write the column's foreign key
+    (``REFERENCES``) and ``PRIMARY KEY`` into the statement.
     """
 
     first: bool = False
     after: str | None = None
+    inline_references: bool = False
+    inline_primary_key: bool = False
 
 
 class DropColumn(ColumnDDL):
@@ -217,7 +221,9 @@ def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
             sql = compiler.process(constraint)
             if sql:
                 spec += " " + sql
-    if compiler.dialect.name == "sqlite":
+    if element.inline_primary_key and column.primary_key:
+        spec += " PRIMARY KEY"
+    if compiler.dialect.name == "sqlite" or element.inline_references:
         # SQLite cannot add a constraint later, but takes REFERENCES inline.
         for fk in column.foreign_keys:
             target = fk.column

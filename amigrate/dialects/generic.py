@@ -56,6 +56,7 @@ from amigrate.operations.ops import (
     AlterColumnOp,
     BulkInsertOp,
     CreateCheckConstraintOp,
+    CreateExcludeConstraintOp,
     CreateForeignKeyOp,
     CreateIndexOp,
     CreatePrimaryKeyOp,
@@ -220,17 +221,31 @@ def add_column_statements(op: AddColumnOp, dialect: Dialect) -> tuple[sa.Table, 
     column = op.column._copy()
     table = stand_in(op.table_name, op.schema, column)
     add_referents(table)
-    statements: list[Executable] = [AddColumn(table, column.name, flag=op.if_not_exists)]
-    # As in Alembic, a primary key is not added with a column: the table has one.
+    add = AddColumn(table, column.name, flag=op.if_not_exists)
+    add.inline_primary_key = bool(op.inline_primary_key)
+    inline: sa.Constraint | None = None
+    if op.inline_references and _inline_references_work(dialect):
+        fks = list(column.foreign_keys)
+        if len(fks) == 1 and fks[0].constraint is not None and len(fks[0].constraint.columns) == 1:
+            inline = fks[0].constraint
+            add.inline_references = True
+    statements: list[Executable] = [add]
+    # As in Alembic, a primary key is not added with a column (unless inline_primary_key).
     statements += [
         AddConstraint(c)
         for c in sorted(table.constraints, key=lambda c: str(c.name or ""))
-        if not isinstance(c, sa.PrimaryKeyConstraint)
+        if not isinstance(c, sa.PrimaryKeyConstraint) and c is not inline
     ]
     statements += [CreateIndex(i) for i in sorted(table.indexes, key=lambda i: i.name or "")]
     if column.comment is not None and dialect.supports_comments and not dialect.inline_comments:
         statements.append(SetColumnComment(column))
     return table, statements
+
+
+def _inline_references_work(dialect: Dialect) -> bool:
+    # MySQL (not MariaDB) parses a column's inline REFERENCES and ignores it: the
+    # foreign key would silently be missing, so there it stays a statement of its own.
+    return dialect.name != "mysql" or bool(getattr(dialect, "is_mariadb", False))
 
 
 @register(AddColumnOp)
@@ -342,6 +357,19 @@ for _adds in (
     CreateCheckConstraintOp,
 ):
     register(_adds)(_add_constraint)
+
+
+@register(CreateExcludeConstraintOp)
+def _create_exclude_constraint(op: CreateExcludeConstraintOp, dialect: Dialect) -> CompiledOp:
+    if dialect.name != "postgresql":
+        raise unsupported(
+            op,
+            dialect,
+            "EXCLUDE constraints are PostgreSQL's",
+            "guard it with 'if op.dialect.name == \"postgresql\":', or use a unique "
+            "constraint or a trigger here",
+        )
+    return _add_constraint(op, dialect)
 
 
 @register(DropConstraintOp)

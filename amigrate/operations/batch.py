@@ -26,6 +26,7 @@ from amigrate.operations.columns import AddColumnOp, AlterColumnOp, DropColumnOp
 from amigrate.operations.constraints import (
     ConstraintType,
     CreateCheckConstraintOp,
+    CreateExcludeConstraintOp,
     CreateForeignKeyOp,
     CreatePrimaryKeyOp,
     CreateUniqueConstraintOp,
@@ -102,8 +103,10 @@ class BatchOperations(CallRecorder):
         insert_before: str | None = None,
         insert_after: str | None = None,
         if_not_exists: bool = False,
+        inline_references: bool | None = None,
+        inline_primary_key: bool | None = None,
     ) -> OpCall[None]:
-        """Add a column; ``insert_before``/``insert_after`` place it when the table is recreated."""
+        """Add a column; ``insert_before``/``insert_after`` place it (SQLite, MySQL)."""
         op = AddColumnOp(
             self.table_name,
             column,
@@ -111,6 +114,8 @@ class BatchOperations(CallRecorder):
             if_not_exists=if_not_exists,
             insert_before=insert_before,
             insert_after=insert_after,
+            inline_references=inline_references,
+            inline_primary_key=inline_primary_key,
         )
         return self._call(op, self._collect)
 
@@ -239,6 +244,19 @@ class BatchOperations(CallRecorder):
     ) -> OpCall[None]:
         """Add a check constraint."""
         op = CreateCheckConstraintOp(constraint_name, self.table_name, condition, self.schema, kw)
+        return self._call(op, self._collect)
+
+    def create_exclude_constraint(
+        self,
+        constraint_name: str | None,
+        *elements: tuple[Any, str],
+        where: str | TextClause | ColumnElement[bool] | None = None,
+        **kw: Any,
+    ) -> OpCall[None]:
+        """Add a PostgreSQL ``EXCLUDE`` constraint (see ``op.create_exclude_constraint``)."""
+        op = CreateExcludeConstraintOp(
+            constraint_name, self.table_name, tuple(elements), where, self.schema, kw
+        )
         return self._call(op, self._collect)
 
     def drop_constraint(

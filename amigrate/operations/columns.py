@@ -22,8 +22,11 @@ ServerDefault = str | sa.TextClause | sa.ColumnElement[Any] | sa.schema.FetchedV
 class AddColumnOp(MigrateOp):
     """Add a column to an existing table.
 
-    ``insert_before`` / ``insert_after`` place the column when a batch recreates
-    the table (SQLite); a plain ``ALTER TABLE ... ADD COLUMN`` appends it.
+    ``insert_before`` / ``insert_after`` place the column in a batch (SQLite
+    recreates the table, MySQL says ``AFTER``); a plain ``ADD COLUMN`` appends it.
+    ``inline_references`` writes the column's single-column foreign key as
+    ``REFERENCES`` in the ``ADD COLUMN`` (not as a second statement);
+    ``inline_primary_key`` writes ``PRIMARY KEY`` there (as Alembic 1.18's).
     """
 
     table_name: str
@@ -32,6 +35,8 @@ class AddColumnOp(MigrateOp):
     if_not_exists: bool = False
     insert_before: str | None = None
     insert_after: str | None = None
+    inline_references: bool | None = None
+    inline_primary_key: bool | None = None
 
     def reverse(self) -> DropColumnOp:
         return DropColumnOp(self.table_name, self.column.name, schema=self.schema)

@@ -12,6 +12,7 @@ from amigrate.operations.calls import CallRecorder, OpCall
 from amigrate.operations.constraints import (
     ConstraintType,
     CreateCheckConstraintOp,
+    CreateExcludeConstraintOp,
     CreateForeignKeyOp,
     CreatePrimaryKeyOp,
     CreateUniqueConstraintOp,
@@ -141,6 +142,26 @@ class ConstraintMethods(CallRecorder):
     ) -> OpCall[None]:
         """Add a check constraint; *condition* is SQL text or a SQL expression."""
         op = CreateCheckConstraintOp(constraint_name, table_name, condition, schema, kw)
+        return self._call(op, self._run)
+
+    def create_exclude_constraint(
+        self,
+        constraint_name: str | None,
+        table_name: str,
+        *elements: tuple[Any, str],
+        where: str | TextClause | ColumnElement[bool] | None = None,
+        schema: str | None = None,
+        **kw: Any,
+    ) -> OpCall[None]:
+        """Add a PostgreSQL ``EXCLUDE`` constraint: ``("period", "&&"), ("room", "=")``.
+
+        Elements are ``(column or expression, operator)`` pairs as for
+        ``postgresql.ExcludeConstraint``; *kw* are ``using``, ``deferrable``,
+        ``initially``. Other dialects refuse it before anything runs.
+        """
+        op = CreateExcludeConstraintOp(
+            constraint_name, table_name, tuple(elements), where, schema, kw
+        )
         return self._call(op, self._run)
 
     def drop_constraint(

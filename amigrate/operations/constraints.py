@@ -14,6 +14,7 @@ from amigrate.operations.base import MigrateOp
 __all__ = [
     "ConstraintType",
     "CreateCheckConstraintOp",
+    "CreateExcludeConstraintOp",
     "CreateForeignKeyOp",
     "CreatePrimaryKeyOp",
     "CreateUniqueConstraintOp",
@@ -164,6 +165,42 @@ class CreateCheckConstraintOp(MigrateOp):
 
     def describe(self) -> str:
         return f"create_check_constraint({self.constraint_name!r}, {self.table_name!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class CreateExcludeConstraintOp(MigrateOp):
+    """Add a PostgreSQL ``EXCLUDE`` constraint (Alembic's ``create_exclude_constraint``).
+
+    ``elements`` are ``(column or expression, operator)`` pairs, as for
+    ``postgresql.ExcludeConstraint``; ``where`` is SQL text or an expression;
+    ``kw`` holds ``using``, ``deferrable`` and ``initially``.
+    """
+
+    constraint_name: str | None
+    table_name: str
+    elements: tuple[tuple[Any, str], ...]
+    where: str | TextClause | ColumnElement[bool] | None = None
+    schema: str | None = None
+    kw: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_constraint(self) -> sa.Constraint:
+        """The constraint, on a stand-in table that has the columns it names."""
+        from sqlalchemy.dialects.postgresql import ExcludeConstraint
+
+        where = sa.text(self.where) if isinstance(self.where, str) else self.where
+        constraint = ExcludeConstraint(
+            *self.elements, name=self.constraint_name, where=where, **self.kw
+        )
+        columns = [name for _, name, _ in constraint._render_exprs if isinstance(name, str)]
+        table = _stand_in(self.table_name, self.schema, tuple(columns))
+        table.append_constraint(constraint)
+        return constraint
+
+    def reverse(self) -> DropConstraintOp:
+        return DropConstraintOp(self.constraint_name, self.table_name, None, self.schema)
+
+    def describe(self) -> str:
+        return f"create_exclude_constraint({self.constraint_name!r}, {self.table_name!r})"
 
 
 @dataclass(frozen=True, eq=False)

@@ -205,9 +205,23 @@ class Operations(ConstraintMethods):
         *,
         schema: str | None = None,
         if_not_exists: bool = False,
+        inline_references: bool | None = None,
+        inline_primary_key: bool | None = None,
     ) -> OpCall[None]:
-        """Add a column, with its foreign key, unique constraint, index and comment."""
-        op = AddColumnOp(table_name, column, schema=schema, if_not_exists=if_not_exists)
+        """Add a column, with its foreign key, unique constraint, index and comment.
+
+        ``inline_references=True`` writes a single-column foreign key as ``REFERENCES``
+        inside the ``ADD COLUMN``; ``inline_primary_key=True`` writes ``PRIMARY KEY``
+        there for a ``primary_key=True`` column (otherwise no key is added, as in Alembic).
+        """
+        op = AddColumnOp(
+            table_name,
+            column,
+            schema=schema,
+            if_not_exists=if_not_exists,
+            inline_references=inline_references,
+            inline_primary_key=inline_primary_key,
+        )
         return self._call(op, self._run)
 
     def drop_column(

@@ -15,6 +15,7 @@ from amigrate.operations.batch import BatchAlterTableOp
 from amigrate.operations.columns import AddColumnOp, AlterColumnOp, DropColumnOp
 from amigrate.operations.constraints import (
     CreateCheckConstraintOp,
+    CreateExcludeConstraintOp,
     CreateForeignKeyOp,
     CreatePrimaryKeyOp,
     CreateUniqueConstraintOp,
@@ -44,6 +45,7 @@ __all__ = [
     "BatchAlterTableOp",
     "BulkInsertOp",
     "CreateCheckConstraintOp",
+    "CreateExcludeConstraintOp",
     "CreateForeignKeyOp",
     "CreateIndexOp",
     "CreatePrimaryKeyOp",

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
+from amigrate.operations.ops import CreateExcludeConstraintOp, DropConstraintOp
 from tests.integration.test_ops_support import backend, expect_failure, op_roundtrip, query
 
 TABLES = """
@@ -265,3 +269,83 @@ await op.create_unique_constraint("uq_item_code", "item", ["code"])
     assert before["tables"]["item"]["uniques"] == [("uq_item_code", ("code",))]
     assert after["tables"]["item"]["uniques"] == []
     assert "ck_item_qty" not in dict(after["tables"]["item"]["checks"])
+
+
+async def test_create_exclude_constraint(db_url: str, tmp_path: Path) -> None:
+    upgrade = """
+await op.create_exclude_constraint(
+    "ex_item_qty", "item", ("qty", "="), where="qty > 0", using="btree"
+)
+"""
+    if backend(db_url) != "postgresql":
+        await expect_failure(
+            tmp_path, db_url, setup=TABLES, upgrade=upgrade, match="EXCLUDE constraints are"
+        )
+        batch = """
+async with op.batch_alter_table("item") as batch:
+    await batch.add_column(sa.Column("extra", sa.Integer))
+    await batch.create_exclude_constraint("ex_item_qty", ("qty", "="))
+"""
+        await expect_failure(
+            tmp_path / "batch",
+            db_url.replace("test.db", "batch.db"),
+            setup=TABLES,
+            upgrade=batch,
+            match="EXCLUDE constraints are",
+        )
+        return
+
+    async def check() -> None:
+        await query(db_url, "INSERT INTO item (id, code, qty) VALUES (2, 'B', 0)")
+        await query(db_url, "INSERT INTO item (id, code, qty) VALUES (3, 'C', 0)")  # where
+        with pytest.raises(sa.exc.IntegrityError):
+            await query(db_url, "INSERT INTO item (id, code, qty) VALUES (4, 'D', 1)")
+        await query(db_url, "DELETE FROM item WHERE id > 1")
+
+    _, after = await op_roundtrip(
+        tmp_path,
+        db_url,
+        setup=TABLES,
+        upgrade=upgrade,
+        downgrade='await op.drop_constraint("ex_item_qty", "item")',
+        check=check,
+    )
+    assert "ex_item_qty" in indexes(after)  # an exclusion constraint has an index
+    op = CreateExcludeConstraintOp("ex", "item", (("qty", "="),))
+    assert isinstance(op.reverse(), DropConstraintOp)
+
+
+async def test_add_column_inline_references_and_primary_key(db_url: str, tmp_path: Path) -> None:
+    setup = """
+await op.create_table("owner", sa.Column("id", sa.Integer, primary_key=True))
+await op.create_table("item", sa.Column("code", sa.String(5)))
+await op.execute("INSERT INTO owner (id) VALUES (1)")
+"""
+    upgrade = """
+if op.dialect.name != "sqlite":  # SQLite cannot add a PRIMARY KEY column
+    await op.add_column(
+        "item",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        inline_primary_key=True,
+    )
+await op.add_column(
+    "item",
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("owner.id", name="fk_item_owner")),
+    inline_references=True,
+)
+"""
+    # (Inline REFERENCES carries no constraint name, as in Alembic: the database names it.)
+    downgrade = """
+if op.dialect.name == "mysql":
+    await op.drop_constraint("item_ibfk_1", "item", type_="foreignkey")
+await op.drop_column("item", "owner_id")
+if op.dialect.name != "sqlite":
+    await op.drop_column("item", "id")
+"""
+    _, after = await op_roundtrip(
+        tmp_path, db_url, setup=setup, upgrade=upgrade, downgrade=downgrade
+    )
+    item = after["tables"]["item"]
+    assert [fk[1:5] for fk in item["fks"]] == [(("owner_id",), "", "owner", ("id",))]
+    if backend(db_url) != "sqlite":
+        assert item["pk"][1] == ("id",)

@@ -17,6 +17,7 @@ from amigrate.operations.ops import (
     AddColumnOp,
     AlterColumnOp,
     BulkInsertOp,
+    CreateExcludeConstraintOp,
     CreateIndexOp,
     CreateSequenceOp,
     CreateTableOp,
@@ -202,6 +203,40 @@ ALTER_TYPE = AlterColumnOp(
             "mariadb",
             ["ALTER TABLE t ADD COLUMN x INTEGER AFTER y"],
         ),
+        (
+            AddColumnOp(
+                "t", sa.Column("x", sa.Integer, sa.ForeignKey("o.id")), inline_references=True
+            ),
+            "postgresql",
+            ["ALTER TABLE t ADD COLUMN x INTEGER REFERENCES o (id)"],
+        ),
+        (  # MySQL ignores an inline REFERENCES: the key stays a statement of its own
+            AddColumnOp(
+                "t", sa.Column("x", sa.Integer, sa.ForeignKey("o.id")), inline_references=True
+            ),
+            "mysql",
+            [
+                "ALTER TABLE t ADD COLUMN x INTEGER",
+                "ALTER TABLE t ADD FOREIGN KEY(x) REFERENCES o (id)",
+            ],
+        ),
+        (
+            AddColumnOp(
+                "t", sa.Column("id", sa.Integer, primary_key=True), inline_primary_key=True
+            ),
+            "postgresql",
+            ["ALTER TABLE t ADD COLUMN id SERIAL NOT NULL PRIMARY KEY"],
+        ),
+        (
+            CreateExcludeConstraintOp(
+                "ex", "t", (("during", "&&"), ("room", "=")), where="room > 0", kw={"using": "gist"}
+            ),
+            "postgresql",
+            [
+                "ALTER TABLE t ADD CONSTRAINT ex EXCLUDE USING gist "
+                "(during WITH &&, room WITH =) WHERE (room > 0)"
+            ],
+        ),
     ],
 )
 def test_compiles(op: MigrateOp, dialect: str, expected: list[str]) -> None:
@@ -252,6 +287,12 @@ def test_compiles(op: MigrateOp, dialect: str, expected: list[str]) -> None:
             "postgresql",
             UnsupportedOperation,
             "insert_before/insert_after",
+        ),
+        (
+            CreateExcludeConstraintOp("ex", "t", (("x", "="),)),
+            "mysql",
+            UnsupportedOperation,
+            "EXCLUDE constraints are PostgreSQL's",
         ),
         (
             AddColumnOp("t", sa.Column("x", sa.Integer), insert_before="y"),
