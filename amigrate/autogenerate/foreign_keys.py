@@ -103,6 +103,10 @@ def _describe(fk: ForeignKeyInfo) -> str:
     return f"{_cols(fk.columns)} -> {target} {_cols(fk.referred_columns)}"
 
 
+def _options(fk: ForeignKeyInfo) -> str:
+    return f"ondelete={fk.ondelete!r}, onupdate={fk.onupdate!r}"
+
+
 def _create(info: TableInfo, fk: ForeignKeyInfo, name: str | None) -> CreateForeignKeyOp:
     return CreateForeignKeyOp(
         name,
@@ -163,6 +167,18 @@ def fk_changes(cmp: Comparison, table: sa.Table, info: TableInfo) -> None:
         if not options.object_included(model, fk.name, "foreign_key_constraint", False, None):
             continue
         if match is not None and _same_options(match, fk, dialect):
+            continue
+        if match is not None and match.name is None:
+            # Adding the model's key would leave two (the old one cannot be dropped
+            # without a name) and a downgrade that fails: leave it, and say so.
+            cmp.notes.append(
+                f"the foreign key on {_where(schema, name)} {_describe(fk)} differs from the "
+                f"database's ({_options(match)} there, {_options(fk)} in the model), which "
+                "has no name to drop it by, so no "
+                "change is written for it; change it by hand (SQLite: a batch_alter_table "
+                "with a naming_convention names it, then drop_constraint and "
+                "create_foreign_key in the batch)"
+            )
             continue
         if match is not None:
             _remove(cmp, table, info, match)

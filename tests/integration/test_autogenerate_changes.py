@@ -270,3 +270,29 @@ async def test_include_schemas(postgresql_url: str, tmp_path: Path) -> None:
     set_models(project, only_audit.replace("include_schemas = True", ""))
     # Without include_schemas, only the default schema is compared.
     assert (await compare(config)).is_empty
+
+
+async def test_an_unnamed_foreign_key_that_changes_is_left_with_a_note(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # SQLite keeps foreign keys unnamed: adding the changed one would leave two keys
+    # and a downgrade that cannot drop the new one; nothing is written, and a note says why.
+    models = """
+owner = sa.Table("owner", metadata, sa.Column("id", sa.Integer, primary_key=True))
+item = sa.Table(
+    "item",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("owner.id"{options})),
+)
+"""
+    project = models_project(tmp_path, sqlite_url, models.format(options=""))
+    config = project.config()
+    await write_revision(config, "before", rev_id="a1")
+    await amigrate.upgrade(config, "head")
+    set_models(project, models.format(options=', ondelete="CASCADE"'))
+    diff = await compare(config)
+    assert diff.is_empty, [c.description for c in diff]
+    (note,) = diff.notes
+    assert "differs from the database's (ondelete=None" in note
+    assert "no name to drop it by" in note
