@@ -32,6 +32,15 @@ def offline_ends(graph: RevisionGraph, direction: str, spec: str) -> tuple[tuple
         lower, upper = parse_range(spec)
         if direction == "up":
             start = graph.resolve(lower) if lower else ()
+            if upper is not None:
+                ends = graph.resolve(str(upper), start)
+                backwards = [e for e in ends for s in start if graph.is_ancestor(e, s)]
+                if backwards:
+                    raise InvalidTarget(
+                        f"the range {spec!r} runs backwards: {backwards[0]} is below {lower}",
+                        hint=f"write it lower:upper, or 'amigrate downgrade {spec} --sql' "
+                        "for the SQL that undoes them",
+                    )
             return start, str(upper) if upper else "heads"
         if lower is None or upper is None:
             raise InvalidTarget(

@@ -124,6 +124,12 @@ async def test_downgrade_needs_a_range(project_dir: Path) -> None:
         await render(project_dir, URLS["sqlite"], "down", "b2:")
 
 
+async def test_an_upgrade_range_that_runs_backwards(project_dir: Path) -> None:
+    with pytest.raises(InvalidTarget, match="the range 'c3:a1' runs backwards: a1 is below c3"):
+        await render(project_dir, URLS["sqlite"], "up", "c3:a1")
+    assert await render(project_dir, URLS["sqlite"], "up", "b2:b2") == ""  # nothing between
+
+
 @pytest.mark.parametrize(
     ("body", "what"),
     [
