@@ -25,7 +25,8 @@ next; the CLI prints ``error: <message>`` and ``hint: <hint>`` and exits with
     ├── ScriptError                       a revision module fails to import or is malformed
     ├── HookError                         a post-write hook failed
     ├── MigrationError                    applying revisions failed
-    │   ├── MigrationFailed               a step failed (.applied, .failed, __cause__)
+    │   ├── MigrationFailed               a step failed (.applied, .failed, .partial, __cause__)
+    │   │   └── MigrationInterrupted      exit 130: the CLI was interrupted during a step
     │   └── UnsupportedOperation          the dialect cannot do this op here
     ├── DatabaseError                     connecting or talking to the database failed
     ├── CheckFailed                       exit 3: a check found a problem
@@ -62,6 +63,7 @@ __all__ = [
     "LockTimeout",
     "MigrationError",
     "MigrationFailed",
+    "MigrationInterrupted",
     "MissingEnvironmentVariable",
     "MultipleHeads",
     "RelativeOutOfRange",
@@ -277,8 +279,11 @@ class MigrationError(AmigrateError):
 class MigrationFailed(MigrationError):
     """A step failed.
 
-    ``applied`` holds the results of the steps that completed before it,
-    ``failed`` the step that failed; the driver's error is ``__cause__``.
+    ``applied`` holds the results of the steps that completed before it (and are
+    committed), ``failed`` the step that failed; ``partial`` says that the failed
+    step committed part of its work (MySQL DDL, or statements before and inside
+    ``op.autocommit_block()``), so the database is partly changed and the version
+    table does not say so. The driver's error is ``__cause__``.
     """
 
     def __init__(
@@ -288,10 +293,22 @@ class MigrationFailed(MigrationError):
         applied: Sequence[Any] = (),
         failed: Any = None,
         hint: str | None = None,
+        partial: bool = False,
     ) -> None:
         super().__init__(message, hint=hint)
         self.applied = tuple(applied)
         self.failed = failed
+        self.partial = partial
+
+
+class MigrationInterrupted(MigrationFailed):
+    """The CLI was interrupted (Ctrl-C) during a step; exit code 130.
+
+    The awaitable API lets the cancellation itself through (with a note that says
+    what this error says); the CLI reports it as this error.
+    """
+
+    exit_code = 130
 
 
 class UnsupportedOperation(MigrationError):

@@ -179,9 +179,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     warnings.showwarning = _show_warning
     try:
         code = cli.main(args=args, prog_name="amigrate", standalone_mode=False, obj=state)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        code = 1
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            click.echo("interrupted", err=True)
+            code = 130
+        else:
+            click.echo("aborted", err=True)
+            code = 1
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 from amigrate.cli.state import CliState
 
 if TYPE_CHECKING:
+    from amigrate.errors import MigrationInterrupted
     from amigrate.migrator import Migrator
     from amigrate.runtime.runner import StepCallback
     from amigrate.scripts.directory import ScriptDirectory
@@ -18,13 +19,36 @@ __all__ = ["current_heads", "migrator", "run_async"]
 
 
 def run_async(fn: Callable[[], Awaitable[T]]) -> T:
-    """Run *fn* on a new asyncio loop (SQLAlchemy's async layer needs asyncio)."""
+    """Run *fn* on a new asyncio loop (SQLAlchemy's async layer needs asyncio).
+
+    Ctrl-C cancels the run; when it interrupted a migration step, what the step
+    left behind is raised as :class:`~amigrate.errors.MigrationInterrupted` (exit 130).
+    """
     import anyio
 
-    async def main() -> T:
-        return await fn()
+    from amigrate.runtime.runner import interruption
 
-    return anyio.run(main, backend="asyncio")
+    interrupted: list[MigrationInterrupted] = []
+
+    async def main() -> T:
+        try:
+            return await fn()
+        except BaseException as exc:
+            # Cleanup after the cancellation may have raised on top of it: look down the chain.
+            cause: BaseException | None = exc
+            while cause is not None and not interrupted:
+                found = interruption(cause)
+                if found is not None:
+                    interrupted.append(found)
+                cause = cause.__context__
+            raise
+
+    try:
+        return anyio.run(main, backend="asyncio")
+    except BaseException:
+        if interrupted:
+            raise interrupted[0] from None
+        raise
 
 
 def migrator(state: CliState, *, on_step: StepCallback | None = None) -> Migrator:

@@ -9,13 +9,14 @@ statements as SQL text for ``--sql``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import ExecutableDDLElement
 from sqlalchemy.sql.expression import Executable
 
@@ -41,12 +42,54 @@ T = TypeVar("T")
 #: dropping a table or an index creates no type (an enum is created by its own statement).
 KEEPS_CATALOG = KEEPS_STATEMENTS
 
-__all__ = ["MigrationContext", "OfflineContext", "OnlineContext", "transactional_ddl"]
+__all__ = [
+    "MigrationContext",
+    "OfflineContext",
+    "OnlineContext",
+    "statement_kind",
+    "transactional_ddl",
+]
 
 
 def transactional_ddl(dialect: Dialect) -> bool:
     """Whether the dialect's DDL can be rolled back (not MySQL/MariaDB: it commits itself)."""
     return dialect.name not in ("mysql", "mariadb")
+
+
+#: Leading words of SQL text that only reads (``DO`` is MySQL's evaluate-and-discard).
+_READS = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "DO", "VALUES", "TABLE"})
+#: Leading words of SQL text that changes rows, never the schema; ``SET`` changes a session
+#: variable. Neither commits on MySQL. Anything else (CALL too: a procedure may run DDL)
+#: counts as DDL, which MySQL commits as it runs.
+_WRITES_ROWS = frozenset(
+    {"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "WITH", "SET", "COPY", "LOCK"}
+)
+_LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|#[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.S)
+
+StatementKind = Literal["read", "dml", "ddl"]
+
+
+def statement_kind(statement: Executable | str) -> StatementKind:
+    """``read``, ``dml`` (changes rows) or ``ddl`` (anything else: MySQL commits it itself).
+
+    What cannot be told apart counts as DDL, so that a failure says too much rather
+    than too little about what may have been committed.
+    """
+    if isinstance(statement, sa.sql.expression.SelectBase):
+        return "read"
+    if isinstance(statement, sa.sql.expression.UpdateBase):
+        return "dml"
+    if isinstance(statement, sa.TextClause):
+        statement = statement.text
+    if not isinstance(statement, str):
+        return "ddl"
+    text = _LEADING_COMMENTS.sub("", statement).lstrip("(")
+    word = re.match(r"[A-Za-z]+", text)
+    first = word.group(0).upper() if word else ""
+    if first in _READS:
+        return "read"
+    # LOCK TABLE is PostgreSQL's (MySQL's LOCK TABLES commits, but not in a migration).
+    return "dml" if first in _WRITES_ROWS else "ddl"
 
 
 class MigrationContext:
@@ -60,15 +103,109 @@ class MigrationContext:
         self._running: Executable | None = None
         #: The revision running now, for messages.
         self.revision: str | None = None
-        #: Statements executed in the current step (a failure after some committed DDL
-        #: leaves a partly changed database on MySQL).
+        #: Statements executed in the current step, the failing one included.
         self.statements_run = 0
+        #: Statements of the current step that are committed for good: DDL on MySQL
+        #: (and the row changes before it, which its implicit COMMIT took along), and
+        #: on every database what ran before and inside ``op.autocommit_block()``.
+        #: A failure after any of them leaves a partly applied revision.
+        self.committed_statements = 0
+        #: The last of them, for messages.
+        self.last_committed: Executable | None = None
+        #: The current step may have committed work amigrate could not count: SQL run
+        #: through ``op.connection`` where it commits (MySQL DDL, an autocommit block),
+        #: or a committing statement interrupted while the server ran it.
+        self.maybe_committed = False
+        #: Times the open transaction was committed before its step ended (an autocommit
+        #: block, MySQL's implicit COMMIT): the steps finished before then are applied
+        #: even when the run is one transaction.
+        self.early_commits = 0
+        #: Autocommit blocks entered in this run.
+        self.autocommit_blocks = 0
+        self._autocommitting = False
+        # Row changes of this step in the open transaction: committed with the next
+        # early commit, rolled back on failure.
+        self._pending = 0
+        self._pending_last: Executable | None = None
+        self._raw_pending = False
         #: What dialect appliers learned from the catalog during this run (PostgreSQL:
         #: that no enum type exists). Forgotten whenever the schema may have changed in a
         #: way amigrate does not follow: the revision's own SQL (``op.execute``,
         #: ``op.connection``, ``op.run_sync``) or DDL other than creating and dropping
         #: tables and indexes.
         self.catalog: dict[str, Any] = {}
+
+    def begin_step(self, revision: str) -> None:
+        """Start counting the statements of *revision*'s step."""
+        self.revision = revision
+        self.statements_run = 0
+        self.committed_statements = 0
+        self.last_committed = None
+        self.maybe_committed = False
+        self._pending = 0
+        self._pending_last = None
+        self._raw_pending = False
+
+    @property
+    def partly_committed(self) -> bool:
+        """Whether the current step has (or may have) committed part of its work."""
+        return self.committed_statements > 0 or self.maybe_committed
+
+    @property
+    def last_committed_statement(self) -> str | None:
+        """The SQL of the step's last committed statement, as one line."""
+        if self.last_committed is None:
+            return None
+        return describe_statement(self.last_committed, self._dialect)
+
+    def _commits_itself(self, kind: StatementKind) -> bool:
+        if kind == "read":
+            return False
+        return self._autocommitting or (kind == "ddl" and not self.transactional_ddl)
+
+    def _starting(self, statement: Executable) -> StatementKind:
+        """Count *statement*, about to run; return its kind."""
+        self._running = statement
+        self.statements_run += 1
+        kind = statement_kind(statement)
+        if kind == "ddl" and not self.transactional_ddl and not self._autocommitting:
+            # MySQL commits the open transaction before a DDL statement runs, even one
+            # that then fails.
+            self._committed_early()
+        return kind
+
+    def _finished(self, statement: Executable, kind: StatementKind) -> None:
+        """*statement* ran: committed already, or pending in the open transaction."""
+        self._running = None
+        if self._commits_itself(kind):
+            self.committed_statements += 1
+            self.last_committed = statement
+        elif kind != "read":
+            self._pending += 1
+            self._pending_last = statement
+
+    def _interrupted(self, kind: StatementKind) -> None:
+        """A cancellation or exit hit the running statement: the server may finish it."""
+        if self._commits_itself(kind):
+            self.maybe_committed = True
+
+    def _committed_early(self) -> None:
+        """The open transaction was committed before its step ended."""
+        self.early_commits += 1
+        if self._pending:
+            self.committed_statements += self._pending
+            self.last_committed = self._pending_last
+            self._pending = 0
+        if self._raw_pending:
+            self.maybe_committed = True
+            self._raw_pending = False
+
+    def _raw_access(self) -> None:
+        """The revision took the connection: what it runs there is not counted."""
+        if self._autocommitting or not self.transactional_ddl:
+            self.maybe_committed = True
+        else:
+            self._raw_pending = True
 
     @property
     def current_statement(self) -> str | None:
@@ -176,7 +313,30 @@ class OnlineContext(MigrationContext):
     @property
     def connection(self) -> AsyncConnection:
         self.catalog.clear()  # whoever takes it may change the schema behind amigrate's back
+        self._raw_access()
         return self._conn
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine of the connection (for a connection of amigrate's own)."""
+        return self._conn.engine
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is gone: closed, invalidated, or closed under SQLAlchemy
+        (asyncpg and asyncmy close it when a statement is cancelled as it runs)."""
+        conn = self._conn
+        if conn.closed or conn.invalidated:
+            return True
+        try:
+            driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        except Exception:  # no pooled connection any more
+            return True
+        is_closed = getattr(driver, "is_closed", None)  # asyncpg
+        if callable(is_closed):
+            return bool(is_closed())
+        connected = getattr(driver, "connected", None)  # asyncmy
+        return connected is False
 
     async def prepare(self) -> None:
         """Take transaction control; call once before the first transaction.
@@ -329,8 +489,19 @@ class OnlineContext(MigrationContext):
         parameters: Any = None,
     ) -> Any:
         """Execute *statement*; a list of dicts in *parameters* makes it an executemany."""
-        self._running = statement
-        self.statements_run += 1
+        kind = self._starting(statement)
+        try:
+            result = await self._execute(statement, options, parameters)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                self._interrupted(kind)
+            raise
+        self._finished(statement, kind)
+        return result
+
+    async def _execute(
+        self, statement: Executable, options: Mapping[str, Any] | None, parameters: Any
+    ) -> Any:
         if not isinstance(statement, KEEPS_CATALOG):
             self.catalog.clear()
         if (
@@ -344,20 +515,16 @@ class OnlineContext(MigrationContext):
             # An op's DDL: one trip to the driver instead of SQLAlchemy's several.
             await self._direct.run([(str(statement.compile(dialect=self._dialect)), (), None)])
             self._direct.ddl_ran(statement)
-            self._running = None
             return None
         if isinstance(statement, CREATING) and not options and parameters is None:
             # A CREATE cannot invalidate anything already prepared, so it skips SQLAlchemy's
             # DDL path, which on asyncpg drops every cached statement and type after each
             # DDL statement (re-preparing and re-introspecting on the next step).
             text = str(statement.compile(dialect=self._dialect))
-            result = await self._conn.exec_driver_sql(text)
-        else:
-            result = await self._conn.execute(
-                statement, parameters, execution_options=dict(options or {})
-            )
-        self._running = None
-        return result
+            return await self._conn.exec_driver_sql(text)
+        return await self._conn.execute(
+            statement, parameters, execution_options=dict(options or {})
+        )
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         self.catalog.clear()
@@ -375,9 +542,11 @@ class OnlineContext(MigrationContext):
             # its implicit BEGIN off, asyncpg with SQLAlchemy's side in AUTOCOMMIT).
             was_open = self._direct_open if self._direct else self._conn.in_transaction()
             await self.commit()
+            self._entered_block()
             try:
                 yield
             finally:
+                self._autocommitting = False
                 if was_open:
                     await self.begin()
             return
@@ -385,15 +554,23 @@ class OnlineContext(MigrationContext):
         # Read the level while still inside the transaction: reading it later would autobegin.
         previous = await self._conn.get_isolation_level()
         await self.commit()
+        self._entered_block()
         await self._conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
             yield
         finally:
+            self._autocommitting = False
             # Under AUTOCOMMIT SQLAlchemy still autobegins a (no-op) transaction object.
             await self.commit()
             await self._conn.execution_options(isolation_level=previous)
             if was_open:
                 await self.begin()
+
+    def _entered_block(self) -> None:
+        # What ran before the block is committed now, and what runs inside commits as it runs.
+        self._committed_early()
+        self.autocommit_blocks += 1
+        self._autocommitting = True
 
 
 class OfflineContext(MigrationContext):

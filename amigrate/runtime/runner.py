@@ -15,7 +15,7 @@ from typing import Any, Literal
 import anyio
 from sqlalchemy.exc import DBAPIError
 
-from amigrate.errors import AmigrateError, MigrationFailed, ScriptError
+from amigrate.errors import AmigrateError, MigrationFailed, MigrationInterrupted, ScriptError
 from amigrate.operations import Operations
 from amigrate.revisions import Plan, Step
 from amigrate.runtime.context import MigrationContext, OfflineContext, OnlineContext
@@ -23,7 +23,7 @@ from amigrate.runtime.direct import Write
 from amigrate.runtime.history import HistoryTable
 from amigrate.runtime.versions import VersionTable
 
-__all__ = ["StepResult", "apply_plan"]
+__all__ = ["StepResult", "apply_plan", "interruption"]
 
 log = logging.getLogger("amigrate.runtime")
 
@@ -124,9 +124,10 @@ async def _run_step(
     *,
     commit: bool,
     reopen: bool = False,
+    last: bool = True,
 ) -> None:
-    ctx.revision = step.revision
-    ctx.statements_run = 0
+    ctx.begin_step(step.revision)
+    blocks = ctx.autocommit_blocks
     if not step.is_stamp:
         op = Operations(ctx)
         await functions[step.revision](op)
@@ -142,6 +143,14 @@ async def _run_step(
         writes = versions.writes(step.change)
         if recorder is not None:
             writes.append(recorder.write(step, message, time.perf_counter() - started))
+        if not commit and ctx.autocommit_blocks != blocks:
+            # One transaction for the run, but the block committed what ran before it and
+            # inside it: commit the step's version row with them, so that the database
+            # never holds the work of a step without the row that records it.
+            await ctx.finish(writes, commit=True)
+            if not last:
+                await ctx.begin()
+            return
         await ctx.finish(writes, commit=commit, reopen=reopen)
     else:
         for statement in versions.statements(step.change):
@@ -164,16 +173,25 @@ async def apply_plan(
     """Apply every step of *plan*; return the results, or raise MigrationFailed.
 
     With *per_migration* each step's DDL and version write commit together;
-    otherwise the whole run is one transaction. A failure rolls back the open
-    transaction (shielded, so that a cancelled caller still leaves a clean
-    connection) and raises :class:`MigrationFailed` with the driver error as
-    ``__cause__``.
+    otherwise the whole run is one transaction, except that a step with an
+    ``op.autocommit_block()`` commits (the block committed the run so far) and MySQL
+    commits before each DDL statement. A failure rolls back the open transaction
+    (shielded, so that a cancelled caller still leaves a clean connection) and raises
+    :class:`MigrationFailed` with the driver error as ``__cause__``; its ``applied``
+    are the steps that stay committed. A step that committed part of its work before
+    failing (or being cancelled) is recorded in the history as ``failed``. A
+    cancellation goes through as it is, with a note (and :func:`interruption`) saying
+    what it left behind.
     """
     results: list[StepResult] = []
     offline = isinstance(ctx, OfflineContext)
     if not per_migration and plan.steps:
         await ctx.begin()
     last = len(plan.steps) - 1
+    # The steps known to be committed: all of them with a transaction per step; in one
+    # transaction, those finished before something committed early (an autocommit block,
+    # MySQL's implicit COMMIT before DDL).
+    durable = 0
     for index, step in enumerate(plan.steps):
         message = messages.get(step.revision, "")
         if on_step is not None:
@@ -183,6 +201,7 @@ async def apply_plan(
             assert isinstance(ctx, OfflineContext)
             ctx.comment(f"Running {_VERBS[step_direction(step)]} {_ends(step)}")
         started = time.perf_counter()
+        commits = ctx.early_commits, ctx.autocommit_blocks
         try:
             if per_migration:
                 await ctx.begin()
@@ -196,18 +215,38 @@ async def apply_plan(
                 started,
                 commit=per_migration,
                 reopen=per_migration and index < last,
+                last=index == last,
             )
         except BaseException as exc:
             statement = ctx.current_statement
-            with anyio.CancelScope(shield=True):
-                await ctx.rollback()
-            if not isinstance(exc, Exception):
-                raise  # cancellation and exit: rolled back, let it through
-            if offline and isinstance(exc, AmigrateError):
+            rollback_error = await _rollback(ctx)
+            if offline:
                 raise  # nothing ran: the error itself says what to change
-            failure = _failure(ctx, step, message, exc, statement, results, per_migration)
-            if recorder is not None and isinstance(ctx, OnlineContext):
+            if (ctx.early_commits, ctx.autocommit_blocks) != commits:
+                durable = len(results)
+            applied = results if per_migration else results[:durable]
+            rolled_back = [] if per_migration else results[durable:]
+            failure = _failure(
+                ctx,
+                step,
+                message,
+                exc,
+                statement,
+                applied,
+                rolled_back,
+                one_transaction=not per_migration,
+                used_block=ctx.autocommit_blocks != commits[1],
+            )
+            if rollback_error is not None and not _closed(ctx):
+                failure.add_note(f"rolling back failed too: {_driver_message(rollback_error)}")
+            if recorder is not None and isinstance(ctx, OnlineContext) and failure.partial:
                 await _record_partial(ctx, recorder, step, message, started, failure)
+            if not isinstance(exc, Exception):
+                # Cancellation and exit go through as they are (the caller's task must see
+                # its cancellation), saying what they left behind.
+                exc.add_note(f"{failure}; {failure.hint}" if failure.hint else str(failure))
+                setattr(exc, _INTERRUPTION, failure)
+                raise
             raise failure from exc
         result = StepResult(
             step.revision,
@@ -218,11 +257,45 @@ async def apply_plan(
             time.perf_counter() - started,
         )
         results.append(result)
+        if (ctx.early_commits, ctx.autocommit_blocks) != commits:
+            # Committed early during this step: the steps before it are applied; after an
+            # autocommit block this one too (its version row was committed with it).
+            blocked = ctx.autocommit_blocks != commits[1]
+            durable = len(results) if blocked else len(results) - 1
         if on_step is not None:
             on_step(StepEvent(step, message, result))
     if not per_migration and plan.steps:
         await ctx.commit()
     return results
+
+
+_INTERRUPTION = "amigrate_interruption"
+
+
+def interruption(exc: BaseException) -> MigrationInterrupted | None:
+    """What a run that *exc* (a cancellation, KeyboardInterrupt) interrupted left behind."""
+    found = getattr(exc, _INTERRUPTION, None)
+    return found if isinstance(found, MigrationInterrupted) else None
+
+
+async def _rollback(ctx: MigrationContext) -> Exception | None:
+    """Roll back the open transaction, shielded from cancellation; return what went wrong.
+
+    A cancellation can close the connection in the middle of a statement (asyncpg does);
+    the server then rolled back itself, and the ROLLBACK that fails is no news.
+    """
+    with anyio.CancelScope(shield=True):
+        try:
+            await ctx.rollback()
+        except Exception as error:
+            return error
+    return None
+
+
+def _closed(ctx: MigrationContext) -> bool:
+    if not isinstance(ctx, OnlineContext):
+        return False
+    return ctx.closed
 
 
 async def _record_partial(
@@ -233,19 +306,42 @@ async def _record_partial(
     started: float,
     failure: MigrationFailed,
 ) -> None:
-    """On a dialect whose DDL commits itself, record a step that changed the schema and failed."""
-    if ctx.transactional_ddl or ctx.statements_run == 0:
-        return  # rolled back entirely, or nothing had run: there is nothing to warn about
+    """Record a step that committed part of its work and failed, as ``failed``.
+
+    The next run refuses to go over it until the user says where the database is
+    (``stamp``, or ``--force``). Shielded, so an interrupted run records it too; on
+    a fresh connection when the step's connection did not survive.
+    """
     error = failure.message  # names the statement that failed
-    with anyio.CancelScope(shield=True):
+    row = recorder.write(step, message, time.perf_counter() - started, status="failed", error=error)
+    with anyio.CancelScope(shield=True), anyio.move_on_after(_RECORD_TIMEOUT) as scope:
         try:
+            if ctx.closed:
+                raise ConnectionError("the connection was closed")
             await ctx.begin()
-            duration = time.perf_counter() - started
-            row = recorder.write(step, message, duration, status="failed", error=error)
             await ctx.finish([row], commit=True)
+            return
+        except Exception:
+            await _rollback(ctx)
+        try:
+            await record_elsewhere(ctx, row)
+            return
         except Exception as exc:  # the original failure matters more; say this one too
             failure.add_note(f"amigrate could not record the failure in its history: {exc}")
-            await ctx.rollback()
+    if scope.cancelled_caught:
+        failure.add_note("amigrate could not record the failure in its history: timed out")
+
+
+#: Seconds recording a failure may take (it is shielded from cancellation).
+_RECORD_TIMEOUT = 30
+
+
+async def record_elsewhere(ctx: OnlineContext, row: Write) -> None:
+    """Write *row* on a connection of its own (the step's one is gone)."""
+    async with ctx.engine.connect() as conn:
+        result = await conn.execute(row.statement, dict(row.params))
+        row.check(result.rowcount)
+        await conn.commit()
 
 
 def _side(revisions: tuple[str, ...]) -> str:
@@ -260,30 +356,69 @@ def _failure(
     ctx: MigrationContext,
     step: Step,
     message: str,
-    exc: Exception,
+    exc: BaseException,
     statement: str | None,
-    results: list[StepResult],
-    per_migration: bool,
+    applied: list[StepResult],
+    rolled_back: list[StepResult],
+    *,
+    one_transaction: bool,
+    used_block: bool,
 ) -> MigrationFailed:
     verb = _VERBS[step_direction(step)]
     what = f"{verb} {_ends(step)}" + (f" ({message})" if message else "")
+    interrupted = not isinstance(exc, Exception)
+    partial = ctx.partly_committed
+    earlier = ""
+    if rolled_back:
+        names = ", ".join(r.revision for r in rolled_back)
+        earlier = f", and so were the steps before it in this run ({names}; one transaction)"
+    if one_transaction and applied:
+        # Committed before the run's end: by an autocommit block, or MySQL before DDL.
+        names = ", ".join(r.revision for r in applied)
+        earlier += f"; the steps before it that were committed stay applied ({names})"
+    if partial:
+        hint = _partial_hint(ctx, step.revision, earlier, used_block=used_block)
+    elif interrupted:
+        hint = "run the command again to continue"
+    else:
+        hint = f"the failed revision was rolled back{earlier}; fix it and run the command again"
+    if interrupted:
+        if partial:
+            text = f"interrupted during {what}: the database may be partly changed"
+        else:
+            text = f"interrupted during {what}: revision {step.revision} rolled back{earlier}"
+        return MigrationInterrupted(text, applied=applied, failed=step, hint=hint, partial=partial)
     reason = str(exc) if isinstance(exc, AmigrateError) else _driver_message(exc)
     text = f"{what} failed: {reason}"
     if statement and not isinstance(exc, AmigrateError):
         text += f" [while running: {statement}]"
-    applied = results if per_migration else []
-    if ctx.transactional_ddl:
-        hint = (
-            "the failed revision was rolled back"
-            + ("" if per_migration else ", and so were the steps before it (one transaction)")
-            + "; fix it and run the command again"
-        )
-    else:
-        hint = (
-            f"{ctx.dialect.name} commits DDL as it runs: statements of revision {step.revision} "
-            "before the failing one may have been applied and the version table was not updated; "
-            "check the schema, undo or finish them by hand, then run the command again"
-        )
     if isinstance(exc, AmigrateError) and exc.hint:
         hint = f"{exc.hint}; {hint}"
-    return MigrationFailed(text, applied=applied, failed=step, hint=hint)
+    return MigrationFailed(text, applied=applied, failed=step, hint=hint, partial=partial)
+
+
+def _partial_hint(ctx: MigrationContext, revision: str, earlier: str, *, used_block: bool) -> str:
+    """What a step that committed part of its work left behind, and what to do about it."""
+    reasons = []
+    if not ctx.transactional_ddl:
+        reasons.append(f"{ctx.dialect.name} commits DDL as it runs")
+    if used_block:
+        reasons.append("op.autocommit_block() commits what ran before it and what runs inside it")
+    count = ctx.committed_statements
+    unsure = "what it ran through op.connection, or a statement interrupted as it ran,"
+    if count:
+        done = f"{count} of its statements committed"
+        last = ctx.last_committed_statement
+        if last:
+            done += f" (the last: {last})"
+        if ctx.maybe_committed:
+            done += f", and {unsure} may have too"
+    else:
+        done = f"{unsure} may have committed"
+    because = f" ({'; '.join(reasons)})" if reasons else ""
+    return (
+        f"revision {revision} is partly applied{because}: {done}, and the version table "
+        f"does not record it; what else it ran was rolled back{earlier}; finish or undo it "
+        "by hand, then record where the database is with 'amigrate stamp <revision>' (or "
+        "run again with --force)"
+    )

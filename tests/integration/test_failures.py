@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 import amigrate
-from amigrate.errors import MigrationFailed, ScriptError
+from amigrate.errors import MigrationError, MigrationFailed, ScriptError
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project, table_rev
 
@@ -65,11 +65,19 @@ async def test_one_transaction_for_the_run(db_url: str, tmp_path: Path) -> None:
     )
     with pytest.raises(MigrationFailed) as info:
         await amigrate.upgrade(project.config())
-    assert info.value.applied == ()
     tables, rows = await snapshot(db_url)
-    if not db_url.startswith("mysql"):
+    if db_url.startswith("mysql"):
+        # MySQL commits before each DDL statement: the steps before r003 and their
+        # version rows are committed, and the error says so.
+        assert [s.revision for s in info.value.applied] == ["r001", "r002"]
+        assert rows == ["r002"]
+        assert "stay applied (r001, r002)" in (info.value.hint or "")
+    else:
+        assert info.value.applied == ()
         assert (tables, rows) == (set(), [])  # the whole run rolled back
-        assert "steps before it" in (info.value.hint or "")
+        assert "steps before it in this run (r001, r002; one transaction)" in (
+            info.value.hint or ""
+        )
 
 
 async def test_a_sync_upgrade_fails_before_anything_runs(db_url: str, tmp_path: Path) -> None:
@@ -118,3 +126,168 @@ async def test_import_error_names_the_file(sqlite_url: str, tmp_path: Path) -> N
     with pytest.raises(ScriptError, match=r"r002\.py:\d+: importing it raised ModuleNotFoundError"):
         await amigrate.upgrade(project.config())
     assert await snapshot(sqlite_url) == (set(), [])
+
+
+AFTER_A_BLOCK = Rev(
+    "r002",
+    "r001",
+    upgrade="""
+        await op.execute("CREATE TABLE t2 (id INTEGER)")
+        async with op.autocommit_block():
+            await op.create_index("ix_rt1_id", "rt1", ["id"])
+        await op.execute("SELECT * FROM nope")
+    """,
+    message="fails after a block",
+)
+
+
+async def test_a_failure_after_an_autocommit_block_is_recorded(db_url: str, tmp_path: Path) -> None:
+    """The block committed what ran before it and inside it: the step is partly applied."""
+    project = make_project(tmp_path, db_url, *linear(1), AFTER_A_BLOCK)
+    config = project.config()
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(config)
+    err = info.value
+    assert err.partial
+    assert [s.revision for s in err.applied] == ["r001"]
+    hint = err.hint or ""
+    assert "revision r002 is partly applied" in hint
+    assert "op.autocommit_block() commits what ran before it and what runs inside it" in hint
+    assert "2 of its statements committed (the last: CREATE INDEX ix_rt1_id ON rt1 (id))" in hint
+    assert "'amigrate stamp <revision>' (or run again with --force)" in hint
+    assert "rolled back" not in hint.split(";")[0]
+    tables, rows = await snapshot(db_url)
+    assert ("t2" in tables, rows) == (True, ["r001"])
+    (failed, ok) = await amigrate.log(config)
+    assert (failed.revision, failed.status, ok.status) == ("r002", "failed", "applied")
+    assert "SELECT * FROM nope" in (failed.error or "")
+    with pytest.raises(MigrationError, match="r002 failed partway"):
+        await amigrate.upgrade(config)
+
+
+async def test_concurrently_after_an_autocommit_block(postgresql_url: str, tmp_path: Path) -> None:
+    concurrently = Rev(
+        "r002",
+        "r001",
+        upgrade=AFTER_A_BLOCK.upgrade.replace('["id"])', '["id"], postgresql_concurrently=True)'),
+    )
+    project = make_project(tmp_path, postgresql_url, *linear(1), concurrently)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert "(the last: CREATE INDEX CONCURRENTLY ix_rt1_id ON rt1 (id))" in (info.value.hint or "")
+    assert (await amigrate.log(project.config(), limit=1))[0].status == "failed"
+
+
+async def test_one_transaction_and_an_autocommit_block(db_url: str, tmp_path: Path) -> None:
+    """The block commits the run so far: those steps are applied, and the error says so."""
+    project = make_project(
+        tmp_path, db_url, *linear(1), AFTER_A_BLOCK, transaction_per_migration="false"
+    )
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert [s.revision for s in info.value.applied] == ["r001"]
+    assert info.value.partial
+    assert "the steps before it that were committed stay applied (r001)" in (info.value.hint or "")
+    tables, rows = await snapshot(db_url)
+    assert ({"rt1", "t2"} <= tables, rows) == (True, ["r001"])
+
+
+async def test_one_transaction_commits_a_step_with_a_block(db_url: str, tmp_path: Path) -> None:
+    """A step that used an autocommit block commits with its version row; later ones roll back."""
+    block = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            async with op.autocommit_block():
+                await op.create_index("ix_rt1_id", "rt1", ["id"])
+            await op.execute("CREATE TABLE t2 (id INTEGER)")
+        """,
+    )
+    project = make_project(
+        tmp_path,
+        db_url,
+        *linear(1),
+        block,
+        Rev("r003", "r002", upgrade='await op.execute("INSERT INTO t2 (id) VALUES (1)")\n1 / 0'),
+        transaction_per_migration="false",
+    )
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert [s.revision for s in info.value.applied] == ["r001", "r002"]
+    assert not info.value.partial
+    assert "stay applied (r001, r002)" in (info.value.hint or "")
+    tables, rows = await snapshot(db_url)
+    assert ("t2" in tables, rows) == (True, ["r002"])  # r002 whole, with its version row
+    assert [e.revision for e in await amigrate.log(project.config())] == ["r002", "r001"]
+
+
+async def test_failing_at_the_first_statement_records_nothing(db_url: str, tmp_path: Path) -> None:
+    """Nothing of the revision ran: it is not 'partly applied', and the fixed file runs."""
+    bad = Rev("r002", "r001", upgrade='await op.execute("ALTER TABLE no_such_table ADD x INTEGER")')
+    project = make_project(tmp_path, db_url, *linear(1), bad)
+    config = project.config()
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(config)
+    assert not info.value.partial
+    assert (info.value.hint or "").startswith("the failed revision was rolled back")
+    assert [e.status for e in await amigrate.log(config)] == ["applied"]
+    path = project.versions / "r002.py"
+    path.write_text(path.read_text().replace("no_such_table", "rt1"))
+    assert (await amigrate.upgrade(config)).to_heads == ("r002",)
+
+
+async def test_row_changes_alone_are_rolled_back(db_url: str, tmp_path: Path) -> None:
+    """An INSERT before the failure is rolled back (InnoDB too): nothing to record."""
+    dml = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+        """,
+    )
+    project = make_project(tmp_path, db_url, *linear(1), dml)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert not info.value.partial
+    assert "rolled back" in (info.value.hint or "")
+    assert [e.status for e in await amigrate.log(project.config())] == ["applied"]
+
+
+async def test_mysql_ddl_commits_the_row_changes_before_it(mysql_url: str, tmp_path: Path) -> None:
+    """MySQL commits before a DDL statement runs, even one that fails."""
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+            await op.execute("ALTER TABLE no_such_table ADD x INTEGER")
+        """,
+    )
+    project = make_project(tmp_path, mysql_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert info.value.partial
+    assert "1 of its statements committed (the last: INSERT INTO rt1 (id) VALUES (1))" in (
+        info.value.hint or ""
+    )
+    assert (await amigrate.log(project.config(), limit=1))[0].status == "failed"
+
+
+async def test_a_batch_failing_its_name_check_changed_nothing(db_url: str, tmp_path: Path) -> None:
+    typo = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            async with op.batch_alter_table("rt1") as batch:
+                await batch.add_column(sa.Column("extra", sa.Integer))
+                await batch.drop_column("no_such_column")
+        """,
+    )
+    project = make_project(tmp_path, db_url, *linear(1), typo)
+    with pytest.raises(MigrationFailed, match="has no column 'no_such_column'") as info:
+        await amigrate.upgrade(project.config())
+    assert not info.value.partial
+    assert "commits DDL" not in (info.value.hint or "")
+    assert "the failed revision was rolled back" in (info.value.hint or "")
+    assert [e.status for e in await amigrate.log(project.config())] == ["applied"]

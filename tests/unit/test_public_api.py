@@ -48,6 +48,10 @@ def test_errors_carry_their_fields_and_a_next_step() -> None:
     failed = errors.MigrationFailed("boom", applied=[1, 2], failed=3)
     assert failed.applied == (1, 2)
     assert failed.failed == 3
+    assert failed.partial is False
+    interrupted = errors.MigrationInterrupted("interrupted", failed=3, partial=True)
+    assert isinstance(interrupted, errors.MigrationFailed)
+    assert (interrupted.partial, interrupted.exit_code) == (True, 130)
     missing = errors.MissingEnvironmentVariable("DB_URL", key="sqlalchemy.url")
     assert "DB_URL" in str(missing)
     assert "${DB_URL:-" in (missing.hint or "")

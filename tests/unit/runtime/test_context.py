@@ -1,0 +1,48 @@
+"""What a statement does to the open transaction: read, row change, or DDL (pure)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from amigrate.runtime.context import statement_kind
+
+T = sa.table("t", sa.column("id"))
+
+
+@pytest.mark.parametrize(
+    ("statement", "kind"),
+    [
+        ("SELECT * FROM t", "read"),
+        ("  select pg_sleep(3)", "read"),
+        ("DO SLEEP(3)", "read"),
+        ("(SELECT 1)", "read"),
+        ("-- a comment\nSHOW TABLES", "read"),
+        ("/* why */ INSERT INTO t VALUES (1)", "dml"),
+        ("# mysql comment\nupdate t set id = 2", "dml"),
+        ("DELETE FROM t", "dml"),
+        ("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", "dml"),
+        ("SET FOREIGN_KEY_CHECKS = 0", "dml"),
+        ("CREATE TABLE t2 (id int)", "ddl"),
+        ("ALTER TABLE t ADD x int", "ddl"),
+        ("DROP INDEX ix", "ddl"),
+        ("RENAME TABLE t TO u", "ddl"),
+        ("TRUNCATE t", "ddl"),
+        ("CALL make_tables()", "ddl"),  # a procedure may run DDL: counted as committing
+        ("", "ddl"),
+    ],
+)
+def test_text(statement: str, kind: str) -> None:
+    assert statement_kind(statement) == kind
+    assert statement_kind(sa.text(statement)) == kind
+
+
+def test_constructs() -> None:
+    assert statement_kind(sa.select(T)) == "read"
+    assert statement_kind(sa.union(sa.select(T), sa.select(T))) == "read"
+    assert statement_kind(T.insert().values(id=1)) == "dml"
+    assert statement_kind(T.update().values(id=1)) == "dml"
+    assert statement_kind(T.delete()) == "dml"
+    table = sa.Table("x", sa.MetaData(), sa.Column("id", sa.Integer))
+    assert statement_kind(sa.schema.CreateTable(table)) == "ddl"
+    assert statement_kind(sa.schema.DropTable(table)) == "ddl"
