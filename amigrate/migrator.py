@@ -13,7 +13,7 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -454,9 +454,7 @@ class Migrator:
                 await self._check_applied(ctx, heads)
             recorder = Recorder(self.history, uuid.uuid4().hex, db_user, os_identity(), checksums)
             if plan.purge:
-                await ctx.begin()
-                await self.versions.purge(conn)
-                await ctx.commit()
+                plan = await self._purge(ctx, recorder, plan, heads)
             steps = await apply_plan(
                 ctx,
                 self.versions,
@@ -477,6 +475,29 @@ class Migrator:
             tuple(steps),
             self.database,
         )
+
+    async def _purge(
+        self, ctx: OnlineContext, recorder: Recorder, plan: Plan, heads: tuple[str, ...]
+    ) -> Plan:
+        """Empty the version table for ``stamp --purge``; keep in the history what was there.
+
+        The plan's steps start from an empty table; the first one's history row names
+        the rows it replaced instead. With no step (``--purge base``) each removed row
+        gets a row of its own, written with the purge.
+        """
+        writes = []
+        if not plan.steps:
+            for head in heads:
+                change = VersionChange("delete", (head,), ())
+                gone = Step(head, "down", change, (head,), (), is_stamp=True)
+                writes.append(recorder.write(gone, "purged from the version table", 0.0))
+        await ctx.begin()
+        await self.versions.purge(ctx.connection)
+        await ctx.finish(writes, commit=True)
+        if not plan.steps or not heads:
+            return plan
+        first = replace(plan.steps[0], from_revisions=heads)
+        return replace(plan, steps=(first, *plan.steps[1:]))
 
     async def _record_resolution(
         self, ctx: OnlineContext, recorder: Recorder, plan: Plan, failure: HistoryEntry

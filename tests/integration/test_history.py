@@ -213,3 +213,35 @@ async def test_adopting_alembic_creates_the_history(sqlite_url: str, tmp_path: P
     await engine.dispose()
     report = await amigrate.validate(config)
     assert [(p.kind, p.revision) for p in report.problems] == [("unknown_head", "zzzz")]
+
+
+async def test_stamp_purge_records_what_it_replaced(db_url: str, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    project = make_project(tmp_path, db_url, *linear(2))
+    config = project.config()
+    await amigrate.upgrade(config, "r001")
+    engine = create_async_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("INSERT INTO amigrate_version VALUES ('zzzz')"))
+    await engine.dispose()
+    result = await amigrate.stamp(config, "r001", purge=True)
+    assert result.from_heads == ("r001", "zzzz")
+    assert [str(s) for s in result.steps] == ["stamp r001, zzzz -> r001, create rt1"]
+    newest = (await amigrate.log(config, limit=1))[0]
+    assert (newest.direction, newest.from_revisions, newest.to_revisions) == (
+        "stamp",
+        "r001,zzzz",
+        "r001",
+    )
+    assert (await snapshot(db_url))[1] == ["r001"]
+    # Purging to base: each row removed is recorded.
+    engine = create_async_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("INSERT INTO amigrate_version VALUES ('zzzz')"))
+    await engine.dispose()
+    await amigrate.stamp(config, "base", purge=True)
+    assert (await snapshot(db_url))[1] == []
+    rows = [(e.revision, e.from_revisions, e.to_revisions) for e in await amigrate.log(config)]
+    assert rows[:2] == [("zzzz", "zzzz", ""), ("r001", "r001", "")]
