@@ -359,7 +359,7 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
     """Show the revisions the database is at (read-only; never creates a table)."""
     from amigrate.cli.describe import as_json, one_line, verbose_block
     from amigrate.cli.fanout import fanout_selection, raise_for_failures, run_fanout
-    from amigrate.errors import CheckFailed
+    from amigrate.errors import CheckFailed, RevisionError
     from amigrate.scripts.directory import ScriptDirectory
 
     state.json = state.json or json_output
@@ -394,6 +394,7 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
     scripts = ScriptDirectory.from_config(state.load_config())
     graph = scripts.graph
     problems: list[str] = []
+    unknowns: list[str] = []
     data: dict[str, Any] = {}
     for name, (database, heads) in per_database.items():
         prefix = f"{name}: " if name else ""
@@ -414,7 +415,7 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
             for head in unknown:
                 click.echo(f"{prefix}{head} (unknown revision: no script has it)")
         if unknown:
-            problems.append(
+            unknowns.append(
                 f"{prefix}the database is at {', '.join(unknown)}, which no revision file has"
             )
         elif check_heads and set(heads) != set(graph.heads):
@@ -430,14 +431,15 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
         emit_json(data[""] if selection is None else data)
     if results is not None:
         raise_for_failures(results, "read")  # after the others' heads
-    if problems:
-        raise CheckFailed(
-            "; ".join(problems),
-            hint="run 'amigrate upgrade heads'"
-            if all("not at the head" in p for p in problems)
-            else "restore the missing file, or repair the version table with "
+    if unknowns:
+        # Not a check that failed: the version table and the files disagree (exit 1).
+        raise RevisionError(
+            "; ".join(unknowns),
+            hint="restore the missing file, or repair the version table with "
             "'amigrate stamp --purge <revision>'",
         )
+    if problems:
+        raise CheckFailed("; ".join(problems), hint="run 'amigrate upgrade heads'")
 
 
 @click.command()

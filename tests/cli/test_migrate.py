@@ -198,8 +198,14 @@ def test_unknown_revision_in_the_database(sqlite_url: str, tmp_path: Path) -> No
     assert run_cli("upgrade", cwd=tmp_path).code == 0
     (tmp_path / "migrations" / "versions" / "r002.py").unlink()
     result = run_cli("current", cwd=tmp_path)
-    assert_clean_error(result, code=3, match="r002, which no revision file has")
+    # An error (exit 1), not a failed check: exit 3 is --check-heads' answer.
+    assert_clean_error(result, code=1, match="r002, which no revision file has")
     assert "r002 (unknown revision: no script has it)" in result.out
+    assert "hint: restore the missing file, or repair the version table with 'amigrate " in (
+        result.err
+    )
+    assert "stamp --purge <revision>'" in result.err
+    assert_clean_error(run_cli("current", "--check-heads", cwd=tmp_path), code=1, match="r002")
     upgrade = run_cli("upgrade", cwd=tmp_path)
     assert_clean_error(upgrade, match="r002")
     assert "stamp --purge" in upgrade.err
