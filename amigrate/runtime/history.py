@@ -1,8 +1,9 @@
 """The audit history: one row per applied upgrade, downgrade or stamp step.
 
 Each row is written in the step's own transaction, so a rolled-back step leaves
-no row. On MySQL/MariaDB, whose DDL commits as it runs, a step that fails after
-some of its statements committed is recorded with ``status = 'failed'`` and the
+no row. A step that fails (or is interrupted) after part of its work committed
+(MySQL/MariaDB DDL, which commits as it runs; what ran before and inside
+``op.autocommit_block()``) is recorded with ``status = 'failed'`` and the
 statement that failed; the next run refuses to continue over it until the user
 resolves it (``stamp``, or ``--force``).
 """
