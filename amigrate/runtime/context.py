@@ -120,6 +120,8 @@ class MigrationContext:
         #: block, MySQL's implicit COMMIT): the steps finished before then are applied
         #: even when the run is one transaction.
         self.early_commits = 0
+        #: The current step's COMMIT is on its way (set by the runner).
+        self.committing = False
         #: Autocommit blocks entered in this run.
         self.autocommit_blocks = 0
         self._autocommitting = False
@@ -142,6 +144,7 @@ class MigrationContext:
         self.committed_statements = 0
         self.last_committed = None
         self.maybe_committed = False
+        self.committing = False
         self._pending = 0
         self._pending_last = None
         self._raw_pending = False

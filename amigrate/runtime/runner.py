@@ -143,15 +143,18 @@ async def _run_step(
         writes = versions.writes(step.change)
         if recorder is not None:
             writes.append(recorder.write(step, message, time.perf_counter() - started))
+        ctx.committing = commit or ctx.autocommit_blocks != blocks
         if not commit and ctx.autocommit_blocks != blocks:
             # One transaction for the run, but the block committed what ran before it and
             # inside it: commit the step's version row with them, so that the database
             # never holds the work of a step without the row that records it.
             await ctx.finish(writes, commit=True)
+            ctx.committing = False
             if not last:
                 await ctx.begin()
             return
         await ctx.finish(writes, commit=commit, reopen=reopen)
+        ctx.committing = False
     else:
         for statement in versions.statements(step.change):
             await ctx.execute(statement)
@@ -220,7 +223,7 @@ async def apply_plan(
         except BaseException as exc:
             statement = ctx.current_statement
             rollback_error = await _rollback(ctx)
-            if offline:
+            if offline and (not isinstance(exc, Exception) or isinstance(exc, AmigrateError)):
                 raise  # nothing ran: the error itself says what to change
             if (ctx.early_commits, ctx.autocommit_blocks) != commits:
                 durable = len(results)
@@ -240,6 +243,7 @@ async def apply_plan(
             if rollback_error is not None and not _closed(ctx):
                 failure.add_note(f"rolling back failed too: {_driver_message(rollback_error)}")
             if recorder is not None and isinstance(ctx, OnlineContext) and failure.partial:
+                # (Not when a COMMIT was cut off: the version table may be right.)
                 await _record_partial(ctx, recorder, step, message, started, failure)
             if not isinstance(exc, Exception):
                 # Cancellation and exit go through as they are (the caller's task must see
@@ -382,6 +386,11 @@ def _failure(
         hint = "run the command again to continue"
     else:
         hint = f"the failed revision was rolled back{earlier}; fix it and run the command again"
+    if interrupted and ctx.committing:
+        # The COMMIT was on its way: the server may have applied the step or not.
+        text = f"interrupted while committing {what}: it may or may not be applied"
+        hint = "run 'amigrate current' to see where the database is, then run the command again"
+        return MigrationInterrupted(text, applied=applied, failed=step, hint=hint)
     if interrupted:
         if partial:
             text = f"interrupted during {what}: the database may be partly changed"
