@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import amigrate
-from amigrate.errors import InvalidTarget, ScriptError
+from amigrate.errors import InvalidTarget, MigrationFailed, ScriptError
 from tests.projects import Rev, make_project
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
@@ -144,3 +144,13 @@ async def test_revisions_that_need_a_database(tmp_path: Path, body: str, what: s
     with pytest.raises(ScriptError, match="needs a live database") as info:
         await render(tmp_path, URLS["postgresql"], "up", "head")
     assert f"revision a1 uses {what}" in str(info.value)
+
+
+async def test_a_revision_that_raises_offline(tmp_path: Path) -> None:
+    """Its own exception is wrapped as online, naming the step, with nothing to roll back."""
+    body = 'await op.execute("CREATE TABLE t (id int)")\nraise RuntimeError("boom")'
+    make_project(tmp_path, URLS["sqlite"], Rev("a1", None, upgrade=body))
+    with pytest.raises(MigrationFailed, match="upgrade <base> -> a1 .*RuntimeError: boom") as info:
+        await render(tmp_path, URLS["postgresql"], "up", "head")
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert not info.value.partial
