@@ -243,7 +243,6 @@ async def apply_plan(
             if rollback_error is not None and not _closed(ctx):
                 failure.add_note(f"rolling back failed too: {_driver_message(rollback_error)}")
             if recorder is not None and isinstance(ctx, OnlineContext) and failure.partial:
-                # (Not when a COMMIT was cut off: the version table may be right.)
                 await _record_partial(ctx, recorder, step, message, started, failure)
             if not isinstance(exc, Exception):
                 # Cancellation and exit go through as they are (the caller's task must see
@@ -387,7 +386,8 @@ def _failure(
     else:
         hint = f"the failed revision was rolled back{earlier}; fix it and run the command again"
     if interrupted and ctx.committing:
-        # The COMMIT was on its way: the server may have applied the step or not.
+        # The COMMIT was on its way: the server may have applied the step or not. Not
+        # partial (no failed row): the version table may well be right.
         text = f"interrupted while committing {what}: it may or may not be applied"
         hint = "run 'amigrate current' to see where the database is, then run the command again"
         return MigrationInterrupted(text, applied=applied, failed=step, hint=hint)
