@@ -163,22 +163,51 @@ def history(
         )
 
 
+def _resolve_all(state: CliState, scripts: ScriptDirectory, targets: Sequence[str]) -> list[str]:
+    """The revision ids *targets* name, in order, each once.
+
+    ``current`` (and ``+N``/``-N``) need the database's heads: they are read
+    read-only, as ``amigrate current`` reads them, and only when a target asks.
+    """
+    from amigrate.errors import CommandError
+    from amigrate.revisions import parse_target
+
+    graph = scripts.graph
+    parsed = [parse_target(t) for t in targets]
+    current: tuple[str, ...] = ()
+    if any(t.kind == "current" for t in parsed):
+        from amigrate.cli.run import current_heads
+
+        heads = current_heads(state, scripts)
+        if isinstance(heads, dict) and any(t.is_relative or t.branch for t in parsed):
+            raise CommandError(
+                "a relative target needs one database; this project has several",
+                hint="choose one with -d NAME",
+            )
+        current = tuple(heads)
+    ids: list[str] = []
+    for target in parsed:
+        ids += [rid for rid in graph.resolve(target, current) if rid not in ids]
+    return ids
+
+
 @click.command()
 @click.argument("revisions", nargs=-1, required=True)
 @json_option
 @pass_state
 def show(state: CliState, revisions: tuple[str, ...], json_output: bool) -> None:
-    """Show one or more revisions in full (any target: an id prefix, a label, 'heads')."""
+    """Show one or more revisions in full (an id prefix, a label, 'heads', 'current')."""
     from amigrate.cli.describe import as_json, verbose_block
 
     scripts = _scripts(state)
     graph = scripts.graph
-    ids: list[str] = []
-    for target in revisions:
-        ids += [rid for rid in graph.resolve(target) if rid not in ids]
+    ids = _resolve_all(state, scripts, revisions)
     if state.json or json_output:
         emit_json([as_json(graph, scripts.script(rid)) for rid in ids])
         return
+    if not ids and state.verbosity >= 0:
+        at_base = " (the database is at base)" if any("current" in r for r in revisions) else ""
+        click.echo(f"{' '.join(revisions)} names no revision{at_base}", err=True)
     for rid in ids:
         click.echo(verbose_block(graph, scripts.script(rid)))
 
@@ -187,26 +216,33 @@ def show(state: CliState, revisions: tuple[str, ...], json_output: bool) -> None
 @click.argument("revision")
 @pass_state
 def edit(state: CliState, revision: str) -> None:
-    """Open a revision file in $EDITOR (or $VISUAL)."""
-    from amigrate.errors import CommandError, MultipleHeads
+    """Open the file(s) of a revision in $EDITOR (or $VISUAL); 'current' needs the database."""
+    from amigrate.errors import CommandError
 
     scripts = _scripts(state)
-    graph = scripts.graph
-    ids = graph.resolve(revision)
-    if len(ids) != 1:
-        raise MultipleHeads(revision, ids, hint="name one revision to edit")
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    ids = _resolve_all(state, scripts, [revision])
+    if not ids:
+        raise CommandError(
+            f"no revision file is indicated by {revision!r}"
+            + (": the database is at base" if "current" in revision else ""),
+            hint="run 'amigrate upgrade' first, or name a revision ('amigrate history' lists them)"
+            if "current" in revision
+            else "name a revision ('amigrate history' lists them)",
+        )
+    # Alembic tries EDITOR first, then VISUAL.
+    editor = os.environ.get("EDITOR") or os.environ.get("VISUAL")
     if not editor:
         raise CommandError(
             "no editor: $EDITOR and $VISUAL are not set",
             hint="export EDITOR=vim (or nano, 'code --wait', ...)",
         )
-    path = scripts.script(ids[0]).path
-    try:
-        code = subprocess.run([*shlex.split(editor), str(path)], check=False).returncode
-    except OSError as exc:
-        raise CommandError(
-            f"cannot start the editor {editor!r}: {exc.strerror}", hint="check $EDITOR"
-        ) from exc
-    if code != 0:
-        raise CommandError(f"the editor {editor!r} exited with status {code}")
+    for rid in ids:  # one after the other, as Alembic opens them
+        path = scripts.script(rid).path
+        try:
+            code = subprocess.run([*shlex.split(editor), str(path)], check=False).returncode
+        except OSError as exc:
+            raise CommandError(
+                f"cannot start the editor {editor!r}: {exc.strerror}", hint="check $EDITOR"
+            ) from exc
+        if code != 0:
+            raise CommandError(f"the editor {editor!r} exited with status {code} on {path}")

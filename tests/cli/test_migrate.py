@@ -209,3 +209,49 @@ def test_unknown_revision_in_the_database(sqlite_url: str, tmp_path: Path) -> No
     upgrade = run_cli("upgrade", cwd=tmp_path)
     assert_clean_error(upgrade, match="r002")
     assert "stamp --purge" in upgrade.err
+
+
+def _echo_editor(tmp_path: Path) -> dict[str, str]:
+    """An $EDITOR that records the files it is given (and a $VISUAL that must not run)."""
+    log = tmp_path / "edited.txt"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    editor.chmod(0o755)
+    return {"EDITOR": str(editor), "VISUAL": "false"}
+
+
+def test_show_and_edit_current_read_the_database(db_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, db_url, *linear(2))
+    env = _echo_editor(tmp_path)
+    shown = run_cli("show", "current", cwd=tmp_path)
+    assert shown.code == 0, shown
+    assert shown.out == ""
+    assert "current names no revision (the database is at base)" in shown.err
+    assert_clean_error(
+        run_cli("edit", "current", cwd=tmp_path, env=env),
+        match="no revision file is indicated by 'current': the database is at base",
+    )
+    assert run_cli("upgrade", "r001", cwd=tmp_path).code == 0
+    shown = run_cli("show", "current", cwd=tmp_path)
+    assert shown.code == 0, shown
+    assert shown.out.startswith("Rev: r001\nParent: <base>\n")
+    assert json.loads(run_cli("show", "current", "--json", cwd=tmp_path).out)[0]["revision"] == (
+        "r001"
+    )
+    assert run_cli("show", "current+1", cwd=tmp_path).out.startswith("Rev: r002 (head)")
+    edited = run_cli("edit", "current", cwd=tmp_path, env=env)
+    assert edited.code == 0, edited
+    assert (tmp_path / "edited.txt").read_text().strip().endswith("versions/r001.py")
+
+
+def test_edit_base_and_several_heads(sqlite_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, sqlite_url, Rev("a1", None), Rev("b1", "a1"), Rev("b2", "a1"))
+    env = _echo_editor(tmp_path)
+    assert_clean_error(
+        run_cli("edit", "base", cwd=tmp_path, env=env),
+        match="no revision file is indicated by 'base'",
+    )
+    # like Alembic, 'heads' opens every head's file, one after the other
+    assert run_cli("edit", "heads", cwd=tmp_path, env=env).code == 0
+    opened = (tmp_path / "edited.txt").read_text().split()
+    assert [Path(p).name for p in opened] == ["b1.py", "b2.py"]
