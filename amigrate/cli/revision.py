@@ -54,6 +54,9 @@ def _finish(
         for result in results:
             status = "done" if result.returncode == 0 else "FAILED"
             click.echo(f"Ran post-write hook {result.name!r} ... {status}")
+            if state.verbosity >= 1:  # Alembic shows a hook's output
+                for line in result.output.splitlines():
+                    click.echo(f"  | {line}")
     if error is not None:
         raise error
 

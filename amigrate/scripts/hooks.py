@@ -13,8 +13,10 @@ or as ``[[tool.amigrate.post_write_hooks]]`` tables with a ``name`` key. Types:
 executable of that name beside the running Python, which is how ruff installs),
 ``exec`` (``executable``: a path or a name on PATH) and ``module``
 (``module``: run as ``python -m``). ``options`` is split like a shell command
-line, with ``REVISION_SCRIPT_FILENAME`` replaced by the file's path; ``cwd``
-sets the working folder.
+line, with ``REVISION_SCRIPT_FILENAME`` replaced by the file's path; as in
+Alembic, when ``options`` does not mention ``REVISION_SCRIPT_FILENAME`` the
+path goes first (``black.options = -l 79`` runs ``black <path> -l 79``).
+``cwd`` sets the working folder.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 
 from amigrate.errors import ConfigError, HookError
 
-__all__ = ["HookResult", "HookSpec", "hook_specs", "run_hooks"]
+__all__ = ["HookResult", "HookSpec", "hook_arguments", "hook_specs", "run_hooks"]
 
 TOKEN = "REVISION_SCRIPT_FILENAME"
 _TYPES = {"console_scripts": "entrypoint", "exec": "executable", "module": "module"}
@@ -130,6 +132,16 @@ def _command(spec: HookSpec) -> list[str]:
     )
 
 
+def hook_arguments(options: str, path: Path) -> list[str]:
+    """The arguments after the hook's command: *options* with the file's path in them.
+
+    Alembic puts the path in front when *options* does not contain the token.
+    """
+    if TOKEN not in options:
+        options = f"{TOKEN} {options}"
+    return [arg.replace(TOKEN, str(path)) for arg in shlex.split(options)]
+
+
 def run_hooks(config: Any, path: Path) -> list[HookResult]:
     """Run every configured hook on *path*; raise HookError at the first that fails.
 
@@ -137,8 +149,7 @@ def run_hooks(config: Any, path: Path) -> list[HookResult]:
     """
     results: list[HookResult] = []
     for spec in hook_specs(config):
-        options = [arg.replace(TOKEN, str(path)) for arg in shlex.split(spec.options)]
-        argv = [*_command(spec), *options]
+        argv = [*_command(spec), *hook_arguments(spec.options, path)]
         try:
             proc = subprocess.run(
                 argv,

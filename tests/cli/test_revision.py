@@ -336,3 +336,36 @@ def test_unreadable_versions_folder(tmp_path: Path) -> None:
     project.versions.rmdir()
     project.versions.write_text("not a folder")  # unreadable as a folder, even for root
     assert_clean_error(run_cli("heads", cwd=tmp_path), match="version folder cannot be read")
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (None, ["{path}"]),  # no options: the path is the one argument
+        ("-l 79", ["{path}", "-l", "79"]),  # Alembic puts the path in front
+        ("--check REVISION_SCRIPT_FILENAME --x", ["--check", "{path}", "--x"]),
+    ],
+)
+def test_hook_gets_the_file_path(tmp_path: Path, options: str | None, expected: list[str]) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db")
+    script = tmp_path / "fmt.sh"
+    script.write_text(
+        '#!/bin/sh\nfor a in "$@"; do echo "arg:$a"; done\ntest -f "$1" || test -f "$2"\n'
+    )
+    script.chmod(0o755)
+    lines = ["", "[post_write_hooks]", "hooks = fmt", "fmt.type = exec"]
+    lines.append("fmt.executable = %(here)s/fmt.sh")
+    if options is not None:
+        lines.append(f"fmt.options = {options}")
+    with (tmp_path / "amigrate.ini").open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    result = run_cli("-v", "revision", "-m", "x", "--rev-id", "f1", cwd=tmp_path)
+    assert result.code == 0, result
+    path = tmp_path / "migrations" / "versions" / "f1_x.py"
+    # -v shows the hook's output, as Alembic does
+    shown = [line[len("  | arg:") :] for line in result.out.splitlines() if "| arg:" in line]
+    assert shown == [arg.format(path=path) for arg in expected]
+    quiet = run_cli("revision", "-m", "y", "--rev-id", "f2", cwd=tmp_path)
+    assert quiet.code == 0, quiet
+    assert "arg:" not in quiet.out
+    assert "Ran post-write hook 'fmt' ... done" in quiet.out
