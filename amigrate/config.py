@@ -238,16 +238,7 @@ class Config:
             ) from exc
 
     def _read_toml(self, path: Path) -> None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path} is not UTF-8 text", hint="save it as UTF-8") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"{path} is not valid TOML: {exc}", hint="fix the line it names"
-            ) from exc
+        data = _load_toml(path)
         tool = data.get("tool", {})
         section = tool.get("amigrate", {}) if isinstance(tool, dict) else {}
         if not isinstance(section, dict):
@@ -558,11 +549,21 @@ class Config:
         return f"<Config {files or 'from values'} [{self.section}]>"
 
 
-def _has_tool_section(path: Path) -> bool:
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text", hint="save it as UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix the line it names") from exc
+
+
+def _has_tool_section(path: Path) -> bool:
+    # A broken pyproject.toml is reported, not skipped: it may hold the settings
+    # (Alembic, too, fails on it), and skipping it blames a missing key instead.
+    data = _load_toml(path)
     tool = data.get("tool")
     return isinstance(tool, dict) and "amigrate" in tool
 

@@ -174,3 +174,10 @@ def test_the_inis_logging_formats_records(tmp_path: Path, template: str) -> None
     assert logged, result.err
     assert all(line.startswith("INFO  [amigrate.") for line in logged), logged
     assert "%(" not in result.err
+
+
+def test_broken_pyproject_is_reported_by_discovery(tmp_path: Path) -> None:
+    assert run_cli("init", "-t", "pyproject", "migrations", cwd=tmp_path).code == 0
+    with (tmp_path / "pyproject.toml").open("a") as fh:
+        fh.write("oops = [\n")
+    assert_clean_error(run_cli("heads", cwd=tmp_path), match="pyproject.toml is not valid TOML")

@@ -250,6 +250,16 @@ def test_malformed_toml(tmp_path: Path) -> None:
         load_config("pyproject.toml")
 
 
+def test_discovery_reports_a_malformed_toml(tmp_path: Path) -> None:
+    # alone, and beside an ini file: the TOML error, not a missing key or file
+    write(tmp_path / "pyproject.toml", '[tool.amigrate]\nscript_location = "m"\noops = [\n')
+    with pytest.raises(ConfigError, match="pyproject.toml is not valid TOML"):
+        load_config()
+    write(tmp_path / "amigrate.ini", "[amigrate]\nsqlalchemy.url = sqlite://\n")
+    with pytest.raises(ConfigError, match="pyproject.toml is not valid TOML"):
+        load_config()
+
+
 def test_ini_without_section(tmp_path: Path) -> None:
     write(tmp_path / "amigrate.ini", "[loggers]\nkeys = root\n")
     with pytest.raises(ConfigError, match=r"no \[amigrate\] section"):
