@@ -158,6 +158,17 @@ def _strings(path: Path, name: str, node: ast.stmt, value: Any) -> tuple[str, ..
     )
 
 
+def _empty_down_revision(path: Path, line: int) -> ScriptParseError:
+    # Alembic takes "" for the id of a revision that does not exist and fails
+    # with a KeyError; a base revision says None.
+    return ScriptParseError(
+        "down_revision = '' names no revision",
+        path=str(path),
+        line=line,
+        hint="write down_revision = None for a base revision, or the id of its parent",
+    )
+
+
 def _read_simple(path: Path, source: str) -> RevisionFile | None:
     """Tier 1: the common shape, or None when the file needs ``ast``."""
     doc = _DOCSTRING.match(source)
@@ -177,6 +188,8 @@ def _read_simple(path: Path, source: str) -> RevisionFile | None:
             return None
         strings = tuple(s[1:-1] for s in _STRING_VALUE.findall(rhs))
         values[name] = strings[0] if rhs[0] in "\"'" else (strings or None)
+        if name == "down_revision" and values[name] == "":
+            raise _empty_down_revision(path, source.count("\n", 0, before) + 1)
     revision = values.get("revision")
     if not isinstance(revision, str) or not revision:
         return None
@@ -246,6 +259,8 @@ def read_revision_file(path: Path) -> RevisionFile:
     down = values.get("down_revision")
     down_node = nodes.get("down_revision")
     if down_node is not None:
+        if down == "":
+            raise _empty_down_revision(path, down_node.lineno)
         parents = _strings(path, "down_revision", down_node, down)
         down = parents[0] if isinstance(down, str) else (parents or None)
     labels = (

@@ -134,6 +134,12 @@ def test_no_docstring(tmp_path: Path) -> None:
         ('"""m"""\nrevision = "c\ndown_revision = None\n', "syntax error", 2),
         ('"""m"""\nrevision = ""\n', "non-empty string", 2),
         ('"""m"""\nx = 1\n', "declares no 'revision'", None),
+        # down_revision = "" on each read path: docstring first (tier 1), none (ast),
+        # an annotated assignment and a file whose identifiers follow the functions
+        ('"""m"""\nrevision = "c"\ndown_revision = ""\n', "down_revision = '' names", 3),
+        ('revision = "c"\ndown_revision = ""\n', "down_revision = '' names no revision", 2),
+        ('"""m"""\nrevision = "c"\ndown_revision: str = \'\'\n', "names no revision", 3),
+        ('"""m"""\ndef f():\n    pass\nrevision = "c"\ndown_revision = ""\n', "names no", 5),
     ],
 )
 def test_errors_name_the_file_and_line(
