@@ -11,11 +11,12 @@ from types import ModuleType
 from typing import Any
 
 from amigrate.config import Config
-from amigrate.errors import CommandError, ConfigError, MultipleHeads
+from amigrate.errors import AmigrateError, CommandError, ConfigError, MultipleHeads
 from amigrate.revisions import Revision, RevisionGraph
 from amigrate.scripts.loader import import_file, module_name_for, prepend_sys_path
 from amigrate.scripts.reader import find_revision_files, read_revision_file
 from amigrate.scripts.writer import (
+    EMPTY_MESSAGE,
     NewRevision,
     create_date,
     new_rev_id,
@@ -259,14 +260,26 @@ class ScriptDirectory:
             + ")",
         )
 
+    def _check_new(self, new: NewRevision) -> None:
+        """Refuse, before writing, a revision the reader would reject once written.
+
+        The new node is added to the history and the history is checked by the
+        same code that checks files read from disk (reserved ids, labels that
+        cannot be used in a target, a label that is a revision id, ...).
+        """
+        node = Revision.create(new.rev_id, new.down_revision, new.branch_labels, new.depends_on)
+        RevisionGraph([*self.graph, node])
+
     def _write(
         self, new: NewRevision, folder: Path, template_args: Mapping[str, Any] | None
     ) -> Path:
         config = self.config
         created = create_date(config.timezone)
+        message = new.message if new.message.strip() else EMPTY_MESSAGE
         new = NewRevision(
-            new.rev_id, new.message, new.down_revision, new.branch_labels, new.depends_on, created
+            new.rev_id, message, new.down_revision, new.branch_labels, new.depends_on, created
         )
+        self._check_new(new)
         name = revision_filename(
             config.file_template,
             new.rev_id,
@@ -282,9 +295,38 @@ class ScriptDirectory:
         if path.exists():
             raise CommandError(f"{path} already exists", hint="choose another message or --rev-id")
         text = render_revision(self.template_path, new, config=config, context=template_args)
+        try:
+            compile(text, str(path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise ConfigError(
+                f"{self.template_path} rendered a revision that is not valid Python "
+                f"(line {exc.lineno}: {exc.msg}); nothing was written",
+                hint="fix the template (an unescaped value? a quote next to ${message}?)",
+            ) from exc
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        self._check_written(path, new)
         for attr in ("_files", "scripts", "graph"):  # the history changed
             self.__dict__.pop(attr, None)
         self._modules.clear()
         return path
+
+    def _check_written(self, path: Path, new: NewRevision) -> None:
+        """Read the new file back as every later command will; remove it if that fails."""
+        try:
+            f = read_revision_file(path)
+            if f.revision != new.rev_id:
+                raise CommandError(
+                    f"{path} declares revision {f.revision!r}, not {new.rev_id!r}",
+                    hint=f"fix {self.template_path}: revision = ${{repr(up_revision)}}",
+                )
+            node = Revision.create(
+                f.revision, f.down_revision, f.branch_labels, f.depends_on, path=str(path)
+            )
+            RevisionGraph([*self.graph, node])
+        except AmigrateError as exc:
+            path.unlink(missing_ok=True)
+            raise CommandError(
+                f"the new revision file cannot be read back, so it was removed: {exc}",
+                hint=exc.hint or f"fix {self.template_path}",
+            ) from exc

@@ -14,7 +14,9 @@ from amigrate.errors import CommandError, ConfigError
 
 __all__ = [
     "NewRevision",
+    "EMPTY_MESSAGE",
     "create_date",
+    "docstring_text",
     "new_rev_id",
     "render_revision",
     "revision_filename",
@@ -24,6 +26,8 @@ __all__ = [
 
 _WORD = re.compile(r"\w+")
 _REV_ID = re.compile(r"\w{1,32}")
+#: The message of a revision made without ``-m`` (Alembic's words).
+EMPTY_MESSAGE = "empty message"
 _FILE_TOKENS = ("rev", "slug", "epoch", "year", "month", "day", "hour", "minute", "second")
 
 
@@ -59,6 +63,15 @@ def validate_rev_id(rev_id: str) -> str:
             "(@ - + : would clash with target syntax such as 'rev@head' and 'rev+1')",
         )
     return rev_id
+
+
+def docstring_text(message: str) -> str:
+    """*message* escaped to sit inside a triple-quoted docstring and read back unchanged.
+
+    Backslashes are doubled and triple quotes escaped; other text is left as is.
+    """
+    text = message.replace("\\", "\\\\")
+    return text.replace('"""', '\\"\\"\\"').replace("'''", "\\'\\'\\'")
 
 
 def slugify(message: str, truncate: int) -> str:
@@ -131,7 +144,8 @@ def render_revision(
 ) -> str:
     """Render ``script.py.mako`` for *new* with Alembic's template variables.
 
-    *context* adds or overrides variables: ``imports``, ``upgrades`` and
+    ``message`` is escaped for the docstring (:func:`docstring_text`). *context* adds
+    or overrides variables: ``imports``, ``upgrades`` and
     ``downgrades`` (autogenerate's output; empty by default), or per-database
     ones such as ``main_upgrades`` for the multidb template.
     """
@@ -153,7 +167,7 @@ def render_revision(
     try:
         template = Template(filename=str(template_path), output_encoding=None)
         variables: dict[str, Any] = {
-            "message": new.message,
+            "message": docstring_text(new.message),
             "up_revision": new.rev_id,
             "down_revision": new.down_revision,
             "branch_labels": as_value(new.branch_labels),

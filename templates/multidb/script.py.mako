@@ -8,7 +8,10 @@ def lit(value):
         inner = ", ".join(lit(v) for v in value)
         return "(" + inner + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, str):
-        return '"' + value + '"'
+        text = repr(value)
+        if text.startswith("'") and '"' not in value:
+            text = '"' + text[1:-1] + '"'  # no quote of either kind inside: nothing to unescape
+        return text
     return repr(value)
 %>"""${message}
 

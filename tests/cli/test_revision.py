@@ -126,6 +126,16 @@ def test_revision_options(tmp_path: Path) -> None:
         (("--head", "zz"), "no revision matches 'zz'"),
         (("--depends-on", "nope"), "no revision matches 'nope'"),
         (("--branch-label", "taken"), "branch label 'taken' is already used"),
+        # what the reader would reject once written is refused before writing
+        (("--rev-id", "head"), "revision head has a reserved word as its id"),
+        (("--rev-id", "base"), "revision base has a reserved word as its id"),
+        (("--rev-id", "heads"), "revision heads has a reserved word as its id"),
+        (("--rev-id", "current"), "revision current has a reserved word as its id"),
+        (("--branch-label", "head"), "branch label 'head', which cannot be used in a target"),
+        (("--branch-label", "base"), "branch label 'base', which cannot be used in a target"),
+        (("--branch-label", "a@b"), "branch label 'a@b', which cannot be used in a target"),
+        (("--branch-label", "has space"), "'has space', which cannot be used in a target"),
+        (("--branch-label", "b2"), "branch label 'b2', which is the id of revision b2"),
     ],
 )
 def test_revision_bad_options(tmp_path: Path, args: tuple[str, ...], match: str) -> None:
@@ -369,3 +379,46 @@ def test_hook_gets_the_file_path(tmp_path: Path, options: str | None, expected: 
     assert quiet.code == 0, quiet
     assert "arg:" not in quiet.out
     assert "Ran post-write hook 'fmt' ... done" in quiet.out
+
+
+def test_quotes_and_backslashes_are_written_as_valid_python(tmp_path: Path) -> None:
+    assert run_cli("init", "migrations", cwd=tmp_path).code == 0
+    message = "triple \"\"\" quote, \\N and ''' too"
+    result = run_cli(
+        "revision", "-m", message, "--branch-label", 'q"uote', "--rev-id", "q1", cwd=tmp_path
+    )
+    assert result.code == 0, result
+    (path,) = (tmp_path / "migrations" / "versions").glob("q1_*.py")
+    assert "branch_labels: str | tuple[str, ...] | None = 'q\"uote'" in path.read_text()
+    (entry,) = json.loads(run_cli("--json", "history", cwd=tmp_path).out)
+    assert (entry["message"], entry["branch_labels"]) == (message, ['q"uote'])
+
+
+def test_a_template_that_renders_invalid_python_writes_nothing(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db")
+    mako = tmp_path / "migrations" / "script.py.mako"
+    # Alembic's template style: the message goes into the docstring as it is
+    mako.write_text('"""${message}"""\nrevision = "${up_revision}"\ndown_revision = None\n')
+    result = run_cli("revision", "-m", 'ends with a quote"', "--rev-id", "z1", cwd=tmp_path)
+    assert_clean_error(result, match="rendered a revision that is not valid Python")
+    assert list((tmp_path / "migrations" / "versions").iterdir()) == []
+    # a template whose file the reader cannot read back: the file is removed again
+    mako.write_text('revision = "${up_revision}"\ndown_revision = ""\n')
+    result = run_cli("revision", "-m", "x", "--rev-id", "z2", cwd=tmp_path)
+    assert_clean_error(result, match="cannot be read back, so it was removed")
+    assert list((tmp_path / "migrations" / "versions").iterdir()) == []
+    assert run_cli("heads", cwd=tmp_path).code == 0
+
+
+def test_no_message_is_an_empty_message(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db", Rev("a1", None), Rev("b1", "a1"))
+    assert run_cli("revision", "--head", "a1", "--splice", "--rev-id", "c1", cwd=tmp_path).code == 0
+    assert (tmp_path / "migrations" / "versions" / "c1_empty_message.py").exists()
+    assert run_cli("merge", "heads", "--rev-id", "m1", cwd=tmp_path).code == 0
+    history = run_cli("history", "-r", "a1:", cwd=tmp_path).out.splitlines()
+    assert history == [
+        "b1, c1 -> m1 (head) (mergepoint), empty message",
+        "a1 -> b1, b1",
+        "a1 -> c1, empty message",
+        "<base> -> a1 (branchpoint), a1",
+    ]
