@@ -13,8 +13,8 @@ from typing import Any
 from amigrate.errors import CommandError, ConfigError
 
 __all__ = [
-    "NewRevision",
     "EMPTY_MESSAGE",
+    "NewRevision",
     "create_date",
     "docstring_text",
     "new_rev_id",
