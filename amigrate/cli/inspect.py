@@ -100,10 +100,42 @@ def _select(graph: RevisionGraph, spec: str | None, current: Sequence[str]) -> l
         keep = set(tops).union(*(graph.ancestors(t) for t in tops))
     if lower is not None:
         bottoms = graph.resolve(lower, current)
+        if keep is not None:
+            _check_range(graph, spec, bottoms, tops, keep)
         if bottoms:  # "base" as the lower end leaves everything in
             above = set(bottoms).union(*(graph.descendants(b) for b in bottoms))
             keep = above if keep is None else keep & above
     return order if keep is None else [rid for rid in order if rid in keep]
+
+
+def _check_range(
+    graph: RevisionGraph,
+    spec: str,
+    bottoms: Sequence[str],
+    tops: Sequence[str],
+    below_tops: set[str],
+) -> None:
+    """Refuse a range whose lower end is not below its upper end (Alembic refuses it too)."""
+    from amigrate.errors import ResolutionError
+
+    outside = [bottom for bottom in bottoms if bottom not in below_tops]
+    if not outside:
+        return
+    lower, _, upper = spec.strip().partition(":")
+    if not tops:
+        hint = f"the upper end {upper!r} names no revision (nothing applied yet?)"
+    elif any(graph.is_ancestor(top, outside[0]) for top in tops):
+        hint = f"write the older revision first: -r {upper}:{lower}"
+    else:
+        hint = (
+            "the two ends are on different branches; 'amigrate history' lists every "
+            "revision and 'amigrate branches' shows where the history forks"
+        )
+    raise ResolutionError(
+        f"range {spec!r} does not go from an ancestor up to a descendant on one branch: "
+        f"{outside[0]} is not below {', '.join(tops) or 'base'}",
+        hint=hint,
+    )
 
 
 def _needs_database(spec: str | None, indicate_current: bool) -> bool:

@@ -422,3 +422,25 @@ def test_no_message_is_an_empty_message(tmp_path: Path) -> None:
         "a1 -> c1, empty message",
         "<base> -> a1 (branchpoint), a1",
     ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "hint"),
+    [
+        ("b2:a1", "write the older revision first: -r a1:b2"),
+        ("c1:b2", "different branches"),
+        ("a1:base", "names no revision"),
+    ],
+)
+def test_history_range_must_go_up_one_branch(tmp_path: Path, spec: str, hint: str) -> None:
+    make_project(
+        tmp_path, "sqlite+aiosqlite:///x.db", Rev("a1", None), Rev("b2", "a1"), Rev("c1", "a1")
+    )
+    result = run_cli("history", "-r", spec, cwd=tmp_path)
+    assert_clean_error(result, match="does not go from an ancestor up to a descendant")
+    assert hint in result.err
+    assert run_cli("history", "-r", "a1:b2", cwd=tmp_path).out.splitlines() == [
+        "a1 -> b2 (head), b2",
+        "<base> -> a1 (branchpoint), a1",
+    ]
+    assert len(run_cli("history", "-r", "a1:heads", cwd=tmp_path).out.splitlines()) == 3
