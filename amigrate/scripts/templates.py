@@ -93,6 +93,18 @@ def _script_location_value(directory: Path, config_dir: Path) -> str:
     return "%(here)s/" + relative.as_posix() if relative.parts else "%(here)s"
 
 
+def _check_creatable(folder: Path) -> None:
+    """Refuse a folder that cannot be made because something on its path is a file."""
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise CommandError(
+                    f"cannot create {folder}: {parent} is a file, not a folder",
+                    hint="choose a folder path whose parents are folders",
+                )
+            return
+
+
 def init_environment(
     directory: str | os.PathLike[str],
     template: str = BASE_TEMPLATE,
@@ -122,6 +134,8 @@ def init_environment(
     toml_path = conf_dir / "pyproject.toml"
     files = _template_files(info)
 
+    for folder in (target, conf_dir):
+        _check_creatable(folder)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise CommandError(
             f"{target} already exists and is not empty",

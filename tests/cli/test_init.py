@@ -181,3 +181,13 @@ def test_broken_pyproject_is_reported_by_discovery(tmp_path: Path) -> None:
     with (tmp_path / "pyproject.toml").open("a") as fh:
         fh.write("oops = [\n")
     assert_clean_error(run_cli("heads", cwd=tmp_path), match="pyproject.toml is not valid TOML")
+
+
+@pytest.mark.parametrize(
+    "args", [("init", "afile/sub"), ("-c", "afile/amigrate.ini", "init", "migrations")]
+)
+def test_init_below_a_file(tmp_path: Path, args: tuple[str, ...]) -> None:
+    (tmp_path / "afile").write_text("")
+    result = run_cli(*args, cwd=tmp_path)
+    assert_clean_error(result, match="afile is a file, not a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
