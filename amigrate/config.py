@@ -225,17 +225,38 @@ class Config:
             for key in parser.options(self.section):
                 if key in _INI_DEFAULTS:
                     continue
-                self._ini_values[key] = self._ini_get(self.section, key)
+                # Raw here; %(...)s is applied when the value is read, so a bad
+                # '%' in a key breaks only the commands that use that key.
+                self._ini_values[key] = parser.get(self.section, key, raw=True)
 
     def _ini_get(self, section: str, key: str) -> str:
+        """A value of the ini file with ``%(name)s`` applied.
+
+        Errors never quote the value: it may be a URL with a password in it.
+        """
         assert self._ini is not None
+        where = f"{self.ini_path} [{section}] {key}"
         try:
             return self._ini.get(section, key)
-        except configparser.Error as exc:
+        except configparser.InterpolationMissingOptionError as exc:
             raise ConfigError(
-                f"{self.ini_path} [{section}] {key}: {str(exc).splitlines()[0]}",
+                f"{where}: %({exc.reference})s refers to {exc.reference!r}, "
+                f"which is not a key of [{section}]",
+                hint=f"define {exc.reference} in [{section}] (or [DEFAULT]), or fix the "
+                "reference; %(here)s is the ini file's folder, and a literal '%' is written '%%'",
+            ) from None
+        except configparser.InterpolationSyntaxError:
+            raise ConfigError(
+                f"{where}: a '%' that is not followed by '%' or '('",
                 hint="a literal '%' is written '%%' in the ini file (p%40ss -> p%%40ss)",
-            ) from exc
+            ) from None
+        except configparser.InterpolationDepthError:
+            raise ConfigError(
+                f"{where}: its %(...)s references go too deep (does a key refer to itself?)",
+                hint="fix the %(name)s references in the ini file",
+            ) from None
+        except configparser.Error as exc:  # pragma: no cover - the errors above are all
+            raise ConfigError(f"{where}: {type(exc).__name__}") from None
 
     def _read_toml(self, path: Path) -> None:
         data = _load_toml(path)
@@ -286,10 +307,11 @@ class Config:
     # -- reading values -------------------------------------------------------------
 
     def _raw(self, key: str) -> Any:
-        for layer in (self._overrides, self._ini_values, self._toml_values):
-            if key in layer:
-                return layer[key]
-        return None
+        if key in self._overrides:
+            return self._overrides[key]
+        if key in self._ini_values:
+            return self._ini_get(self.section, key)
+        return self._toml_values.get(key)
 
     def _expand(self, value: Any, key: str) -> Any:
         if isinstance(value, str):

@@ -320,3 +320,15 @@ def test_wrong_password_never_shows(mysql_url: str, tmp_path: Path) -> None:
     result = run_cli("upgrade", cwd=tmp_path)
     assert_clean_error(result, match="cannot connect")
     assert "pw-secret" not in result.output
+
+
+def test_a_percent_in_the_url_fails_only_where_the_url_is_used(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://app:s3cr%40t@localhost/app"
+    project = make_project(tmp_path, url, Rev("a1", None))
+    project.ini.write_text(project.ini.read_text().replace("%%", "%"))  # one '%', not '%%'
+    assert run_cli("heads", cwd=tmp_path).out.strip() == "a1 (head)"
+    assert run_cli("history", cwd=tmp_path).code == 0
+    result = run_cli("current", cwd=tmp_path)
+    assert_clean_error(result, match="sqlalchemy.url: a '%' that is not followed by '%' or '('")
+    assert "s3cr" not in result.output
+    assert "40t" not in result.output

@@ -48,10 +48,29 @@ def test_single_percent_is_a_clear_error(tmp_path: Path) -> None:
         sqlalchemy.url = postgresql+asyncpg://app:p%40ss@db/app
         """,
     )
-    with pytest.raises(ConfigError, match=r"sqlalchemy\.url") as info:
-        load_config()
+    config = load_config()  # only reading the URL fails, as in Alembic
+    assert config.script_location == tmp_path / "migrations"
+    with pytest.raises(ConfigError, match=r"sqlalchemy\.url: a '%' that is not followed") as info:
+        config.url  # noqa: B018
     assert info.value.hint is not None
     assert "%%" in info.value.hint
+    assert "40ss" not in str(info.value)  # never a part of the password
+
+
+def test_undefined_interpolation_key_is_named(tmp_path: Path) -> None:
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        script_location = migrations
+        dbdir = %(nothere)s/data
+        """,
+    )
+    with pytest.warns(ConfigWarning, match="dbdir"):
+        config = load_config()
+    with pytest.raises(ConfigError, match=r"dbdir: %\(nothere\)s refers to 'nothere'") as info:
+        config.get("dbdir")
+    assert "define nothere in [amigrate]" in (info.value.hint or "")
 
 
 def test_environment_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
