@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import click
@@ -43,12 +44,17 @@ def init(state: CliState, directory: str, template: str, package: bool) -> None:
         return
     if state.verbosity >= 0:
         cwd = Path.cwd()
-        for path in (*result.files, *result.config_files):
+        for path in result.files:
             click.echo(f"created {_short(path, cwd)}")
+        for path in result.config_files:
+            verb = "added [tool.amigrate] to" if path in result.extended else "created"
+            click.echo(f"{verb} {_short(path, cwd)}")
         config_names = " and ".join(_short(p, cwd) for p in result.config_files)
+        # The next command must find the config that was just written.
+        options = f"-c {shlex.quote(str(ini))} " if ini else ""
         click.echo(
             f"Edit {config_names} (the database URL, then script settings), "
-            "then run 'amigrate revision -m \"...\"'."
+            f"then run 'amigrate {options}revision -m \"...\"'."
         )
 
 

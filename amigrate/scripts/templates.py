@@ -40,6 +40,8 @@ class InitResult:
     directory: Path
     config_files: tuple[Path, ...]
     files: tuple[Path, ...]
+    #: Config files that existed and were added to (pyproject.toml's [tool.amigrate]).
+    extended: tuple[Path, ...] = ()
 
 
 def templates_root() -> Path:
@@ -167,6 +169,7 @@ def init_environment(
     }
     written: list[Path] = []
     config_files: list[Path] = []
+    extended: list[Path] = []
     target.mkdir(parents=True, exist_ok=True)
     (target / "versions").mkdir(exist_ok=True)
     for name, source in sorted(files.items()):
@@ -181,6 +184,7 @@ def init_environment(
             if existing_toml:
                 separator = "" if existing_toml.endswith("\n") else "\n"
                 section = existing_toml + separator + "\n" + section
+                extended.append(toml_path)
             toml_path.write_text(section, encoding="utf-8")
             config_files.append(toml_path)
         else:
@@ -193,4 +197,4 @@ def init_environment(
             init_file = folder / "__init__.py"
             init_file.touch()
             written.append(init_file)
-    return InitResult(target, tuple(config_files), tuple(written))
+    return InitResult(target, tuple(config_files), tuple(written), tuple(extended))

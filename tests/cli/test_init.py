@@ -191,3 +191,23 @@ def test_init_below_a_file(tmp_path: Path, args: tuple[str, ...]) -> None:
     result = run_cli(*args, cwd=tmp_path)
     assert_clean_error(result, match="afile is a file, not a folder")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_next_step_names_the_config_and_an_extended_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    result = run_cli("-c", "sub/other.ini", "init", "other", "-t", "pyproject", cwd=tmp_path)
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    assert "created sub/other.ini" in lines
+    # the pyproject.toml beside sub/other.ini is new; ./pyproject.toml is left alone
+    assert "created sub/pyproject.toml" in lines
+    assert lines[-1].endswith("then run 'amigrate -c sub/other.ini revision -m \"...\"'.")
+    assert run_cli("-c", "sub/other.ini", "revision", "-m", "one", cwd=tmp_path).code == 0
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "pyproject.toml").write_text('[project]\nname = "app"\n')
+    result = run_cli("init", "migrations", "-t", "pyproject", cwd=plain)
+    assert result.code == 0, result
+    assert "added [tool.amigrate] to pyproject.toml" in result.out.splitlines()
+    assert "created pyproject.toml" not in result.out
+    assert result.out.splitlines()[-1].endswith("then run 'amigrate revision -m \"...\"'.")
