@@ -63,7 +63,10 @@ def _finish(
 
 @click.command()
 @click.option(
-    "-m", "--message", default="", help="What the revision does (its docstring and slug)."
+    "-m",
+    "--message",
+    default="",
+    help="What the revision does (its docstring and slug); default 'empty message'.",
 )
 @click.option("--head", default="head", show_default=True, help="The revision to build on.")
 @click.option("--splice", is_flag=True, help="Allow --head to be a non-head (start a branch).")
@@ -159,7 +162,9 @@ def _autogenerate(
 
 @click.command()
 @click.argument("revisions", nargs=-1, required=True)
-@click.option("-m", "--message", default="", help="The merge revision's message.")
+@click.option(
+    "-m", "--message", default="", help="The merge revision's message; default 'empty message'."
+)
 @click.option("--branch-label", "branch_labels", multiple=True, help="Label the merged branch.")
 @click.option("--rev-id", help="Use this id instead of a random one.")
 @click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
