@@ -554,6 +554,18 @@ class Config:
         return self.get("sqlalchemy.url") or None
 
     @property
+    def engine_options(self) -> dict[str, Any]:
+        """The ``sqlalchemy.*`` keys other than the URL, as engine options (``sqlalchemy.echo =
+        true`` is ``echo="true"``; the engine converts the text, as
+        ``engine_from_config`` does)."""
+        prefix = "sqlalchemy."
+        return {
+            key[len(prefix) :]: self.get_value(key)
+            for key in self.keys()
+            if key.startswith(prefix) and key != "sqlalchemy.url"
+        }
+
+    @property
     def has_logging_config(self) -> bool:
         """Whether the ini file has logging sections (``[loggers]`` ...)."""
         return self._ini is not None and self._ini.has_section("loggers")

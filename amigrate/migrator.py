@@ -251,7 +251,12 @@ class Migrator:
             if self.env.create_engine is not None:
                 self._owned_engine = await self.env.create_engine(self.config)
             else:
-                self._owned_engine = make_engine(self.url, self.env.engine_options)
+                options = self.config.engine_options
+                if options:  # the config's are text: let the engine convert them
+                    options["_coerce_config"] = True
+                # env.py's engine_options over the config's sqlalchemy.* keys
+                options.update(self.env.engine_options)
+                self._owned_engine = make_engine(self.url, options)
         return self._owned_engine
 
     @asynccontextmanager

@@ -78,6 +78,8 @@ def quick_heads(state: CliState) -> tuple[str, ...] | None:
     url = config.url_or_none
     if env.on_connect or env.create_engine or env.engine_options or not url:
         return None
+    if config.engine_options:  # echo, connect_args...: the engine's path shows and uses them
+        return None
     table, schema = config.version_table, config.version_table_schema
     if url.startswith("sqlite"):  # no event loop needed for a local file
         return read_sqlite_heads(url, table, schema)

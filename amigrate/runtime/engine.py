@@ -85,5 +85,6 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> AsyncEngi
         ) from None
     except (TypeError, sa.exc.ArgumentError) as exc:
         raise ConfigError(
-            f"cannot create the engine: {exc}", hint="check engine_options in env.py"
+            f"cannot create the engine: {exc}",
+            hint="check the config's sqlalchemy.* keys and env.py's engine_options",
         ) from None

@@ -255,3 +255,21 @@ def test_edit_base_and_several_heads(sqlite_url: str, tmp_path: Path) -> None:
     assert run_cli("edit", "heads", cwd=tmp_path, env=env).code == 0
     opened = (tmp_path / "edited.txt").read_text().split()
     assert [Path(p).name for p in opened] == ["b1.py", "b2.py"]
+
+
+def test_sqlalchemy_keys_are_engine_options(db_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, db_url, *linear(1), **{"sqlalchemy.echo": "true"})
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "CREATE TABLE rt1" in result.output  # the engine logs its SQL
+    current = run_cli("current", cwd=tmp_path)  # not the quick read: it would not echo
+    assert current.code == 0, current
+    assert "SELECT" in current.output
+    assert "r001 (head)" in current.out
+
+
+def test_a_bad_engine_option_is_a_clear_error(sqlite_url: str, tmp_path: Path) -> None:
+    make_project(tmp_path, sqlite_url, *linear(1), **{"sqlalchemy.bogus_option": "1"})
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="cannot create the engine: Invalid argument(s) 'bogus_option'")
+    assert "hint: check the config's sqlalchemy.* keys" in result.err
