@@ -162,10 +162,16 @@ def _target(name: str, rest: Sequence[str], where: str) -> DatabaseTarget:
     return DatabaseTarget(name, rest[0], schema)
 
 
-def configured_databases(config: Config) -> list[DatabaseTarget]:
-    """A multidb project's databases (``databases`` and a section each)."""
+def configured_databases(
+    config: Config, names: Sequence[str] | None = None
+) -> list[DatabaseTarget]:
+    """A multidb project's databases (``databases`` and a section each): those *names*,
+    or all. Only the chosen ones' URLs are read, so ``-d main`` needs no other
+    database's ``${VARIABLE}``."""
+    listed = config.get_list("databases")
+    chosen = select(listed, names or [])
     targets = []
-    for name in config.get_list("databases"):
+    for name in chosen:
         section = config.get_section(name)
         url = section.get("sqlalchemy.url") or config.get(f"{name}.sqlalchemy.url")
         if not url:
@@ -209,11 +215,14 @@ def check_unique(targets: Sequence[DatabaseTarget]) -> None:
         seen.add(target.name)
 
 
-def select(targets: Sequence[DatabaseTarget], names: Sequence[str]) -> list[DatabaseTarget]:
-    """The targets named (``-d``), in the order given; all of them when *names* is empty."""
+TargetT = TypeVar("TargetT", "DatabaseTarget", str)
+
+
+def select(targets: Sequence[TargetT], names: Sequence[str]) -> list[TargetT]:
+    """The targets (or names) named (``-d``), in the order given; all when *names* is empty."""
     if not names:
         return list(targets)
-    by_name = {t.name: t for t in targets}
+    by_name = {t if isinstance(t, str) else t.name: t for t in targets}
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise CommandError(
@@ -318,13 +327,12 @@ async def resolve(
     explicit ``DatabaseTarget`` objects / ``(name, url[, schema])`` tuples.
     """
     if databases is not None:
-        known = configured_databases(config)
-        if not known:
+        if not config.get_list("databases"):
             raise ConfigError(
                 "databases= was given but the config lists no databases",
                 hint="add 'databases = main, analytics' and a section per database",
             )
-        return select(known, [] if databases == "all" else list(databases))
+        return configured_databases(config, [] if databases == "all" else list(databases))
     explicit = [] if targets in (None, "all") else list(targets or [])
     if explicit and not all(isinstance(t, str) for t in explicit):
         chosen = [_as_target(t) for t in explicit]

@@ -296,6 +296,24 @@ def test_multidb_plan_and_sql_per_database(tmp_path: Path) -> None:
     assert data["main"]["steps"][0]["revision"] == "a1"
 
 
+def test_one_database_needs_only_its_own_url_variable(tmp_path: Path) -> None:
+    multidb_project(tmp_path)
+    ini = tmp_path / "amigrate.ini"
+    text = ini.read_text()
+    analytics = text.index("[analytics]")
+    ini.write_text(
+        text[:analytics]
+        + text[analytics:].replace(
+            text[analytics:].splitlines()[1], "sqlalchemy.url = ${AMIGRATE_TEST_UNSET_URL}", 1
+        )
+    )
+    for command in (("upgrade",), ("current",), ("downgrade", "base"), ("history", "-i")):
+        result = run_cli("-d", "main", *command, cwd=tmp_path)
+        assert result.code == 0, (command, result)
+    every = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(every, match="AMIGRATE_TEST_UNSET_URL is not set")
+
+
 def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
     make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
     ini = tmp_path / "amigrate.ini"
