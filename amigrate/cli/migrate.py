@@ -279,6 +279,9 @@ def fanout_options(fn: Any) -> Any:
 sql_option = click.option(
     "--sql", is_flag=True, help="Print the SQL instead of running it (no connection; 'a:b' ranges)."
 )
+plain_sql_option = click.option(
+    "--sql", is_flag=True, help="Print the SQL instead of running it (no connection)."
+)
 plan_option = click.option(
     "--plan", "plan_only", is_flag=True, help="List the steps without running them."
 )
@@ -445,7 +448,7 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
 @click.command()
 @click.argument("revisions", nargs=-1)
 @click.option("--purge", is_flag=True, help="Empty the version table first (repairs bad rows).")
-@sql_option
+@plain_sql_option
 @json_option
 @pass_state
 def stamp(
@@ -491,7 +494,7 @@ def stamp(
 
 
 @click.command("ensure-version")
-@sql_option
+@plain_sql_option
 @pass_state
 def ensure_version(state: CliState, sql: bool) -> None:
     """Create the version table if it does not exist."""
