@@ -90,7 +90,8 @@ def parse_target(text: str | Target) -> Target:
     if ":" in raw:
         raise InvalidTarget(
             f"{raw!r} is a range, not a target",
-            hint="ranges ('a:b') are for history and upgrade/downgrade --sql; name one revision here",
+            hint="ranges ('a:b') are for history and upgrade/downgrade --sql; "
+            "name one revision here",
         )
     branch: str | None = None
     body = raw
