@@ -11,11 +11,13 @@ __all__ = ["show_config"]
 
 
 @click.command("config")
+@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 @pass_state
-def show_config(state: CliState) -> None:
+def show_config(state: CliState, json_output: bool) -> None:
     """Show the settings in effect (files, script location, URL with the password masked)."""
     from amigrate.config import mask_url
 
+    state.json = state.json or json_output
     config = state.load_config()
     url = config.url_or_none
     settings = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -113,6 +114,14 @@ def test_password_is_masked(tmp_path: Path) -> None:
     assert result.code == 0, result
     assert "hunter2" not in result.output
     assert "app:***@db/app" in result.out
+
+
+def test_config_json_before_or_after_the_command(tmp_path: Path) -> None:
+    (tmp_path / "amigrate.ini").write_text("[amigrate]\nscript_location = m\n")
+    for args in (("--json", "config"), ("config", "--json")):
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.code == 0, result
+        assert json.loads(result.out)["script_location"].endswith("m")
 
 
 def test_unknown_key_warning_is_one_line(tmp_path: Path) -> None:
