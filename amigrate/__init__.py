@@ -7,6 +7,7 @@ use, so that importing ``amigrate`` (and running ``amigrate --help``) stays fast
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from amigrate._version import __version__
@@ -64,6 +65,11 @@ if TYPE_CHECKING:
     from amigrate.runtime.history import HistoryEntry
     from amigrate.runtime.runner import StepEvent, StepResult
     from amigrate.runtime.validation import ValidationReport
+
+# A library logs; the application decides where to (the CLI configures logging itself).
+# Without this, Python's last-resort handler would print amigrate's warnings to stderr
+# in an application that configured no logging.
+logging.getLogger("amigrate").addHandler(logging.NullHandler())
 
 # name -> module that defines it; imported on first access (PEP 562).
 _LAZY = {

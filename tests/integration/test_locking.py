@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 
 import amigrate
 from amigrate.errors import LockTimeout
+from tests.helpers import run_python
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, make_project
 
@@ -215,3 +216,30 @@ def test_create_index_concurrently_while_another_waits(postgresql_url: str, tmp_
     _, err2 = second.communicate(timeout=60)
     assert (first.returncode, second.returncode) == (0, 0), (err1, err2)
     assert asyncio.run(snapshot(postgresql_url))[1] == ["r002"]
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_a_lock_wait_is_logged_only_where_the_app_logs(
+    sqlite_url: str, tmp_path: Path, configured: bool
+) -> None:
+    make_project(tmp_path, sqlite_url, *history(2, "await asyncio.sleep(0.6)"))
+    script = textwrap.dedent(
+        f"""
+        import asyncio, logging
+        import amigrate
+        if {configured!r}:
+            logging.basicConfig(level=logging.WARNING)
+
+        async def main():
+            config = amigrate.load_config("amigrate.ini")
+            await asyncio.gather(amigrate.upgrade(config), amigrate.upgrade(config))
+
+        asyncio.run(main())
+        """
+    )
+    result = run_python("-c", script, cwd=tmp_path)
+    assert result.code == 0, result
+    if configured:
+        assert "waiting for the migration lock" in result.err
+    else:
+        assert result.err == ""  # a library prints nothing of its own
