@@ -2,9 +2,11 @@
 
 Each document runs in a folder of its own, its blocks in order:
 
-- ``console``: each ``$ command`` runs in bash; the lines after it are its expected
-  output (stdout and stderr), where ``...`` within a line matches anything and a
-  line that is only ``...`` matches any number of lines. An expected ``error:``
+- ``console``: each ``$ command`` runs in bash, in the folder the previous command
+  of the document ended in (a ``cd`` carries over, as in one shell typed into);
+  the lines after it are its expected output (stdout and stderr), where ``...``
+  within a line matches anything and a line that is only ``...`` matches any
+  number of lines. An expected ``error:``
   line means the command must fail, otherwise it must succeed.
 - ``python``: executed (top-level ``await`` allowed), the blocks of one document in
   one namespace and one event loop.
@@ -22,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,31 +64,41 @@ def expected_pattern(expected: list[str]) -> re.Pattern[str]:
     return re.compile("".join(parts), re.S)
 
 
-def run_console(block: Block, cwd: Path, env: dict[str, str], where: str) -> None:
+#: Each command writes the folder it ends in to this file, for the next one's cwd.
+CWD_FILE_VAR = "DOC_SNIPPET_CWD_FILE"
+CWD_TRAP = f"trap 'pwd > \"${CWD_FILE_VAR}\"' EXIT\n"
+
+
+def run_console(block: Block, cwd: Path, env: dict[str, str], where: str) -> Path:
+    """Run the block's commands from *cwd*; return the folder the last one ended in."""
     commands: list[tuple[str, list[str]]] = []
     for line in block.body.splitlines():
         if line.startswith("$ "):
             commands.append((line[2:], []))
         elif commands:
             commands[-1][1].append(line)
-    for command, expected in commands:
-        proc = subprocess.run(
-            ["bash", "-c", command],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        out = "\n".join(line.rstrip() for line in proc.stdout.splitlines()) + "\n"
-        should_fail = any(line.startswith("error:") for line in expected)
-        assert (proc.returncode != 0) == should_fail, f"{where}: $ {command}\n{proc.stdout}"
-        if expected:
-            assert expected_pattern(expected).fullmatch(out), (
-                f"{where}: $ {command}\nexpected:\n" + "\n".join(expected) + f"\ngot:\n{out}"
+    with tempfile.TemporaryDirectory() as scratch:
+        cwd_file = Path(scratch) / "cwd"
+        for command, expected in commands:
+            proc = subprocess.run(
+                ["bash", "-c", CWD_TRAP + command],
+                cwd=cwd,
+                env={**env, CWD_FILE_VAR: str(cwd_file)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=300,
+                check=False,
             )
+            out = "\n".join(line.rstrip() for line in proc.stdout.splitlines()) + "\n"
+            should_fail = any(line.startswith("error:") for line in expected)
+            assert (proc.returncode != 0) == should_fail, f"{where}: $ {command}\n{proc.stdout}"
+            if expected:
+                assert expected_pattern(expected).fullmatch(out), (
+                    f"{where}: $ {command}\nexpected:\n" + "\n".join(expected) + f"\ngot:\n{out}"
+                )
+            cwd = Path(cwd_file.read_text().strip())
+    return cwd
 
 
 def run_python(
@@ -148,18 +161,28 @@ def run_blocks(
     namespace: dict[str, object],
     runner: asyncio.Runner,
 ) -> None:
+    cwd = tmp_path  # the shell's folder: a `cd` carries over to the next blocks
     for block in blocks(doc):
         where = f"{doc.name}:{block.line}"
         if block.tag:
             continue  # the set-up commands, below
         if block.lang == "console":
-            run_console(block, tmp_path, env, where)
+            cwd = run_console(block, cwd, env, where)
         elif block.lang == "python":
-            run_python(block, tmp_path, where, namespace, runner)
+            run_python(block, cwd, where, namespace, runner)
         elif block.lang in ("ini", "toml"):
             run_config(block, tmp_path, where)
         else:
             pytest.fail(f"{where}: a ```{block.lang} block; mark it or give it a tested language")
+
+
+def test_a_cd_carries_over_to_the_next_commands(tmp_path: Path) -> None:
+    """The console blocks are typed into one shell: `cd` stays in effect."""
+    first = Block("console", "$ mkdir -p a/b && cd a\n$ cd b && pwd\n.../a/b\n", None, 1)
+    second = Block("console", "$ pwd\n.../a/b\n$ cd ..\n$ pwd\n.../a\n", None, 5)
+    cwd = run_console(first, tmp_path, doc_env(), "first")
+    assert cwd == tmp_path / "a" / "b"
+    assert run_console(second, cwd, doc_env(), "second") == tmp_path / "a"
 
 
 def tagged(tag: str) -> str:
