@@ -1,8 +1,17 @@
 """An ASGI application that migrates its database in its lifespan.
 
-Run it with ``uvicorn docs.examples.asgi_app:app``. Several replicas may start at
-once; each awaits the upgrade on its own event loop, with the application's own
-engine, which amigrate uses and leaves open.
+Several replicas may start at once; each awaits the upgrade on its own event loop,
+with the application's own engine, which amigrate uses and leaves open.
+
+amigrate does not install Starlette or an ASGI server, and the app reads
+``amigrate.ini`` (or ``$AMIGRATE_CONFIG``) from the current folder, so from the root
+of an amigrate checkout, in a virtual environment with amigrate installed::
+
+    pip install starlette uvicorn
+    amigrate init migrations && amigrate revision -m "first"
+    uvicorn docs.examples.asgi_app:app
+
+and ``GET /health`` shows the heads the lifespan migrated to.
 """
 
 from __future__ import annotations
