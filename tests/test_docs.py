@@ -28,9 +28,11 @@ import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import amigrate
 from amigrate.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,6 +185,57 @@ def test_a_cd_carries_over_to_the_next_commands(tmp_path: Path) -> None:
     cwd = run_console(first, tmp_path, doc_env(), "first")
     assert cwd == tmp_path / "a" / "b"
     assert run_console(second, cwd, doc_env(), "second") == tmp_path / "a"
+
+
+def readme_code(path: Path) -> str:
+    """The indented code block of a template's README."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("    "))
+    end = next(i for i in range(start, len(lines)) if lines[i] and not lines[i].startswith(" "))
+    return textwrap.dedent("\n".join(lines[start:end]))
+
+
+def test_async_template_readme_snippet_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """templates/async/README's lifespan snippet runs as copied, with a stand-in myapp."""
+    for args in (
+        ["init", "-t", "async", "migrations"],
+        ["revision", "-m", "first", "--rev-id", "a1"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "amigrate", *args],
+            cwd=tmp_path,
+            env=doc_env(),
+            check=True,
+            capture_output=True,
+        )
+    (tmp_path / "myapp").mkdir()
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "db.py").write_text(
+        "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
+        "engine = create_async_engine('sqlite+aiosqlite:///app.db')\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    namespace: dict[str, object] = {"__name__": "__readme_snippet__"}
+    try:
+        exec(readme_code(ROOT / "templates" / "async" / "README"), namespace)
+
+        engine: Any = namespace["engine"]
+        app: Any = namespace["app"]
+        config: Any = namespace["config"]
+
+        async def start_and_stop() -> tuple[str, ...]:
+            async with app.router.lifespan_context(app):
+                heads = await amigrate.current(config, engine=engine)
+            await engine.dispose()
+            return heads
+
+        assert asyncio.run(start_and_stop()) == ("a1",)
+    finally:
+        for name in ("myapp.db", "myapp"):
+            sys.modules.pop(name, None)
 
 
 def tagged(tag: str) -> str:
