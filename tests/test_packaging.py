@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
 import venv
@@ -48,11 +49,21 @@ def test_wheel_contains_the_templates(wheel: Path) -> None:
 
 @pytest.mark.slow
 def test_installed_wheel_inits_every_template(wheel: Path, tmp_path: Path) -> None:
-    # A venv that sees this interpreter's packages, so the dependencies need no network;
-    # amigrate itself comes from the wheel, not from this checkout.
+    # A venv that sees this interpreter's packages (click, SQLAlchemy...), so the
+    # dependencies need no network: a .pth line adds their folders after the venv's own.
+    # (system_site_packages would show the *base* Python's, which may have none of them.)
+    # A folder added by a .pth line has its own .pth files ignored, so this checkout's
+    # editable install stays out: amigrate itself comes from the wheel.
     env_dir = tmp_path / "v"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    own_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(own_site, "_test_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
         check=True,

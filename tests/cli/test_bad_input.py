@@ -4,6 +4,7 @@ traceback, and the database exactly as it was (schema, version rows, history row
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +94,7 @@ def add(*revs: Rev) -> Setup:
 
 
 def versions_folder_is_a_file(p: Project) -> None:
-    for path in p.versions.iterdir():
-        path.unlink()
-    p.versions.rmdir()
+    shutil.rmtree(p.versions)  # with its __pycache__, where Python writes bytecode
     p.versions.write_text("")
 
 
