@@ -300,8 +300,10 @@ class Config:
 
     def _is_multidb_key(self, key: str) -> bool:
         # multidb projects may put per-database settings in the main section
-        # as "<database>.sqlalchemy.url".
+        # as "<database>.sqlalchemy.url", or in pyproject.toml as a table of their own.
         prefix, _, rest = key.partition(".")
+        if isinstance(self._toml_values.get(key), dict):
+            return key in self.get_list("databases")
         return bool(rest) and prefix in self.get_list("databases")
 
     # -- reading values -------------------------------------------------------------
@@ -414,9 +416,16 @@ class Config:
         return self._ini.sections() if self._ini else []
 
     def get_section(self, name: str) -> dict[str, str]:
-        """Every key of ini section *name*, ``%(here)s`` applied, ``${VAR}`` expanded."""
+        """Every key of ini section *name* (else of the table ``[tool.amigrate.<name>]``),
+        ``%(here)s`` applied, ``${VAR}`` expanded."""
         if not self._ini or not self._ini.has_section(name):
-            return {}
+            table = self._toml_values.get(name)
+            if not isinstance(table, dict):
+                return {}
+            return {
+                str(key): _expand_env(str(value), f"[tool.amigrate.{name}] {key}", os.environ)
+                for key, value in table.items()
+            }
         return {
             key: _expand_env(self._ini_get(name, key), f"[{name}] {key}", os.environ)
             for key in self._ini.options(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,36 @@ def test_pyproject_only(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no database URL") as info:
         _ = config.url
     assert "AMIGRATE_URL" in (info.value.hint or "")
+
+
+def test_pyproject_tables_are_sections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMIGRATE_TEST_ANALYTICS", "sqlite+aiosqlite:///a.db")
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [tool.amigrate]
+        script_location = "m"
+        databases = ["main", "analytics"]
+
+        [tool.amigrate.main]
+        "sqlalchemy.url" = "sqlite+aiosqlite:///%(here)s/main.db"
+
+        [tool.amigrate.analytics]
+        "sqlalchemy.url" = "${AMIGRATE_TEST_ANALYTICS}"
+
+        [tool.amigrate.targets]
+        acme = "sqlite+aiosqlite:///%(here)s/acme.db"
+        """,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # main and analytics are databases, not unknown keys
+        config = load_config()
+    assert config.get_section("main") == {
+        "sqlalchemy.url": f"sqlite+aiosqlite:///{tmp_path}/main.db"
+    }
+    assert config.get_section("analytics") == {"sqlalchemy.url": "sqlite+aiosqlite:///a.db"}
+    assert config.get_section("targets") == {"acme": f"sqlite+aiosqlite:///{tmp_path}/acme.db"}
+    assert config.get_section("nope") == {}
 
 
 def test_ini_and_pyproject_together_ini_wins(tmp_path: Path) -> None:
