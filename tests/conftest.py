@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -21,6 +22,13 @@ from typing import Any, TypeVar
 import pytest
 
 T = TypeVar("T")
+
+# Tests rewrite env.py and revision files and run them again within the same second,
+# often with the same size (String(20) -> String(40)). Python trusts a cached .pyc
+# whose recorded source mtime (whole seconds) and size match, so it would run the old
+# code. No bytecode is written, here or in the processes the tests start.
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 BACKENDS = ("sqlite", "postgresql", "mysql")
 _ENV = {"postgresql": "AMIGRATE_TEST_POSTGRES_URL", "mysql": "AMIGRATE_TEST_MYSQL_URL"}

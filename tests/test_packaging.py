@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import site
 import subprocess
 import sys
@@ -69,6 +70,8 @@ def test_installed_wheel_inits_every_template(wheel: Path, tmp_path: Path) -> No
         check=True,
         capture_output=True,
     )
+    # Without PYTHONPATH: a suite run from another checkout must not shadow the wheel.
+    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     for template in TEMPLATES:
         project = tmp_path / template
         project.mkdir()
@@ -78,6 +81,7 @@ def test_installed_wheel_inits_every_template(wheel: Path, tmp_path: Path) -> No
             capture_output=True,
             text=True,
             check=False,
+            env=clean_env,
         )
         assert proc.returncode == 0, proc.stderr
         assert (project / "proj" / "env.py").is_file()
@@ -88,5 +92,6 @@ def test_installed_wheel_inits_every_template(wheel: Path, tmp_path: Path) -> No
             capture_output=True,
             text=True,
             check=True,
+            env=clean_env,
         ).stdout
         assert str(env_dir) in where
