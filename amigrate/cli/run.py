@@ -26,14 +26,16 @@ def run_async(fn: Callable[[], Awaitable[T]]) -> T:
     """
     import anyio
 
-    from amigrate.runtime.runner import interruption
-
     interrupted: list[MigrationInterrupted] = []
 
     async def main() -> T:
         try:
             return await fn()
         except BaseException as exc:
+            # Imported here: the runner imports SQLAlchemy, which the quick reads
+            # (`current`, `--plan`) do without.
+            from amigrate.runtime.runner import interruption
+
             # Cleanup after the cancellation may have raised on top of it: look down the chain.
             cause: BaseException | None = exc
             while cause is not None and not interrupted:

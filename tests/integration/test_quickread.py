@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,23 +53,26 @@ def test_current_does_not_create_a_sqlite_file(tmp_path: Path) -> None:
     assert not (tmp_path / "never.db").exists()
 
 
-def test_current_imports_no_sqlalchemy_without_hooks(sqlite_url: str, tmp_path: Path) -> None:
-    make_project(tmp_path, sqlite_url, *linear(2))
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_current_imports_no_sqlalchemy_without_hooks(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url: str = request.getfixturevalue(f"{backend}_url")
+    make_project(tmp_path, url, *linear(2))
     assert run_cli("upgrade", cwd=tmp_path).code == 0
-    probe = (
-        "import sys, runpy\n"
-        "sys.argv = ['amigrate', 'current']\n"
-        "try:\n    runpy.run_module('amigrate', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "print('SQLALCHEMY', 'sqlalchemy' in sys.modules)\n"
-    )
-    import subprocess
-
-    out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
-    ).stdout
-    assert "r002 (head)" in out
-    assert "SQLALCHEMY False" in out
+    for command, shown in ((["current"], "r002 (head)"), (["downgrade", "-1", "--plan"], "Plan")):
+        probe = (
+            "import sys, runpy\n"
+            f"sys.argv = ['amigrate', *{command!r}]\n"
+            "try:\n    runpy.run_module('amigrate', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print('SQLALCHEMY', 'sqlalchemy' in sys.modules)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True
+        ).stdout
+        assert shown in out
+        assert "SQLALCHEMY False" in out, (command, out)
 
 
 def test_env_hooks_take_the_ordinary_path(sqlite_url: str, tmp_path: Path) -> None:
