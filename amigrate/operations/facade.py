@@ -93,7 +93,7 @@ class Operations(ConstraintMethods):
 
         For ORM sessions, reflection and legacy sync helpers; not available with ``--sql``.
         """
-        return await self._context.run_sync(fn, *args, **kwargs)
+        return await self._context.run_revision_sync(fn, *args, **kwargs)
 
     def autocommit_block(self) -> AbstractAsyncContextManager[None]:
         """Commit, run the block's statements outside a transaction, then resume one.

@@ -258,6 +258,12 @@ class MigrationContext:
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise NotImplementedError
 
+    async def run_revision_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``op.run_sync``: like :meth:`run_sync` (which amigrate's own catalog reads use),
+        but what *fn* runs is the revision's, not counted, as with ``op.connection``."""
+        self._raw_access()
+        return await self.run_sync(fn, *args, **kwargs)
+
     def autocommit_block(self) -> Any:
         raise NotImplementedError
 
@@ -540,6 +546,9 @@ class OnlineContext(MigrationContext):
                 "autocommit_block() cannot run inside the caller's transaction",
                 hint="pass amigrate a connection that is not in a transaction, or its engine",
             )
+        if self._autocommitting:
+            yield  # nested in another block: already outside a transaction
+            return
         if self._direct is not None or self._sqlite:
             # amigrate owns the transaction; outside it statements autocommit (SQLite with
             # its implicit BEGIN off, asyncpg with SQLAlchemy's side in AUTOCOMMIT).

@@ -125,7 +125,8 @@ async def _run_step(
     commit: bool,
     reopen: bool = False,
     last: bool = True,
-) -> None:
+) -> bool:
+    """Run one step; return True when it committed (with its version row)."""
     ctx.begin_step(step.revision)
     blocks = ctx.autocommit_blocks
     if not step.is_stamp:
@@ -143,23 +144,25 @@ async def _run_step(
         writes = versions.writes(step.change)
         if recorder is not None:
             writes.append(recorder.write(step, message, time.perf_counter() - started))
-        ctx.committing = commit or ctx.autocommit_blocks != blocks
-        if not commit and ctx.autocommit_blocks != blocks:
-            # One transaction for the run, but the block committed what ran before it and
-            # inside it: commit the step's version row with them, so that the database
-            # never holds the work of a step without the row that records it.
+        # One transaction for the run, but this step committed work of its own (an
+        # autocommit block, MySQL's DDL): commit its version row with it, so that the
+        # database never holds the work of a step without the row that records it.
+        early = ctx.autocommit_blocks != blocks or ctx.partly_committed
+        ctx.committing = commit or early
+        if not commit and early:
             await ctx.finish(writes, commit=True)
             ctx.committing = False
             if not last:
                 await ctx.begin()
-            return
+            return True
         await ctx.finish(writes, commit=commit, reopen=reopen)
         ctx.committing = False
-    else:
-        for statement in versions.statements(step.change):
-            await ctx.execute(statement)
-        if commit:
-            await ctx.commit()
+        return commit
+    for statement in versions.statements(step.change):
+        await ctx.execute(statement)
+    if commit:
+        await ctx.commit()
+    return commit
 
 
 async def apply_plan(
@@ -208,7 +211,7 @@ async def apply_plan(
         try:
             if per_migration:
                 await ctx.begin()
-            await _run_step(
+            committed = await _run_step(
                 ctx,
                 versions,
                 step,
@@ -260,7 +263,9 @@ async def apply_plan(
             time.perf_counter() - started,
         )
         results.append(result)
-        if (ctx.early_commits, ctx.autocommit_blocks) != commits:
+        if committed:
+            durable = len(results)
+        elif (ctx.early_commits, ctx.autocommit_blocks) != commits:
             # Committed early during this step: the steps before it are applied; after an
             # autocommit block this one too (its version row was committed with it).
             blocked = ctx.autocommit_blocks != commits[1]
@@ -268,8 +273,41 @@ async def apply_plan(
         if on_step is not None:
             on_step(StepEvent(step, message, result))
     if not per_migration and plan.steps:
-        await ctx.commit()
+        await _commit_run(ctx, results, durable)
     return results
+
+
+async def _commit_run(ctx: MigrationContext, results: list[StepResult], durable: int) -> None:
+    """The COMMIT of a run in one transaction; a failure (a deferred constraint, a
+    serialization failure) or an interrupt there says which steps it concerns."""
+    lost = results[durable:]
+    names = ", ".join(r.revision for r in lost)
+    ctx.committing = True
+    try:
+        await ctx.commit()
+    except BaseException as exc:
+        await _rollback(ctx)
+        if isinstance(ctx, OfflineContext):
+            raise
+        if not isinstance(exc, Exception):
+            interrupted = MigrationInterrupted(
+                f"interrupted while committing the run: its steps since the last commit "
+                f"({names}) may or may not be applied",
+                applied=results[:durable],
+                hint="run 'amigrate current' to see where the database is, then run the "
+                "command again",
+            )
+            exc.add_note(f"{interrupted}; {interrupted.hint}")
+            setattr(exc, _INTERRUPTION, interrupted)
+            raise
+        raise MigrationFailed(
+            f"committing the run failed: {_driver_message(exc)}",
+            applied=results[:durable],
+            hint=f"the run's steps since the last commit were rolled back ({names}; one "
+            "transaction); fix the cause and run the command again",
+        ) from exc
+    finally:
+        ctx.committing = False
 
 
 _INTERRUPTION = "amigrate_interruption"
@@ -385,9 +423,10 @@ def _failure(
         hint = "run the command again to continue"
     else:
         hint = f"the failed revision was rolled back{earlier}; fix it and run the command again"
-    if interrupted and ctx.committing:
+    if interrupted and ctx.committing and not partial:
         # The COMMIT was on its way: the server may have applied the step or not. Not
-        # partial (no failed row): the version table may well be right.
+        # partial (no failed row): the version table may well be right. (A step that had
+        # committed work of its own is partial whatever the COMMIT did: below.)
         text = f"interrupted while committing {what}: it may or may not be applied"
         hint = "run 'amigrate current' to see where the database is, then run the command again"
         return MigrationInterrupted(text, applied=applied, failed=step, hint=hint)

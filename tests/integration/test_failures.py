@@ -291,3 +291,98 @@ async def test_a_batch_failing_its_name_check_changed_nothing(db_url: str, tmp_p
     assert "commits DDL" not in (info.value.hint or "")
     assert "the failed revision was rolled back" in (info.value.hint or "")
     assert [e.status for e in await amigrate.log(project.config())] == ["applied"]
+
+
+async def test_mysql_one_transaction_commits_a_step_with_its_ddl(
+    mysql_url: str, tmp_path: Path
+) -> None:
+    """MySQL commits a step's DDL at once: its version row goes with it, so a later step's
+    failure cannot leave that DDL unrecorded."""
+    data_only = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.execute("INSERT INTO rt1 (id, name) VALUES (1, 'a')")
+            await op.execute("INSERT INTO rt1 (id, name) VALUES (1, 'a')")
+        """,
+    )
+    project = make_project(
+        tmp_path, mysql_url, *linear(1), data_only, transaction_per_migration="false"
+    )
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert [s.revision for s in info.value.applied] == ["r001"]
+    assert not info.value.partial
+    assert "stay applied (r001)" in (info.value.hint or "")
+    tables, rows = await snapshot(mysql_url)
+    assert ("rt1" in tables, rows) == (True, ["r001"])
+    path = project.versions / "r002.py"
+    head, _, tail = path.read_text().rpartition("(1, 'a')")
+    path.write_text(head + "(2, 'b')" + tail)  # the second INSERT fixed
+    result = await amigrate.upgrade(project.config())  # picks up at r002: no replayed DDL
+    assert [s.revision for s in result.steps] == ["r002"]
+
+
+async def test_one_transaction_a_failing_commit_is_a_migration_failure(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    deferred = Rev(
+        "r001",
+        None,
+        upgrade="""
+            await op.execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")
+            await op.execute(
+                "CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p (id) "
+                "DEFERRABLE INITIALLY DEFERRED)"
+            )
+        """,
+    )
+    orphan = Rev("r002", "r001", upgrade='await op.execute("INSERT INTO c VALUES (1, 42)")')
+    project = make_project(
+        tmp_path, postgresql_url, deferred, orphan, transaction_per_migration="false"
+    )
+    with pytest.raises(MigrationFailed, match="committing the run failed: ") as info:
+        await amigrate.upgrade(project.config())
+    assert info.value.applied == ()
+    assert "rolled back (r001, r002; one transaction)" in (info.value.hint or "")
+    assert await snapshot(postgresql_url) == (set(), [])
+
+
+async def test_op_run_sync_counts_as_the_revisions_own_sql(mysql_url: str, tmp_path: Path) -> None:
+    """DDL a revision runs through op.run_sync commits on MySQL: a later failure says so."""
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.run_sync(lambda c: c.exec_driver_sql("CREATE TABLE r1 (id INTEGER)"))
+            await op.execute("INSERT INTO no_such_table VALUES (1)")
+        """,
+    )
+    project = make_project(tmp_path, mysql_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert info.value.partial
+    assert "is partly applied" in (info.value.hint or "")
+    assert [e.status for e in await amigrate.log(project.config())] == ["failed", "applied"]
+
+
+async def test_a_nested_autocommit_block_keeps_counting(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            async with op.autocommit_block():
+                async with op.autocommit_block():
+                    pass
+                await op.execute("CREATE TABLE t_nested (id INTEGER)")
+            await op.execute("INSERT INTO no_such_table VALUES (1)")
+        """,
+    )
+    project = make_project(tmp_path, postgresql_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert info.value.partial
+    assert "CREATE TABLE t_nested" in (info.value.hint or "")
+    assert "t_nested" in (await snapshot(postgresql_url))[0]

@@ -72,6 +72,9 @@ class Recorder:
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise NotImplementedError
 
+    async def run_revision_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        raise NotImplementedError
+
     @asynccontextmanager
     async def autocommit_block(self) -> AsyncIterator[None]:
         yield
