@@ -415,19 +415,24 @@ class Config:
         """The ini file's section names (empty when there is no ini file)."""
         return self._ini.sections() if self._ini else []
 
-    def get_section(self, name: str) -> dict[str, str]:
+    def get_section(self, name: str, *, expand_env: bool = True) -> dict[str, str]:
         """Every key of ini section *name* (else of the table ``[tool.amigrate.<name>]``),
-        ``%(here)s`` applied, ``${VAR}`` expanded."""
+        ``%(here)s`` applied, ``${VAR}`` expanded (unless *expand_env* is False: for
+        values that :meth:`derive` takes, which expands them when they are read)."""
+
+        def expand(value: str, where: str) -> str:
+            return _expand_env(value, where, os.environ) if expand_env else value
+
         if not self._ini or not self._ini.has_section(name):
             table = self._toml_values.get(name)
             if not isinstance(table, dict):
                 return {}
             return {
-                str(key): _expand_env(str(value), f"[tool.amigrate.{name}] {key}", os.environ)
+                str(key): expand(str(value), f"[tool.amigrate.{name}] {key}")
                 for key, value in table.items()
             }
         return {
-            key: _expand_env(self._ini_get(name, key), f"[{name}] {key}", os.environ)
+            key: expand(self._ini_get(name, key), f"[{name}] {key}")
             for key in self._ini.options(name)
             if key not in _INI_DEFAULTS
         }

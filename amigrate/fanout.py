@@ -172,8 +172,9 @@ def configured_databases(
     chosen = select(listed, names or [])
     targets = []
     for name in chosen:
-        section = config.get_section(name)
-        url = section.get("sqlalchemy.url") or config.get(f"{name}.sqlalchemy.url")
+        # ${VAR} stays unexpanded in the settings: the derived config expands what it reads.
+        section = config.get_section(name, expand_env=False)
+        url = config.get_section(name).get("sqlalchemy.url") or config.get(f"{name}.sqlalchemy.url")
         if not url:
             raise ConfigError(
                 f"database {name!r} has no sqlalchemy.url",

@@ -83,7 +83,7 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> AsyncEngi
             f"the driver for {parsed.drivername} is not installed: {exc}",
             hint=f"install it (pip install {package})" if package else "install it",
         ) from None
-    except (TypeError, sa.exc.ArgumentError) as exc:
+    except (TypeError, ValueError, sa.exc.ArgumentError) as exc:  # ValueError: echo = maybe
         raise ConfigError(
             f"cannot create the engine: {exc}",
             hint="check the config's sqlalchemy.* keys and env.py's engine_options",

@@ -268,8 +268,17 @@ def test_sqlalchemy_keys_are_engine_options(db_url: str, tmp_path: Path) -> None
     assert "r001 (head)" in current.out
 
 
-def test_a_bad_engine_option_is_a_clear_error(sqlite_url: str, tmp_path: Path) -> None:
-    make_project(tmp_path, sqlite_url, *linear(1), **{"sqlalchemy.bogus_option": "1"})
+@pytest.mark.parametrize(
+    ("key", "value", "match"),
+    [
+        ("sqlalchemy.bogus_option", "1", "Invalid argument(s) 'bogus_option'"),
+        ("sqlalchemy.echo", "maybe", "String is not true/false: 'maybe'"),
+    ],
+)
+def test_a_bad_engine_option_is_a_clear_error(
+    sqlite_url: str, tmp_path: Path, key: str, value: str, match: str
+) -> None:
+    make_project(tmp_path, sqlite_url, *linear(1), **{key: value})
     result = run_cli("upgrade", cwd=tmp_path)
-    assert_clean_error(result, match="cannot create the engine: Invalid argument(s) 'bogus_option'")
+    assert_clean_error(result, match=f"cannot create the engine: {match}")
     assert "hint: check the config's sqlalchemy.* keys" in result.err

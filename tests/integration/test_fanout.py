@@ -314,6 +314,26 @@ def test_one_database_needs_only_its_own_url_variable(tmp_path: Path) -> None:
     assert_clean_error(every, match="AMIGRATE_TEST_UNSET_URL is not set")
 
 
+def test_a_databases_settings_are_expanded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from amigrate.fanout import configured_databases
+
+    multidb_project(tmp_path)
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            "[analytics]\n", "[analytics]\nversion_table = v_$${literal}\nhistory_table = ${H}\n"
+        )
+    )
+    monkeypatch.setenv("H", "h_${not_a_reference}")
+    config = amigrate.load_config(tmp_path / "amigrate.ini")
+    (analytics,) = configured_databases(config, ["analytics"])
+    derived = config.derive(analytics.settings)
+    assert derived.version_table == "v_${literal}"
+    assert derived.history_table == "h_${not_a_reference}"
+
+
 def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
     make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
     ini = tmp_path / "amigrate.ini"
