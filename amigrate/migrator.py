@@ -259,6 +259,23 @@ class Migrator:
                 self._owned_engine = make_engine(self.url, options)
         return self._owned_engine
 
+    def _missing_sqlite_file(self) -> bool:
+        """Whether amigrate would open a SQLite file that does not exist (and so create it
+        just to read nothing). Only for its own engine, made from a plain file URL."""
+        if self._connection is not None or self._engine is not None:
+            return False
+        if self.env.create_engine is not None or self.env.on_connect is not None:
+            return False
+        from amigrate.runtime.quickread import parse_plain_url
+
+        plain = parse_plain_url(self.url)
+        return (
+            plain is not None
+            and plain.backend == "sqlite"
+            and bool(plain.database)
+            and not os.path.exists(plain.database or "")
+        )
+
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[OnlineContext]:
         opened = self._connection is None
@@ -339,7 +356,10 @@ class Migrator:
     # -- reading ---------------------------------------------------------------------
 
     async def current(self) -> tuple[str, ...]:
-        """The heads recorded in the database (read-only: never creates the version table)."""
+        """The heads recorded in the database (read-only: never creates the version table,
+        nor the file of a SQLite database that does not exist yet)."""
+        if self._missing_sqlite_file():
+            return ()
         async with self._connect() as ctx:
             heads = await self.versions.read(ctx.connection)
             await ctx.rollback()
@@ -544,6 +564,8 @@ class Migrator:
 
     async def validate(self) -> ValidationReport:
         """Compare the applied revisions' recorded checksums with their files (read-only)."""
+        if self._missing_sqlite_file():
+            return ValidationReport()
         async with self._connect() as ctx:
             heads = await self.versions.read(ctx.connection)
             report = await self._validate(ctx, heads)
@@ -565,6 +587,8 @@ class Migrator:
         self, *, limit: int | None = None, revisions: Sequence[str] | None = None
     ) -> list[HistoryEntry]:
         """The history rows, newest first (read-only)."""
+        if self._missing_sqlite_file():
+            return []
         async with self._connect() as ctx:
             entries = await self.history.entries(ctx.connection, limit=limit, revisions=revisions)
             await ctx.rollback()

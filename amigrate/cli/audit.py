@@ -69,6 +69,8 @@ def log(
     if state.json or json_output:
         emit_json([{"target": t, **e.as_dict()} if t else e.as_dict() for t, e in rows])
     elif not rows:
+        readable = results is None or all(r.ok for r in results)
+        where = where if readable else "the databases that could be read"
         click.echo(f"No history in {where} yet.", err=True)
     for name, e in [] if state.json or json_output else rows:
         ends = f"{e.from_revisions or '<base>'} -> {e.to_revisions or '<base>'}"

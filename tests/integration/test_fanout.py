@@ -281,6 +281,9 @@ def test_multidb_plan_and_sql_per_database(tmp_path: Path) -> None:
     assert stamp.code == 0, stamp.err
     assert stamp.out.count("INSERT INTO amigrate_version (version_num) VALUES ('a1')") == 2
     assert not (tmp_path / "main.db").exists()  # offline: no connection, no file
+    for read in (("current",), ("log",), ("validate",), ("upgrade", "--plan")):
+        assert run_cli(*read, cwd=tmp_path).code == 0, read
+    assert not (tmp_path / "main.db").exists()  # reads create no SQLite file either
     plan = run_cli("upgrade", "--plan", cwd=tmp_path)
     assert plan.code == 0, plan.err
     assert [line.split(" (")[0] for line in plan.out.splitlines() if line.startswith("Plan")] == [

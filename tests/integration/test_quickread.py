@@ -53,6 +53,16 @@ def test_current_does_not_create_a_sqlite_file(tmp_path: Path) -> None:
     assert not (tmp_path / "never.db").exists()
 
 
+async def test_the_api_reads_do_not_create_a_sqlite_file(tmp_path: Path) -> None:
+    project = make_project(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'never.db'}", *linear(1))
+    config = project.config()
+    assert await amigrate.current(config) == ()
+    assert (await amigrate.plan(config)).revisions == ("r001",)
+    assert await amigrate.log(config) == []
+    assert (await amigrate.validate(config)).ok
+    assert not (tmp_path / "never.db").exists()
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_current_imports_no_sqlalchemy_without_hooks(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
