@@ -304,6 +304,9 @@ class OnlineContext(MigrationContext):
     ) -> None:
         super().__init__(config, connection.dialect, x_args)
         self._conn = connection
+        #: MySQL's id of the connection's server thread (CONNECTION_ID()), to stop a
+        #: statement an interrupt left running.
+        self._server_thread: int | None = None
         #: Nothing else runs on the event loop: amigrate may block it (see direct.py).
         self._exclusive_loop = exclusive_loop
         # A connection handed over inside the caller's transaction: run in it, never commit.
@@ -324,6 +327,21 @@ class OnlineContext(MigrationContext):
         self.catalog.clear()  # whoever takes it may change the schema behind amigrate's back
         self._raw_access()
         return self._conn
+
+    async def stop_running_statement(self) -> None:
+        """After an interrupt: stop the statement the server may still be running.
+
+        asyncpg cancels it on the server; asyncmy only drops the connection, and MySQL
+        runs the statement to its end (an ALTER TABLE for minutes) after the migration
+        lock is gone. So on MySQL, ``KILL QUERY`` it from a connection of its own.
+        """
+        if self._running is None or self._server_thread is None:
+            return
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql(f"KILL QUERY {self._server_thread:d}")
+        except Exception:  # best effort: it may have finished meanwhile
+            pass
 
     @property
     def engine(self) -> AsyncEngine:
@@ -356,6 +374,13 @@ class OnlineContext(MigrationContext):
         AUTOCOMMIT, so a statement the revision runs through SQLAlchemy starts no
         transaction of its own and runs inside amigrate's.
         """
+        if self._conn.dialect.name in ("mysql", "mariadb"):
+            # To stop a statement an interrupt leaves running on the server (see
+            # stop_running_statement); read outside any transaction of amigrate's.
+            result = await self._conn.exec_driver_sql("SELECT CONNECTION_ID()")
+            self._server_thread = int(result.scalar_one())
+            if not self.external_transaction:
+                await self._end_autobegun()
         if self.external_transaction:
             return
         await self._end_autobegun()

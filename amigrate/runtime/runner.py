@@ -225,6 +225,9 @@ async def apply_plan(
             )
         except BaseException as exc:
             statement = ctx.current_statement
+            if not isinstance(exc, Exception) and isinstance(ctx, OnlineContext):
+                with anyio.CancelScope(shield=True):  # before the lock is released
+                    await ctx.stop_running_statement()
             rollback_error = await _rollback(ctx)
             if offline and (not isinstance(exc, Exception) or isinstance(exc, AmigrateError)):
                 raise  # nothing ran: the error itself says what to change

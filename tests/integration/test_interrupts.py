@@ -93,3 +93,28 @@ def test_ctrl_c_after_an_autocommit_block(postgresql_url: str, tmp_path: Path) -
     assert asyncio.run(snapshot(postgresql_url)) == ({"t1"}, [])
     entries = asyncio.run(amigrate.log(str(tmp_path / "amigrate.ini")))
     assert [(e.revision, e.status) for e in entries] == [("a1", "failed")]
+
+
+def test_ctrl_c_on_mysql_stops_the_running_statement(mysql_url: str, tmp_path: Path) -> None:
+    """asyncmy drops its connection but MySQL would run the statement on, unlocked: the
+    interrupted run stops it (KILL QUERY) before it releases the migration lock."""
+    rev = sleeping_rev("", "SELECT SLEEP(20)")
+    make_project(tmp_path, mysql_url, rev)
+    started = time.monotonic()
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker")
+    assert result.code == 130, result
+
+    async def sleeping() -> list[str]:
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(mysql_url)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(text("SHOW FULL PROCESSLIST"))
+                return [str(r.Info) for r in rows if r.Info and "SLEEP(20)" in str(r.Info)]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(sleeping()) == []
+    assert time.monotonic() - started < 15  # not after the sleep ran out
