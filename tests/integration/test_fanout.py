@@ -337,7 +337,8 @@ def test_a_databases_settings_are_expanded_once(
     assert derived.history_table == "h_${not_a_reference}"
 
 
-def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
+def alpha_and_an_unreachable_target(tmp_path: Path) -> None:
+    """A project with two targets: alpha (SQLite) and down (a server that is not there)."""
     make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
     ini = tmp_path / "amigrate.ini"
     ini.write_text(
@@ -345,6 +346,10 @@ def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> Non
         + f"\n[targets]\nalpha = sqlite+aiosqlite:///{tmp_path / 'a.db'}\n"
         + "down = postgresql+asyncpg://u:pw-secret@127.0.0.1:1/x\n"
     )
+
+
+def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
+    alpha_and_an_unreachable_target(tmp_path)
     result = run_cli("upgrade", "--plan", cwd=tmp_path)
     assert_clean_error(result, match="1 of 2 databases could not be planned: down: cannot connect")
     assert "Plan for alpha" in result.out
@@ -354,13 +359,7 @@ def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> Non
 
 
 def test_reads_report_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
-    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
-    ini = tmp_path / "amigrate.ini"
-    ini.write_text(
-        ini.read_text()
-        + f"\n[targets]\nalpha = sqlite+aiosqlite:///{tmp_path / 'a.db'}\n"
-        + "down = postgresql+asyncpg://u:pw-secret@127.0.0.1:1/x\n"
-    )
+    alpha_and_an_unreachable_target(tmp_path)
     assert run_cli("-d", "alpha", "upgrade", cwd=tmp_path).code == 0
     for command, what, shown in [
         (("current",), "read", "alpha: r001 (head)"),
