@@ -301,11 +301,18 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     table = alter_column_table(op)
     name = op.column_name
     statements: list[Executable] = []
+    default_first = (
+        dialect.name == "postgresql" and op.type_ is not None and op.server_default is not False
+    )
+    if default_first:
+        # PostgreSQL casts the old default to the new type, and refuses when it cannot
+        # ('n/a' to an enum): drop it first, set the new one after.
+        statements.append(AlterColumnDefault(table, name, None))
     if op.type_ is not None:
         statements.append(AlterColumnType(table, name, op.type_, op.postgresql_using))
     if op.nullable is not None:
         statements.append(AlterColumnNullable(table, name, op.nullable))
-    if op.server_default is not False:
+    if op.server_default is not False and not (default_first and op.server_default is None):
         statements.append(AlterColumnDefault(table, name, op.server_default))
     if op.comment is not False:
         column = table.c[name]

@@ -2,7 +2,9 @@
 
 SQLAlchemy creates a table's ENUM types with the table and drops them with it
 (``Table.create()`` / ``Table.drop()``); amigrate does the same for
-``create_table`` / ``drop_table`` and ``add_column`` / ``drop_column``. Online it
+``create_table`` / ``drop_table``, ``add_column`` / ``drop_column``, and an
+``alter_column`` to a new enum type (created first, the values cast through text:
+``USING col::text::type``; the old enum dropped when nothing uses it). Online it
 looks at the catalog: a type that already exists is not created again, and a
 type is dropped only when no other column still uses it. Offline SQL cannot
 look, so it creates the types of a new table or column and drops only those a
@@ -11,6 +13,7 @@ look, so it creates the types of a new table or column and drops only those a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,7 +37,13 @@ from amigrate.dialects.registry import (
     register_applier,
     run_compiled,
 )
-from amigrate.operations.ops import AddColumnOp, CreateTableOp, DropColumnOp, DropTableOp
+from amigrate.operations.ops import (
+    AddColumnOp,
+    AlterColumnOp,
+    CreateTableOp,
+    DropColumnOp,
+    DropTableOp,
+)
 
 __all__ = ["named_types"]
 
@@ -81,6 +90,38 @@ def _drop_table(op: DropTableOp, dialect: Dialect) -> CompiledOp:
             if isinstance(named, ENUM):
                 compiled.statements.append(DropEnumType(named))
     return compiled
+
+
+def _new_enum(op: AlterColumnOp, dialect: Dialect) -> ENUM | None:
+    """The named enum type an alter_column changes the column to, if any."""
+    if op.type_ is None:
+        return None
+    column: sa.Column[Any] = sa.Column(op.column_name, op.type_)
+    found = [t for t in named_types([column], dialect) if isinstance(t, ENUM)]
+    return found[0] if found else None
+
+
+def _with_enum_cast(op: AlterColumnOp, enum: ENUM, dialect: Dialect) -> AlterColumnOp:
+    """No implicit cast turns text (or another enum) into an enum: cast through text,
+    unless the revision gave its own ``postgresql_using``."""
+    if op.postgresql_using is not None:
+        return op
+    preparer = dialect.identifier_preparer
+    assert enum.name is not None
+    target = preparer.quote(enum.name)
+    if enum.schema:
+        target = f"{preparer.quote_schema(enum.schema)}.{target}"
+    using = f"{preparer.quote(op.column_name)}::text::{target}"
+    return dataclasses.replace(op, postgresql_using=using)
+
+
+@register(AlterColumnOp, "postgresql")
+def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
+    enum = _new_enum(op, dialect)
+    if enum is None:
+        return generic.alter_column(op, dialect)
+    compiled = generic.alter_column(_with_enum_cast(op, enum, dialect), dialect)
+    return CompiledOp([_create_type(enum), *compiled.statements])
 
 
 # -- online: look at the catalog ---------------------------------------------------------
@@ -194,4 +235,19 @@ async def _apply_drop_column(op: DropColumnOp, executor: Executor) -> None:
         return
     found = await _enums_of(executor, op.table_name, op.schema, op.column_name)
     await run_compiled(generic.drop_column(op, executor.dialect), executor)
+    await _drop_unused_enums(executor, found)
+
+
+@register_applier(AlterColumnOp, "postgresql")
+async def _apply_alter_column(op: AlterColumnOp, executor: Executor) -> None:
+    enum = _new_enum(op, executor.dialect)
+    if executor.as_sql or (enum is None and op.type_ is None):
+        await run_compiled(compile_op(op, executor.dialect), executor)
+        return
+    # The column's enum now, dropped after the change if nothing else uses it.
+    found = await _enums_of(executor, op.table_name, op.schema, op.column_name)
+    if enum is not None:
+        await _create_missing_types(executor, [enum])
+        op = _with_enum_cast(op, enum, executor.dialect)
+    await run_compiled(generic.alter_column(op, executor.dialect), executor)
     await _drop_unused_enums(executor, found)

@@ -110,6 +110,33 @@ async def test_add_and_drop_an_enum_column(postgresql_url: str, tmp_path: Path) 
     assert columns(after)["size"][1] == "size"
 
 
+async def test_alter_a_column_to_a_new_enum(postgresql_url: str, tmp_path: Path) -> None:
+    """The type is created first and the values cast through text; back to a string, the
+    enum nothing uses any more is dropped (as drop_column does)."""
+
+    async def values() -> None:
+        rows = await query(postgresql_url, "SELECT name::text FROM item")
+        assert rows == [("s",)]
+
+    before, after = await op_roundtrip(
+        tmp_path,
+        postgresql_url,
+        setup=TABLES + "await op.execute(\"UPDATE item SET name = 's'\")",
+        upgrade="""
+            await op.alter_column(
+                "item", "name", type_=sa.Enum("s", "m", name="size"), server_default=None
+            )
+        """,
+        downgrade="""
+            await op.alter_column("item", "name", type_=sa.String(50), server_default="n/a")
+        """,
+        check=values,
+    )
+    assert before["enums"] == []
+    assert [e[1:] for e in after["enums"]] == [("size", ("s", "m"))]
+    assert columns(after)["name"][1] == "size"
+
+
 async def test_drop_column(db_url: str, tmp_path: Path) -> None:
     before, after = await op_roundtrip(
         tmp_path,

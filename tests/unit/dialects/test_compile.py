@@ -104,6 +104,16 @@ ALTER_TYPE = AlterColumnOp(
             ["ALTER TABLE t ALTER COLUMN x TYPE INTEGER USING x::integer"],
         ),
         (
+            AlterColumnOp("t", "x", type_=sa.Enum("a", "b", name="kind"), server_default="a"),
+            "postgresql",
+            [
+                "CREATE TYPE kind AS ENUM ('a', 'b')",
+                "ALTER TABLE t ALTER COLUMN x DROP DEFAULT",
+                "ALTER TABLE t ALTER COLUMN x TYPE kind USING x::text::kind",
+                "ALTER TABLE t ALTER COLUMN x SET DEFAULT 'a'",
+            ],
+        ),
+        (
             AlterColumnOp("t", "x", comment=None),
             "postgresql",
             ["COMMENT ON COLUMN t.x IS NULL"],
