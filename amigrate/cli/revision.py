@@ -136,7 +136,9 @@ def _autogenerate(
     from amigrate.autogenerate.writer import render_migration, write_revision
     from amigrate.cli.check import compare_databases, diffs_json, print_changes
 
-    scripts.graph  # noqa: B018 - a broken history fails before the database is read
+    # A broken history, or a --head that cannot take a revision, fails before the
+    # database is read.
+    scripts.new_revision_parents(options["head"], splice=options["splice"])
     diffs: list[SchemaDiff] = compare_databases(state, one=True)
     report = diffs_json(diffs)
     changes = {"changes": report["changes"], "notes": report["notes"]}

@@ -139,6 +139,33 @@ class ScriptDirectory:
 
     # -- writing ---------------------------------------------------------------------
 
+    def new_revision_parents(self, head: str = "head", *, splice: bool = False) -> tuple[str, ...]:
+        """The parents a new revision on *head* gets, or the error that stops it (checked
+        before any work, e.g. before autogenerate reads the database).
+
+        Alembic's rules: *head* must be a head unless *splice*; ``head`` with several
+        heads is an error listing them.
+        """
+        graph = self.graph
+        if head == "base":
+            return ()
+        if head == "head" and len(graph.heads) > 1:
+            raise MultipleHeads(
+                head,
+                graph.heads,
+                hint="base the revision on one with --head <id>, or merge them first "
+                "('amigrate merge heads -m ...')",
+            )
+        parents = graph.resolve(head)
+        if not splice:
+            for parent in parents:
+                if not graph.is_head(parent):
+                    raise CommandError(
+                        f"revision {parent} is not a head",
+                        hint="use --splice to start a new branch from it",
+                    )
+        return parents
+
     def generate_revision(
         self,
         message: str,
@@ -160,24 +187,7 @@ class ScriptDirectory:
         """
         graph = self.graph
         rev_id = self._new_id(rev_id)
-        if head == "base":
-            parents: tuple[str, ...] = ()
-        else:
-            if head == "head" and len(graph.heads) > 1:
-                raise MultipleHeads(
-                    head,
-                    graph.heads,
-                    hint="base the revision on one with --head <id>, or merge them first "
-                    "('amigrate merge heads -m ...')",
-                )
-            parents = graph.resolve(head)
-            if not splice:
-                for parent in parents:
-                    if not graph.is_head(parent):
-                        raise CommandError(
-                            f"revision {parent} is not a head",
-                            hint="use --splice to start a new branch from it",
-                        )
+        parents = self.new_revision_parents(head, splice=splice)
         for label in branch_labels:
             if label in graph.labels:
                 raise CommandError(

@@ -21,6 +21,7 @@ from tests.integration.test_autogenerate_support import (
     set_models,
 )
 from tests.integration.test_ops_support import describe
+from tests.projects import Rev
 
 FIRST = """
 owner = sa.Table(
@@ -151,3 +152,14 @@ def test_without_target_metadata(sqlite_url: str, tmp_path: Path) -> None:
     result = run_cli("check", cwd=project.root)
     assert_clean_error(result, match="env.py sets no target_metadata")
     assert "target_metadata = Base.metadata" in result.err
+
+
+def test_several_heads_are_refused_before_the_database_is_read(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    project = models_project(tmp_path, sqlite_url, FIRST)
+    project.add(Rev("b1", None), Rev("b2", None))  # two bases, two heads
+    result = run_cli("revision", "--autogenerate", "-m", "x", cwd=project.root)
+    assert_clean_error(result, match="'head' is ambiguous: the history has 2 heads: b1, b2")
+    assert "Detected" not in result.output  # nothing was compared
+    assert not (tmp_path / "test.db").exists()
