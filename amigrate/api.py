@@ -137,7 +137,7 @@ async def fan_out(
                 on_event(TargetEvent(target, "step", event))
 
         migrator = Migrator(
-            cfg.derive(target.settings),
+            cfg.derive(target.settings, url=target.url),
             url=target.url,
             x_args=x_args,
             on_step=on_step,

@@ -331,11 +331,18 @@ class Config:
         """Every key set in any layer, sorted."""
         return sorted({*self._overrides, *self._ini_values, *self._toml_values})
 
-    def derive(self, overrides: Mapping[str, Any]) -> Config:
-        """A copy of this config with *overrides* on top (one database of several)."""
+    def derive(self, overrides: Mapping[str, Any], *, url: str | None = None) -> Config:
+        """A copy of this config with *overrides* on top (one database of several).
+
+        *url*: that database's URL, which the copy's :attr:`url` then returns (over
+        ``--url`` and ``$AMIGRATE_URL``), so env.py's ``create_engine(config)`` hook
+        connects to it.
+        """
         clone = copy.copy(self)
         clone._overrides = {**self._overrides, **overrides}
         clone.x_args = dict(self.x_args)
+        if url is not None:
+            clone._url = url.replace("${", "$${")  # already expanded: read as it is
         return clone
 
     def set(self, key: str, value: Any) -> None:

@@ -244,12 +244,23 @@ class Migrator:
         """The database, for output: its URL with the password masked."""
         return mask_url(self.url)
 
+    @property
+    def _hook_config(self) -> Config:
+        """The config env.py's hooks receive: its ``url`` is this migrator's (``url=``, a
+        fan-out's target) and its ``x_args`` this run's (the API's ``x_args=`` as well as
+        the command line's ``-x``)."""
+        if self._x_args == self.config.x_args and not self._url:
+            return self.config
+        derived = self.config.derive({}, url=self._url)
+        derived.x_args = dict(self._x_args)
+        return derived
+
     async def _get_engine(self) -> AsyncEngine:
         if self._engine is not None:
             return self._engine
         if self._owned_engine is None:
             if self.env.create_engine is not None:
-                self._owned_engine = await self.env.create_engine(self.config)
+                self._owned_engine = await self.env.create_engine(self._hook_config)
             else:
                 options = self.config.engine_options
                 if options:  # the config's are text: let the engine convert them
@@ -329,7 +340,7 @@ class Migrator:
         if self.schema is not None:
             await self._use_schema(ctx)
         if self.env.on_connect is not None:
-            await self.env.on_connect(ctx.connection, self.config)
+            await self.env.on_connect(ctx.connection, self._hook_config)
             await ctx.commit()
         await ctx.truncate_journal()  # after on_connect: a journal mode it sets stays
 

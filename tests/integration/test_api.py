@@ -160,6 +160,38 @@ async def test_env_create_engine_hook(sqlite_url: str, tmp_path: Path) -> None:
     assert (await snapshot(sqlite_url))[1] == ["r001"]
 
 
+async def test_hooks_get_each_databases_url_and_the_x_args(tmp_path: Path) -> None:
+    """A fan-out's create_engine hook connects to each target (config.url is the
+    target's), and the API's x_args reach the hooks as the CLI's -x do."""
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    project.env(
+        """
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def create_engine(config):
+            config.attributes.setdefault("urls", []).append(config.url)
+            return create_async_engine(config.url)
+
+        async def on_connect(connection, config):
+            config.attributes.setdefault("x", []).append(dict(config.x_args))
+        """
+    )
+    urls = [f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}" for name in ("a", "b")]
+    config = project.config()
+    results = await amigrate.upgrade(
+        config, targets=[("a", urls[0]), ("b", urls[1])], x_args={"who": "api"}
+    )
+    assert results.ok
+    for url in urls:
+        assert (await snapshot(url))[1] == ["r001"]
+    assert not (tmp_path / "unused.db").exists()
+    single = project.config()
+    async with amigrate.Migrator(single, url=urls[0], x_args={"who": "api"}) as m:
+        assert await m.current() == ("r001",)
+    assert single.attributes["urls"] == [urls[0]]
+    assert single.attributes["x"] == [{"who": "api"}]
+
+
 async def test_env_hook_must_be_async(sqlite_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, sqlite_url, *linear(1))
     project.env("def on_connect(connection, config):\n    pass\n")
