@@ -311,6 +311,10 @@ class Migrator:
         finally:
             with anyio.CancelScope(shield=True):
                 await self._teardown(ctx)
+                if opened and self._engine is not None and self.env.on_connect is not None:
+                    # env.py's on_connect changed the session (search_path, lock_timeout,
+                    # sql_mode): the pool must not hand that connection to the application.
+                    await conn.invalidate()
                 if opened:
                     await conn.close()
 

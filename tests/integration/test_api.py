@@ -228,3 +228,28 @@ async def test_plan_and_migrator_context(db_url: str, tmp_path: Path) -> None:
     assert (await amigrate.plan(project.config(), "head")).revisions == ("r002", "r003")
     with pytest.raises(ValueError, match="direction must be 'up' or 'down', not 'Up'"):
         await amigrate.plan(project.config(), "head", direction="Up")  # type: ignore[arg-type]
+
+
+async def test_on_connect_settings_do_not_reach_the_apps_pool(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, postgresql_url, *linear(1))
+    project.env(
+        """
+        import sqlalchemy as sa
+
+        async def on_connect(connection, config):
+            await connection.execute(sa.text("SET lock_timeout = '3s'"))
+        """
+    )
+    engine = create_async_engine(postgresql_url, pool_size=2, max_overflow=0)
+    try:
+        await amigrate.upgrade(project.config(), engine=engine)
+        await amigrate.current(project.config(), engine=engine)
+        async with engine.connect() as a, engine.connect() as b:
+            for conn in (a, b):
+                timeout = (await conn.execute(sa.text("SHOW lock_timeout"))).scalar()
+                assert timeout == "0"
+        assert engine.pool.checkedout() == 0
+    finally:
+        await engine.dispose()
