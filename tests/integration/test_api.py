@@ -250,6 +250,6 @@ async def test_on_connect_settings_do_not_reach_the_apps_pool(
             for conn in (a, b):
                 timeout = (await conn.execute(sa.text("SHOW lock_timeout"))).scalar()
                 assert timeout == "0"
-        assert engine.pool.checkedout() == 0
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
