@@ -231,6 +231,33 @@ async def apply_plan(
             rollback_error = await _rollback(ctx)
             if offline and (not isinstance(exc, Exception) or isinstance(exc, AmigrateError)):
                 raise  # nothing ran: the error itself says what to change
+            if (
+                not isinstance(exc, Exception)
+                and ctx.committing
+                and isinstance(ctx, OnlineContext)
+                and await _landed(ctx, versions, step)
+            ):
+                # Interrupted while its COMMIT was on its way, and the COMMIT landed: the
+                # step is applied (its version row says so), not partly.
+                results.append(
+                    StepResult(
+                        step.revision,
+                        step_direction(step),
+                        step.from_revisions,
+                        step.to_revisions,
+                        message,
+                        time.perf_counter() - started,
+                    )
+                )
+                done = MigrationInterrupted(
+                    f"interrupted after {_VERBS[step_direction(step)]} {_ends(step)} committed: "
+                    "it is applied",
+                    applied=results if per_migration else results[:durable] + results[-1:],
+                    hint="run the command again to continue",
+                )
+                exc.add_note(f"{done}; {done.hint}")
+                setattr(exc, _INTERRUPTION, done)
+                raise
             if (ctx.early_commits, ctx.autocommit_blocks) != commits:
                 durable = len(results)
             applied = results if per_migration else results[:durable]
@@ -278,6 +305,19 @@ async def apply_plan(
     if not per_migration and plan.steps:
         await _commit_run(ctx, results, durable)
     return results
+
+
+async def _landed(ctx: OnlineContext, versions: VersionTable, step: Step) -> bool:
+    """Whether *step*'s version change is in the database (read on a connection of its
+    own: the step's may be gone with the interrupt)."""
+    with anyio.CancelScope(shield=True):
+        try:
+            async with ctx.engine.connect() as conn:
+                heads = set(await versions.read(conn))
+        except Exception:
+            return False  # cannot tell: say what may be the case
+    gone = set(step.from_revisions) - set(step.to_revisions)
+    return set(step.to_revisions) <= heads and not gone & heads
 
 
 async def _commit_run(ctx: MigrationContext, results: list[StepResult], durable: int) -> None:
