@@ -7,6 +7,7 @@ server (the revision touches a marker file just before it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -151,10 +152,8 @@ async def test_a_cancelled_commit_that_landed_is_not_recorded_as_failed(
             task = asyncio.create_task(amigrate.upgrade(config))
             await asyncio.sleep(rng.uniform(0.0, 0.05))
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
             heads = await amigrate.current(config)
             newest: dict[str, str] = {}
             for entry in reversed(await amigrate.log(config, limit=None)):
