@@ -31,10 +31,20 @@ def _passwords(url: str) -> list[str]:
 
 def connect_error(url: str, exc: BaseException) -> DatabaseError:
     """A one-line error for a failed connection; the password appears nowhere in it."""
+    import sys
+
     orig = getattr(exc, "orig", None) or exc
     detail = " ".join(str(orig).split()) or type(orig).__name__
     for password in _passwords(url):
         detail = detail.replace(password, "***")
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.TimeoutError):  # the pool, not the server
+        return DatabaseError(
+            f"no connection to {mask_url(url)} came free in the engine's pool: "
+            f"{mask_url(detail.split(' (Background')[0])}",
+            hint="amigrate takes two connections from the engine (one holds the migration "
+            "lock): give its pool room for two (pool_size / max_overflow)",
+        )
     return DatabaseError(
         f"cannot connect to {mask_url(url)}: {mask_url(detail)}",
         hint="check that the server is running and the URL's host, port, user, password "

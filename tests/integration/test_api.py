@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
-from amigrate.errors import MigrationError, ScriptError
+from amigrate.errors import DatabaseError, MigrationError, ScriptError
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
 
@@ -251,5 +251,18 @@ async def test_on_connect_settings_do_not_reach_the_apps_pool(
                 timeout = (await conn.execute(sa.text("SHOW lock_timeout"))).scalar()
                 assert timeout == "0"
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_pool_without_room_for_the_lock_says_so(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, postgresql_url, *linear(1))
+    engine = create_async_engine(postgresql_url, pool_size=1, max_overflow=0, pool_timeout=0.5)
+    try:
+        with pytest.raises(DatabaseError, match="came free in the engine's pool") as info:
+            await amigrate.upgrade(project.config(), engine=engine)
+        assert "takes two connections" in (info.value.hint or "")
     finally:
         await engine.dispose()
