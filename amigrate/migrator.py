@@ -72,7 +72,9 @@ Direction = Literal["up", "down", "stamp"]
 class RunResult:
     """What a run did: the heads before and after, and each step applied.
 
-    ``sql`` holds the script when the run was offline (``--sql``).
+    ``sql`` holds the script when the run was offline (``--sql``); ``resolved`` the
+    revision whose recorded failure this run marked resolved without running a step
+    (a ``stamp``, or ``--force``, that found the database where it says).
     """
 
     direction: Direction
@@ -82,6 +84,7 @@ class RunResult:
     steps: tuple[StepResult, ...]
     database: str
     sql: str | None = None
+    resolved: str | None = None
 
     @property
     def duration(self) -> float:
@@ -505,8 +508,10 @@ class Migrator:
                 on_step=self._on_step,
                 recorder=recorder,
             )
+            resolved = None
             if failure is not None and not steps:
                 await self._record_resolution(ctx, recorder, plan, failure)
+                resolved = failure.revision
         return RunResult(
             direction,
             target if isinstance(target, str) else " ".join(target),
@@ -514,6 +519,7 @@ class Migrator:
             plan.to_heads,
             tuple(steps),
             self.database,
+            resolved=resolved,
         )
 
     async def _purge(

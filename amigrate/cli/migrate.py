@@ -111,6 +111,13 @@ def _report(state: CliState, result: RunResult) -> None:
         return
     if state.verbosity < 0:
         return
+    if not result.steps and result.resolved:
+        click.echo(
+            f"Recorded that the failure of {result.resolved} is resolved; the database is at "
+            f"{_ends(result.to_heads)}.",
+            err=True,
+        )
+        return
     if not result.steps:
         click.echo(f"Nothing to do: the database is at {_ends(result.to_heads)}.", err=True)
         return

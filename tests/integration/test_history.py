@@ -98,8 +98,14 @@ async def test_mysql_partial_failure(mysql_url: str, tmp_path: Path) -> None:
     (project.versions / "r002.py").write_text(
         (project.versions / "r002.py").read_text().replace("no_such_table", "half")
     )
-    await amigrate.stamp(config, "r001")
+    stamped = run_cli("stamp", "r001", cwd=tmp_path)  # changes no row: says what it did
+    assert stamped.code == 0, stamped
+    assert "Recorded that the failure of r002 is resolved; the database is at r001." in (
+        stamped.err
+    )
     assert (await amigrate.log(config, limit=1))[0].status == "applied"
+    again = await amigrate.stamp(config, "r001")
+    assert (again.steps, again.resolved) == ((), None)  # nothing left to resolve
     import sqlalchemy as sa
     from sqlalchemy.ext.asyncio import create_async_engine
 
