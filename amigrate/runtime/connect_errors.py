@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from amigrate.config import mask_url
@@ -31,7 +32,6 @@ def _passwords(url: str) -> list[str]:
 
 def connect_error(url: str, exc: BaseException) -> DatabaseError:
     """A one-line error for a failed connection; the password appears nowhere in it."""
-    import sys
 
     orig = getattr(exc, "orig", None) or exc
     detail = " ".join(str(orig).split()) or type(orig).__name__
@@ -54,7 +54,6 @@ def connect_error(url: str, exc: BaseException) -> DatabaseError:
 
 def is_database_error(exc: BaseException) -> bool:
     """Whether *exc* is the database's (or its driver's) answer, not a bug of amigrate's."""
-    import sys
 
     sa_exc = sys.modules.get("sqlalchemy.exc")
     if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):

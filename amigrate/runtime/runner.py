@@ -239,24 +239,14 @@ async def apply_plan(
             ):
                 # Interrupted while its COMMIT was on its way, and the COMMIT landed: the
                 # step is applied (its version row says so), not partly.
-                results.append(
-                    StepResult(
-                        step.revision,
-                        step_direction(step),
-                        step.from_revisions,
-                        step.to_revisions,
-                        message,
-                        time.perf_counter() - started,
-                    )
-                )
+                results.append(_step_result(step, message, started))
                 done = MigrationInterrupted(
                     f"interrupted after {_VERBS[step_direction(step)]} {_ends(step)} committed: "
                     "it is applied",
                     applied=results if per_migration else results[:durable] + results[-1:],
                     hint="run the command again to continue",
                 )
-                exc.add_note(f"{done}; {done.hint}")
-                setattr(exc, _INTERRUPTION, done)
+                _mark_interrupted(exc, done)
                 raise
             if (ctx.early_commits, ctx.autocommit_blocks) != commits:
                 durable = len(results)
@@ -280,18 +270,10 @@ async def apply_plan(
             if not isinstance(exc, Exception):
                 # Cancellation and exit go through as they are (the caller's task must see
                 # its cancellation), saying what they left behind.
-                exc.add_note(f"{failure}; {failure.hint}" if failure.hint else str(failure))
-                setattr(exc, _INTERRUPTION, failure)
+                _mark_interrupted(exc, failure)
                 raise
             raise failure from exc
-        result = StepResult(
-            step.revision,
-            step_direction(step),
-            step.from_revisions,
-            step.to_revisions,
-            message,
-            time.perf_counter() - started,
-        )
+        result = _step_result(step, message, started)
         results.append(result)
         if committed:
             durable = len(results)
@@ -340,8 +322,7 @@ async def _commit_run(ctx: MigrationContext, results: list[StepResult], durable:
                 hint="run 'amigrate current' to see where the database is, then run the "
                 "command again",
             )
-            exc.add_note(f"{interrupted}; {interrupted.hint}")
-            setattr(exc, _INTERRUPTION, interrupted)
+            _mark_interrupted(exc, interrupted)
             raise
         raise MigrationFailed(
             f"committing the run failed: {_driver_message(exc)}",
@@ -354,6 +335,23 @@ async def _commit_run(ctx: MigrationContext, results: list[StepResult], durable:
 
 
 _INTERRUPTION = "amigrate_interruption"
+
+
+def _step_result(step: Step, message: str, started: float) -> StepResult:
+    return StepResult(
+        step.revision,
+        step_direction(step),
+        step.from_revisions,
+        step.to_revisions,
+        message,
+        time.perf_counter() - started,
+    )
+
+
+def _mark_interrupted(exc: BaseException, failure: MigrationFailed) -> None:
+    """Say on a cancellation (or exit) what it left behind; :func:`interruption` finds it."""
+    exc.add_note(f"{failure}; {failure.hint}" if failure.hint else str(failure))
+    setattr(exc, _INTERRUPTION, failure)
 
 
 def interruption(exc: BaseException) -> MigrationInterrupted | None:
