@@ -127,10 +127,15 @@ class ScriptDirectory:
         with self._modules_lock:
             module = self._modules.get(script.id)
             if module is None:
-                prepend_sys_path(self.config.prepend_sys_path)
+                prepend_sys_path(self._sys_path)
                 module = import_file(script.path, module_name_for(script.path, script.id))
                 self._modules[script.id] = module
             return module
+
+    @cached_property
+    def _sys_path(self) -> list[Path]:
+        # Read from the config once: a plan of a thousand revisions imports a thousand.
+        return self.config.prepend_sys_path
 
     @property
     def template_path(self) -> Path:
