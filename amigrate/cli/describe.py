@@ -22,22 +22,40 @@ def _labels(graph: RevisionGraph, rid: str) -> str:
 
 
 def indicators(
-    graph: RevisionGraph, rid: str, current: Collection[str] = (), *, tree: bool = True
+    graph: RevisionGraph,
+    rid: str,
+    current: Collection[str] = (),
+    *,
+    tree: bool = True,
+    verbose: bool = False,
 ) -> str:
-    """`` (head)``, `` (effective head)``, `` (branchpoint)``, `` (mergepoint)``, `` (current)``."""
+    """`` (head)``, `` (effective head)``, `` (current)``, `` (branchpoint)``, `` (mergepoint)``.
+
+    As Alembic prints them: in the one-line form a head that another revision
+    ``depends_on`` is an "effective head" and ``(current)`` comes before the tree marks;
+    the verbose form calls every head a head and puts ``(current)`` last.
+    """
     marks = []
-    if graph.is_head(rid):
+    if verbose:
+        if graph.is_head(rid):
+            marks.append("head")
+    elif graph.is_effective_head(rid):
         marks.append("head")
-    elif graph.is_effective_head(rid):  # pragma: no cover - only heads can be effective heads
+    elif graph.is_head(rid):
         marks.append("effective head")
+    current_mark = None
+    if rid in current:
+        # Across several databases, say which of them are at this revision.
+        names = current[rid] if isinstance(current, Mapping) else None
+        current_mark = f"current: {', '.join(names)}" if names else "current"
+    if current_mark and not verbose:
+        marks.append(current_mark)
     if tree and graph.is_branch_point(rid):
         marks.append("branchpoint")
     if tree and graph.is_merge_point(rid):
         marks.append("mergepoint")
-    if rid in current:
-        # Across several databases, say which of them are at this revision.
-        names = current[rid] if isinstance(current, Mapping) else None
-        marks.append(f"current: {', '.join(names)}" if names else "current")
+    if current_mark and verbose:
+        marks.append(current_mark)
     return "".join(f" ({m})" for m in marks)
 
 
@@ -48,12 +66,18 @@ def one_line(
     *,
     parents: bool = True,
     message: bool = True,
+    tree: bool | None = None,
 ) -> str:
-    """``parent -> rev (label) (head), message``, as ``alembic history`` prints it."""
+    """``parent (dependency) -> rev (label) (head), message``, as ``alembic history``
+    prints it; the branchpoint/mergepoint marks (*tree*) go with the parents unless
+    told otherwise."""
     rid = script.id
-    text = f"{rid}{_labels(graph, rid)}{indicators(graph, rid, current, tree=parents)}"
+    marks = indicators(graph, rid, current, tree=parents if tree is None else tree)
+    text = f"{rid}{_labels(graph, rid)}{marks}"
     if parents:
-        text = f"{_parents(graph, rid)} -> {text}"
+        depends = graph[rid].depends_on
+        also = f" ({', '.join(depends)})" if depends else ""
+        text = f"{_parents(graph, rid)}{also} -> {text}"
     if message:
         text += f", {script.revision.message}"
     return text
@@ -63,7 +87,7 @@ def verbose_block(graph: RevisionGraph, script: Script, current: Collection[str]
     """The multi-line form of ``show`` and ``history --verbose``."""
     rid = script.id
     rev = graph[rid]
-    lines = [f"Rev: {rid}{indicators(graph, rid, current)}"]
+    lines = [f"Rev: {rid}{indicators(graph, rid, current, verbose=True)}"]
     if rev.is_merge_point:
         lines.append(f"Merges: {', '.join(rev.down_revisions)}")
     else:

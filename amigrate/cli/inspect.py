@@ -75,14 +75,19 @@ def branches(state: CliState, verbose: bool, json_output: bool) -> None:
             data.append(entry)
         emit_json(data)
         return
-    for rid in points:
+    # As Alembic prints it: the branch point, each revision it branches into (with its
+    # message when verbose); a blank line between branch points.
+    for index, rid in enumerate(points):
+        if index:
+            click.echo()
         script = scripts.script(rid)
         if verbose:
             click.echo(verbose_block(graph, script))
         else:
-            click.echo(one_line(graph, script))
+            click.echo(one_line(graph, script, parents=False, message=False, tree=True))
         for child in graph.children(rid):
-            child_line = one_line(graph, scripts.script(child), parents=False)
+            child_script = scripts.script(child)
+            child_line = one_line(graph, child_script, parents=False, message=verbose, tree=True)
             click.echo(f"{' ' * len(rid)} -> {child_line}")
 
 
