@@ -80,9 +80,9 @@ def options_for(env: EnvHooks, **overrides: Any) -> AutogenerateOptions:
 
 def check_at_head(heads: Sequence[str], graph: RevisionGraph, database: str | None) -> None:
     """Refuse, with a clear error, unless the database's heads are the history's heads."""
-    expected = tuple(sorted(graph.heads))
-    if tuple(sorted(heads)) == expected:
+    if graph.is_fully_applied(heads):
         return
+    expected = graph.effective_heads
     where = f"database {database!r}" if database else "the database"
     at = ", ".join(heads) or "<base>"
     raise CommandError(

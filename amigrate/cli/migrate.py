@@ -421,17 +421,20 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
                 if verbose:
                     click.echo(prefix + verbose_block(graph, script))
                 else:
-                    click.echo(prefix + one_line(graph, script, parents=False, message=False))
+                    # Alembic's form: the head and tree marks, no parents or message.
+                    line = one_line(graph, script, parents=False, message=False, tree=True)
+                    click.echo(prefix + line)
             for head in unknown:
                 click.echo(f"{prefix}{head} (unknown revision: no script has it)")
         if unknown:
             unknowns.append(
                 f"{prefix}the database is at {', '.join(unknown)}, which no revision file has"
             )
-        elif check_heads and set(heads) != set(graph.heads):
+        elif check_heads and not graph.is_fully_applied(heads):
+            expected = graph.effective_heads  # what 'upgrade heads' goes to
             problems.append(
                 f"{prefix}the database is at {_ends(heads)}, not at the head"
-                f"{'s' if len(graph.heads) != 1 else ''} {_ends(graph.heads)}"
+                f"{'s' if len(expected) != 1 else ''} {_ends(expected)}"
             )
     if results is not None:
         for r in results:

@@ -189,6 +189,15 @@ class RevisionGraph:
         edges = self._tables.parents if include_dependencies else self._vparents
         return _order.closure((self[revision].revision,), edges) - {revision}
 
+    def is_fully_applied(self, current_heads: Sequence[str]) -> bool:
+        """True when a database at *current_heads* has every revision: ``upgrade heads``
+        has nothing to do. (Its rows need not be :attr:`heads`: a head that another
+        revision ``depends_on`` has no row of its own once that revision is applied.)"""
+        known = [rid for rid in current_heads if rid in self]
+        if len(known) != len(current_heads):
+            return False
+        return len(_order.closure(known, self._tables.parents)) == len(self.ids)
+
     def descendants(self, revision: str, *, include_dependencies: bool = True) -> frozenset[str]:
         """Every revision above this one (not itself), following ``depends_on`` too by default."""
         t = self._tables

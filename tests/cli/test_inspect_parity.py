@@ -17,7 +17,7 @@ from alembic.config import Config as AlembicConfig
 
 from amigrate.cli.describe import indicators
 from amigrate.revisions import Revision, RevisionGraph
-from tests.helpers import run_cli
+from tests.helpers import assert_clean_error, run_cli
 
 # (rev id, message, parent ("base" for a new root), splice, branch label, depends_on)
 STEPS = [
@@ -127,8 +127,39 @@ def test_effective_head_before_a_merge(tmp_path: Path) -> None:
     assert sorted(run_cli("history", cwd=am_dir).out.splitlines()) == sorted(_take(out))
 
 
+def test_current_matches_alembic(tmp_path: Path) -> None:
+    cfg, out, am_dir = _build(tmp_path)
+    cfg.set_main_option("sqlalchemy.url", f"sqlite:///{tmp_path / 'alembic.db'}")
+    # (At m1 Alembic also lists c1, the tip of a branch m1 depends on; amigrate lists the
+    # version rows: m1.)
+    for revisions in (["a1"], ["a2", "c1"], ["b1"]):
+        command.stamp(cfg, revisions)
+        assert run_cli("stamp", *revisions, cwd=am_dir).code == 0
+        _take(out)
+        command.current(cfg)
+        current = run_cli("current", cwd=am_dir).out.splitlines()
+        # amigrate also names a revision's branch labels.
+        assert sorted(re.sub(r" \((feature|other)\)", "", line) for line in current) == sorted(
+            _take(out)
+        )
+    assert run_cli("stamp", "a1", "--purge", cwd=am_dir).code == 0
+    assert run_cli("current", cwd=am_dir).out == "a1 (branchpoint)\n"
+
+
 def test_current_comes_before_the_tree_marks_on_one_line() -> None:
     graph = RevisionGraph([Revision("a", ()), Revision("b", ("a",)), Revision("c", ("a",))])
     assert indicators(graph, "a", ["a"]) == " (current) (branchpoint)"
     assert indicators(graph, "a", ["a"], verbose=True) == " (branchpoint) (current)"
     assert indicators(graph, "b", ["b"]) == " (head) (current)"
+
+
+def test_check_heads_with_a_head_that_another_revision_depends_on(tmp_path: Path) -> None:
+    """c1 is a head of its own branch that a3 depends on: after 'upgrade heads' the
+    version table holds m1 only, and that is at the heads (it said "run 'amigrate
+    upgrade heads'", which had nothing to do)."""
+    _, _, am_dir = _build(tmp_path)
+    assert run_cli("upgrade", "heads", cwd=am_dir).code == 0
+    assert run_cli("current", "--check-heads", cwd=am_dir).code == 0
+    assert run_cli("stamp", "a3", "--purge", cwd=am_dir).code == 0
+    behind = run_cli("current", "--check-heads", cwd=am_dir)
+    assert_clean_error(behind, code=3, match="the database is at a3, not at the head m1")

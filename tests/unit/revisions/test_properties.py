@@ -130,3 +130,17 @@ def test_plans_do_not_depend_on_input_order(data: st.DataObject) -> None:
     assert plan_downgrade(a, up.to_heads, "base") == plan_downgrade(b, up.to_heads, "base")
     # and upgrading everything applies every revision, in the graph's own order
     assert up.revisions == a.ids
+
+
+@SETTINGS
+@given(data=st.data())
+def test_fully_applied_exactly_when_upgrade_heads_has_nothing_to_do(data: st.DataObject) -> None:
+    """``current --check-heads`` and autogenerate's "at head" check: a database is at
+    the heads when ``upgrade heads`` would do nothing — also where a head that another
+    revision depends on has no row of its own."""
+    graph = RevisionGraph(data.draw(histories()))
+    targets = data.draw(st.lists(st.sampled_from(graph.ids), max_size=4))
+    for state in [*reachable_states(graph, targets), plan_upgrade(graph, (), "heads").to_heads]:
+        nothing_to_do = not plan_upgrade(graph, state, "heads").steps
+        assert graph.is_fully_applied(state) == nothing_to_do, state
+    assert not graph.is_fully_applied(("no-such-revision",))
