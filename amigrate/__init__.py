@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         fan_out,
         log,
         plan,
+        repair,
         stamp,
         targets,
         upgrade,
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from amigrate.operations import BatchOperations, Operations
     from amigrate.revisions import Plan, Step
     from amigrate.runtime.history import HistoryEntry
+    from amigrate.runtime.repair import RepairResult
     from amigrate.runtime.runner import StepEvent, StepResult
     from amigrate.runtime.validation import ValidationReport
 
@@ -99,6 +101,8 @@ _LAZY = {
     "log": "amigrate.api",
     "plan": "amigrate.api",
     "validate": "amigrate.api",
+    "repair": "amigrate.api",
+    "RepairResult": "amigrate.runtime.repair",
     "stamp": "amigrate.api",
     "upgrade": "amigrate.api",
 }
@@ -149,6 +153,7 @@ __all__ = [
     "Operations",
     "Plan",
     "RelativeOutOfRange",
+    "RepairResult",
     "ResolutionError",
     "RevisionError",
     "RunResult",
@@ -174,6 +179,7 @@ __all__ = [
     "load_config",
     "log",
     "plan",
+    "repair",
     "stamp",
     "targets",
     "upgrade",

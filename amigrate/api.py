@@ -37,6 +37,7 @@ from amigrate.fanout import (
 from amigrate.migrator import Migrator, RunResult
 from amigrate.revisions import Plan
 from amigrate.runtime.history import HistoryEntry
+from amigrate.runtime.repair import RepairResult
 from amigrate.runtime.runner import StepCallback, StepEvent
 from amigrate.runtime.validation import ValidationReport
 from amigrate.scripts.directory import ScriptDirectory
@@ -49,6 +50,7 @@ __all__ = [
     "fan_out",
     "log",
     "plan",
+    "repair",
     "stamp",
     "targets",
     "upgrade",
@@ -422,3 +424,22 @@ async def validate(
     """Compare applied revisions' recorded checksums with their files (read-only)."""
     async with _migrator(config, engine, connection, url, None) as m:
         return await m.validate()
+
+
+async def repair(
+    config: ConfigLike,
+    revisions: str | Sequence[str] = (),
+    *,
+    engine: AsyncEngine | None = None,
+    connection: AsyncConnection | None = None,
+    url: str | None = None,
+    lock_timeout: float | None = None,
+) -> RepairResult:
+    """Accept applied revisions' files as they are now, so that ``validate`` passes.
+
+    Records the current checksum of each of *revisions* (default: every applied
+    revision whose file changed) in the history; the schema is untouched. For
+    several databases: ``fan_out(config, lambda m: m.repair(), databases="all")``.
+    """
+    async with _migrator(config, engine, connection, url, None, None, lock_timeout) as m:
+        return await m.repair(revisions)

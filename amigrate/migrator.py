@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -48,6 +48,7 @@ from amigrate.runtime.history import (
 )
 from amigrate.runtime.locking import migration_lock
 from amigrate.runtime.offline import offline_ends, render_plan, render_version_table
+from amigrate.runtime.repair import RepairResult, choose_repairs, named_revisions, write_repairs
 from amigrate.runtime.runner import (
     Recorder,
     RevisionFunction,
@@ -92,13 +93,13 @@ class RunResult:
         return sum(step.duration for step in self.steps)
 
 
-def _unresolved(failure: HistoryEntry) -> MigrationError:
+def _unresolved(failure: HistoryEntry, *, then: str = "") -> MigrationError:
     when = failure.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     return MigrationError(
         f"revision {failure.revision} failed partway on {when} and the database may be partly "
         f"changed: {failure.error or 'no details recorded'}",
         hint="finish or undo that revision by hand, then record where the database is with "
-        "'amigrate stamp <revision>' (or run again with --force)",
+        f"'amigrate stamp <revision>' (or run again with --force){then}",
     )
 
 
@@ -595,14 +596,59 @@ class Migrator:
 
     async def _validate(self, ctx: OnlineContext, heads: tuple[str, ...]) -> ValidationReport:
         applied = applied_checksums(await self.history.entries(ctx.connection))
+        files, paths = await self._file_checksums(applied)
+        return compare(applied, files, paths, heads, known=self.scripts.scripts.keys())
+
+    async def _file_checksums(
+        self, revisions: Iterable[str]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The checksum and the path of each of *revisions* that has a file."""
         scripts = self.scripts.scripts
 
         def read() -> dict[str, str]:
-            return {rev: file_checksum(scripts[rev].path) for rev in applied if rev in scripts}
+            return {rev: file_checksum(scripts[rev].path) for rev in revisions if rev in scripts}
 
         files = await anyio.to_thread.run_sync(read)
-        paths = {rev: str(scripts[rev].path) for rev in files}
-        return compare(applied, files, paths, heads, known=scripts.keys())
+        return files, {rev: str(scripts[rev].path) for rev in files}
+
+    async def repair(self, revisions: str | Sequence[str] = ()) -> RepairResult:
+        """Accept the files of applied revisions as they are now (``amigrate repair``).
+
+        Records in the history, for each of *revisions* (default: every applied
+        revision whose file changed since), the file's checksum as it is now, so
+        that ``validate`` passes; the schema and the version table are untouched.
+        Under the migration lock, in one transaction. Refuses, before writing, a
+        revision that is not applied or whose file is gone, and a database with a
+        failure recorded in the history (``stamp`` resolves that).
+        """
+        requested = [revisions] if isinstance(revisions, str) else list(revisions)
+        if self._missing_sqlite_file():  # nothing applied; do not create the file
+            named_revisions(self.graph, requested, (), ())
+            return RepairResult(self.database)
+        async with self._locked(), self._connect() as ctx:
+            _refuse_implicit_commit(ctx)
+            conn = ctx.connection
+            heads = await self.versions.read(conn)
+            entries = await self.history.entries(conn)
+            failure = await self.history.last_failure(conn)
+            db_user = await database_user(conn)
+            await ctx.rollback()
+            if failure is not None:
+                raise _unresolved(failure, then="; then repair")
+            recorded = applied_checksums(entries)
+            named = named_revisions(self.graph, requested, heads, recorded) if requested else None
+            files, paths = await self._file_checksums([*recorded, *(named or ())])
+            repairs, unchanged, remaining = choose_repairs(
+                named, recorded, files, paths, heads, self.scripts.scripts.keys()
+            )
+            run_id = None
+            if repairs:
+                run_id = await write_repairs(
+                    ctx, self.history, repairs, db_user=db_user, create=not entries
+                )
+        return RepairResult(
+            self.database, tuple(repairs), tuple(unchanged), tuple(remaining), run_id
+        )
 
     async def log(
         self, *, limit: int | None = None, revisions: Sequence[str] | None = None

@@ -112,6 +112,7 @@ def cli(
 
 def _register_commands() -> None:
     from amigrate.cli import audit, check, init, inspect, migrate, revision, settings
+    from amigrate.cli.repair import repair
 
     for command in (
         init.init,
@@ -126,6 +127,7 @@ def _register_commands() -> None:
         check.check,
         audit.log,
         audit.validate,
+        repair,
         inspect.heads,
         inspect.branches,
         inspect.history,

@@ -22,14 +22,15 @@ def applied_checksums(entries: Iterable[HistoryEntry]) -> dict[str, str | None]:
 
     *entries* may come in any order; they are replayed oldest first. An upgrade
     or a stamp onto a revision applies it, a downgrade or a stamp away from it
-    removes it; failed rows do not count.
+    removes it, a repair records its file's checksum anew (``amigrate repair``);
+    failed rows do not count.
     """
     applied: dict[str, str | None] = {}
     for entry in sorted(entries, key=lambda e: e.id):
         if entry.status != "applied":
             continue
         onto = entry.revision in entry.to_revisions.split(",")
-        if entry.direction == "up" or (entry.direction == "stamp" and onto):
+        if entry.direction in ("up", "repair") or (entry.direction == "stamp" and onto):
             applied[entry.revision] = entry.checksum
         else:
             applied.pop(entry.revision, None)
