@@ -577,8 +577,8 @@ class Migrator:
         if mode == "strict":
             raise CheckFailed(
                 text + " (validate_on_upgrade = strict)",
-                hint="run 'amigrate validate' for details; revert the edit or set "
-                "validate_on_upgrade = warn",
+                hint="run 'amigrate validate' for details; revert the edit, accept it with "
+                "'amigrate repair', or set validate_on_upgrade = warn",
             )
         warnings.warn(text + "; 'amigrate validate' shows them", ValidationWarning, stacklevel=2)
 

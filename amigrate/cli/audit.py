@@ -149,6 +149,6 @@ def validate(state: CliState, json_output: bool) -> None:
     if count:
         raise CheckFailed(
             f"{count} problem{'s' if count != 1 else ''} found",
-            hint="restore the files as they were applied; to keep an intended edit of a "
-            "head, 'amigrate stamp --purge <head>' records its file as it is now",
+            hint="restore the files as they were applied, or accept intended edits "
+            "with 'amigrate repair'",
         )

@@ -13,6 +13,7 @@ from sqlalchemy.pool import NullPool
 import amigrate
 from amigrate.errors import (
     AmbiguousRevision,
+    CheckFailed,
     CommandError,
     LockTimeout,
     MigrationError,
@@ -244,7 +245,9 @@ def test_repair_cli(sqlite_url: str, tmp_path: Path) -> None:
         "Nothing to repair: every applied revision matches its file.\n",
     ), result
     edit(project, "r001")
-    assert run_cli("validate", cwd=tmp_path).code == 3
+    validate = run_cli("validate", cwd=tmp_path)
+    assert_clean_error(validate, code=3, match="error: 1 problem found")
+    assert "accept intended edits with 'amigrate repair'" in validate.err
     before = log_lines(tmp_path)
     for args, match in [
         (("repair", "r003"), "error: revision r003 is not applied to this database"),
@@ -319,3 +322,15 @@ def test_repair_multidb(tmp_path: Path) -> None:
     assert "analytics: unchanged: a1: already matches its file" in result.out
     single = run_cli("-d", "main", "repair", "a1", cwd=tmp_path)
     assert_clean_error(single, match="error: revision a1 is not applied to this database")
+
+
+async def test_strict_upgrade_points_at_repair(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(2), validate_on_upgrade="strict")
+    config = project.config()
+    await amigrate.upgrade(config, "r001")
+    edit(project, "r001")
+    with pytest.raises(CheckFailed, match="validate_on_upgrade = strict") as info:
+        await amigrate.upgrade(config)
+    assert "accept it with 'amigrate repair'" in (info.value.hint or "")
+    await amigrate.repair(config)
+    assert [s.revision for s in (await amigrate.upgrade(config)).steps] == ["r002"]
