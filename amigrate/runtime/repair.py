@@ -20,6 +20,7 @@ would mark it resolved without anyone having said where the database is.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ __all__ = [
     "repair_message",
     "write_repairs",
 ]
+
+log = logging.getLogger("amigrate.runtime")
 
 #: The history rows ``repair`` writes have this direction.
 REPAIR = "repair"
@@ -216,4 +219,6 @@ async def write_repairs(
     ]
     await ctx.begin()
     await ctx.finish(writes, commit=True)
+    for r in repairs:
+        log.info("Repaired %s: %s", r.revision, repair_message(r))
     return run_id

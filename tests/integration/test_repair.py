@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,14 @@ async def test_strict_upgrade_points_at_repair(sqlite_url: str, tmp_path: Path) 
     assert "accept it with 'amigrate repair'" in (info.value.hint or "")
     await amigrate.repair(config)
     assert [s.revision for s in (await amigrate.upgrade(config)).steps] == ["r002"]
+
+
+async def test_repair_logs_each_revision(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    await amigrate.upgrade(project.config())
+    edit(project, "r001")
+    with caplog.at_level(logging.INFO, logger="amigrate"):
+        await amigrate.repair(project.config())
+    assert "Repaired r001: accepted the file as it is now (was v1:" in caplog.text
