@@ -322,6 +322,20 @@ class TableRebuild(TableModel):
             ),
         ]
 
+    def _check_kept(self) -> None:
+        """Refuse a constraint the new table would have to keep but could not."""
+        for plan in [self.primary_key, *self.constraints]:
+            if plan is not None and plan.problem is not None:
+                what = "primary key" if plan.kind == "primary" else f"{plan.kind} constraint"
+                named = f" {plan.name!r}" if plan.name else ""
+                raise ScriptError(
+                    f"batch_alter_table({self.table_name!r}): its {what}{named} on "
+                    f"{', '.join(plan.columns)} {plan.problem}, which the recreated table "
+                    "could not keep",
+                    hint="drop it in this batch (and create a unique index with the "
+                    "collation after it), or recreate the table yourself",
+                )
+
     def statements(
         self,
         *,
@@ -330,6 +344,7 @@ class TableRebuild(TableModel):
         legacy_alter_table: bool = False,
     ) -> list[Executable]:
         """Create the new table, copy the rows, drop the old one, rename, re-index."""
+        self._check_kept()
         metadata = sa.MetaData()
         temp_name = f"_amigrate_tmp_{self.table_name}"
         constraints = [self.build_constraint(c, metadata) for c in self.constraints]
@@ -347,6 +362,12 @@ class TableRebuild(TableModel):
             schema=self.schema,
             **kwargs,
         )
+        pk = self.primary_key
+        if pk is not None and len(pk.columns) == 1 and "sqlite_on_conflict" in pk.options:
+            # An AUTOINCREMENT key is written in its column, which SQLAlchemy gives
+            # the column's own ON CONFLICT (the table constraint's is not used there).
+            resolution = pk.options["sqlite_on_conflict"]
+            new.c[pk.columns[0]].dialect_kwargs["sqlite_on_conflict_primary_key"] = resolution
         copied = [c for c in self.columns.values() if c.source is not None]
         old = stand_in(
             self.table_name,

@@ -20,7 +20,8 @@ from amigrate.dialects import generic
 from amigrate.dialects.common import BATCH_HINT, unsupported
 from amigrate.dialects.ddl import CreateView, DropView, RenameColumn
 from amigrate.dialects.registry import CompiledOp, register
-from amigrate.dialects.sqltext import column_clauses
+from amigrate.dialects.sqltext import ConstraintClauses, TableClauses, table_clauses
+from amigrate.dialects.tablemodel import CANNOT_KEEP
 from amigrate.errors import ScriptError
 from amigrate.operations.base import MigrateOp
 from amigrate.operations.ops import (
@@ -222,23 +223,27 @@ def reflect_table(
 def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, master: str) -> None:
     """Put into *table* what SQLAlchemy's SQLite reflection leaves out of it.
 
-    Reflection misses AUTOINCREMENT, COLLATE, and a column's inline UNIQUE after
-    a type with parentheses (``code varchar(10) unique``); a recreated table
-    without them would silently reuse deleted ids, accept duplicates and compare
-    text differently. They are read from the stored SQL and ``PRAGMA index_list``.
+    Reflection misses AUTOINCREMENT, COLLATE, ``ON CONFLICT`` clauses, a column's
+    inline UNIQUE after a type with parentheses (``code varchar(10) unique``) and
+    the name of a unique constraint it cannot parse (``CONSTRAINT [uq] UNIQUE
+    (a DESC, b)``); a recreated table without them would silently reuse deleted
+    ids, accept duplicates, resolve conflicts differently and compare text
+    differently. They are read from the stored SQL and ``PRAGMA index_list``.
     Whatever cannot be carried over is refused before anything runs.
     """
     sql = conn.exec_driver_sql(
         f"SELECT sql FROM {master} WHERE type = 'table' AND name = ?", (table.name,)
     ).scalar()
-    clauses = {c.name.lower(): c for c in column_clauses(sql or "")}
+    clauses = table_clauses(sql or "")
     columns = {c.name.lower(): c for c in table.columns}
-    for key, clause in clauses.items():
-        column = columns.get(key)
+    for clause in clauses.columns:
+        column = columns.get(clause.name.lower())
         if column is None:
             continue
         if clause.autoincrement:
             table.dialect_options["sqlite"]["autoincrement"] = True
+        if "not_null" in clause.on_conflict and not column.nullable:
+            column.dialect_kwargs["sqlite_on_conflict_not_null"] = clause.on_conflict["not_null"]
         if clause.collation is not None:
             if isinstance(column.type, sa.String):
                 if column.type.collation is None:
@@ -253,14 +258,47 @@ def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, mast
                     hint=f"pass reflect_args=[sa.Column({column.name!r}, "
                     f"sa.String(collation={clause.collation!r}))] to say what it is",
                 )
-    # Unique constraints as SQLite has them (origin 'u'), against what reflection found.
-    prefix = master.removesuffix("sqlite_master")
-    quote = conn.dialect.identifier_preparer.quote
+    _read_back_primary_key(table, clauses)
+    _read_back_uniques(conn, table, master, clauses)
+
+
+_COLLATED = "has a COLLATE in its column list"
+
+
+def _read_back_primary_key(table: sa.Table, clauses: TableClauses) -> None:
+    resolutions = [
+        c.on_conflict["primary_key"] for c in clauses.columns if "primary_key" in c.on_conflict
+    ]
+    keys = [c for c in clauses.constraints if c.kind == "primary"]
+    resolutions += [c.on_conflict for c in keys if c.on_conflict]
+    if not len(table.primary_key.columns):
+        return
+    if resolutions:
+        table.primary_key.dialect_kwargs["sqlite_on_conflict"] = resolutions[0]
+    if any(c.collated for c in keys):
+        table.primary_key.info[CANNOT_KEEP] = _COLLATED
+
+
+def _read_back_uniques(
+    conn: sa.Connection, table: sa.Table, master: str, clauses: TableClauses
+) -> None:
+    """Unique constraints as SQLite has them (``PRAGMA index_list``, origin 'u'), named
+    and with their ON CONFLICT as the stored SQL writes them."""
+    written = [
+        ConstraintClauses(
+            "unique", c.unique_name, [c.name], on_conflict=c.on_conflict.get("unique")
+        )
+        for c in clauses.columns
+        if c.unique
+    ]
+    written += [c for c in clauses.constraints if c.kind == "unique"]
     reflected = [
-        tuple(c.name for c in u.columns)
+        u
         for u in table.constraints
         if isinstance(u, sa.UniqueConstraint) and not isinstance(u, sa.PrimaryKeyConstraint)
     ]
+    prefix = master.removesuffix("sqlite_master")
+    quote = conn.dialect.identifier_preparer.quote
     for _, index, _, origin, *_ in conn.exec_driver_sql(
         f"PRAGMA {prefix}index_list({quote(table.name)})"
     ).all():
@@ -269,15 +307,26 @@ def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, mast
         names = tuple(
             r[2] for r in conn.exec_driver_sql(f"PRAGMA {prefix}index_info({quote(index)})").all()
         )
-        if names in reflected:
-            reflected.remove(names)
-            continue
         if any(n is None or n not in table.c for n in names):
             raise ScriptError(
                 f"batch_alter_table({table.name!r}): its unique constraint {index!r} is on "
                 "an expression or a column reflection did not see, and could not be kept",
                 hint="drop and recreate the table yourself for this change",
             )
-        inline = clauses.get(names[0].lower()) if len(names) == 1 else None
-        name = inline.unique_name if inline is not None and inline.unique else None
-        table.append_constraint(sa.UniqueConstraint(*names, name=name))
+        key = [n.lower() for n in names]
+        source = next((w for w in written if [(n or "").lower() for n in w.columns] == key), None)
+        if source is not None:
+            written.remove(source)
+        name = source.name if source else None
+        unique = next((u for u in reflected if tuple(c.name for c in u.columns) == names), None)
+        if unique is None:
+            unique = sa.UniqueConstraint(*names, name=name)
+            table.append_constraint(unique)
+        else:
+            reflected.remove(unique)
+            if name is not None:
+                unique.name = name
+        if source is not None and source.on_conflict is not None:
+            unique.dialect_kwargs["sqlite_on_conflict"] = source.on_conflict
+        if source is not None and source.collated:
+            unique.info[CANNOT_KEEP] = _COLLATED

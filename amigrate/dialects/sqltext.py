@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "ColumnClauses",
-    "column_clauses",
+    "ConstraintClauses",
+    "TableClauses",
     "identifiers",
     "rename_identifier",
     "split_index_sql",
+    "table_clauses",
 ]
 
 _TOKEN = re.compile(
@@ -90,13 +92,19 @@ def split_index_sql(sql: str) -> tuple[str, str]:
 
 # What starts a table constraint (rather than a column) in a CREATE TABLE body.
 _TABLE_CONSTRAINT = {"constraint", "primary", "unique", "check", "foreign"}
+# The column constraints an ON CONFLICT clause can follow.
+_CONFLICT_TARGETS = {"not": "not_null", "primary": "primary_key", "unique": "unique"}
+
+Token = tuple[str, str]
 
 
 @dataclass
 class ColumnClauses:
     """What a column's definition in stored ``CREATE TABLE`` SQL says beyond its type.
 
-    SQLAlchemy's SQLite reflection does not read these back.
+    SQLAlchemy's SQLite reflection does not read these back. ``on_conflict``
+    maps ``not_null``, ``primary_key`` and ``unique`` to the ``ON CONFLICT``
+    resolution written after that constraint (``REPLACE``, ``IGNORE``...).
     """
 
     name: str
@@ -104,6 +112,30 @@ class ColumnClauses:
     autoincrement: bool = False
     unique: bool = False
     unique_name: str | None = None
+    on_conflict: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ConstraintClauses:
+    """A table's own ``PRIMARY KEY (...)`` or ``UNIQUE (...)`` in stored SQL.
+
+    ``columns`` holds None for an element that is not a plain column name;
+    ``collated`` says an element has a ``COLLATE`` of its own.
+    """
+
+    kind: str  # "primary" or "unique"
+    name: str | None
+    columns: list[str | None]
+    collated: bool = False
+    on_conflict: str | None = None
+
+
+@dataclass
+class TableClauses:
+    """What stored ``CREATE TABLE`` SQL says that reflection does not read back."""
+
+    columns: list[ColumnClauses]
+    constraints: list[ConstraintClauses]
 
 
 def _name(kind: str, text: str) -> str | None:
@@ -119,11 +151,10 @@ def _name(kind: str, text: str) -> str | None:
     return None
 
 
-def column_clauses(create_sql: str) -> list[ColumnClauses]:
-    """The columns of a stored ``CREATE TABLE`` statement, with their COLLATE,
-    AUTOINCREMENT and inline UNIQUE clauses (table constraints are skipped)."""
+def _definitions(create_sql: str) -> list[list[Token]]:
+    """The comma-separated definitions in a CREATE TABLE's parentheses, as tokens."""
     tokens = [t for t in _tokens(create_sql) if t[0] != "comment" and not t[1].isspace()]
-    definitions: list[list[tuple[str, str]]] = []
+    definitions: list[list[Token]] = []
     depth = 0
     for kind, text in tokens:
         if text == "(" and kind == "other":
@@ -139,30 +170,120 @@ def column_clauses(create_sql: str) -> list[ColumnClauses]:
             definitions.append([])
         elif depth >= 1:
             definitions[-1].append((kind, text))
-    found = []
-    for definition in definitions:
-        if not definition:
+    return [d for d in definitions if d]
+
+
+def _word(token: Token) -> str | None:
+    return token[1].lower() if token[0] == "word" else None
+
+
+def _on_conflict(definition: list[Token], i: int) -> str | None:
+    """The resolution of ``ON CONFLICT <resolution>`` starting at *definition[i]*."""
+    if (
+        _word(definition[i]) == "on"
+        and i + 2 < len(definition)
+        and _word(definition[i + 1]) == "conflict"
+    ):
+        return definition[i + 2][1].upper()
+    return None
+
+
+def _column(definition: list[Token], name: str) -> ColumnClauses:
+    clauses = ColumnClauses(name)
+    level = 0
+    target: str | None = None  # the constraint an ON CONFLICT would belong to
+    for i, (kind, text) in enumerate(definition[1:], start=1):
+        if kind == "other" and text in "()":
+            level += 1 if text == "(" else -1
             continue
-        kind, text = definition[0]
-        name = _name(kind, text)
-        if name is None or (kind == "word" and text.lower() in _TABLE_CONSTRAINT):
+        if level or kind != "word":
+            continue  # inside a CHECK (...) or DEFAULT (...): not the column's own
+        word = text.lower()
+        resolution = _on_conflict(definition, i)
+        if resolution is not None:
+            if target is not None:
+                clauses.on_conflict[target] = resolution
             continue
-        clauses = ColumnClauses(name)
-        level = 0
-        for i, (kind, text) in enumerate(definition[1:], start=1):
-            if kind == "other" and text in "()":
-                level += 1 if text == "(" else -1
+        if word in _CONFLICT_TARGETS:
+            target = _CONFLICT_TARGETS[word]
+        elif word in ("check", "default", "collate", "references", "generated", "as"):
+            target = None
+        if word == "collate" and i + 1 < len(definition):
+            clauses.collation = _name(*definition[i + 1])
+        elif word == "autoincrement":
+            clauses.autoincrement = True
+        elif word == "unique":
+            clauses.unique = True
+            if i >= 2 and _word(definition[i - 2]) == "constraint":
+                clauses.unique_name = _name(*definition[i - 1])
+    return clauses
+
+
+def _key_constraint(definition: list[Token]) -> ConstraintClauses | None:
+    """A table's PRIMARY KEY or UNIQUE constraint; None for CHECK and FOREIGN KEY."""
+    name = None
+    rest = definition
+    if _word(rest[0]) == "constraint" and len(rest) > 2:
+        name, rest = _name(*rest[1]), rest[2:]
+    kind = {"primary": "primary", "unique": "unique"}.get(_word(rest[0]) or "")
+    if kind is None:
+        return None
+    start = next((i for i, t in enumerate(rest) if t == ("other", "(")), None)
+    if start is None:
+        return None
+    found = ConstraintClauses(kind, name, [])
+    element: list[Token] = []
+    level = 0
+    end = len(rest)
+    for i, token in enumerate(rest[start + 1 :], start=start + 1):
+        if token[0] == "other" and token[1] in "(),":
+            if token[1] == "(":
+                level += 1
+            elif token[1] == ")" and level:
+                level -= 1
+            elif not level:
+                found.columns.append(_element_column(element, found))
+                element = []
+                if token[1] == ")":
+                    end = i + 1
+                    break
                 continue
-            if level or kind != "word":
-                continue  # inside a CHECK (...) or DEFAULT (...): not the column's own
-            word = text.lower()
-            if word == "collate" and i + 1 < len(definition):
-                clauses.collation = _name(*definition[i + 1])
-            elif word == "autoincrement":
-                clauses.autoincrement = True
-            elif word == "unique":
-                clauses.unique = True
-                if i >= 2 and definition[i - 2][1].lower() == "constraint":
-                    clauses.unique_name = _name(*definition[i - 1])
-        found.append(clauses)
+        element.append(token)
+    for i in range(end, len(rest)):
+        resolution = _on_conflict(rest, i)
+        if resolution is not None:
+            found.on_conflict = resolution
+    return found
+
+
+def _element_column(element: list[Token], found: ConstraintClauses) -> str | None:
+    """The column an element of a key's column list names: ``name [COLLATE c] [ASC|DESC]``
+    (None for an expression)."""
+    if any(_word(t) == "collate" for t in element):
+        found.collated = True
+    if not element or element[0][0] not in ("word", "dquoted", "bquoted", "bracketed"):
+        return None
+    rest = [_word(t) for t in element[1:]]
+    if rest[:1] == ["collate"]:
+        rest = rest[2:]
+    if rest[:1] in (["asc"], ["desc"]):
+        rest = rest[1:]
+    return None if rest else _name(*element[0])
+
+
+def table_clauses(create_sql: str) -> TableClauses:
+    """The columns of a stored ``CREATE TABLE`` statement, with their COLLATE,
+    AUTOINCREMENT, inline UNIQUE and ON CONFLICT clauses, and its PRIMARY KEY and
+    UNIQUE table constraints (CHECK and FOREIGN KEY ones are skipped)."""
+    found = TableClauses([], [])
+    for definition in _definitions(create_sql):
+        kind, text = definition[0]
+        if kind == "word" and text.lower() in _TABLE_CONSTRAINT:
+            constraint = _key_constraint(definition)
+            if constraint is not None:
+                found.constraints.append(constraint)
+            continue
+        name = _name(kind, text)
+        if name is not None:
+            found.columns.append(_column(definition, name))
     return found

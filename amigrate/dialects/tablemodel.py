@@ -23,7 +23,18 @@ from sqlalchemy.types import TypeEngine
 from amigrate.errors import ScriptError
 from amigrate.operations.ops import CreateIndexOp
 
-__all__ = ["ColumnPlan", "ConstraintPlan", "TableModel", "copy_type", "plain_name"]
+__all__ = [
+    "CANNOT_KEEP",
+    "ColumnPlan",
+    "ConstraintPlan",
+    "TableModel",
+    "copy_type",
+    "plain_name",
+]
+
+#: The ``Constraint.info`` key under which reading a table notes why a recreated
+#: table could not keep that constraint as it is.
+CANNOT_KEEP = "amigrate_cannot_keep"
 
 
 def plain_name(name: Any) -> str | None:
@@ -34,6 +45,16 @@ def plain_name(name: Any) -> str | None:
 def copy_type(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     # A type that emits events (Enum, Boolean) must not be shared by two tables.
     return type_.copy() if isinstance(type_, SchemaEventTarget) else type_
+
+
+def _on_conflict(constraint: sa.Constraint, column_key: str) -> dict[str, Any]:
+    """SQLite's ``ON CONFLICT`` of a key, as the constraint's keyword (written on the
+    constraint, or for a one-column key on its column)."""
+    resolution = constraint.dialect_kwargs.get("sqlite_on_conflict")
+    columns = list(getattr(constraint, "columns", ()))
+    if resolution is None and len(columns) == 1:
+        resolution = columns[0].dialect_kwargs.get(column_key)
+    return {} if resolution is None else {"sqlite_on_conflict": resolution}
 
 
 def _copy_default(default: Any) -> Any:
@@ -56,6 +77,7 @@ class ColumnPlan:
     autoincrement: Any
     source: str | None
     old_type: TypeEngine[Any] | None = None
+    on_conflict_not_null: str | None = None  # SQLite's NOT NULL ON CONFLICT <resolution>
 
     @classmethod
     def of(cls, column: sa.Column[Any], *, source: str | None) -> ColumnPlan:
@@ -68,9 +90,13 @@ class ColumnPlan:
             column.autoincrement,
             source,
             column.type if source is not None else None,
+            column.dialect_kwargs.get("sqlite_on_conflict_not_null"),
         )
 
     def build(self) -> sa.Column[Any]:
+        kw: dict[str, Any] = {}
+        if self.on_conflict_not_null is not None:
+            kw["sqlite_on_conflict_not_null"] = self.on_conflict_not_null
         return sa.Column(
             self.name,
             self.type_,
@@ -78,6 +104,7 @@ class ColumnPlan:
             server_default=self.server_default,
             comment=self.comment,
             autoincrement=self.autoincrement,
+            **kw,
         )
 
     def copy_expression(self, old: sa.Table) -> sa.ColumnElement[Any]:
@@ -103,6 +130,8 @@ class ConstraintPlan:
     sqltext: str | None = None
     referent: tuple[str | None, str, list[str]] | None = None  # schema, table, columns
     options: dict[str, Any] = field(default_factory=dict)
+    # Why the new table could not keep it as it is (a recreated table refuses then).
+    problem: str | None = None
 
 
 class TableModel:
@@ -163,7 +192,11 @@ class TableModel:
         if pk is not None and len(pk.columns):
             cols = [c.name for c in pk.columns]
             self.primary_key = ConstraintPlan(
-                "primary", self._named("primary", plain_name(pk.name), cols), cols
+                "primary",
+                self._named("primary", plain_name(pk.name), cols),
+                cols,
+                options=_on_conflict(pk, "sqlite_on_conflict_primary_key"),
+                problem=pk.info.get(CANNOT_KEEP),
             )
         found: list[sa.Constraint] = [
             c for c in table.constraints if not isinstance(c, sa.PrimaryKeyConstraint)
@@ -199,6 +232,7 @@ class TableModel:
                 for k in ("deferrable", "initially")
                 if getattr(constraint, k) is not None
             }
+            options.update(_on_conflict(constraint, "sqlite_on_conflict_unique"))
             model = ConstraintPlan(
                 "unique", name, [c.name for c in constraint.columns], options=options
             )
@@ -209,6 +243,7 @@ class TableModel:
                 hint="drop it before the batch and create it again after",
             )
         model.name = self._named(model.kind, model.name, model.columns, model)
+        model.problem = constraint.info.get(CANNOT_KEEP)
         return model
 
     def _sql(self, clause: Any) -> str:
@@ -266,7 +301,7 @@ class TableModel:
         """The SQLAlchemy constraint of a plan, in *metadata* (named as planned, finally)."""
         name = conv(model.name) if model.name else None
         if model.kind == "primary":
-            return sa.PrimaryKeyConstraint(*model.columns, name=name)
+            return sa.PrimaryKeyConstraint(*model.columns, name=name, **model.options)
         if model.kind == "unique":
             return sa.UniqueConstraint(*model.columns, name=name, **model.options)
         if model.kind == "check":

@@ -456,6 +456,120 @@ async with op.batch_alter_table("u") as batch:
     assert await query(sqlite_url, "SELECT id, w FROM u") == [(1, 1)]
 
 
+CONFLICTS = """
+await op.execute(
+    "CREATE TABLE k (id integer PRIMARY KEY ON CONFLICT REPLACE, "
+    "a int NOT NULL ON CONFLICT IGNORE, b int UNIQUE ON CONFLICT REPLACE, "
+    "c int, d varchar(5), e int, "
+    "CONSTRAINT [uq cd] UNIQUE (c DESC, d) ON CONFLICT REPLACE, "
+    "CONSTRAINT `uq_de` UNIQUE (d, e))"
+)
+await op.execute("INSERT INTO k VALUES (1, 1, 1, 1, 'x', 1), (2, 2, 2, 2, 'y', 2)")
+"""
+
+
+async def test_sqlite_batch_keeps_on_conflict_clauses_and_constraint_names(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # Reflection misses ON CONFLICT, and the names of constraints written as
+    # CONSTRAINT [name] or with DESC in their column list: the rebuild reads them back.
+    upgrade = """
+async with op.batch_alter_table("k") as batch:
+    await batch.add_column(sa.Column("f", sa.Integer))
+    await batch.alter_column("a", type_=sa.BigInteger)
+    await batch.drop_column("e")
+"""
+    downgrade = """
+async with op.batch_alter_table("k") as batch:
+    await batch.drop_column("f")
+    await batch.alter_column("a", type_=sa.Integer)
+    await batch.add_column(sa.Column("e", sa.Integer))
+"""
+
+    async def check() -> None:
+        ((sql,),) = await query(sqlite_url, "SELECT sql FROM sqlite_master WHERE name = 'k'")
+        flat = " ".join(sql.split())
+        for clause in (
+            "NOT NULL ON CONFLICT IGNORE",
+            "PRIMARY KEY (id) ON CONFLICT REPLACE",
+            "UNIQUE (b) ON CONFLICT REPLACE",
+            'CONSTRAINT "uq cd" UNIQUE (c, d) ON CONFLICT REPLACE',
+        ):
+            assert clause in flat, flat
+        # The same behaviour: a NULL a is skipped, a duplicate id, b or (c, d) replaces.
+        await query(sqlite_url, "INSERT INTO k (id, a, b) VALUES (3, NULL, 3)")
+        await query(sqlite_url, "INSERT INTO k (id, a, b) VALUES (1, 10, 10)")
+        await query(sqlite_url, "INSERT INTO k (id, a, b) VALUES (4, 40, 10)")
+        await query(sqlite_url, "INSERT INTO k (id, a, b, c, d) VALUES (5, 50, 50, 2, 'y')")
+        assert await query(sqlite_url, "SELECT id, a, b, c, d FROM k ORDER BY id") == [
+            (4, 40, 10, None, None),
+            (5, 50, 50, 2, "y"),
+        ]
+        await query(sqlite_url, "DELETE FROM k")
+        await query(
+            sqlite_url, "INSERT INTO k (id, a, b, c, d) VALUES (1, 1, 1, 1, 'x'), (2, 2, 2, 2, 'y')"
+        )
+
+    project = make_project(
+        tmp_path,
+        sqlite_url,
+        Rev("a1", None, upgrade=CONFLICTS),
+        Rev("b2", "a1", upgrade=upgrade, downgrade=downgrade),
+    )
+    await amigrate.upgrade(project.config(), "b2")
+    await check()
+    uniques = (await describe(sqlite_url))["tables"]["k"]["uniques"]
+    assert uniques == [("", ("b",)), ("uq cd", ("c", "d"))]  # uq_de went with e
+    await amigrate.downgrade(project.config(), "a1")
+    await check()  # and the second rebuild keeps them too
+    assert (await describe(sqlite_url))["tables"]["k"]["uniques"] == uniques
+
+
+async def test_sqlite_batch_refuses_a_collated_key_it_cannot_keep(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    setup = """
+await op.execute(
+    "CREATE TABLE u (id integer primary key, code varchar(5), v int, "
+    "CONSTRAINT uq_code UNIQUE (code COLLATE nocase))"
+)
+await op.execute("INSERT INTO u (id, code) VALUES (1, 'A')")
+"""
+    upgrade = """
+async with op.batch_alter_table("u") as batch:
+    await batch.alter_column("v", type_=sa.BigInteger)
+"""
+    err = await expect_failure(
+        tmp_path,
+        sqlite_url,
+        setup=setup,
+        upgrade=upgrade,
+        error=ScriptError,
+        match="its unique constraint 'uq_code' on code has a COLLATE in its column list",
+    )
+    assert "drop it in this batch" in (getattr(err, "hint", None) or "")
+    # Dropped in the same batch, it has nothing to keep: the batch runs.
+    upgrade = """
+async with op.batch_alter_table("u") as batch:
+    await batch.alter_column("v", type_=sa.BigInteger)
+    await batch.drop_constraint("uq_code", type_="unique")
+await op.create_index("ix_u_code", "u", [sa.text("code COLLATE nocase")], unique=True)
+"""
+    downgrade = """
+await op.drop_index("ix_u_code", "u")
+"""
+    url = sqlite_url.replace("test.db", "again.db")
+    project = make_project(
+        tmp_path / "again",
+        url,
+        Rev("a1", None, upgrade=setup),
+        Rev("c3", "a1", upgrade=upgrade, downgrade=downgrade),
+    )
+    await amigrate.upgrade(project.config(), "c3")
+    with pytest.raises(sa.exc.IntegrityError):
+        await query(url, "INSERT INTO u (id, code) VALUES (2, 'a')")
+
+
 def docs_revisions() -> list[tuple[str, str]]:
     """The revision files docs/operations.md writes, as (file name, source)."""
     text = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()

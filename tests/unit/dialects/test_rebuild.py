@@ -9,11 +9,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from amigrate.dialects.batch import check_names, needs_recreate
 from amigrate.dialects.rebuild import TableRebuild
 from amigrate.dialects.sqltext import (
-    column_clauses,
     identifiers,
     rename_identifier,
     split_index_sql,
+    table_clauses,
 )
+from amigrate.dialects.tablemodel import CANNOT_KEEP
 from amigrate.errors import ScriptError, UnsupportedOperation
 from amigrate.operations.ops import (
     AddColumnOp,
@@ -60,7 +61,7 @@ def test_column_clauses_read_what_reflection_misses() -> None:
         "w int check (w collate binary > 0) default (1), "
         "z numeric(5, 2) constraint uq_z unique, CONSTRAINT ck CHECK (w < 9), UNIQUE (w, z))"
     )
-    found = {c.name: c for c in column_clauses(sql)}
+    found = {c.name: c for c in table_clauses(sql).columns}
     assert list(found) == ["id", "code", "Name", "w", "z"]
     assert found["id"].autoincrement
     assert not found["code"].autoincrement
@@ -70,6 +71,71 @@ def test_column_clauses_read_what_reflection_misses() -> None:
     assert found["w"].collation is None
     assert not found["w"].unique
     assert found["z"].unique_name == "uq_z"
+
+
+def test_table_clauses_read_on_conflict_and_key_constraints() -> None:
+    sql = (
+        "CREATE TABLE t (id integer PRIMARY KEY ON CONFLICT REPLACE autoincrement, "
+        "a int NOT NULL on conflict ignore, b int CONSTRAINT uq_b UNIQUE ON CONFLICT FAIL, "
+        "c int REFERENCES o (id) ON DELETE CASCADE NOT NULL, d text, e int, "
+        'CONSTRAINT [uq cd] UNIQUE (c DESC, "D") ON CONFLICT ROLLBACK, '
+        "UNIQUE (d COLLATE nocase, e), CONSTRAINT `pk` PRIMARY KEY (a, b) ON CONFLICT ABORT, "
+        "UNIQUE (lower(d)), CONSTRAINT ck CHECK (a > 0), FOREIGN KEY (c) REFERENCES o (id))"
+    )
+    found = table_clauses(sql)
+    columns = {c.name: c for c in found.columns}
+    assert list(columns) == ["id", "a", "b", "c", "d", "e"]
+    assert columns["id"].on_conflict == {"primary_key": "REPLACE"}
+    assert columns["id"].autoincrement
+    assert columns["a"].on_conflict == {"not_null": "IGNORE"}
+    assert columns["b"].on_conflict == {"unique": "FAIL"}
+    assert columns["b"].unique_name == "uq_b"
+    assert columns["c"].on_conflict == {}  # ON DELETE is the foreign key's
+    assert [(c.kind, c.name, c.columns, c.collated, c.on_conflict) for c in found.constraints] == [
+        ("unique", "uq cd", ["c", "D"], False, "ROLLBACK"),
+        ("unique", None, ["d", "e"], True, None),
+        ("primary", "pk", ["a", "b"], False, "ABORT"),
+        ("unique", None, [None], False, None),
+    ]
+
+
+def test_on_conflict_clauses_are_kept_through_a_rebuild() -> None:
+    copy = sa.Table(
+        "k",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, sqlite_on_conflict_primary_key="REPLACE"),
+        sa.Column("a", sa.Integer, nullable=False, sqlite_on_conflict_not_null="IGNORE"),
+        sa.Column("b", sa.Integer, unique=True, sqlite_on_conflict_unique="FAIL"),
+        sa.Column("c", sa.Integer),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("a", "c", name="uq_ac", sqlite_on_conflict="REPLACE"),
+    )
+    for autoincrement in (False, True):
+        copy.dialect_options["sqlite"]["autoincrement"] = autoincrement
+        model = TableRebuild.from_table(copy, DIALECT)
+        model.apply(AlterColumnOp("k", "a", new_column_name="aa", type_=sa.BigInteger()))
+        model.apply(DropColumnOp("k", "c"))
+        statement = model.statements()[0]
+        assert isinstance(statement, sa.sql.ClauseElement)
+        create = " ".join(str(statement.compile(dialect=DIALECT)).split())
+        assert "aa BIGINT NOT NULL ON CONFLICT IGNORE" in create
+        assert "UNIQUE (b) ON CONFLICT FAIL" in create
+        assert "uq_ac" not in create  # went with c
+        if autoincrement:
+            assert "id INTEGER NOT NULL PRIMARY KEY ON CONFLICT REPLACE AUTOINCREMENT" in create
+        else:
+            assert "PRIMARY KEY (id) ON CONFLICT REPLACE" in create
+
+
+def test_a_constraint_that_cannot_be_kept_is_refused_unless_the_batch_drops_it() -> None:
+    copy = table()
+    (unique,) = [c for c in copy.constraints if c.name == "uq_code"]
+    unique.info[CANNOT_KEEP] = "has a COLLATE in its column list"
+    with pytest.raises(ScriptError, match="its unique constraint 'uq_code' on code has a COLLATE"):
+        TableRebuild.from_table(copy, DIALECT).statements()
+    model = TableRebuild.from_table(copy, DIALECT)
+    model.apply(DropConstraintOp("uq_code", "item", "unique"))
+    assert "uq_code" not in str(model.statements()[0].compile(dialect=DIALECT))  # type: ignore[attr-defined]
 
 
 def test_an_autoincrement_table_keeps_its_counter() -> None:
