@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import NoSuchTableError, SAWarning
 
-from amigrate.dialects.common import dialect_label, unsupported
+from amigrate.dialects.common import unsupported
+from amigrate.dialects.generic import placement_problem
 from amigrate.dialects.rebuild import TableRebuild
 from amigrate.dialects.registry import Executor, apply_op, compile_op, register_applier
 from amigrate.dialects.sqlite import add_column_problem, reflect_table
@@ -203,28 +204,16 @@ def check_names(op: BatchAlterTableOp, names: dict[str, set[str]]) -> None:
 
 def check_placement(op: BatchAlterTableOp, dialect: Dialect) -> None:
     """Refuse, before anything runs, an ``insert_before``/``insert_after`` this batch's
-    ALTERs cannot honour: MySQL places a new column (``FIRST``, ``AFTER c``); PostgreSQL
-    and SQLite's ``ADD COLUMN`` only append, and no dialect here moves an existing
-    column in place."""
+    ALTERs cannot honour (see :func:`~amigrate.dialects.generic.placement_problem`)."""
     for sub in op.operations:
-        if not isinstance(sub, AddColumnOp | AlterColumnOp):
-            continue
-        if sub.insert_before is None and sub.insert_after is None:
-            continue
-        if isinstance(sub, AddColumnOp) and dialect.name in ("mysql", "mariadb"):
-            continue
-        if isinstance(sub, AddColumnOp):
-            why = f"{dialect_label(dialect)}'s ALTER TABLE only appends columns"
-        else:
-            why = "a column is moved only when a batch recreates the table (SQLite)"
-        hint = (
-            "use recreate='auto' or 'always'"
-            if dialect.name == "sqlite"
-            else "drop insert_before/insert_after here (guard with op.dialect.name)"
-        )
-        raise UnsupportedOperation(
-            f"{op.describe()}: {sub.describe()}: insert_before/insert_after: {why}", hint=hint
-        )
+        if isinstance(sub, AddColumnOp | AlterColumnOp):
+            problem = placement_problem(sub, dialect)
+            if problem is not None:
+                why, hint = problem
+                raise UnsupportedOperation(
+                    f"{op.describe()}: {sub.describe()}: insert_before/insert_after: {why}",
+                    hint=hint,
+                )
 
 
 @register_applier(BatchAlterTableOp)

@@ -29,7 +29,7 @@ from sqlalchemy.schema import (
 )
 from sqlalchemy.sql.expression import Executable
 
-from amigrate.dialects.common import add_referents, stand_in, unsupported
+from amigrate.dialects.common import add_referents, dialect_label, stand_in, unsupported
 from amigrate.dialects.ddl import (
     AddColumn,
     AlterColumnDefault,
@@ -91,6 +91,7 @@ __all__ = [
     "drop_index",
     "drop_sequence",
     "drop_table",
+    "placement_problem",
 ]
 
 
@@ -202,15 +203,44 @@ def _drop_table_comment(op: DropTableCommentOp, dialect: Dialect) -> CompiledOp:
 # -- columns -----------------------------------------------------------------------------
 
 
+def placement_problem(op: AddColumnOp | AlterColumnOp, dialect: Dialect) -> tuple[str, str] | None:
+    """Why *dialect* cannot honour the op's ``insert_before``/``insert_after``, and what
+    to do instead (None when it can, or the op places nothing).
+
+    MySQL and MariaDB place a new column and move an existing one (``AFTER``,
+    ``FIRST``); SQLite does either only when a batch recreates the table;
+    PostgreSQL neither: its columns keep the order they were added in.
+    """
+    if op.insert_before is None and op.insert_after is None:
+        return None
+    if dialect.name in ("mysql", "mariadb"):
+        return None
+    if dialect.name == "sqlite":
+        return (
+            "SQLite places a column only when a batch recreates the table",
+            "do it in op.batch_alter_table(...) with recreate='auto' (the default) or 'always'",
+        )
+    label = dialect_label(dialect)
+    if isinstance(op, AddColumnOp):
+        why = f"{label}'s ALTER TABLE only appends columns"
+    else:
+        why = f"{label} cannot move an existing column: columns keep the order they were added in"
+    return why, (
+        f"leave insert_before/insert_after out on {label} (guard with op.dialect.name); "
+        "to change the order, create a new table with the columns in the order you want "
+        "and copy the rows into it"
+    )
+
+
+def _check_placement(op: AddColumnOp | AlterColumnOp, dialect: Dialect) -> None:
+    problem = placement_problem(op, dialect)
+    if problem is not None:
+        raise unsupported(op, dialect, f"insert_before/insert_after: {problem[0]}", problem[1])
+
+
 def add_column_statements(op: AddColumnOp, dialect: Dialect) -> tuple[sa.Table, list[Executable]]:
     """ADD COLUMN, then the column's foreign key, unique constraint, index and comment."""
-    if op.insert_before or op.insert_after:
-        raise unsupported(
-            op,
-            dialect,
-            "insert_before/insert_after place a column only when a batch recreates the table",
-            "use op.batch_alter_table(..., recreate='always') on SQLite, or drop them",
-        )
+    _check_placement(op, dialect)
     if op.if_not_exists and not supports_column_if_exists(dialect):
         raise unsupported(
             op,
@@ -280,13 +310,7 @@ def check_alter_column(op: AlterColumnOp, dialect: Dialect) -> None:
             "alter_column does not add, change or remove an identity or a generated column",
             "add a new column and copy the values, or write the ALTER with op.execute()",
         )
-    if op.insert_before or op.insert_after:
-        raise unsupported(
-            op,
-            dialect,
-            "insert_before/insert_after move a column only when a batch recreates the table",
-            "use op.batch_alter_table(..., recreate='always') on SQLite, or drop them",
-        )
+    _check_placement(op, dialect)
 
 
 @register(AlterColumnOp)

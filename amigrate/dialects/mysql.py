@@ -1,14 +1,17 @@
 """MySQL and MariaDB: whole-column ALTERs, typed constraint drops, and what they lack.
 
-MySQL changes a column's type, nullability or comment only by restating the
-whole column (``MODIFY`` / ``CHANGE``), so whatever the statement leaves out is
-lost. Alembic asks the revision for every ``existing_*`` value; amigrate reads
-the ones not given from the database when it runs online, and offline needs at
-least ``existing_type``. A rename alone is ``RENAME COLUMN`` and a default alone
-is ``ALTER COLUMN ... SET DEFAULT``: neither restates the column.
+MySQL changes a column's type, nullability or comment, or moves it, only by
+restating the whole column (``MODIFY`` / ``CHANGE``), so whatever the statement
+leaves out is lost. Alembic asks the revision for every ``existing_*`` value;
+amigrate, online, restates the column as ``SHOW CREATE TABLE`` has it with only
+the op's changes made (:mod:`amigrate.dialects.mysqlcolumn`), and offline writes
+it from the ``existing_*`` values (``existing_type`` at least; a move needs
+``existing_nullable`` and ``existing_server_default`` too). A rename alone is
+``RENAME COLUMN`` and a default alone is ``ALTER COLUMN ... SET DEFAULT``:
+neither restates the column.
 
-``add_column`` takes ``insert_after`` (``ADD COLUMN ... AFTER c``) and, online,
-``insert_before`` (``FIRST``, or ``AFTER`` the column before).
+``add_column`` and ``alter_column`` take ``insert_after`` (``AFTER c``) and,
+online, ``insert_before`` (``FIRST``, or ``AFTER`` the column before).
 
 MySQL drops each kind of constraint with its own words, so ``drop_constraint``
 needs ``type_``. MariaDB has sequences (since 10.3) and ``IF [NOT] EXISTS`` on
@@ -38,6 +41,7 @@ from amigrate.dialects.ddl import (
     TableDDL,
     format_default,
 )
+from amigrate.dialects.mysqlcolumn import ColumnDefinition, read_columns
 from amigrate.dialects.registry import (
     CompiledOp,
     Executor,
@@ -91,20 +95,35 @@ def _add_column_at(
     return CompiledOp(statements)
 
 
-@register(AddColumnOp, "mysql")
-def _add_column(op: AddColumnOp, dialect: Dialect) -> CompiledOp:
+def _offline_placement(op: AddColumnOp | AlterColumnOp, dialect: Dialect) -> None:
     if op.insert_before is not None:
         raise unsupported(
             op,
             dialect,
             "insert_before needs the table's column order, which offline SQL cannot read",
-            "use insert_after=... (ADD COLUMN ... AFTER), or run it online",
+            "use insert_after=... (AFTER the column before it), or run it online",
         )
+
+
+@register(AddColumnOp, "mysql")
+def _add_column(op: AddColumnOp, dialect: Dialect) -> CompiledOp:
+    _offline_placement(op, dialect)
     return _add_column_at(op, dialect, first=False, after=op.insert_after)
 
 
-def _column_names(conn: sa.Connection, table: str, schema: str | None) -> list[str]:
-    return [c["name"] for c in sa.inspect(conn).get_columns(table, schema=schema)]
+def _before(
+    op: AddColumnOp | AlterColumnOp, order: list[str], before: str
+) -> tuple[bool, str | None]:
+    """``insert_before=c`` as MySQL says it (it has no BEFORE): FIRST, or AFTER the
+    column before *c* in *order*."""
+    lowered = [name.lower() for name in order]  # MySQL's column names ignore case
+    if before.lower() not in lowered:
+        raise ScriptError(
+            f"{op.describe()}: {op.table_name!r} has no column {before!r}",
+            hint=f"its columns are: {', '.join(order) or '(none)'}",
+        )
+    at = lowered.index(before.lower())
+    return at == 0, order[at - 1] if at else None
 
 
 @register_applier(AddColumnOp, "mysql")
@@ -112,79 +131,125 @@ async def _apply_add_column(op: AddColumnOp, executor: Executor) -> Any:
     """Online, ``insert_before=c`` becomes ``FIRST`` or ``AFTER`` the column before *c*."""
     if op.insert_before is None or executor.as_sql:
         return await run_compiled(compile_op(op, executor.dialect), executor)
-    order = await executor.run_sync(_column_names, op.table_name, op.schema)
-    if op.insert_before not in order:
-        raise ScriptError(
-            f"{op.describe()}: {op.table_name!r} has no column {op.insert_before!r}",
-            hint=f"its columns are: {', '.join(order) or '(none)'}",
-        )
-    at = order.index(op.insert_before)
-    compiled = _add_column_at(
-        op, executor.dialect, first=at == 0, after=order[at - 1] if at else None
+    columns = await executor.run_sync(read_columns, op.table_name, op.schema)
+    first, after = _before(op, [c.name for c in columns], op.insert_before)
+    return await run_compiled(
+        _add_column_at(op, executor.dialect, first=first, after=after), executor
     )
-    return await run_compiled(compiled, executor)
 
 
 # -- alter_column ------------------------------------------------------------------------
 
 
 class ModifyColumn(ColumnDDL):
-    """``ALTER TABLE t MODIFY c spec``, or ``CHANGE c new spec`` when it renames."""
+    """``ALTER TABLE t MODIFY c spec``, or ``CHANGE c new spec`` when it renames;
+    ``first`` / ``after`` move the column (``FIRST``, ``AFTER c``).
+
+    With ``definition`` (the column as the database has it, read online) the op's
+    changes are made to it and every other clause is kept; without it (offline) the
+    column is written from the op's changes and its ``existing_*`` values.
+    """
 
     def __init__(
         self,
         table: sa.Table,
-        column_name: str,
+        op: AlterColumnOp,
         *,
-        new_name: str | None,
-        type_: TypeEngine[Any],
-        nullable: bool,
-        default: Any,
-        autoincrement: bool,
-        comment: str | None,
+        definition: ColumnDefinition | None = None,
+        first: bool = False,
+        after: str | None = None,
     ) -> None:
-        super().__init__(table, column_name)
-        self.new_name = new_name
-        self.type_ = type_
-        self.nullable = nullable
-        self.default = default
-        self.autoincrement = autoincrement
-        self.comment = comment
+        super().__init__(table, op.column_name)
+        self.op = op
+        self.definition = definition
+        self.first = first
+        self.after = after
+
+
+def _type_sql(compiler: DDLCompiler, type_: TypeEngine[Any]) -> str:
+    return str(compiler.dialect.type_compiler_instance.process(type_))
+
+
+def _comment_sql(compiler: DDLCompiler, comment: str) -> str:
+    return str(compiler.sql_compiler.render_literal_value(comment, sa.String()))
+
+
+def _restated(element: ModifyColumn, compiler: DDLCompiler) -> str:
+    """The column as the database has it, with the op's changes."""
+    op, definition = element.op, element.definition
+    assert definition is not None
+    default = op.server_default
+    comment = op.comment
+    return definition.changed(
+        type_sql=None if op.type_ is None else _type_sql(compiler, op.type_),
+        text=isinstance(op.type_, sa.String),
+        nullable=op.nullable,
+        default=default
+        if default is False or default is None
+        else format_default(compiler, default),
+        comment=comment if comment is False or comment is None else _comment_sql(compiler, comment),
+        autoincrement=op.autoincrement,
+        new_name=op.new_column_name if "name" in op.changes else None,
+        quote=compiler.preparer.quote,
+    ).sql()
+
+
+def _written(op: AlterColumnOp, compiler: DDLCompiler) -> str:
+    """The column from the op's changes and ``existing_*`` values (offline)."""
+    type_ = op.type_ if op.type_ is not None else op.existing_type
+    assert type_ is not None  # checked when compiling
+    nullable = op.nullable if op.nullable is not None else op.existing_nullable
+    default = op.server_default if op.server_default is not False else op.existing_server_default
+    autoincrement = op.autoincrement if op.autoincrement is not None else op.existing_autoincrement
+    comment = op.comment if op.comment is not False else op.existing_comment
+    spec = [_type_sql(compiler, type_), "NOT NULL" if nullable is False else "NULL"]
+    if autoincrement:
+        spec.append("AUTO_INCREMENT")
+    if default is not None and default is not False:
+        spec.append(f"DEFAULT {format_default(compiler, default)}")
+    if comment is not None:
+        spec.append(f"COMMENT {_comment_sql(compiler, comment)}")
+    return " ".join(spec)
 
 
 @compiles(ModifyColumn, "mysql", "mariadb")
 def _modify_column(element: ModifyColumn, compiler: DDLCompiler, **kw: Any) -> str:
+    op = element.op
     quote = compiler.preparer.quote
-    spec = [compiler.dialect.type_compiler_instance.process(element.type_)]
-    spec.append("NULL" if element.nullable else "NOT NULL")
-    if element.autoincrement:
-        spec.append("AUTO_INCREMENT")
-    if element.default is not None:
-        spec.append(f"DEFAULT {format_default(compiler, element.default)}")
-    if element.comment is not None:
-        literal = compiler.sql_compiler.render_literal_value(element.comment, sa.String())
-        spec.append(f"COMMENT {literal}")
+    spec = _restated(element, compiler) if element.definition else _written(op, compiler)
     table = compiler.preparer.format_table(element.table)
-    if element.new_name is not None:
-        target = f"CHANGE {quote(element.column_name)} {quote(element.new_name)}"
+    if "name" in op.changes:
+        assert op.new_column_name is not None
+        target = f"CHANGE {quote(op.column_name)} {quote(op.new_column_name)}"
     else:
-        target = f"MODIFY {quote(element.column_name)}"
-    return f"ALTER TABLE {table} {target} {' '.join(spec)}"
+        target = f"MODIFY {quote(op.column_name)}"
+    sql = f"ALTER TABLE {table} {target} {spec}"
+    if element.first:
+        sql += " FIRST"
+    elif element.after is not None:
+        sql += f" AFTER {quote(element.after)}"
+    return sql
 
 
 def needs_column_spec(op: AlterColumnOp) -> bool:
-    """Whether the change restates the whole column (type, nullability, comment...)."""
-    return bool(set(op.changes) - {"name", "default"})
+    """Whether the change restates the whole column (type, nullability, comment, a move...)."""
+    moves = op.insert_before is not None or op.insert_after is not None
+    return moves or bool(set(op.changes) - {"name", "default"})
 
 
-@register(AlterColumnOp, "mysql")
-def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
+def _check_alter_column(op: AlterColumnOp, dialect: Dialect) -> None:
     generic.check_alter_column(op, dialect)
     if op.postgresql_using is not None:
         raise ScriptError(
             f"{op.describe()}: postgresql_using is for PostgreSQL",
             hint="leave it out on MySQL/MariaDB (guard with op.dialect.name)",
         )
+
+
+@register(AlterColumnOp, "mysql")
+def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
+    """The op as it says itself: offline, and online when the column is not restated."""
+    _check_alter_column(op, dialect)
     table = generic.alter_column_table(op)
     changes = op.changes
     if not needs_column_spec(op):
@@ -195,8 +260,30 @@ def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
             assert op.new_column_name is not None
             statements.append(RenameColumn(table, op.column_name, op.new_column_name))
         return CompiledOp(statements)
-    type_ = op.type_ if op.type_ is not None else op.existing_type
-    if type_ is None:
+    _offline_placement(op, dialect)
+    moves = op.insert_after is not None
+    missing = [
+        name
+        for name, needed in (
+            ("existing_type", op.type_ is None and op.existing_type is None),
+            ("existing_nullable", moves and op.nullable is None and op.existing_nullable is None),
+            (
+                "existing_server_default",
+                moves and op.server_default is False and op.existing_server_default is False,
+            ),
+        )
+        if needed
+    ]
+    if missing and moves:
+        raise unsupported(
+            op,
+            dialect,
+            "moving a column restates all of it (MODIFY ... AFTER), so offline it needs the "
+            f"column as it is: {', '.join(missing)}",
+            f"pass {', '.join(missing)} (existing_server_default=None when it has no default), "
+            "and existing_comment / existing_autoincrement if it has them; or run it online",
+        )
+    if missing:
         raise unsupported(
             op,
             dialect,
@@ -204,69 +291,30 @@ def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
             "pass existing_type=... (and existing_nullable, existing_server_default, "
             "existing_comment, which MODIFY would otherwise reset), or run it online",
         )
-    nullable = op.nullable if op.nullable is not None else op.existing_nullable
-    default = op.server_default if op.server_default is not False else op.existing_server_default
-    autoincrement = op.autoincrement if op.autoincrement is not None else op.existing_autoincrement
-    return CompiledOp(
-        [
-            ModifyColumn(
-                table,
-                op.column_name,
-                new_name=op.new_column_name if "name" in changes else None,
-                type_=type_,
-                nullable=True if nullable is None else nullable,
-                default=None if default is False else default,
-                autoincrement=bool(autoincrement),
-                comment=op.comment if op.comment is not False else op.existing_comment,
-            )
-        ]
-    )
-
-
-def _reflect_column(
-    conn: sa.Connection, table: str, schema: str | None, column: str
-) -> dict[str, Any] | None:
-    for info in sa.inspect(conn).get_columns(table, schema=schema):
-        if info["name"] == column:
-            return dict(info)
-    return None
+    return CompiledOp([ModifyColumn(table, op, after=op.insert_after)])
 
 
 @register_applier(AlterColumnOp, "mysql")
 async def _apply_alter_column(op: AlterColumnOp, executor: Executor) -> Any:
-    """Online, fill in the ``existing_*`` values MODIFY would otherwise reset."""
+    """Online, the column is restated as ``SHOW CREATE TABLE`` has it, with the op's changes."""
     if executor.as_sql or not needs_column_spec(op):
         return await run_compiled(compile_op(op, executor.dialect), executor)
-    info = await executor.run_sync(_reflect_column, op.table_name, op.schema, op.column_name)
-    if info is None:
+    _check_alter_column(op, executor.dialect)
+    columns = await executor.run_sync(read_columns, op.table_name, op.schema)
+    definition = next((c for c in columns if c.name.lower() == op.column_name.lower()), None)
+    if definition is None:
         raise ScriptError(
             f"{op.describe()}: {op.table_name!r} has no column {op.column_name!r}",
-            hint="check the table and column names",
+            hint=f"its columns are: {', '.join(c.name for c in columns) or '(none)'}",
         )
-    default = info.get("default")
-    if default is not None and str(default).upper() == "NULL":
-        default = None
-    filled = replace(
-        op,
-        existing_type=op.existing_type if op.existing_type is not None else info["type"],
-        existing_nullable=(
-            op.existing_nullable if op.existing_nullable is not None else info["nullable"]
-        ),
-        existing_server_default=(
-            op.existing_server_default
-            if op.existing_server_default is not False
-            else (None if default is None else sa.text(str(default)))
-        ),
-        existing_comment=(
-            op.existing_comment if op.existing_comment is not None else info.get("comment")
-        ),
-        existing_autoincrement=(
-            op.existing_autoincrement
-            if op.existing_autoincrement is not None
-            else info.get("autoincrement") is True
-        ),
+    first, after = False, op.insert_after
+    if op.insert_before is not None:
+        order = [c.name for c in columns if c is not definition]
+        first, after = _before(op, order, op.insert_before)
+    statement = ModifyColumn(
+        generic.alter_column_table(op), op, definition=definition, first=first, after=after
     )
-    return await run_compiled(compile_op(filled, executor.dialect), executor)
+    return await run_compiled(CompiledOp([statement]), executor)
 
 
 # -- constraints, indexes ----------------------------------------------------------------

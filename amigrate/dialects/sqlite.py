@@ -85,6 +85,7 @@ def _add_column(op: AddColumnOp, dialect: Dialect) -> CompiledOp:
 
 @register(AlterColumnOp, "sqlite")
 def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
+    generic.check_alter_column(op, dialect)
     changes = op.changes
     if changes == ("name",):
         assert op.new_column_name is not None

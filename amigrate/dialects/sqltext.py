@@ -16,10 +16,13 @@ __all__ = [
     "ColumnClauses",
     "ConstraintClauses",
     "TableClauses",
+    "Token",
+    "create_table_definitions",
     "identifiers",
     "rename_identifier",
     "split_index_sql",
     "table_clauses",
+    "tokens",
 ]
 
 _TOKEN = re.compile(
@@ -151,26 +154,41 @@ def _name(kind: str, text: str) -> str | None:
     return None
 
 
-def _definitions(create_sql: str) -> list[list[Token]]:
-    """The comma-separated definitions in a CREATE TABLE's parentheses, as tokens."""
-    tokens = [t for t in _tokens(create_sql) if t[0] != "comment" and not t[1].isspace()]
-    definitions: list[list[Token]] = []
+def create_table_definitions(create_sql: str) -> list[str]:
+    """The text of each comma-separated definition (a column or a table constraint)
+    in a ``CREATE TABLE`` statement's parentheses, comments kept."""
+    found: list[list[str]] = []
     depth = 0
-    for kind, text in tokens:
-        if text == "(" and kind == "other":
+    for kind, text in _tokens(create_sql):
+        if kind == "other" and text == "(":
             depth += 1
             if depth == 1:
-                definitions.append([])
+                found.append([])
                 continue
-        elif text == ")" and kind == "other":
+        elif kind == "other" and text == ")":
             depth -= 1
             if depth == 0:
                 break
         if depth == 1 and kind == "other" and text == ",":
-            definitions.append([])
+            found.append([])
         elif depth >= 1:
-            definitions[-1].append((kind, text))
-    return [d for d in definitions if d]
+            found[-1].append(text)
+    return [text for text in ("".join(parts).strip() for parts in found) if text]
+
+
+def tokens(sql: str, *, blanks: bool = True) -> list[Token]:
+    """*sql* as ``(kind, text)`` tokens: ``string``, ``dquoted``, ``bquoted``,
+    ``bracketed``, ``word``, ``comment``, or ``other`` (one character); without
+    *blanks*, whitespace is left out."""
+    return [t for t in _tokens(sql) if blanks or not t[1].isspace()]
+
+
+def _definitions(create_sql: str) -> list[list[Token]]:
+    """The definitions of a CREATE TABLE as tokens, without comments and whitespace."""
+    return [
+        [t for t in tokens(text, blanks=False) if t[0] != "comment"]
+        for text in create_table_definitions(create_sql)
+    ]
 
 
 def _word(token: Token) -> str | None:

@@ -139,7 +139,11 @@ class BatchOperations(CallRecorder):
         postgresql_using: str | None = None,
         **kw: Any,
     ) -> OpCall[None]:
-        """Change a column (see ``Operations.alter_column``); on SQLite the table is recreated."""
+        """Change a column (see ``Operations.alter_column``); on SQLite the table is recreated.
+
+        ``insert_before``/``insert_after`` move it: SQLite recreates the table, MySQL
+        and MariaDB restate it (``MODIFY ... AFTER``/``FIRST``); PostgreSQL cannot.
+        """
         op = AlterColumnOp(
             self.table_name,
             column_name,

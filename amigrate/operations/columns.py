@@ -65,9 +65,13 @@ class AlterColumnOp(MigrateOp):
     A change is given by ``nullable`` / ``type_`` (None: unchanged),
     ``server_default`` / ``comment`` (False: unchanged, None: remove) and
     ``new_column_name``. The ``existing_*`` fields describe the column as it is:
-    MySQL/MariaDB redefine the whole column (``MODIFY``), so whatever is not given
-    is lost — amigrate reads them from the database when it runs online, and needs
-    at least ``existing_type`` to render offline SQL. ``reverse()`` uses them too.
+    MySQL/MariaDB redefine the whole column (``MODIFY``) — online amigrate restates
+    it as the database has it, with only these changes; offline SQL writes it from
+    the ``existing_*`` values, so whatever is not given is lost, and needs at least
+    ``existing_type``. ``reverse()`` uses them too. In a batch, ``insert_before`` /
+    ``insert_after`` move the column (SQLite recreates the table, MySQL says
+    ``MODIFY ... AFTER``; offline that needs ``existing_nullable`` and
+    ``existing_server_default`` too).
     """
 
     table_name: str

@@ -259,8 +259,8 @@ class Operations(ConstraintMethods):
         """Change a column's type, nullability, server default, comment or name.
 
         ``server_default=None`` / ``comment=None`` remove them. MySQL/MariaDB
-        redefine the whole column: online amigrate reads the ``existing_*`` values
-        it is not given from the database; offline SQL needs ``existing_type`` (and
+        redefine the whole column: online amigrate restates it as the database has
+        it, changing only what is asked; offline SQL needs ``existing_type`` (and
         the other ``existing_*`` values you want kept). SQLite can only rename a
         column this way; anything else needs ``batch_alter_table``.
         """

@@ -59,6 +59,8 @@ CREATE TABLE tag (
 
 ALTER TABLE tag ADD CONSTRAINT pk_tag PRIMARY KEY (name);
 
+ALTER TABLE orders MODIFY total NUMERIC(12, 2) NULL DEFAULT '0' AFTER id;
+
 UPDATE account SET mood='sad' WHERE account.mood IS NULL;
 
 UPDATE account SET email = lower(email);

@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+
+import amigrate
+from amigrate.config import Config
 from amigrate.errors import ScriptError
 from tests.integration.test_ops_support import backend, expect_failure, op_roundtrip, query
+from tests.projects import Rev, make_project
 
 TABLES = """
 await op.create_table("owner", sa.Column("id", sa.Integer, primary_key=True))
@@ -296,3 +302,144 @@ await op.alter_column("event", "id", type_=sa.Integer)
     assert "on update" in (at[3] or "").lower()
     assert at[4] == "when"
     assert columns(after, "event")["id"][1].startswith("BIGINT")
+
+
+MOVABLE = """
+await op.execute(
+    "CREATE TABLE m ("
+    "id int unsigned NOT NULL AUTO_INCREMENT COMMENT 'the id', "
+    "code varchar(10) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL DEFAULT 'it''s' "
+    "COMMENT 'a code', "
+    "price decimal(8,2) unsigned zerofill DEFAULT 1.50, "
+    "touched timestamp NOT NULL DEFAULT '2020-01-01 00:00:00' ON UPDATE current_timestamp(), "
+    "doubled int GENERATED ALWAYS AS (qty * 2) VIRTUAL COMMENT 'twice', "
+    "qty int DEFAULT 4 CHECK (qty >= 0), "
+    "data json, "
+    "hidden int INVISIBLE DEFAULT 3, "
+    "PRIMARY KEY (id))"
+)
+await op.execute("INSERT INTO m (code, price, qty, data) VALUES ('a', 2, 5, '[1]')")
+"""
+
+# Each column moves, some with a change of type, nullability or name in the same op.
+MOVE_UP = """
+async with op.batch_alter_table("m") as batch:
+    await batch.alter_column("hidden", insert_before="id")
+    await batch.alter_column("id", insert_after="touched")
+    await batch.alter_column("qty", type_=sa.BigInteger, insert_after="code")
+    await batch.alter_column("price", nullable=False, insert_after="data")
+    await batch.alter_column("doubled", insert_before="code")
+    await batch.alter_column("data", insert_after="hidden")
+    await batch.alter_column("touched", new_column_name="touched_at", insert_after="price")
+"""
+MOVE_DOWN = """
+async with op.batch_alter_table("m") as batch:
+    await batch.alter_column("id", insert_before="hidden")
+    await batch.alter_column("code", insert_after="id")
+    await batch.alter_column("price", nullable=True, insert_after="code")
+    await batch.alter_column("touched_at", new_column_name="touched", insert_after="price")
+    await batch.alter_column("doubled", insert_after="touched")
+    await batch.alter_column("qty", type_=sa.Integer, insert_after="doubled")
+    await batch.alter_column("data", insert_after="qty")
+"""
+
+
+async def show_columns(url: str) -> dict[str, str]:
+    """Each column of table m as SHOW CREATE TABLE writes it, in order."""
+    ((_, sql),) = await query(url, "SHOW CREATE TABLE m")
+    lines = [line.strip().rstrip(",") for line in sql.splitlines()]
+    return {line.split("`")[1]: line for line in lines if line.startswith("`")}
+
+
+async def column_facts(url: str) -> dict[str, tuple[Any, ...]]:
+    """information_schema's account of each column of m (its place left out)."""
+    rows = await query(
+        url,
+        "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, COLLATION_NAME, IS_NULLABLE, "
+        "COLUMN_DEFAULT, EXTRA, GENERATION_EXPRESSION, COLUMN_COMMENT FROM "
+        "information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'm'",
+    )
+    return {r[0]: r[1:] for r in rows}
+
+
+async def column_checks(url: str) -> list[tuple[Any, ...]]:
+    return await query(
+        url,
+        "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+        "WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY 1",
+    )
+
+
+async def movable(tmp_path: Path, url: str, upgrade: str, downgrade: str) -> Config:
+    """A project whose a1 creates table m (applied) and whose b2 is the op under test."""
+    project = make_project(
+        tmp_path,
+        url,
+        Rev("a1", None, upgrade=MOVABLE),
+        Rev("b2", "a1", upgrade=upgrade, downgrade=downgrade),
+    )
+    config = project.config()
+    await amigrate.upgrade(config, "a1")
+    return config
+
+
+async def test_mysql_moves_a_column_keeping_all_of_it(mysql_url: str, tmp_path: Path) -> None:
+    # MODIFY ... AFTER restates the whole column: default, ON UPDATE, comment, charset
+    # and collation, AUTO_INCREMENT, unsigned zerofill, a generated expression,
+    # INVISIBLE and a column CHECK (JSON's too) must all come through unchanged.
+    config = await movable(tmp_path, mysql_url, MOVE_UP, MOVE_DOWN)
+    before, facts = await show_columns(mysql_url), await column_facts(mysql_url)
+    checks = await column_checks(mysql_url)
+    await amigrate.upgrade(config, "b2")
+    after, moved = await show_columns(mysql_url), await column_facts(mysql_url)
+    assert list(after) == [
+        "hidden", "data", "doubled", "code", "qty", "id", "price", "touched_at"
+    ]  # fmt: skip
+    for name in ("hidden", "data", "doubled", "code", "id"):
+        assert after[name] == before[name]  # moved only: word for word the same
+        assert moved[name] == facts[name]
+    assert after["touched_at"] == before["touched"].replace("`touched`", "`touched_at`")
+    assert moved["touched_at"] == facts["touched"]
+    # Changed in the same op: only what was asked for changed.
+    assert moved["qty"] == ("bigint(20)", *facts["qty"][1:])
+    assert after["qty"].endswith("DEFAULT 4 CHECK (`qty` >= 0)")
+    assert moved["price"] == (*facts["price"][:3], "NO", *facts["price"][4:])
+    assert await column_checks(mysql_url) == checks
+    # The rows, and what the column attributes do, are still there.
+    await query(mysql_url, "INSERT INTO m (price) VALUES (3)")
+    await query(mysql_url, "UPDATE m SET code = 'b' WHERE id = 1")
+    rows = await query(
+        mysql_url, "SELECT id, code, qty, doubled, hidden, touched_at > '2020-01-01' FROM m"
+    )
+    assert rows == [(1, "b", 5, 10, 3, 1), (2, "it's", 4, 8, 3, 0)]
+    await amigrate.downgrade(config, "a1")
+    assert await show_columns(mysql_url) == before
+
+
+async def test_mysql_modify_keeps_collation_and_column_checks(
+    mysql_url: str, tmp_path: Path
+) -> None:
+    # Without a move too: a type or nullability change restates the column with its
+    # character set, collation and CHECK (MariaDB's json_valid for a JSON column).
+    upgrade = """
+await op.alter_column("m", "code", type_=sa.String(20))
+await op.alter_column("m", "data", nullable=False)
+await op.alter_column("m", "qty", type_=sa.BigInteger, comment="how many")
+"""
+    downgrade = """
+await op.alter_column("m", "qty", type_=sa.Integer, comment=None)
+await op.alter_column("m", "data", nullable=True)
+await op.alter_column("m", "code", type_=sa.String(10))
+"""
+    config = await movable(tmp_path, mysql_url, upgrade, downgrade)
+    before = await column_facts(mysql_url)
+    await amigrate.upgrade(config, "b2")
+    after = await column_facts(mysql_url)
+    assert after["code"] == ("varchar(20)", *before["code"][1:])
+    # (NOT NULL: its DEFAULT NULL went, as MySQL wants.)
+    assert after["data"] == (*before["data"][:3], "NO", None, *before["data"][5:])
+    assert after["qty"] == ("bigint(20)", *before["qty"][1:-1], "how many")
+    with pytest.raises(sa.exc.DBAPIError, match="CONSTRAINT"):
+        await query(mysql_url, "UPDATE m SET data = 'not json', qty = -1")
+    await amigrate.downgrade(config, "a1")
+    assert await column_facts(mysql_url) == before

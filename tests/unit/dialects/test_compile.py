@@ -78,6 +78,36 @@ ALTER_TYPE = AlterColumnOp(
             AlterColumnOp(
                 "t",
                 "x",
+                insert_after="y",
+                existing_type=sa.String(5, collation="utf8mb4_bin"),
+                existing_nullable=False,
+                existing_server_default="a",
+                existing_comment="c",
+            ),
+            "mariadb",
+            [
+                "ALTER TABLE t MODIFY x VARCHAR(5) COLLATE utf8mb4_bin NOT NULL DEFAULT 'a' "
+                "COMMENT 'c' AFTER y"
+            ],
+        ),
+        (
+            AlterColumnOp(
+                "t",
+                "x",
+                new_column_name="z",
+                nullable=True,
+                insert_after="y",
+                existing_type=sa.Integer(),
+                existing_server_default=None,
+                existing_autoincrement=True,
+            ),
+            "mysql",
+            ["ALTER TABLE t CHANGE x z INTEGER NULL AUTO_INCREMENT AFTER y"],
+        ),
+        (
+            AlterColumnOp(
+                "t",
+                "x",
                 new_column_name="y",
                 comment="why",
                 existing_type=sa.String(5),
@@ -315,6 +345,37 @@ def test_compiles(op: MigrateOp, dialect: str, expected: list[str]) -> None:
             "mysql",
             ScriptError,
             "postgresql_using is for PostgreSQL",
+        ),
+        (
+            AlterColumnOp("t", "x", insert_after="y", existing_type=sa.Integer()),
+            "mysql",
+            UnsupportedOperation,
+            "moving a column restates all of it (MODIFY ... AFTER), so offline it needs the "
+            "column as it is: existing_nullable, existing_server_default",
+        ),
+        (
+            AlterColumnOp("t", "x", type_=sa.Integer(), insert_after="y", existing_nullable=True),
+            "mariadb",
+            UnsupportedOperation,
+            "offline it needs the column as it is: existing_server_default",
+        ),
+        (
+            AlterColumnOp("t", "x", insert_before="y"),
+            "mysql",
+            UnsupportedOperation,
+            "insert_before needs the table's column order",
+        ),
+        (
+            AlterColumnOp("t", "x", insert_after="y"),
+            "postgresql",
+            UnsupportedOperation,
+            "PostgreSQL cannot move an existing column",
+        ),
+        (
+            AlterColumnOp("t", "x", insert_after="y"),
+            "sqlite",
+            UnsupportedOperation,
+            "SQLite places a column only when a batch recreates the table",
         ),
         (
             AlterColumnOp("t", "x", postgresql_using="x::int"),

@@ -137,6 +137,15 @@ if not sqlite:
     await op.drop_table_comment("account", existing_comment="people")
     await op.create_table("tag", sa.Column("name", sa.String(20), nullable=False))
     await op.create_primary_key("pk_tag", "tag", ["name"])
+if not pg and not sqlite:  # MySQL moves a column by restating it: existing_* say how
+    async with op.batch_alter_table("orders") as batch:
+        await batch.alter_column(
+            "total",
+            insert_after="id",
+            existing_type=sa.Numeric(12, 2),
+            existing_nullable=True,
+            existing_server_default="0",
+        )
 mood = sa.table("account", sa.column("mood"))
 await op.execute(
     sa.update(mood).values(mood=op.inline_literal("sad")).where(mood.c.mood.is_(None))
