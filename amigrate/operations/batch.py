@@ -291,7 +291,8 @@ class BatchOperations(CallRecorder):
         """Execute SQL in its place among the batch's changes, when the block ends.
 
         The changes before it are applied first (on SQLite, the table is recreated
-        with them), the ones after it afterwards; nothing is returned.
+        with them), the ones after it afterwards; nothing is returned. (Alembic's
+        ``batch_op.execute()`` runs at once, before all of the batch's changes.)
         """
         return self._call(ExecuteOp(sqltext, execution_options), self._collect)
 

@@ -713,3 +713,31 @@ async with op.batch_alter_table("item") as batch:
     columns = {c[0]: c for c in after["tables"]["item"]["columns"]}
     assert columns["extra"][2] is False  # NOT NULL
     assert ("uq_item_extra", ("extra",)) in after["tables"]["item"]["uniques"]
+
+
+async def test_batch_execute_sees_the_changes_written_before_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    # docs/operations.md: unlike Alembic's batch_op.execute(), which runs at once
+    # (before the whole batch), amigrate's runs in its place: the first UPDATE still
+    # sees 'legacy', the second already sees the renamed column.
+    upgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.execute("UPDATE item SET code = legacy")
+    await batch.drop_column("legacy")
+    await batch.alter_column("name", new_column_name="title")
+    await batch.execute("UPDATE item SET title = lower(code)")
+"""
+    downgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.alter_column("title", new_column_name="name")
+    await batch.add_column(sa.Column("legacy", sa.String(10)))
+"""
+
+    async def check() -> None:
+        assert await query(db_url, "SELECT id, code, title FROM item") == [(1, "x", "x")]
+
+    _, after = await op_roundtrip(
+        tmp_path, db_url, setup=SIMPLE, upgrade=upgrade, downgrade=downgrade, check=check
+    )
+    assert [c[0] for c in after["tables"]["item"]["columns"]] == ["id", "code", "title", "qty"]
