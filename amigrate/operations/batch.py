@@ -22,7 +22,13 @@ from sqlalchemy.types import TypeEngine
 from amigrate.errors import ScriptError
 from amigrate.operations.base import MigrateOp, names
 from amigrate.operations.calls import CallRecorder, OpCall, OpContext
-from amigrate.operations.columns import AddColumnOp, AlterColumnOp, DropColumnOp, ServerDefault
+from amigrate.operations.columns import (
+    AddColumnOp,
+    AlterColumnOp,
+    DropColumnOp,
+    ServerDefault,
+    check_alter_kw,
+)
 from amigrate.operations.constraints import (
     ConstraintType,
     CreateCheckConstraintOp,
@@ -144,6 +150,7 @@ class BatchOperations(CallRecorder):
         ``insert_before``/``insert_after`` move it: SQLite recreates the table, MySQL
         and MariaDB restate it (``MODIFY ... AFTER``/``FIRST``); PostgreSQL cannot.
         """
+        check_alter_kw(self.table_name, column_name, kw)
         op = AlterColumnOp(
             self.table_name,
             column_name,

@@ -9,9 +9,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.types import TypeEngine
 
+from amigrate.errors import ScriptError
 from amigrate.operations.base import MigrateOp
 
-__all__ = ["AddColumnOp", "AlterColumnOp", "DropColumnOp", "ServerDefault"]
+__all__ = ["AddColumnOp", "AlterColumnOp", "DropColumnOp", "ServerDefault", "check_alter_kw"]
 
 #: What ``server_default=`` accepts: a string (a literal), ``sa.text()`` or a SQL
 #: expression, ``sa.Computed`` / ``sa.Identity``, or None (drop the default).
@@ -158,3 +159,27 @@ class AlterColumnOp(MigrateOp):
 
     def describe(self) -> str:
         return f"alter_column({self.table_name!r}, {self.column_name!r})"
+
+
+# The prefixes of the dialect options alter_column passes on in ``kw``.
+_DIALECTS = ("postgresql_", "mysql_", "mariadb_", "sqlite_", "mssql_", "oracle_")
+
+
+def check_alter_kw(table_name: str, column_name: str, kw: Mapping[str, Any]) -> None:
+    """Refuse an ``alter_column`` keyword that is neither an argument nor a dialect
+    option (``<dialect>_<option>``): a misspelt ``nulable=False`` would otherwise
+    change nothing, silently."""
+    for key in kw:
+        where = f"alter_column({table_name!r}, {column_name!r})"
+        if key in ("insert_before", "insert_after"):
+            raise ScriptError(
+                f"{where}: {key} moves a column only in a batch",
+                hint=f"write 'async with op.batch_alter_table({table_name!r}) as batch:' "
+                f"and 'await batch.alter_column({column_name!r}, {key}=...)' in it",
+            )
+        if not key.startswith(_DIALECTS):
+            raise ScriptError(
+                f"{where}: unexpected keyword argument {key!r}",
+                hint="check its spelling; dialect options are named <dialect>_<option> "
+                "(postgresql_using)",
+            )

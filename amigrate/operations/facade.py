@@ -20,7 +20,13 @@ from sqlalchemy.types import TypeEngine
 from amigrate.operations.base import MigrateOp
 from amigrate.operations.batch import BatchBlock, Recreate
 from amigrate.operations.calls import OpCall, OpContext
-from amigrate.operations.columns import AddColumnOp, AlterColumnOp, DropColumnOp, ServerDefault
+from amigrate.operations.columns import (
+    AddColumnOp,
+    AlterColumnOp,
+    DropColumnOp,
+    ServerDefault,
+    check_alter_kw,
+)
 from amigrate.operations.constraint_methods import ConstraintMethods
 from amigrate.operations.data import BulkInsertOp, ExecuteOp, f, inline_literal
 from amigrate.operations.objects import (
@@ -262,8 +268,10 @@ class Operations(ConstraintMethods):
         redefine the whole column: online amigrate restates it as the database has
         it, changing only what is asked; offline SQL needs ``existing_type`` (and
         the other ``existing_*`` values you want kept). SQLite can only rename a
-        column this way; anything else needs ``batch_alter_table``.
+        column this way; anything else needs ``batch_alter_table`` (which also
+        moves a column: ``insert_before`` / ``insert_after``).
         """
+        check_alter_kw(table_name, column_name, kw)
         op = AlterColumnOp(
             table_name,
             column_name,

@@ -124,3 +124,32 @@ async with op.batch_alter_table("item") as batch:
     assert err is not None
     rows = await query(sqlite_url, "SELECT id, name FROM item ORDER BY id")
     assert rows == [(1, "a"), (2, None)]
+
+
+async def test_alter_column_keywords_it_does_not_take(mysql_url: str, tmp_path: Path) -> None:
+    # Before: ignored, so the step "succeeded" changing nothing (on MySQL, which can
+    # move a column, a move outside a batch looked done).
+    for n, (call, match, hint) in enumerate(
+        [
+            (
+                'await op.alter_column("item", "qty", insert_after="id")',
+                "alter_column('item', 'qty'): insert_after moves a column only in a batch",
+                "async with op.batch_alter_table('item') as batch:",
+            ),
+            (
+                'await op.alter_column("item", "qty", nulable=False)',
+                "alter_column('item', 'qty'): unexpected keyword argument 'nulable'",
+                "check its spelling",
+            ),
+            (
+                'async with op.batch_alter_table("item") as batch:\n'
+                '    await batch.alter_column("qty", server_defualt="1")',
+                "unexpected keyword argument 'server_defualt'",
+                "<dialect>_<option>",
+            ),
+        ]
+    ):
+        err = await expect_failure(
+            tmp_path / str(n), mysql_url, setup=TABLE, upgrade=call, error=ScriptError, match=match
+        )
+        assert hint in (getattr(err, "hint", None) or "")
