@@ -174,6 +174,12 @@ def _comment_sql(compiler: DDLCompiler, comment: str) -> str:
     return str(compiler.sql_compiler.render_literal_value(comment, sa.String()))
 
 
+def _holds_text(type_: TypeEngine[Any], dialect: Dialect) -> bool:
+    """Whether *type_* is text on *dialect* (its variant, or a TypeDecorator's impl)."""
+    impl = type_.dialect_impl(dialect)
+    return isinstance(getattr(impl, "impl_instance", impl), sa.String)
+
+
 def _restated(element: ModifyColumn, compiler: DDLCompiler) -> str:
     """The column as the database has it, with the op's changes."""
     op, definition = element.op, element.definition
@@ -182,7 +188,7 @@ def _restated(element: ModifyColumn, compiler: DDLCompiler) -> str:
     comment = op.comment
     return definition.changed(
         type_sql=None if op.type_ is None else _type_sql(compiler, op.type_),
-        text=isinstance(op.type_, sa.String),
+        text=op.type_ is not None and _holds_text(op.type_, compiler.dialect),
         nullable=op.nullable,
         default=default
         if default is False or default is None

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
+from amigrate.dialects.common import stand_in
+from amigrate.dialects.mysql import ModifyColumn
 from amigrate.dialects.mysqlcolumn import parse_column
 from amigrate.dialects.sqltext import create_table_definitions
+from amigrate.operations.ops import AlterColumnOp
 
 SHOW_CREATE = """CREATE TABLE `t` (
   `id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'the id, (first)',
@@ -112,3 +117,32 @@ def test_changes_keep_every_other_clause(
     column = parse_column(definition(name))
     assert column.changed(**changes).sql() == expected  # type: ignore[arg-type]
     assert f"`{name}` {column.sql()}" == definition(name)  # the original is left as it was
+
+
+class Code(sa.types.TypeDecorator[str]):
+    impl = sa.String(8)
+    cache_ok = True
+
+
+@pytest.mark.parametrize(
+    ("type_", "expected"),
+    [
+        (Code(), "VARCHAR(8) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL"),
+        (
+            sa.Integer().with_variant(sa.String(3), "mysql"),
+            "VARCHAR(3) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL",
+        ),
+        (sa.Enum("x", "y"), "ENUM('x','y') CHARACTER SET latin1 COLLATE latin1_bin NOT NULL"),
+        (sa.Integer(), "INTEGER NOT NULL"),
+        (sa.String(3, collation="utf8mb4_bin"), "VARCHAR(3) COLLATE utf8mb4_bin NOT NULL"),
+    ],
+)
+def test_a_new_type_keeps_the_collation_when_it_holds_text(
+    type_: sa.types.TypeEngine[object], expected: str
+) -> None:
+    column = parse_column("`a` varchar(10) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL")
+    op = AlterColumnOp("t", "a", type_=type_, insert_before="b")
+    statement = ModifyColumn(stand_in("t", None), op, definition=column, first=True)
+    assert str(statement.compile(dialect=mysql.dialect())) == (
+        f"ALTER TABLE t MODIFY a {expected} FIRST"
+    )
