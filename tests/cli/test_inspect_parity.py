@@ -34,6 +34,12 @@ def _alembic(tmp_path: Path) -> tuple[AlembicConfig, io.StringIO]:
     cfg = AlembicConfig(str(tmp_path / "alembic.ini"), stdout=out)
     command.init(cfg, str(tmp_path / "al"))
     cfg.set_main_option("script_location", str(tmp_path / "al"))
+    # Alembic's env.py runs logging.config.fileConfig, which disables every logger that
+    # exists (amigrate's among them) for the rest of this test process.
+    env = tmp_path / "al" / "env.py"
+    text = env.read_text(encoding="utf-8")
+    assert "fileConfig(config.config_file_name)" in text
+    env.write_text(text.replace("fileConfig(config.config_file_name)", "pass"), encoding="utf-8")
     out.truncate(0)
     out.seek(0)
     return cfg, out
