@@ -129,6 +129,15 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+@pytest.fixture
+def second_db_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """Another fresh database on *db_url*'s backend, to compare two ways of migrating."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'second.db'}"
+        return
+    yield from _server_database("postgresql" if db_url.startswith("postgresql") else "mysql")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Mark server tests, so `-m "not postgresql"` can leave them out.
     for item in items:

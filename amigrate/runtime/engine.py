@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -61,7 +62,9 @@ def dialect_for(url: str) -> Dialect:
             f"unknown database dialect {parsed.drivername!r} in {mask_url(str(parsed))}",
             hint="use postgresql+asyncpg, sqlite+aiosqlite or mysql+asyncmy",
         ) from None
-    dialect: Dialect = dialect_cls()
+    # A driver whose paramstyle is format/pyformat (asyncmy, psycopg) has SQLAlchemy
+    # write each % of the SQL as %%, for the driver to undo; offline nothing undoes it.
+    dialect: Dialect = cast("type[DefaultDialect]", dialect_cls)(paramstyle="named")
     return dialect
 
 

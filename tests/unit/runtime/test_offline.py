@@ -154,3 +154,20 @@ async def test_a_revision_that_raises_offline(tmp_path: Path) -> None:
         await render(tmp_path, URLS["postgresql"], "up", "head")
     assert isinstance(info.value.__cause__, RuntimeError)
     assert not info.value.partial
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql+asyncmy://db/app", "mysql+aiomysql://db/app", "postgresql+psycopg://db/app"]
+)
+async def test_percent_signs_are_not_doubled(tmp_path: Path, url: str) -> None:
+    """Drivers with %s parameters get each % doubled by SQLAlchemy; offline there is none."""
+    body = """
+        await op.add_column("t", sa.Column("c", sa.String(9), server_default="100%"))
+        await op.execute("UPDATE t SET c = '5%'")
+        await op.execute(sa.text("UPDATE t SET c = :c").bindparams(c="%s"))
+    """
+    make_project(tmp_path, URLS["sqlite"], Rev("a1", None, upgrade=body))
+    sql = await render(tmp_path, url, "up", "head")
+    assert "DEFAULT '100%'" in sql
+    assert "SET c = '5%'" in sql
+    assert "SET c = '%s'" in sql

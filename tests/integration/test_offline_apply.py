@@ -1,0 +1,133 @@
+"""Offline SQL does to a database what the online run does.
+
+Each test renders a script (``upgrade --sql``, ``downgrade a:b --sql``, ``stamp
+--sql``, ``ensure-version --sql``), applies it to one fresh database as the
+native client would (``tests.sqlclient``), runs the same command online against
+another, and compares the two: schema, version rows and data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from tests.integration.test_ops_support import describe, query
+from tests.projects import Rev, make_project
+from tests.sqlclient import apply_script
+
+
+async def offline_url(url: str) -> str:
+    """*url* as a DBA would write it for --sql: ``mariadb://`` for a MariaDB server."""
+    if not url.startswith("mysql"):
+        return url
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            mariadb = bool(getattr(conn.dialect, "is_mariadb", False))
+    finally:
+        await engine.dispose()
+    return url.replace("mysql+", "mariadb+", 1) if mariadb else url
+
+
+async def version_rows(url: str) -> list[str] | None:
+    """The version table's rows, sorted; None when there is no version table."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            exists = await conn.run_sync(lambda c: sa.inspect(c).has_table("amigrate_version"))
+            if not exists:
+                return None
+            result = await conn.execute(sa.text("SELECT version_num FROM amigrate_version"))
+            return sorted(row[0] for row in result)
+    finally:
+        await engine.dispose()
+
+
+async def state(url: str, tables: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What a comparison looks at: the schema, the version rows, the rows of *tables*."""
+    found: dict[str, Any] = {"schema": await describe(url), "versions": await version_rows(url)}
+    for table in tables:
+        found[table] = await query(url, f"SELECT * FROM {table} ORDER BY 1")
+    return found
+
+
+class Pair:
+    """One project, two databases: *offline* gets the scripts, *online* the real runs."""
+
+    def __init__(
+        self, root: Path, offline: str, online: str, revisions: list[Rev], **settings: str
+    ) -> None:
+        self.project = make_project(root, online, *revisions, **settings)
+        self.offline, self.online = offline, online
+
+    async def render(self, command: str, *args: str) -> str:
+        config = amigrate.load_config(self.project.ini, url=await offline_url(self.offline))
+        async with amigrate.Migrator(config) as m:
+            if command == "ensure-version":
+                return await m.ensure_version_sql()
+            if command == "stamp":
+                result = await m.stamp_sql(list(args))
+            else:
+                result = await m.sql("up" if command == "upgrade" else "down", args[0])
+        assert result.sql is not None
+        return result.sql
+
+    async def run(self, url: str, command: str, *args: str) -> None:
+        config = amigrate.load_config(self.project.ini, url=url)
+        if command == "ensure-version":
+            async with amigrate.Migrator(config) as m:
+                await m.ensure_version()
+        elif command == "stamp":
+            await amigrate.stamp(config, list(args))
+        else:
+            await getattr(amigrate, command)(config, args[0])
+
+    async def both(self, command: str, *args: str) -> None:
+        """Bring both databases somewhere online (a starting point)."""
+        await self.run(self.offline, command, *args)
+        await self.run(self.online, command, *args)
+
+    async def compare(
+        self, offline: tuple[str, ...], online: tuple[str, ...], tables: tuple[str, ...] = ()
+    ) -> str:
+        """Apply ``offline`` as a script and run ``online``; the two databases must agree."""
+        script = await self.render(*offline)
+        assert script == await self.render(*offline), "the same command rendered other SQL"
+        await apply_script(self.offline, script)
+        await self.run(self.online, *online)
+        assert await state(self.offline, tables) == await state(self.online, tables)
+        return script
+
+
+PERCENT = Rev(
+    "p1",
+    None,
+    upgrade="""
+    t = await op.create_table(
+        "pct",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("label", sa.String(40), server_default="100%", comment="50% off"),
+        sa.Column("pat", sa.String(40), server_default=sa.text("'a%%b'")),
+        sa.CheckConstraint("label LIKE '%%' OR label IS NULL", name="ck_pct_label"),
+        comment="100% sure",
+    )
+    await op.bulk_insert(t, [{"id": 1, "label": "5% of %s and %(x)s"}])
+    await op.execute("INSERT INTO pct (id, label) VALUES (2, 'two % %% %s')")
+    await op.execute(sa.text("UPDATE pct SET pat = :p WHERE id = 2").bindparams(p="%d%%"))
+    """,
+    downgrade='await op.drop_table("pct")',
+)
+
+
+async def test_percent_signs_stay_single(tmp_path: Path, db_url: str, second_db_url: str) -> None:
+    """MySQL's drivers (and psycopg) take %s parameters: SQLAlchemy doubles each % for
+    them, and offline no driver halves it again."""
+    pair = Pair(tmp_path, db_url, second_db_url, [PERCENT])
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("pct",))
+    rows = await query(db_url, "SELECT label FROM pct ORDER BY id")
+    assert rows == [("5% of %s and %(x)s",), ("two % %% %s",)]
