@@ -1,8 +1,10 @@
 """Offline SQL (``--sql``): a plan rendered as a script, with no connection.
 
 The dialect comes from the URL. Transactional dialects get ``BEGIN``/``COMMIT``
-around each revision (or the run); an upgrade from base starts with the version
-table's ``CREATE TABLE`` and a downgrade to base ends with its ``DROP TABLE``.
+around each revision (or the run); an upgrade or a stamp from base starts with
+the version table's ``CREATE TABLE IF NOT EXISTS``. The script does what the
+online run does, so a downgrade to base keeps the (empty) version table, as
+online (Alembic's offline SQL drops it).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy.schema import CreateTable
 
 from amigrate.errors import InvalidTarget
 from amigrate.revisions import Plan, RevisionGraph
@@ -56,9 +58,11 @@ def offline_ends(graph: RevisionGraph, direction: str, spec: str) -> tuple[tuple
     return (), spec
 
 
-async def _version_ddl(ctx: OfflineContext, versions: VersionTable, *, create: bool) -> None:
+async def _create_version_table(ctx: OfflineContext, versions: VersionTable) -> None:
+    # IF NOT EXISTS, as online: a database that was downgraded to base (online, or with
+    # this SQL) still has the table.
     await ctx.begin()
-    await ctx.execute(CreateTable(versions.table) if create else DropTable(versions.table))
+    await ctx.execute(CreateTable(versions.table_for(ctx.dialect), if_not_exists=True))
     await ctx.commit()
 
 
@@ -67,7 +71,7 @@ async def render_version_table(
 ) -> str:
     """``CREATE TABLE`` of the version table, as a script."""
     ctx = OfflineContext(config, dialect_for(url), x_args)
-    await _version_ddl(ctx, versions, create=True)
+    await _create_version_table(ctx, versions)
     return ctx.sql
 
 
@@ -84,7 +88,7 @@ async def render_plan(
     """The script of *plan* and its (rendered, not run) steps."""
     ctx = OfflineContext(config, dialect_for(url), x_args)
     if not plan.from_heads and plan.direction != "down":
-        await _version_ddl(ctx, versions, create=True)
+        await _create_version_table(ctx, versions)
     steps = await apply_plan(
         ctx,
         versions,
@@ -93,6 +97,4 @@ async def render_plan(
         messages,
         per_migration=config.transaction_per_migration,
     )
-    if plan.direction == "down" and not plan.to_heads:
-        await _version_ddl(ctx, versions, create=False)
     return ctx.sql, steps

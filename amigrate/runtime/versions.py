@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import partial
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 
@@ -70,19 +71,18 @@ class VersionTable:
             lambda sync: sa.inspect(sync).has_table(self.name, schema=self.schema)
         )
 
+    def table_for(self, dialect: Dialect) -> sa.Table:
+        """The table as it is created on *dialect*."""
+        if dialect.name in ("mysql", "mariadb"):
+            # MySQL names every primary key PRIMARY and answers any other name with a
+            # warning (1280), which asyncmy logs on each first run: the same table, with
+            # the constraint left unnamed.
+            return self._table(pk_name=None)
+        return self.table
+
     async def create(self, conn: AsyncConnection) -> None:
         """Create the table if it does not exist."""
-
-        def create(sync: sa.Connection) -> None:
-            table = self.table
-            if sync.dialect.name in ("mysql", "mariadb"):
-                # MySQL names every primary key PRIMARY and answers any other name with a
-                # warning (1280), which asyncmy logs on each first run: the same table,
-                # with the constraint left unnamed.
-                table = self._table(pk_name=None)
-            table.create(sync, checkfirst=True)
-
-        await conn.run_sync(create)
+        await conn.run_sync(lambda sync: self.table_for(sync.dialect).create(sync, checkfirst=True))
 
     async def read(self, conn: AsyncConnection) -> tuple[str, ...]:
         """The heads recorded in the table, sorted (empty when there is no table)."""

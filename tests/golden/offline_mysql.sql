@@ -1,7 +1,7 @@
 -- amigrate up head
-CREATE TABLE amigrate_version (
+CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
-	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
+	PRIMARY KEY (version_num)
 );
 
 -- Running upgrade <base> -> a1
@@ -59,8 +59,6 @@ DROP TABLE account;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'a1';
 
-DROP TABLE amigrate_version;
-
 -- amigrate up a1:b2
 -- Running upgrade a1 -> b2
 
@@ -79,9 +77,9 @@ UPDATE account SET name = 'o''brien' WHERE name IS NULL;
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
 
 -- amigrate stamp b2
-CREATE TABLE amigrate_version (
+CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
-	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
+	PRIMARY KEY (version_num)
 );
 
 -- Running stamp <base> -> b2

@@ -1,7 +1,7 @@
 -- amigrate up head
 BEGIN;
 
-CREATE TABLE amigrate_version (
+CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
 );
@@ -87,12 +87,6 @@ DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'a1';
 
 COMMIT;
 
-BEGIN;
-
-DROP TABLE amigrate_version;
-
-COMMIT;
-
 -- amigrate up a1:b2
 -- Running upgrade a1 -> b2
 
@@ -117,7 +111,7 @@ COMMIT;
 -- amigrate stamp b2
 BEGIN;
 
-CREATE TABLE amigrate_version (
+CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
 );

@@ -1,7 +1,7 @@
 -- amigrate up head
-CREATE TABLE amigrate_version (
+CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
-	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
+	PRIMARY KEY (version_num)
 );
 
 -- Running upgrade <base> -> e1
@@ -93,6 +93,4 @@ DROP TABLE IF EXISTS account;
 DROP SEQUENCE IF EXISTS invoice_no;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'e1';
-
-DROP TABLE amigrate_version;
 

@@ -1,7 +1,7 @@
 -- amigrate up head
-CREATE TABLE amigrate_version (
+CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
-	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
+	PRIMARY KEY (version_num)
 );
 
 -- Running upgrade <base> -> e1
@@ -91,6 +91,4 @@ ALTER TABLE account DROP INDEX uq_account_email;
 DROP TABLE IF EXISTS account;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'e1';
-
-DROP TABLE amigrate_version;
 

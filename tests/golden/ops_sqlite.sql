@@ -1,7 +1,7 @@
 -- amigrate up head
 BEGIN;
 
-CREATE TABLE amigrate_version (
+CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
 );
@@ -98,12 +98,6 @@ DROP TABLE purchase;
 DROP TABLE IF EXISTS account;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'e1';
-
-COMMIT;
-
-BEGIN;
-
-DROP TABLE amigrate_version;
 
 COMMIT;
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
 from tests.integration.test_ops_support import describe, query
-from tests.projects import Rev, make_project
+from tests.projects import Rev, make_project, table_rev
 from tests.sqlclient import apply_script
 
 
@@ -131,3 +132,33 @@ async def test_percent_signs_stay_single(tmp_path: Path, db_url: str, second_db_
     await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("pct",))
     rows = await query(db_url, "SELECT label FROM pct ORDER BY id")
     assert rows == [("5% of %s and %(x)s",), ("two % %% %s",)]
+
+
+SIMPLE = [table_rev("a1", None, "t1"), table_rev("b2", "a1", "t2")]
+
+
+async def test_down_to_base_and_up_again(tmp_path: Path, db_url: str, second_db_url: str) -> None:
+    """A downgrade to base keeps the (empty) version table, as online, and an upgrade
+    script from base runs on such a database, however it got there."""
+    pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"))
+    await pair.compare(("downgrade", "head:base"), ("downgrade", "base"))
+    assert await version_rows(db_url) == []
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"))
+    # Both at base again, online this time: the script from base runs there too.
+    await pair.both("downgrade", "base")
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"))
+
+
+@pytest.mark.parametrize("revisions", [("a1",), ("b2",), ("heads",)])
+async def test_stamp(
+    tmp_path: Path, db_url: str, second_db_url: str, revisions: tuple[str, ...]
+) -> None:
+    pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
+    await pair.compare(("stamp", *revisions), ("stamp", *revisions))
+
+
+async def test_ensure_version(tmp_path: Path, db_url: str, second_db_url: str) -> None:
+    pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
+    await pair.compare(("ensure-version",), ("ensure-version",))
+    await pair.compare(("ensure-version",), ("ensure-version",))  # there already: no change

@@ -171,3 +171,14 @@ async def test_percent_signs_are_not_doubled(tmp_path: Path, url: str) -> None:
     assert "DEFAULT '100%'" in sql
     assert "SET c = '5%'" in sql
     assert "SET c = '%s'" in sql
+
+
+async def test_the_version_table_as_online(project_dir: Path) -> None:
+    """Created only if missing, kept by a downgrade to base; on MySQL its primary key
+    unnamed (MySQL warns that it ignores the name)."""
+    for dialect in URLS:
+        up = await render(project_dir, URLS[dialect], "up", "head")
+        assert "CREATE TABLE IF NOT EXISTS amigrate_version" in up
+        assert ("amigrate_version_pkc" in up) == (dialect != "mysql")
+        down = await render(project_dir, URLS[dialect], "down", "head:base")
+        assert "DROP TABLE amigrate_version" not in down
