@@ -37,7 +37,7 @@ from amigrate.revisions import (
     plan_stamp,
     plan_upgrade,
 )
-from amigrate.runtime.context import OnlineContext
+from amigrate.runtime.context import OnlineContext, schema_search_path
 from amigrate.runtime.engine import connect_error, make_engine
 from amigrate.runtime.history import (
     HistoryEntry,
@@ -354,13 +354,7 @@ class Migrator:
 
     async def _use_schema(self, ctx: OnlineContext) -> None:
         conn = ctx.connection
-        if conn.dialect.name != "postgresql":
-            raise ConfigError(
-                f"schema targets need PostgreSQL; {conn.dialect.name} has no schemas to switch to",
-                hint="give each target its own database URL instead",
-            )
-        quoted = conn.dialect.identifier_preparer.quote_schema(self.schema or "")
-        await conn.execute(sa.text(f"SET search_path TO {quoted}"))
+        await conn.execute(sa.text(schema_search_path(conn.dialect, self.schema or "")))
         await ctx.commit()
 
     async def _create_schema(self, ctx: OnlineContext) -> None:
@@ -710,7 +704,9 @@ class Migrator:
 
     async def ensure_version_sql(self) -> str:
         """Render ``CREATE TABLE`` of the version table."""
-        return await render_version_table(self.config, self.url, self.versions, self._x_args)
+        return await render_version_table(
+            self.config, self.url, self.versions, self._x_args, schema=self.schema
+        )
 
     async def _offline(self, plan: Plan, spec: str) -> RunResult:
         sql, steps = await render_plan(
@@ -721,6 +717,7 @@ class Migrator:
             functions=await self._functions(plan),
             messages=self._messages(plan),
             x_args=self._x_args,
+            schema=self.schema,
         )
         return RunResult(
             plan.direction, spec, plan.from_heads, plan.to_heads, tuple(steps), self.database, sql

@@ -21,7 +21,7 @@ from sqlalchemy.schema import ExecutableDDLElement
 from sqlalchemy.sql.expression import Executable
 
 from amigrate.dialects import apply_op
-from amigrate.errors import MigrationError, ScriptError
+from amigrate.errors import ConfigError, MigrationError, ScriptError
 from amigrate.operations.ops import ExecuteOp, MigrateOp
 from amigrate.runtime.direct import (
     BEGIN,
@@ -46,9 +46,20 @@ __all__ = [
     "MigrationContext",
     "OfflineContext",
     "OnlineContext",
+    "schema_search_path",
     "statement_kind",
     "transactional_ddl",
 ]
+
+
+def schema_search_path(dialect: Dialect, schema: str) -> str:
+    """``SET search_path TO <schema>``: where a schema target's unqualified names land."""
+    if dialect.name != "postgresql":
+        raise ConfigError(
+            f"schema targets need PostgreSQL; {dialect.name} has no schemas to switch to",
+            hint="give each target its own database URL instead",
+        )
+    return f"SET search_path TO {dialect.identifier_preparer.quote_schema(schema)}"
 
 
 def transactional_ddl(dialect: Dialect) -> bool:

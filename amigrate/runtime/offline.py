@@ -17,7 +17,7 @@ from sqlalchemy.schema import CreateTable
 from amigrate.errors import InvalidTarget
 from amigrate.revisions import Plan, RevisionGraph
 from amigrate.revisions.targets import parse_range
-from amigrate.runtime.context import OfflineContext
+from amigrate.runtime.context import OfflineContext, schema_search_path
 from amigrate.runtime.engine import dialect_for
 from amigrate.runtime.runner import RevisionFunction, StepResult, apply_plan
 from amigrate.runtime.versions import VersionTable
@@ -66,13 +66,38 @@ async def _create_version_table(ctx: OfflineContext, versions: VersionTable) -> 
     await ctx.commit()
 
 
-async def render_version_table(
-    config: Config, url: str, versions: VersionTable, x_args: Mapping[str, str]
-) -> str:
-    """``CREATE TABLE`` of the version table, as a script."""
+def _context(
+    config: Config, url: str, x_args: Mapping[str, str], schema: str | None
+) -> OfflineContext:
+    """A context for *url*'s dialect; for a schema target, the script starts in its schema."""
     ctx = OfflineContext(config, dialect_for(url), x_args)
-    await _create_version_table(ctx, versions)
+    if schema is not None:
+        # As online: the schema is created if missing, and unqualified names land there.
+        search_path = schema_search_path(ctx.dialect, schema)
+        quoted = ctx.dialect.identifier_preparer.quote_schema(schema)
+        ctx.emit_text(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
+        ctx.emit_text(search_path)
+    return ctx
+
+
+def _script(ctx: OfflineContext, schema: str | None) -> str:
+    if schema is not None:
+        ctx.emit_text("RESET search_path")  # a script for another target may follow
     return ctx.sql
+
+
+async def render_version_table(
+    config: Config,
+    url: str,
+    versions: VersionTable,
+    x_args: Mapping[str, str],
+    *,
+    schema: str | None = None,
+) -> str:
+    """``CREATE TABLE`` of the version table, as a script (in the schema target *schema*)."""
+    ctx = _context(config, url, x_args, schema)
+    await _create_version_table(ctx, versions)
+    return _script(ctx, schema)
 
 
 async def render_plan(
@@ -84,9 +109,10 @@ async def render_plan(
     functions: Mapping[str, RevisionFunction],
     messages: Mapping[str, str],
     x_args: Mapping[str, str],
+    schema: str | None = None,
 ) -> tuple[str, list[StepResult]]:
-    """The script of *plan* and its (rendered, not run) steps."""
-    ctx = OfflineContext(config, dialect_for(url), x_args)
+    """The script of *plan* and its (rendered, not run) steps (in the schema target *schema*)."""
+    ctx = _context(config, url, x_args, schema)
     if not plan.from_heads and plan.direction != "down":
         await _create_version_table(ctx, versions)
     steps = await apply_plan(
@@ -97,4 +123,4 @@ async def render_plan(
         messages,
         per_migration=config.transaction_per_migration,
     )
-    return ctx.sql, steps
+    return _script(ctx, schema), steps

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
+from amigrate.errors import ConfigError
 from tests.integration.test_ops_support import describe, query
 from tests.projects import Rev, make_project, table_rev
 from tests.sqlclient import apply_script
@@ -61,14 +62,22 @@ class Pair:
     """One project, two databases: *offline* gets the scripts, *online* the real runs."""
 
     def __init__(
-        self, root: Path, offline: str, online: str, revisions: list[Rev], **settings: str
+        self,
+        root: Path,
+        offline: str,
+        online: str,
+        revisions: list[Rev],
+        *,
+        schema: str | None = None,
+        **settings: str,
     ) -> None:
         self.project = make_project(root, online, *revisions, **settings)
         self.offline, self.online = offline, online
+        self.schema = schema
 
     async def render(self, command: str, *args: str) -> str:
-        config = amigrate.load_config(self.project.ini, url=await offline_url(self.offline))
-        async with amigrate.Migrator(config) as m:
+        url = await offline_url(self.offline)
+        async with amigrate.Migrator(self.project.ini, url=url, schema=self.schema) as m:
             if command == "ensure-version":
                 return await m.ensure_version_sql()
             if command == "stamp":
@@ -79,14 +88,13 @@ class Pair:
         return result.sql
 
     async def run(self, url: str, command: str, *args: str) -> None:
-        config = amigrate.load_config(self.project.ini, url=url)
-        if command == "ensure-version":
-            async with amigrate.Migrator(config) as m:
+        async with amigrate.Migrator(self.project.ini, url=url, schema=self.schema) as m:
+            if command == "ensure-version":
                 await m.ensure_version()
-        elif command == "stamp":
-            await amigrate.stamp(config, list(args))
-        else:
-            await getattr(amigrate, command)(config, args[0])
+            elif command == "stamp":
+                await m.stamp(list(args))
+            else:
+                await getattr(m, command)(args[0])
 
     async def both(self, command: str, *args: str) -> None:
         """Bring both databases somewhere online (a starting point)."""
@@ -162,3 +170,35 @@ async def test_ensure_version(tmp_path: Path, db_url: str, second_db_url: str) -
     pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
     await pair.compare(("ensure-version",), ("ensure-version",))
     await pair.compare(("ensure-version",), ("ensure-version",))  # there already: no change
+
+
+async def test_a_schema_target(tmp_path: Path, postgresql_url: str) -> None:
+    """Online, a schema target's schema is created and is the search_path; so offline."""
+    pair = Pair(tmp_path, postgresql_url, postgresql_url, SIMPLE, schema="tenant_a")
+    script = await pair.render("upgrade", "head")
+    assert script.splitlines()[:3] == [
+        "CREATE SCHEMA IF NOT EXISTS tenant_a;",
+        "",
+        "SET search_path TO tenant_a;",
+    ]
+    assert script.endswith("RESET search_path;\n")
+    await apply_script(postgresql_url, script)
+    pair.schema = "tenant_b"  # the same database, online, in a schema of its own
+    await pair.run(postgresql_url, "upgrade", "head")
+    tables = await query(
+        postgresql_url,
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema LIKE 'tenant_%' ORDER BY table_name, table_schema",
+    )
+    found = {schema: sorted(t for s, t in tables if s == schema) for schema, _ in tables}
+    assert found["tenant_a"] == ["amigrate_version", "t1", "t2"]
+    assert found["tenant_b"] == ["amigrate_history", "amigrate_version", "t1", "t2"]
+    assert await query(postgresql_url, "SELECT version_num FROM tenant_a.amigrate_version") == [
+        ("b2",)
+    ]
+
+
+async def test_a_schema_target_needs_postgresql(tmp_path: Path) -> None:
+    pair = Pair(tmp_path, "sqlite+aiosqlite:///x.db", "", SIMPLE, schema="tenant_a")
+    with pytest.raises(ConfigError, match="schema targets need PostgreSQL"):
+        await pair.render("upgrade", "head")
