@@ -6,9 +6,11 @@ SQLAlchemy creates a table's ENUM types with the table and drops them with it
 ``alter_column`` to a new enum type (created first, the values cast through text:
 ``USING col::text::type``; the old enum dropped when nothing uses it). Online it
 looks at the catalog: a type that already exists is not created again, and a
-type is dropped only when no other column still uses it. Offline SQL cannot
-look, so it creates the types of a new table or column and drops only those a
-``drop_table`` op knows (its ``definition``).
+type is dropped only when no other column still uses it. Offline SQL looks when
+the script runs: the same catalog queries in a ``DO`` block (PL/pgSQL) around
+the statements, so that the script does what the online run does. (``compile_op``
+alone, which sees no catalog, creates the types of a new table or column and
+drops only those a ``drop_table`` op knows: its ``definition``.)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable
 
 from amigrate.dialects import generic
+from amigrate.dialects.ddl import RawDDL
 from amigrate.dialects.registry import (
     CompiledOp,
     Executor,
@@ -52,13 +55,25 @@ def named_types(columns: Iterable[sa.Column[Any]], dialect: Dialect) -> list[ENU
     """The named types (ENUM, DOMAIN) of *columns* that are created with their table."""
     found: dict[tuple[str | None, str], ENUM | DOMAIN] = {}
     for column in columns:
-        impl = column.type.dialect_impl(dialect)
-        if isinstance(impl, sa.ARRAY):  # an array of enums needs the enum
-            impl = impl.item_type.dialect_impl(dialect)
+        impl = _element_type(column, dialect)
         if isinstance(impl, ENUM | DOMAIN) and impl.create_type:
             assert impl.name is not None
             found.setdefault((impl.schema, impl.name), impl)
     return list(found.values())
+
+
+def _uses_enum(columns: Iterable[sa.Column[Any]], dialect: Dialect) -> bool:
+    """Whether any of *columns* is of an enum type (or an array of one)."""
+    return any(isinstance(_element_type(column, dialect), ENUM) for column in columns)
+
+
+def _element_type(column: sa.Column[Any], dialect: Dialect) -> Any:
+    """The column's type on *dialect*; of an array, its items' (an array of enums needs
+    the enum)."""
+    impl = column.type.dialect_impl(dialect)
+    if isinstance(impl, sa.ARRAY):
+        impl = impl.item_type.dialect_impl(dialect)
+    return impl
 
 
 def _create_type(named: ENUM | DOMAIN) -> Executable:
@@ -124,27 +139,27 @@ def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     return CompiledOp([_create_type(enum), *compiled.statements])
 
 
-# -- online: look at the catalog ---------------------------------------------------------
+# -- the catalog queries (online they run as they are; offline inside a DO block) ---------
 
 _TYPE_EXISTS = sa.text(
-    "SELECT 1 FROM pg_catalog.pg_type t "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+    "SELECT 1 FROM pg_catalog.pg_type t\n"
+    "JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace\n"
     "WHERE t.typname = :name AND n.nspname = coalesce(:schema, current_schema())"
 )
 
 # The enum types a table's columns (or one column) use, directly or as arrays.
 _ENUMS_OF_TABLE = sa.text(
-    "SELECT DISTINCT t.oid, t.typarray, tn.nspname, t.typname, "
-    "tn.nspname = current_schema() AS in_current "
-    "FROM pg_catalog.pg_attribute a "
-    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
-    "JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace "
-    "JOIN pg_catalog.pg_type at ON at.oid = a.atttypid "
-    "JOIN pg_catalog.pg_type t ON t.oid = "
-    "  CASE WHEN at.typelem <> 0 AND at.typlen = -1 THEN at.typelem ELSE at.oid END "
-    "JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace "
-    "WHERE c.relname = :table AND cn.nspname = coalesce(:schema, current_schema()) "
-    "AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e' "
+    "SELECT DISTINCT t.oid, t.typarray, tn.nspname, t.typname,\n"
+    "    tn.nspname = current_schema() AS in_current\n"
+    "FROM pg_catalog.pg_attribute a\n"
+    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid\n"
+    "JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace\n"
+    "JOIN pg_catalog.pg_type at ON at.oid = a.atttypid\n"
+    "JOIN pg_catalog.pg_type t ON t.oid =\n"
+    "    CASE WHEN at.typelem <> 0 AND at.typlen = -1 THEN at.typelem ELSE at.oid END\n"
+    "JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace\n"
+    "WHERE c.relname = :table AND cn.nspname = coalesce(:schema, current_schema())\n"
+    "AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e'\n"
 )
 
 # Whether the database has any enum type at all (one small table, planned quickly).
@@ -152,39 +167,146 @@ _ANY_ENUM = sa.text("SELECT 1 FROM pg_catalog.pg_type WHERE typtype = 'e' LIMIT 
 
 # Whether anything but the type's own array type still depends on it (columns,
 # functions, other types): then it stays.
-_TYPE_IN_USE = sa.text(
-    "SELECT count(*) FROM pg_catalog.pg_depend d "
-    "WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i' "
-    "AND d.refobjid IN (:oid, :array_oid)"
+_TYPE_IN_USE_SQL = (
+    "SELECT count(*) FROM pg_catalog.pg_depend d\n"
+    "WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'\n"
+    "AND d.refobjid IN ({oid}, {array_oid})"
 )
+_TYPE_IN_USE = sa.text(_TYPE_IN_USE_SQL.format(oid=":oid", array_oid=":array_oid"))
+
+
+def _enums_query(table: str, schema: str | None, column: str | None) -> sa.TextClause:
+    """The enum types the table's columns (or *column*) use, ordered by schema and name."""
+    sql = _ENUMS_OF_TABLE.text
+    params = {"table": table, "schema": schema}
+    if column is not None:
+        sql += "AND a.attname = :column\n"
+        params["column"] = column
+    return sa.text(sql + "ORDER BY tn.nspname, t.typname").bindparams(*_strings(params))
+
+
+def _type_exists_query(named: ENUM | DOMAIN) -> sa.TextClause:
+    return _TYPE_EXISTS.bindparams(*_strings({"name": named.name, "schema": named.schema}))
+
+
+def _strings(values: dict[str, str | None]) -> list[sa.BindParameter[str]]:
+    # Typed, so that offline SQL can render them (None as NULL).
+    return [sa.bindparam(key, value, type_=sa.String) for key, value in values.items()]
+
+
+# -- offline: the same look, when the script runs ------------------------------------------
+
+#: PL/pgSQL variables of the blocks below (named so that no column is taken for them).
+_FOUND, _ROW = "amigrate_enums", "amigrate_enum"
+
+
+def _sql(statement: Executable, dialect: Dialect, indent: int) -> str:
+    """*statement* with its values written in; the lines after the first indented."""
+    assert isinstance(statement, sa.sql.ClauseElement)
+    text = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return _indented(str(text).strip(), indent)
+
+
+def _indented(text: str, indent: int) -> str:
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def _do_block(lines: list[str]) -> RawDDL:
+    """``DO $$ ... $$``: a PL/pgSQL block of *lines*, dollar-quoted with a tag they lack."""
+    body = "\n".join(lines)
+    tag, number = "$$", 0
+    while tag in body:
+        number += 1
+        tag = f"$amigrate{number}$"
+    return RawDDL(f"DO {tag}\n{body}\n{tag}")
+
+
+def _create_if_missing(named: ENUM | DOMAIN, dialect: Dialect) -> list[str]:
+    """PL/pgSQL lines that create *named* unless it exists (online: ``_create_missing_types``)."""
+    return [
+        f"    IF NOT EXISTS ({_sql(_type_exists_query(named), dialect, 19)}) THEN",
+        f"        {_sql(_create_type(named), dialect, 8)};",
+        "    END IF;",
+    ]
+
+
+def _offline_creating(
+    types: list[ENUM | DOMAIN], statements: list[Executable], dialect: Dialect
+) -> CompiledOp:
+    """The named types created where missing, then *statements*."""
+    if not types:
+        return CompiledOp(statements)
+    lines = ["BEGIN"]
+    for named in types:
+        lines += _create_if_missing(named, dialect)
+    return CompiledOp([_do_block([*lines, "END;"]), *statements])
+
+
+def _offline_dropping(
+    op: DropTableOp | DropColumnOp | AlterColumnOp,
+    column: str | None,
+    statements: list[Executable],
+    dialect: Dialect,
+    create: ENUM | None = None,
+) -> CompiledOp:
+    """*statements* in a block that, as online, first notes the enum types the table (or
+    *column*) uses, creates *create* if missing, and afterwards drops the noted types
+    that nothing uses any more."""
+    found = _sql(_enums_query(op.table_name, op.schema, column), dialect, 8)
+    in_use = _TYPE_IN_USE_SQL.format(oid=f"{_ROW}.oid", array_oid=f"{_ROW}.typarray")
+    lines = [
+        "DECLARE",
+        f"    {_FOUND} oid[] := ARRAY(SELECT q.oid FROM (",
+        f"        {found}",
+        "    ) AS q);",
+        f"    {_ROW} record;",
+        "BEGIN",
+        *(_create_if_missing(create, dialect) if create is not None else []),
+        *(f"    {_sql(statement, dialect, 4)};" for statement in statements),
+        f"    FOR {_ROW} IN SELECT t.oid, t.typarray, n.nspname, t.typname",
+        "        FROM pg_catalog.pg_type t",
+        "        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace",
+        f"        WHERE t.oid = ANY ({_FOUND}) ORDER BY n.nspname, t.typname",
+        "    LOOP",
+        f"        IF ({_indented(in_use, 12)}) = 0 THEN",
+        f"            EXECUTE format('DROP TYPE %I.%I', {_ROW}.nspname, {_ROW}.typname);",
+        "        END IF;",
+        "    END LOOP;",
+        "END;",
+    ]
+    return CompiledOp([_do_block(lines)])
+
+
+# -- online: look at the catalog ---------------------------------------------------------
 
 
 async def _create_missing_types(executor: Executor, types: list[ENUM | DOMAIN]) -> None:
     for named in types:
-        found = await executor.execute(
-            _TYPE_EXISTS.bindparams(
-                sa.bindparam("schema", type_=sa.String), name=named.name, schema=named.schema
-            )
-        )
+        found = await executor.execute(_type_exists_query(named))
         if found.first() is None:
             await executor.execute(_create_type(named))
 
 
 @register_applier(CreateTableOp, "postgresql")
 async def _apply_create_table(op: CreateTableOp, executor: Executor) -> Any:
+    dialect = executor.dialect
+    compiled = generic.create_table(op, dialect)
+    types = named_types(compiled.result.columns, dialect)
     if executor.as_sql:
-        return await run_compiled(compile_op(op, executor.dialect), executor)
-    compiled = generic.create_table(op, executor.dialect)
-    await _create_missing_types(executor, named_types(compiled.result.columns, executor.dialect))
+        await run_compiled(_offline_creating(types, compiled.statements, dialect), executor)
+        return compiled.result
+    await _create_missing_types(executor, types)
     return await run_compiled(compiled, executor)
 
 
 @register_applier(AddColumnOp, "postgresql")
 async def _apply_add_column(op: AddColumnOp, executor: Executor) -> Any:
+    dialect = executor.dialect
+    table, statements = generic.add_column_statements(op, dialect)
+    types = named_types(table.columns, dialect)
     if executor.as_sql:
-        return await run_compiled(compile_op(op, executor.dialect), executor)
-    table, statements = generic.add_column_statements(op, executor.dialect)
-    await _create_missing_types(executor, named_types(table.columns, executor.dialect))
+        return await run_compiled(_offline_creating(types, statements, dialect), executor)
+    await _create_missing_types(executor, types)
     return await run_compiled(CompiledOp(statements), executor)
 
 
@@ -206,48 +328,60 @@ async def _enums_of(executor: Executor, table: str, schema: str | None, column: 
     if (await executor.execute(_ANY_ENUM)).first() is None:
         executor.catalog["postgresql.no_enums"] = True
         return []
-    sql = _ENUMS_OF_TABLE.text
-    params: dict[str, Any] = {"table": table, "schema": schema}
-    if column is not None:
-        sql += "AND a.attname = :column "
-        params["column"] = column
-    query = sa.text(sql + "ORDER BY tn.nspname, t.typname").bindparams(
-        sa.bindparam("schema", type_=sa.String), **params
-    )
-    result = await executor.execute(query)
+    result = await executor.execute(_enums_query(table, schema, column))
     return result.all()
 
 
 @register_applier(DropTableOp, "postgresql")
 async def _apply_drop_table(op: DropTableOp, executor: Executor) -> None:
+    compiled = generic.drop_table(op, executor.dialect)
     if executor.as_sql:
-        await run_compiled(compile_op(op, executor.dialect), executor)
+        known = op.definition
+        if known is not None and not _uses_enum(known.columns, executor.dialect):
+            await run_compiled(compiled, executor)  # no enum type to drop with it
+        else:
+            offline = _offline_dropping(op, None, compiled.statements, executor.dialect)
+            await run_compiled(offline, executor)
         return
     found = await _enums_of(executor, op.table_name, op.schema, None)
-    await run_compiled(generic.drop_table(op, executor.dialect), executor)
+    await run_compiled(compiled, executor)
     await _drop_unused_enums(executor, found)
 
 
 @register_applier(DropColumnOp, "postgresql")
 async def _apply_drop_column(op: DropColumnOp, executor: Executor) -> None:
+    compiled = generic.drop_column(op, executor.dialect)
     if executor.as_sql:
-        await run_compiled(compile_op(op, executor.dialect), executor)
+        offline = _offline_dropping(op, op.column_name, compiled.statements, executor.dialect)
+        await run_compiled(offline, executor)
         return
     found = await _enums_of(executor, op.table_name, op.schema, op.column_name)
-    await run_compiled(generic.drop_column(op, executor.dialect), executor)
+    await run_compiled(compiled, executor)
     await _drop_unused_enums(executor, found)
 
 
 @register_applier(AlterColumnOp, "postgresql")
 async def _apply_alter_column(op: AlterColumnOp, executor: Executor) -> None:
-    enum = _new_enum(op, executor.dialect)
-    if executor.as_sql or (enum is None and op.type_ is None):
-        await run_compiled(compile_op(op, executor.dialect), executor)
+    dialect = executor.dialect
+    enum = _new_enum(op, dialect)
+    if enum is None and op.type_ is None:
+        await run_compiled(compile_op(op, dialect), executor)
+        return
+    changed = op if enum is None else _with_enum_cast(op, enum, dialect)
+    compiled = generic.alter_column(changed, dialect)
+    if executor.as_sql:
+        was = op.existing_type
+        if enum is None and was is not None and not _uses_enum([sa.Column("c", was)], dialect):
+            # Neither type an enum (as the revision says the column is now): no type
+            # to create or drop.
+            await run_compiled(compiled, executor)
+        else:
+            offline = _offline_dropping(op, op.column_name, compiled.statements, dialect, enum)
+            await run_compiled(offline, executor)
         return
     # The column's enum now, dropped after the change if nothing else uses it.
     found = await _enums_of(executor, op.table_name, op.schema, op.column_name)
     if enum is not None:
         await _create_missing_types(executor, [enum])
-        op = _with_enum_cast(op, enum, executor.dialect)
-    await run_compiled(generic.alter_column(op, executor.dialect), executor)
+    await run_compiled(compiled, executor)
     await _drop_unused_enums(executor, found)

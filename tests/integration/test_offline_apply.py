@@ -202,3 +202,67 @@ async def test_a_schema_target_needs_postgresql(tmp_path: Path) -> None:
     pair = Pair(tmp_path, "sqlite+aiosqlite:///x.db", "", SIMPLE, schema="tenant_a")
     with pytest.raises(ConfigError, match="schema targets need PostgreSQL"):
         await pair.render("upgrade", "head")
+
+
+ENUMS = [
+    Rev(
+        "e1",
+        None,
+        upgrade="""
+        for name in ("a", "b"):
+            await op.create_table(
+                name,
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("m", sa.Enum("x", "y", name="mood")),
+            )
+        """,
+        downgrade='await op.drop_table("b")\nawait op.drop_table("a")',
+    ),
+    Rev(
+        "e2",
+        "e1",
+        upgrade="""
+        await op.create_table(
+            "c",
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("m", sa.Enum("x", "y", name="mood")),
+        )
+        await op.add_column("a", sa.Column("m2", sa.Enum("x", "y", name="mood")))
+        await op.add_column("a", sa.Column("m3", sa.Enum("p", "q", name="other")))
+        """,
+        downgrade="""
+        await op.drop_column("a", "m3")
+        await op.drop_column("a", "m2")
+        await op.drop_table("c")
+        """,
+    ),
+    Rev(
+        "e3",
+        "e2",
+        upgrade="""
+        if op.dialect.name != "sqlite":
+            await op.alter_column(
+                "a", "m3", type_=sa.Enum("p", "q", "r", name="other2"),
+                existing_type=sa.Enum("p", "q", name="other"), existing_nullable=True,
+            )
+        """,
+        downgrade="""
+        if op.dialect.name != "sqlite":
+            await op.alter_column(
+                "a", "m3", type_=sa.Enum("p", "q", name="other"),
+                existing_type=sa.Enum("p", "q", "r", name="other2"), existing_nullable=True,
+            )
+        """,
+    ),
+]
+
+
+async def test_enum_types_as_online(tmp_path: Path, db_url: str, second_db_url: str) -> None:
+    """PostgreSQL: a type is created only where missing (tables share one), and dropped
+    when nothing uses it any more (a dropped table or column, a column's new type)."""
+    pair = Pair(tmp_path, db_url, second_db_url, ENUMS)
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"))
+    await pair.compare(("downgrade", "head:e1"), ("downgrade", "e1"))
+    await pair.compare(("upgrade", "e1:e2"), ("upgrade", "e2"))  # mood exists already
+    await pair.compare(("downgrade", "e2:base"), ("downgrade", "base"))
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"))  # nothing left over
