@@ -144,6 +144,9 @@ async def apply_script(url: str, script: str) -> None:
             password=parsed.password or "",
             database=parsed.database,
             autocommit=True,  # as the mysql client's session
+            # The MariaDB client's default character set (utf8mb3): an emoji gets through
+            # only when the script says it is utf8mb4.
+            charset="utf8",
         )
         try:
             async with my.cursor() as cursor:

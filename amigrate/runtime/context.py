@@ -32,6 +32,7 @@ from amigrate.runtime.direct import (
     Write,
     direct_for,
 )
+from amigrate.runtime.sqlscript import script_header, script_statement
 
 if TYPE_CHECKING:
     from amigrate.config import Config
@@ -628,6 +629,7 @@ class OfflineContext(MigrationContext):
         super().__init__(config, dialect, x_args)
         self.chunks: list[str] = []
         self._open = False
+        self._statements = False
 
     def _offline_error(self, what: str) -> ScriptError:
         return ScriptError(
@@ -653,7 +655,8 @@ class OfflineContext(MigrationContext):
 
     def emit_text(self, text: str) -> None:
         """Add a statement given as text."""
-        self.chunks.append(f"{text.strip()};\n\n")
+        self.chunks.append(script_statement(text, self._dialect) + "\n\n")
+        self._statements = True
 
     async def execute(
         self,
@@ -693,8 +696,10 @@ class OfflineContext(MigrationContext):
 
     @property
     def sql(self) -> str:
-        """The script so far."""
+        """The script so far (its encoding declared first, once it holds a statement)."""
         text = "".join(self.chunks).rstrip("\n")
+        if self._statements:
+            text = script_header(self._dialect) + text
         return text + "\n" if text else ""
 
 

@@ -93,7 +93,7 @@ def test_offline_sql_needs_no_server(tmp_path: Path) -> None:
     make_project(tmp_path, "postgresql+asyncpg://app:secret@127.0.0.1:1/app", *linear(2))
     result = run_cli("upgrade", "head", "--sql", cwd=tmp_path)
     assert result.code == 0, result
-    assert result.out.startswith("BEGIN;")
+    assert result.out.startswith("SET client_encoding = 'UTF8';\n\nBEGIN;")
     assert "CREATE TABLE rt1" in result.out
     assert "INSERT INTO amigrate_version (version_num) VALUES ('r001');" in result.out
     down = run_cli("downgrade", "r002:base", "--sql", cwd=tmp_path)

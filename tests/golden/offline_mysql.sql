@@ -1,4 +1,6 @@
 -- amigrate up head
+SET NAMES utf8mb4;
+
 CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (version_num)
@@ -39,6 +41,8 @@ UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num 
 UPDATE amigrate_version SET version_num='c3' WHERE amigrate_version.version_num = 'b2';
 
 -- amigrate down head:base
+SET NAMES utf8mb4;
+
 -- Running downgrade c3 -> b2
 
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'c3';
@@ -60,6 +64,8 @@ DROP TABLE account;
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'a1';
 
 -- amigrate up a1:b2
+SET NAMES utf8mb4;
+
 -- Running upgrade a1 -> b2
 
 CREATE TABLE orders (
@@ -77,6 +83,8 @@ UPDATE account SET name = 'o''brien' WHERE name IS NULL;
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
 
 -- amigrate stamp b2
+SET NAMES utf8mb4;
+
 CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (version_num)

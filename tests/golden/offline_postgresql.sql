@@ -1,4 +1,6 @@
 -- amigrate up head
+SET client_encoding = 'UTF8';
+
 BEGIN;
 
 CREATE TABLE IF NOT EXISTS amigrate_version (
@@ -55,6 +57,8 @@ UPDATE amigrate_version SET version_num='c3' WHERE amigrate_version.version_num 
 COMMIT;
 
 -- amigrate down head:base
+SET client_encoding = 'UTF8';
+
 -- Running downgrade c3 -> b2
 
 BEGIN;
@@ -182,6 +186,8 @@ DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'a1';
 COMMIT;
 
 -- amigrate up a1:b2
+SET client_encoding = 'UTF8';
+
 -- Running upgrade a1 -> b2
 
 BEGIN;
@@ -203,6 +209,8 @@ UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num 
 COMMIT;
 
 -- amigrate stamp b2
+SET client_encoding = 'UTF8';
+
 BEGIN;
 
 CREATE TABLE IF NOT EXISTS amigrate_version (

@@ -1,4 +1,6 @@
 -- amigrate up head
+SET NAMES utf8mb4;
+
 CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (version_num)
@@ -76,6 +78,8 @@ ALTER TABLE account DROP COLUMN IF EXISTS settings;
 INSERT INTO amigrate_version (version_num) VALUES ('e1');
 
 -- amigrate down head:base
+SET NAMES utf8mb4;
+
 -- Running downgrade e1 -> <base>
 
 DROP VIEW IF EXISTS active_account;

@@ -1,4 +1,6 @@
 -- amigrate up head
+SET client_encoding = 'UTF8';
+
 BEGIN;
 
 CREATE TABLE IF NOT EXISTS amigrate_version (
@@ -151,6 +153,8 @@ INSERT INTO amigrate_version (version_num) VALUES ('e1');
 COMMIT;
 
 -- amigrate down head:base
+SET client_encoding = 'UTF8';
+
 -- Running downgrade e1 -> <base>
 
 BEGIN;

@@ -176,7 +176,7 @@ async def test_a_schema_target(tmp_path: Path, postgresql_url: str) -> None:
     """Online, a schema target's schema is created and is the search_path; so offline."""
     pair = Pair(tmp_path, postgresql_url, postgresql_url, SIMPLE, schema="tenant_a")
     script = await pair.render("upgrade", "head")
-    assert script.splitlines()[:3] == [
+    assert script.splitlines()[2:5] == [
         "CREATE SCHEMA IF NOT EXISTS tenant_a;",
         "",
         "SET search_path TO tenant_a;",
@@ -266,3 +266,62 @@ async def test_enum_types_as_online(tmp_path: Path, db_url: str, second_db_url: 
     await pair.compare(("upgrade", "e1:e2"), ("upgrade", "e2"))  # mood exists already
     await pair.compare(("downgrade", "e2:base"), ("downgrade", "base"))
     await pair.compare(("upgrade", "head"), ("upgrade", "head"))  # nothing left over
+
+
+SCRIPTED = Rev(
+    "s1",
+    None,
+    upgrade='''
+    await op.create_table(
+        "aux",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("n", sa.Integer),
+        sa.Column("note", sa.String(40)),
+    )
+    if op.dialect.name == "postgresql":
+        await op.execute("""CREATE FUNCTION aux_bump() RETURNS trigger AS $$
+    BEGIN
+      NEW.n := coalesce(NEW.n, 0) + 1;
+      RETURN NEW;
+    END;
+    $$ LANGUAGE plpgsql""")
+        await op.execute(
+            "CREATE TRIGGER aux_bump BEFORE INSERT ON aux FOR EACH ROW EXECUTE FUNCTION aux_bump()"
+        )
+    elif op.dialect.name == "sqlite":
+        await op.execute("""CREATE TRIGGER aux_bump AFTER INSERT ON aux
+    BEGIN
+      UPDATE aux SET n = coalesce(n, 0) + 1 WHERE id = NEW.id;
+      UPDATE aux SET n = n + 0 WHERE id = NEW.id;
+    END""")
+    else:
+        await op.execute("""CREATE TRIGGER aux_bump BEFORE INSERT ON aux FOR EACH ROW
+    BEGIN
+      SET NEW.n = coalesce(NEW.n, 0) + 1;
+      SET NEW.n = NEW.n + 0;
+    END""")
+    await op.execute("INSERT INTO aux (id, note) VALUES (1, 'a;b');")
+    await op.execute("INSERT INTO aux (id, note) VALUES (2, 'emoji 😀') -- a comment")
+    await op.execute("INSERT INTO aux (id, note) VALUES (3, 'last') -- a comment;")
+    ''',
+    downgrade="""
+    await op.drop_table("aux")
+    if op.dialect.name == "postgresql":
+        await op.execute("DROP FUNCTION aux_bump()")
+    """,
+)
+
+
+async def test_statements_the_client_reads_whole(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """A trigger body holding semicolons (MySQL: between DELIMITER lines), SQL that ends
+    with a semicolon or a line comment, and text beyond the client's character set."""
+    pair = Pair(tmp_path, db_url, second_db_url, [SCRIPTED])
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("aux",))
+    assert await query(db_url, "SELECT id, n, note FROM aux ORDER BY id") == [
+        (1, 1, "a;b"),
+        (2, 1, "emoji 😀"),
+        (3, 1, "last"),
+    ]
+    await pair.compare(("downgrade", "head:base"), ("downgrade", "base"))
