@@ -215,6 +215,12 @@ class MigrationContext:
             self.maybe_committed = True
             self._raw_pending = False
 
+    def _entered_block(self) -> None:
+        # What ran before the block is committed now, and what runs inside commits as it runs.
+        self._committed_early()
+        self.autocommit_blocks += 1
+        self._autocommitting = True
+
     def _raw_access(self) -> None:
         """The revision took the connection: what it runs there is not counted."""
         if self._autocommitting or not self.transactional_ddl:
@@ -615,12 +621,6 @@ class OnlineContext(MigrationContext):
             if was_open:
                 await self.begin()
 
-    def _entered_block(self) -> None:
-        # What ran before the block is committed now, and what runs inside commits as it runs.
-        self._committed_early()
-        self.autocommit_blocks += 1
-        self._autocommitting = True
-
 
 class OfflineContext(MigrationContext):
     """Revisions render SQL text (``--sql``): no connection, literal values."""
@@ -668,11 +668,15 @@ class OfflineContext(MigrationContext):
             raise TypeError("offline SQL has no parameters")
         if isinstance(statement, sa.Select | sa.TextClause) and _reads(statement):
             raise self._offline_error("a query that reads data")
+        kind = self._starting(statement)  # what it commits, as online (see apply_plan)
         self.emit_text(str(_compile(statement, self._dialect, literal_binds=True)))
+        self._finished(statement, kind)
         return None
 
     async def begin(self) -> None:
-        if self.transactional_ddl and not self._open:
+        # MySQL too: its DDL commits as it runs, but a step's row changes and its version
+        # row commit together, as online (the mysql client's session autocommits).
+        if not self._open:
             self.emit_text("BEGIN")
             self._open = True
 
@@ -686,11 +690,16 @@ class OfflineContext(MigrationContext):
 
     @asynccontextmanager
     async def autocommit_block(self) -> AsyncIterator[None]:
+        if self._autocommitting:
+            yield  # nested in another block: already outside a transaction
+            return
         was_open = self._open
         await self.commit()
+        self._entered_block()
         try:
             yield
         finally:
+            self._autocommitting = False
             if was_open:
                 await self.begin()
 

@@ -1,7 +1,10 @@
 """Offline SQL (``--sql``): a plan rendered as a script, with no connection.
 
-The dialect comes from the URL. Transactional dialects get ``BEGIN``/``COMMIT``
-around each revision (or the run); an upgrade or a stamp from base starts with
+The dialect comes from the URL. Each revision (or the run) is between ``BEGIN``
+and ``COMMIT``, as online: on MySQL too, whose DDL commits as it runs but whose
+row changes commit with the version row; a revision that committed work of its
+own (an autocommit block, MySQL's DDL) commits its version row with it even when
+the run is one transaction. An upgrade or a stamp from base starts with
 the version table's ``CREATE TABLE IF NOT EXISTS``. The script does what the
 online run does, so a downgrade to base keeps the (empty) version table, as
 online (Alembic's offline SQL drops it).

@@ -158,11 +158,15 @@ async def _run_step(
         await ctx.finish(writes, commit=commit, reopen=reopen)
         ctx.committing = False
         return commit
+    # Offline: as online, a step that committed work of its own commits its version row.
+    early = ctx.autocommit_blocks != blocks or ctx.partly_committed
     for statement in versions.statements(step.change):
         await ctx.execute(statement)
-    if commit:
+    if commit or early:
         await ctx.commit()
-    return commit
+        if not commit and not last:
+            await ctx.begin()
+    return commit or early
 
 
 async def apply_plan(

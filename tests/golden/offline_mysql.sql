@@ -1,12 +1,18 @@
 -- amigrate up head
 SET NAMES utf8mb4;
 
+BEGIN;
+
 CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (version_num)
 );
 
+COMMIT;
+
 -- Running upgrade <base> -> a1
+
+BEGIN;
 
 CREATE TABLE account (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
@@ -20,7 +26,11 @@ CREATE INDEX ix_account_email_lower ON account ((lower(email)));
 
 INSERT INTO amigrate_version (version_num) VALUES ('a1');
 
+COMMIT;
+
 -- Running upgrade a1 -> b2
+
+BEGIN;
 
 CREATE TABLE orders (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
@@ -36,18 +46,30 @@ UPDATE account SET name = 'o''brien' WHERE name IS NULL;
 
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
 
+COMMIT;
+
 -- Running upgrade b2 -> c3
 
+BEGIN;
+
 UPDATE amigrate_version SET version_num='c3' WHERE amigrate_version.version_num = 'b2';
+
+COMMIT;
 
 -- amigrate down head:base
 SET NAMES utf8mb4;
 
 -- Running downgrade c3 -> b2
 
+BEGIN;
+
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'c3';
 
+COMMIT;
+
 -- Running downgrade b2 -> a1
+
+BEGIN;
 
 ALTER TABLE account DROP COLUMN name;
 
@@ -55,7 +77,11 @@ DROP TABLE orders;
 
 UPDATE amigrate_version SET version_num='a1' WHERE amigrate_version.version_num = 'b2';
 
+COMMIT;
+
 -- Running downgrade a1 -> <base>
+
+BEGIN;
 
 DROP INDEX ix_account_email_lower ON account;
 
@@ -63,10 +89,14 @@ DROP TABLE account;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'a1';
 
+COMMIT;
+
 -- amigrate up a1:b2
 SET NAMES utf8mb4;
 
 -- Running upgrade a1 -> b2
+
+BEGIN;
 
 CREATE TABLE orders (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
@@ -82,15 +112,25 @@ UPDATE account SET name = 'o''brien' WHERE name IS NULL;
 
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
 
+COMMIT;
+
 -- amigrate stamp b2
 SET NAMES utf8mb4;
+
+BEGIN;
 
 CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (version_num)
 );
 
+COMMIT;
+
 -- Running stamp <base> -> b2
 
+BEGIN;
+
 INSERT INTO amigrate_version (version_num) VALUES ('b2');
+
+COMMIT;
 

@@ -1,12 +1,18 @@
 -- amigrate up head
 SET NAMES utf8mb4;
 
+BEGIN;
+
 CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (version_num)
 );
 
+COMMIT;
+
 -- Running upgrade <base> -> e1
+
+BEGIN;
 
 CREATE SEQUENCE invoice_no INCREMENT BY 1 START WITH 1000;
 
@@ -77,10 +83,14 @@ ALTER TABLE account DROP COLUMN IF EXISTS settings;
 
 INSERT INTO amigrate_version (version_num) VALUES ('e1');
 
+COMMIT;
+
 -- amigrate down head:base
 SET NAMES utf8mb4;
 
 -- Running downgrade e1 -> <base>
+
+BEGIN;
 
 DROP VIEW IF EXISTS active_account;
 
@@ -97,4 +107,6 @@ DROP TABLE IF EXISTS account;
 DROP SEQUENCE IF EXISTS invoice_no;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'e1';
+
+COMMIT;
 

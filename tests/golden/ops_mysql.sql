@@ -1,12 +1,18 @@
 -- amigrate up head
 SET NAMES utf8mb4;
 
+BEGIN;
+
 CREATE TABLE IF NOT EXISTS amigrate_version (
 	version_num VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (version_num)
 );
 
+COMMIT;
+
 -- Running upgrade <base> -> e1
+
+BEGIN;
 
 CREATE TABLE account (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
@@ -77,10 +83,14 @@ ALTER TABLE account DROP COLUMN settings;
 
 INSERT INTO amigrate_version (version_num) VALUES ('e1');
 
+COMMIT;
+
 -- amigrate down head:base
 SET NAMES utf8mb4;
 
 -- Running downgrade e1 -> <base>
+
+BEGIN;
 
 DROP VIEW IF EXISTS active_account;
 
@@ -95,4 +105,6 @@ ALTER TABLE account DROP INDEX uq_account_email;
 DROP TABLE IF EXISTS account;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'e1';
+
+COMMIT;
 

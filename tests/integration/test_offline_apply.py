@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
-from amigrate.errors import ConfigError
+from amigrate.errors import ConfigError, MigrationFailed
 from tests.integration.test_ops_support import describe, query
 from tests.projects import Rev, make_project, table_rev
 from tests.sqlclient import apply_script
@@ -111,6 +111,16 @@ class Pair:
         await self.run(self.online, *online)
         assert await state(self.offline, tables) == await state(self.online, tables)
         return script
+
+    async def compare_failed(self, tables: tuple[str, ...] = ()) -> None:
+        """``upgrade head`` fails: the script stops where the online run fails, and the
+        two databases are left alike (what each failed step committed, and no more)."""
+        script = await self.render("upgrade", "head")
+        with pytest.raises(Exception, match=r"(?i)missing|duplicate|unique"):
+            await apply_script(self.offline, script)
+        with pytest.raises(MigrationFailed):
+            await self.run(self.online, "upgrade", "head")
+        assert await state(self.offline, tables) == await state(self.online, tables)
 
 
 PERCENT = Rev(
@@ -325,3 +335,69 @@ async def test_statements_the_client_reads_whole(
         (3, 1, "last"),
     ]
     await pair.compare(("downgrade", "head:base"), ("downgrade", "base"))
+
+
+BLOCK_THEN_FAILURE = [
+    Rev(
+        "f1",
+        None,
+        upgrade="""
+        await op.create_table("t1", sa.Column("id", sa.Integer, primary_key=True))
+        async with op.autocommit_block():
+            await op.create_index(
+                "ix_t1_id", "t1", ["id"], postgresql_concurrently=op.dialect.name == "postgresql"
+            )
+        """,
+    ),
+    Rev(
+        "f2",
+        "f1",
+        upgrade="""
+        await op.create_table("t2", sa.Column("id", sa.Integer, primary_key=True))
+        await op.execute("INSERT INTO missing (id) VALUES (1)")
+        """,
+    ),
+]
+
+
+async def test_one_transaction_a_step_with_an_autocommit_block_commits_its_version(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """In one transaction for the run, a step whose autocommit block committed its work
+    commits its version row with it, so that a later failure does not leave its work
+    unrecorded."""
+    settings = {"transaction_per_migration": "false"}
+    pair = Pair(tmp_path, db_url, second_db_url, BLOCK_THEN_FAILURE, **settings)
+    await pair.compare_failed()
+    assert await version_rows(db_url) == ["f1"]
+
+
+DATA_THEN_FAILURE = [
+    Rev(
+        "d1",
+        None,
+        upgrade="""
+        await op.create_table(
+            "t", sa.Column("id", sa.Integer, primary_key=True), sa.Column("n", sa.Integer)
+        )
+        """,
+    ),
+    Rev(
+        "d2",
+        "d1",
+        upgrade="""
+        await op.execute("INSERT INTO t (id, n) VALUES (1, 1)")
+        await op.execute("INSERT INTO t (id, n) VALUES (1, 2)")
+        """,
+    ),
+]
+
+
+async def test_a_failed_step_leaves_no_rows_behind(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """A step's row changes and its version row commit together, MySQL too: a step
+    that fails leaves none of them (a rerun would insert them again)."""
+    pair = Pair(tmp_path, db_url, second_db_url, DATA_THEN_FAILURE)
+    await pair.compare_failed(("t",))
+    assert await query(db_url, "SELECT * FROM t") == []
