@@ -719,8 +719,21 @@ def _compile(statement: Executable, dialect: Dialect, *, literal_binds: bool = F
     return statement.compile(dialect=dialect, compile_kwargs=kwargs)
 
 
+#: Leading words of SQL text whose point is its result, which offline SQL has not.
+_QUERIES = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "TABLE"})
+_CHANGES_ROWS = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
 def _reads(statement: sa.Select[Any] | sa.TextClause) -> bool:
+    """Whether *statement* is a query (after any comments and parentheses): a ``WITH``
+    that changes no rows, a ``PRAGMA`` that sets nothing (``PRAGMA x = y`` does)."""
     if isinstance(statement, sa.Select):
         return True
-    first = statement.text.lstrip().split(None, 1)
-    return bool(first) and first[0].upper() in {"SELECT", "WITH", "SHOW", "PRAGMA", "EXPLAIN"}
+    text = _LEADING_COMMENTS.sub("", statement.text).lstrip("( \t\r\n")
+    word = re.match(r"[A-Za-z]+", text)
+    first = word.group(0).upper() if word else ""
+    if first == "WITH":
+        return _CHANGES_ROWS.search(text) is None
+    if first == "PRAGMA":
+        return "=" not in text
+    return first in _QUERIES

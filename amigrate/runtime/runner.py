@@ -235,6 +235,8 @@ async def apply_plan(
             rollback_error = await _rollback(ctx)
             if offline and (not isinstance(exc, Exception) or isinstance(exc, AmigrateError)):
                 raise  # nothing ran: the error itself says what to change
+            if offline:
+                raise _offline_failure(step, message, exc) from exc
             if (
                 not isinstance(exc, Exception)
                 and ctx.committing
@@ -488,6 +490,18 @@ def _failure(
     if isinstance(exc, AmigrateError) and exc.hint:
         hint = f"{exc.hint}; {hint}"
     return MigrationFailed(text, applied=applied, failed=step, hint=hint, partial=partial)
+
+
+def _offline_failure(step: Step, message: str, exc: BaseException) -> MigrationFailed:
+    """A revision's own exception while rendering: nothing ran, nothing was printed."""
+    what = f"{_VERBS[step_direction(step)]} {_ends(step)}" + (f" ({message})" if message else "")
+    return MigrationFailed(
+        f"{what} cannot be rendered as SQL: {_driver_message(exc)}",
+        applied=[],
+        failed=step,
+        hint="nothing was printed; with --sql nothing runs (op.execute() returns None, "
+        "nothing can be read): fix the revision, or run it without --sql",
+    )
 
 
 def _partial_hint(ctx: MigrationContext, revision: str, earlier: str, *, used_block: bool) -> str:

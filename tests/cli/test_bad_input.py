@@ -292,6 +292,30 @@ def test_bad_input(case: Case, sqlite_url: str, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == files_before
 
 
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (
+            "result = await op.execute('UPDATE rt1 SET name = 1')\nassert result.rowcount",
+            "upgrade r003 -> r004 (r004) cannot be rendered as SQL: AttributeError",
+        ),
+        ("await op.connection.execute(sa.text('SELECT 1'))", "revision r004 uses op.connection"),
+        ("await op.execute('-- how many\\nSELECT count(*) FROM rt1')", "a query that reads data"),
+    ],
+)
+def test_offline_sql_that_fails_midway_prints_no_script(
+    tmp_path: Path, sqlite_url: str, body: str, match: str
+) -> None:
+    """A DBA piping --sql to a file must not get the steps before the failure as if
+    they were the script: stdout stays empty, the exit code is 1."""
+    revs = [*linear(3), Rev("r004", "r003", upgrade=body), Rev("r005", "r004")]
+    make_project(tmp_path, sqlite_url, *revs)
+    result = run_cli("upgrade", "--sql", cwd=tmp_path)
+    assert_clean_error(result, match=match)
+    assert result.out == ""
+    assert "nothing was printed" in result.err or "needs a live database" in result.err
+
+
 def test_there_are_at_least_thirty_cases() -> None:
     assert len(CASES) >= 30
 

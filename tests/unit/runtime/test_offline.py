@@ -139,6 +139,11 @@ async def test_an_upgrade_range_that_runs_backwards(project_dir: Path) -> None:
         ("await op.run_sync(lambda c: None)", "op.run_sync()"),
         ('await op.execute("SELECT count(*) FROM account")', "a query that reads data"),
         ("await op.execute(sa.select(sa.literal(1)))", "a query that reads data"),
+        ('await op.execute("(SELECT 1)")', "a query that reads data"),
+        ('await op.execute("/* how many */ -- now\\nselect 1")', "a query that reads data"),
+        ('await op.execute("VALUES (1)")', "a query that reads data"),
+        ('await op.execute("WITH x AS (SELECT 1) SELECT * FROM x")', "a query that reads data"),
+        ('await op.execute("PRAGMA table_info(account)")', "a query that reads data"),
     ],
 )
 async def test_revisions_that_need_a_database(tmp_path: Path, body: str, what: str) -> None:
@@ -149,13 +154,32 @@ async def test_revisions_that_need_a_database(tmp_path: Path, body: str, what: s
 
 
 async def test_a_revision_that_raises_offline(tmp_path: Path) -> None:
-    """Its own exception is wrapped as online, naming the step, with nothing to roll back."""
+    """Its own exception is wrapped, naming the step; nothing ran, so nothing rolled back."""
     body = 'await op.execute("CREATE TABLE t (id int)")\nraise RuntimeError("boom")'
     make_project(tmp_path, URLS["sqlite"], Rev("a1", None, upgrade=body))
-    with pytest.raises(MigrationFailed, match="upgrade <base> -> a1 .*RuntimeError: boom") as info:
+    with pytest.raises(MigrationFailed) as info:
         await render(tmp_path, URLS["postgresql"], "up", "head")
+    assert (
+        str(info.value) == "upgrade <base> -> a1 (a1) cannot be rendered as SQL: RuntimeError: boom"
+    )
+    assert "nothing was printed" in str(info.value.hint)
     assert isinstance(info.value.__cause__, RuntimeError)
     assert not info.value.partial
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH moved AS (DELETE FROM a RETURNING *) INSERT INTO b SELECT * FROM moved",
+        "PRAGMA foreign_keys = OFF",
+        "DO $$ BEGIN PERFORM 1; END $$",
+        "-- a note\nUPDATE account SET name = 'x'",
+    ],
+)
+async def test_statements_that_change_things_render(tmp_path: Path, sql: str) -> None:
+    """Not queries, whatever their first word looks like: rendered as online runs them."""
+    make_project(tmp_path, URLS["sqlite"], Rev("a1", None, upgrade=f"await op.execute({sql!r})"))
+    assert sql in await render(tmp_path, URLS["postgresql"], "up", "head")
 
 
 @pytest.mark.parametrize(
