@@ -287,6 +287,7 @@ SCRIPTED = Rev(
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("n", sa.Integer),
         sa.Column("note", sa.String(40)),
+        sa.Column("order_id", sa.Integer),
     )
     if op.dialect.name == "postgresql":
         await op.execute("""CREATE FUNCTION aux_bump() RETURNS trigger AS $$
@@ -401,3 +402,256 @@ async def test_a_failed_step_leaves_no_rows_behind(
     pair = Pair(tmp_path, db_url, second_db_url, DATA_THEN_FAILURE)
     await pair.compare_failed(("t",))
     assert await query(db_url, "SELECT * FROM t") == []
+
+
+# -- a whole project: a branchy history, a broad set of operations ---------------------
+
+PRE = """
+import datetime as dt
+pg = op.dialect.name == "postgresql"
+sqlite = op.dialect.name == "sqlite"
+"""
+
+ACCOUNT_UP = (
+    PRE
+    + """
+account = await op.create_table(
+    "account",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(255), nullable=False, unique=True, comment="it's the login"),
+    sa.Column("name", sa.String(50), server_default="it's \\\\ \\"q\\" 100%", nullable=False),
+    sa.Column("status", sa.Enum("new", "it's", "old", name="acct_status"), server_default="new"),
+    sa.Column("born", sa.Date),
+    sa.Column("seen", sa.DateTime),
+    sa.Column("score", sa.Numeric(10, 2), server_default=sa.text("0")),
+    sa.Column("flag", sa.Boolean, nullable=False, server_default=sa.false()),
+    comment="people's 100% table",
+)
+await op.create_index("ix_account_name", "account", ["name"])
+await op.bulk_insert(
+    account,
+    [
+        {"id": 1, "email": "o'brien@x", "name": "back\\\\slash %s %%", "status": "it's",
+         "born": dt.date(2000, 1, 2), "seen": dt.datetime(2020, 5, 6, 7, 8, 9), "score": 1.5,
+         "flag": True},
+        {"id": 2, "email": "ünï©ødé@x", "name": "héllo 😀 ☃", "born": None, "flag": False},
+        {"id": 3, "email": "semi;colon@x", "name": "a;b -- no /* comment */ 'q'", "flag": False},
+    ],
+)
+"""
+)
+ACCOUNT_DOWN = """
+await op.drop_index("ix_account_name", "account")
+await op.drop_table("account")
+"""
+
+DATA_UP = (
+    PRE
+    + """
+await op.add_column("account", sa.Column("nick", sa.String(30), server_default="x'y"))
+await op.add_column("account", sa.Column("note", sa.Text))
+if not sqlite:
+    await op.alter_column(
+        "account", "nick", type_=sa.String(60), existing_type=sa.String(30),
+        existing_server_default="x'y", existing_nullable=True,
+    )
+await op.alter_column("account", "note", new_column_name="remark")
+await op.execute(
+    sa.text("UPDATE account SET remark = :r, seen = :s WHERE id = :i").bindparams(
+        r="tab\\tq'uote\\\\b \\"d\\" ünï 😀 %s %% :notparam",
+        s=dt.datetime(2021, 1, 2, 3, 4, 5),
+        i=1,
+    )
+)
+await op.execute(
+    sa.text("UPDATE account SET remark = :r, born = :b WHERE id = :i").bindparams(
+        r=None, b=dt.date(1999, 12, 31), i=2
+    )
+)
+await op.execute("UPDATE account SET nick = 'plain 50%' WHERE id = 3;")
+await op.execute("-- a comment first\\nUPDATE account SET score = 7 WHERE id = 2")
+acc = sa.table("account", sa.column("id", sa.Integer), sa.column("nick", sa.String))
+await op.execute(
+    acc.update()
+    .where(acc.c.id == op.inline_literal(1))
+    .values(nick=op.inline_literal("new\\nline"))
+)
+"""
+)
+DATA_DOWN = (
+    PRE
+    + """
+await op.alter_column("account", "remark", new_column_name="note")
+await op.drop_column("account", "note")
+await op.drop_column("account", "nick")
+"""
+)
+
+ORDERS_COLUMNS = """
+sa.Column("id", sa.Integer, primary_key=True),
+sa.Column(
+    "account_id", sa.Integer,
+    sa.ForeignKey("account.id", ondelete="CASCADE", name="fk_orders_account"), nullable=False,
+),
+sa.Column("status", sa.Enum("new", "it's", "old", name="acct_status")),
+sa.Column("kind", sa.Enum("a", "b", name="order_kind")),
+"""
+
+ORDERS_UP = (
+    PRE
+    + f"""
+orders = await op.create_table("orders", {ORDERS_COLUMNS})
+await op.bulk_insert(
+    orders, [{{"id": 10, "account_id": 1, "status": "old", "kind": "a"}}], multiinsert=False
+)
+if pg:
+    async with op.autocommit_block():
+        await op.create_index(
+            "ix_orders_account", "orders", ["account_id"], postgresql_concurrently=True
+        )
+else:
+    await op.create_index("ix_orders_account", "orders", ["account_id"])
+"""
+)
+ORDERS_DOWN = (
+    PRE
+    + """
+if pg:
+    async with op.autocommit_block():
+        await op.drop_index("ix_orders_account", "orders", postgresql_concurrently=True)
+elif sqlite:
+    await op.drop_index("ix_orders_account", "orders")
+await op.drop_table("orders")
+"""
+)
+
+QTY_UP = (
+    PRE
+    + f"""
+if sqlite:
+    copy = sa.Table(
+        "orders", sa.MetaData(), {ORDERS_COLUMNS} sa.Index("ix_orders_account", "account_id")
+    )
+    async with op.batch_alter_table("orders", copy_from=copy) as batch:
+        await batch.add_column(sa.Column("qty", sa.Integer, nullable=False, server_default="1"))
+        await batch.create_check_constraint("ck_orders_qty", "qty > 0")
+        await batch.alter_column("kind", new_column_name="category")
+else:
+    await op.add_column("orders", sa.Column("qty", sa.Integer, nullable=False, server_default="1"))
+    await op.create_check_constraint("ck_orders_qty", "orders", "qty > 0")
+    await op.alter_column(
+        "orders", "kind", new_column_name="category",
+        existing_type=sa.Enum("a", "b", name="order_kind"), existing_nullable=True,
+    )
+    await op.alter_column(
+        "orders", "category", type_=sa.Enum("a", "b", "c", name="order_category"),
+        existing_type=sa.Enum("a", "b", name="order_kind"), existing_nullable=True,
+    )
+    await op.create_table_comment("orders", "what's ordered")
+"""
+)
+QTY_DOWN = (
+    PRE
+    + """
+if sqlite:
+    copy = sa.Table(
+        "orders", sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "account_id", sa.Integer,
+            sa.ForeignKey("account.id", ondelete="CASCADE", name="fk_orders_account"),
+            nullable=False,
+        ),
+        sa.Column("status", sa.Enum("new", "it's", "old", name="acct_status")),
+        sa.Column("category", sa.Enum("a", "b", name="order_kind")),
+        sa.Column("qty", sa.Integer, nullable=False, server_default="1"),
+        sa.CheckConstraint("qty > 0", name="ck_orders_qty"),
+        sa.Index("ix_orders_account", "account_id"),
+    )
+    async with op.batch_alter_table("orders", copy_from=copy) as batch:
+        await batch.alter_column("category", new_column_name="kind")
+        await batch.drop_constraint("ck_orders_qty", type_="check")
+        await batch.drop_column("qty")
+else:
+    await op.drop_table_comment("orders", existing_comment="what's ordered")
+    await op.alter_column(
+        "orders", "category", type_=sa.Enum("a", "b", name="order_kind"),
+        existing_type=sa.Enum("a", "b", "c", name="order_category"), existing_nullable=True,
+    )
+    await op.alter_column(
+        "orders", "category", new_column_name="kind",
+        existing_type=sa.Enum("a", "b", name="order_kind"), existing_nullable=True,
+    )
+    await op.drop_constraint("ck_orders_qty", "orders", type_="check")
+    await op.drop_column("orders", "qty")
+"""
+)
+
+# The trigger (its body holds semicolons), SQL ending in ; or a line comment, an emoji.
+AUX_UP, AUX_DOWN = SCRIPTED.upgrade, SCRIPTED.downgrade
+
+AUX_COLUMNS = (
+    'sa.Column("id", sa.Integer, primary_key=True), sa.Column("n", sa.Integer), '
+    'sa.Column("note", sa.String(40)), sa.Column("order_id", sa.Integer)'
+)
+AUX_FK_UP = f"""
+if op.dialect.name == "sqlite":
+    copy = sa.Table("aux", sa.MetaData(), {AUX_COLUMNS})
+    async with op.batch_alter_table("aux", copy_from=copy) as batch:
+        await batch.create_foreign_key("fk_aux_order", "orders", ["order_id"], ["id"])
+else:
+    await op.create_foreign_key("fk_aux_order", "aux", "orders", ["order_id"], ["id"])
+"""
+AUX_FK_DOWN = f"""
+if op.dialect.name == "sqlite":
+    copy = sa.Table(
+        "aux", sa.MetaData(), {AUX_COLUMNS},
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name="fk_aux_order"),
+    )
+    async with op.batch_alter_table("aux", copy_from=copy) as batch:
+        await batch.drop_constraint("fk_aux_order", type_="foreignkey")
+else:
+    await op.drop_constraint("fk_aux_order", "aux", type_="foreignkey")
+"""
+
+HISTORY = [
+    Rev("r1", None, message="account", upgrade=ACCOUNT_UP, downgrade=ACCOUNT_DOWN),
+    Rev("r2", "r1", message="columns and data", upgrade=DATA_UP, downgrade=DATA_DOWN),
+    Rev(
+        "r3",
+        "r1",
+        message="orders",
+        upgrade=ORDERS_UP,
+        downgrade=ORDERS_DOWN,
+        branch_labels=("feature",),
+    ),
+    Rev("r4", ("r2", "r3"), message="merge"),
+    Rev("r5", "r4", message="order quantities", upgrade=QTY_UP, downgrade=QTY_DOWN),
+    Rev("x1", None, message="aux", upgrade=AUX_UP, downgrade=AUX_DOWN, branch_labels=("aux",)),
+    Rev("x2", "x1", message="aux fk", upgrade=AUX_FK_UP, downgrade=AUX_FK_DOWN, depends_on=("r3",)),
+]
+
+DATA = ("account", "orders", "aux")
+
+
+@pytest.fixture(params=["per_migration", "per_run"])
+def pair(request: pytest.FixtureRequest, tmp_path: Path, db_url: str, second_db_url: str) -> Pair:
+    per_migration = "true" if request.param == "per_migration" else "false"
+    return Pair(tmp_path, db_url, second_db_url, HISTORY, transaction_per_migration=per_migration)
+
+
+async def test_upgrade_downgrade_and_upgrade_again(pair: Pair) -> None:
+    await pair.compare(("upgrade", "heads"), ("upgrade", "heads"), DATA)
+    await pair.compare(("downgrade", "heads:base"), ("downgrade", "base"))
+    # What the downgrade left lets the same script run again (a type, the version table).
+    await pair.compare(("upgrade", "heads"), ("upgrade", "heads"), DATA)
+
+
+async def test_ranges_from_a_database_in_between(pair: Pair) -> None:
+    # Each range starts where the database is: its lower end names the database's heads.
+    await pair.both("upgrade", "r2")
+    await pair.compare(("downgrade", "r2:r1"), ("downgrade", "r1"), ("account",))
+    await pair.compare(("upgrade", "r1:r2"), ("upgrade", "r2"), ("account",))
+    await pair.compare(("upgrade", "r2:feature@head"), ("upgrade", "feature@head"), DATA[:2])
+    await pair.compare(("upgrade", "r5:heads"), ("upgrade", "heads"), DATA)
+    await pair.compare(("downgrade", "heads:r3"), ("downgrade", "r3"), DATA[:2])
