@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import assert_clean_error, run_cli
-from tests.projects import Rev, linear, make_project
+from tests.projects import Rev, linear, make_project, table_rev
 
 
 def test_upgrade_current_downgrade(db_url: str, tmp_path: Path) -> None:
@@ -282,3 +282,28 @@ def test_a_bad_engine_option_is_a_clear_error(
     result = run_cli("upgrade", cwd=tmp_path)
     assert_clean_error(result, match=f"cannot create the engine: {match}")
     assert "hint: check the config's sqlalchemy.* keys" in result.err
+
+
+def test_offline_sql_is_the_same_bytes_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """Siblings of a branchy history come in a stable order, so a reviewed script is the
+    one that is applied."""
+    make_project(
+        tmp_path,
+        "sqlite+aiosqlite:///unused.db",
+        table_rev("r1", None, "t1"),
+        table_rev("r2", "r1", "t2"),
+        table_rev("r3", "r1", "t3"),
+        Rev("r4", ("r2", "r3")),
+        Rev("x1", None, branch_labels=("aux",)),
+        Rev("x2", "x1", depends_on=("r3",)),
+    )
+    scripts = set()
+    for seed in ("1", "2", "3"):
+        for args in (("upgrade", "heads"), ("downgrade", "heads:base"), ("stamp", "r4", "x2")):
+            result = run_cli(
+                "--url", "postgresql://app@db/app", *args, "--sql",
+                cwd=tmp_path, env={"PYTHONHASHSEED": seed},
+            )  # fmt: skip
+            assert result.code == 0, result
+            scripts.add((args, result.out))
+    assert len(scripts) == 3
