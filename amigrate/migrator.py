@@ -698,9 +698,11 @@ class Migrator:
         start, end = offline_ends(self.graph, direction, spec)
         return await self._offline(self._make_plan(direction, end, start), spec)
 
-    async def stamp_sql(self, revisions: Sequence[str]) -> RunResult:
-        """Render the SQL of ``stamp revisions`` on a database without a version table."""
-        return await self._offline(self._make_plan("stamp", revisions, ()), " ".join(revisions))
+    async def stamp_sql(self, revisions: Sequence[str], *, purge: bool = False) -> RunResult:
+        """Render the SQL of ``stamp revisions`` on a database whose version table is
+        empty or missing; with *purge*, whatever rows it has are deleted first."""
+        plan = self._make_plan("stamp", revisions, (), purge=purge)
+        return await self._offline(plan, " ".join(revisions))
 
     async def ensure_version_sql(self) -> str:
         """Render ``CREATE TABLE`` of the version table."""

@@ -474,7 +474,7 @@ def stamp(
     if selection is not None and sql:
 
         async def stamp_sql(m: Migrator) -> RunResult:
-            return await m.stamp_sql(targets)
+            return await m.stamp_sql(targets, purge=purge)
 
         _preview_many(state, selection, stamp_sql, sql=True)
         return
@@ -496,7 +496,7 @@ def stamp(
     async def go() -> None:
         async with migrator(state) as m:
             if sql:
-                _report(state, await m.stamp_sql(targets))
+                _report(state, await m.stamp_sql(targets, purge=purge))
             else:
                 _report(state, await m.stamp(targets, purge=purge))
 

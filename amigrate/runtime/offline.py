@@ -118,6 +118,10 @@ async def render_plan(
     ctx = _context(config, url, x_args, schema)
     if not plan.from_heads and plan.direction != "down":
         await _create_version_table(ctx, versions)
+    if plan.purge:  # stamp --purge: the steps start from an empty table, as online
+        await ctx.begin()
+        await ctx.execute(versions.table.delete())
+        await ctx.commit()
     steps = await apply_plan(
         ctx,
         versions,

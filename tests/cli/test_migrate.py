@@ -307,3 +307,12 @@ def test_offline_sql_is_the_same_bytes_whatever_the_hash_seed(tmp_path: Path) ->
             assert result.code == 0, result
             scripts.add((args, result.out))
     assert len(scripts) == 3
+
+
+def test_offline_stamp_purge(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(2))
+    result = run_cli("stamp", "r002", "--purge", "--sql", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "DELETE FROM amigrate_version;" in result.out
+    assert result.out.index("DELETE") < result.out.index("INSERT INTO amigrate_version")
+    assert "DELETE" not in run_cli("stamp", "r002", "--sql", cwd=tmp_path).out

@@ -81,7 +81,8 @@ class Pair:
             if command == "ensure-version":
                 return await m.ensure_version_sql()
             if command == "stamp":
-                result = await m.stamp_sql(list(args))
+                revisions = [a for a in args if a != "--purge"]
+                result = await m.stamp_sql(revisions, purge="--purge" in args)
             else:
                 result = await m.sql("up" if command == "upgrade" else "down", args[0])
         assert result.sql is not None
@@ -92,7 +93,8 @@ class Pair:
             if command == "ensure-version":
                 await m.ensure_version()
             elif command == "stamp":
-                await m.stamp(list(args))
+                revisions = [a for a in args if a != "--purge"]
+                await m.stamp(revisions, purge="--purge" in args)
             else:
                 await getattr(m, command)(args[0])
 
@@ -174,6 +176,16 @@ async def test_stamp(
 ) -> None:
     pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
     await pair.compare(("stamp", *revisions), ("stamp", *revisions))
+
+
+@pytest.mark.parametrize("revisions", [("a1",), ("base",)])
+async def test_stamp_purge_on_a_database_with_rows(
+    tmp_path: Path, db_url: str, second_db_url: str, revisions: tuple[str, ...]
+) -> None:
+    """--purge replaces whatever rows the version table has (it was ignored offline)."""
+    pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
+    await pair.both("upgrade", "head")
+    await pair.compare(("stamp", *revisions, "--purge"), ("stamp", *revisions, "--purge"))
 
 
 async def test_ensure_version(tmp_path: Path, db_url: str, second_db_url: str) -> None:
