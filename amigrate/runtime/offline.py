@@ -19,7 +19,7 @@ from sqlalchemy.schema import CreateTable
 
 from amigrate.errors import InvalidTarget
 from amigrate.revisions import Plan, RevisionGraph
-from amigrate.revisions.targets import parse_range
+from amigrate.revisions.targets import parse_range, parse_target
 from amigrate.runtime.context import OfflineContext, schema_search_path
 from amigrate.runtime.engine import dialect_for
 from amigrate.runtime.runner import RevisionFunction, StepResult, apply_plan
@@ -33,6 +33,14 @@ __all__ = ["offline_ends", "render_plan", "render_version_table"]
 
 def offline_ends(graph: RevisionGraph, direction: str, spec: str) -> tuple[tuple[str, ...], str]:
     """Where an offline run starts (heads) and its target, from a target or ``from:to``."""
+    given = parse_range(spec) if ":" in spec else (parse_target(spec),)
+    if any(end is not None and end.kind == "current" and end.steps is None for end in given):
+        # Resolved without a database, 'current' would be base: a script from scratch.
+        raise InvalidTarget(
+            f"offline SQL has no database to read 'current' from, in {spec!r}",
+            hint="name the revision the database is at ('amigrate current' shows it), "
+            "e.g. 'upgrade <revision>:head --sql'",
+        )
     if ":" in spec:
         lower, upper = parse_range(spec)
         if direction == "up":

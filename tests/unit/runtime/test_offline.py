@@ -208,3 +208,14 @@ async def test_the_version_table_as_online(project_dir: Path) -> None:
         assert ("amigrate_version_pkc" in up) == (dialect != "mysql")
         down = await render(project_dir, URLS[dialect], "down", "head:base")
         assert "DROP TABLE amigrate_version" not in down
+
+
+@pytest.mark.parametrize(
+    ("direction", "spec"),
+    [("up", "current:head"), ("up", "current"), ("down", "head:current"), ("down", "current:a1")],
+)
+async def test_current_needs_a_database(project_dir: Path, direction: str, spec: str) -> None:
+    """Without a database 'current' resolved to base: a script from scratch, silently."""
+    with pytest.raises(InvalidTarget, match="no database to read 'current' from"):
+        await render(project_dir, URLS["postgresql"], direction, spec)
+    assert await render(project_dir, URLS["postgresql"], "up", "a1:+1")  # relative: fine
