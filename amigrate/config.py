@@ -77,6 +77,8 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 # ConfigParser puts its defaults into every section; they are not settings.
 _INI_DEFAULTS = ("here", "__file__")
+# ``%(name)s`` or ``%%`` in text expanded outside ConfigParser (see Config.expand_text).
+_PERCENT_REF = re.compile(r"%%|%\(([^)]+)\)s")
 
 
 # ``user:password@`` after a scheme, or where a URL without one starts (the text's start,
@@ -443,6 +445,34 @@ class Config:
             for key in self._ini.options(name)
             if key not in _INI_DEFAULTS
         }
+
+    def expand_text(self, text: str, where: str) -> str:
+        """*text* from outside the config (a ``targets_file`` line) expanded as a value is.
+
+        ``%(here)s`` is the config file's folder, ``%(__file__)s`` the ini file and
+        ``%(name)s`` a key of the ini's ``[DEFAULT]``; ``%%`` is a ``%``, and ``${VAR}``
+        references are expanded. A ``%`` that starts neither ``%(`` nor ``%%`` stays as
+        it is, so a percent-encoded URL (``p%40ss``) needs no doubling. *where* names
+        the text's place for errors (never the text: it may hold a password).
+        """
+
+        def substitute(match: re.Match[str]) -> str:
+            if match.group(0) == "%%":
+                return "%"
+            name = match.group(1).lower()  # as configparser reads option names
+            if name == "here":
+                return str(self.here)
+            if name == "__file__" and self.ini_path:
+                return str(self.ini_path)
+            if self._ini is not None and name in self._ini.defaults():
+                return self._ini_get(self._ini.default_section, name)
+            raise ConfigError(
+                f"{where}: %({match.group(1)})s refers to {name!r}, which is not defined",
+                hint="%(here)s is the config file's folder; other names come from the ini "
+                "file's [DEFAULT] section",
+            )
+
+        return _expand_env(_PERCENT_REF.sub(substitute, text), where, os.environ)
 
     def items(self) -> Iterator[tuple[str, Any]]:
         """Every setting (ini section over ``[tool.amigrate]``), expanded."""

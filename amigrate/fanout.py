@@ -131,14 +131,21 @@ class TargetEvent:
     detail: Any = None
 
 
-def parse_target_lines(lines: Iterable[str], *, source: str) -> list[DatabaseTarget]:
-    """Targets from ``name URL [schema=NAME]`` lines (``#`` comments, blank lines skipped)."""
+def parse_target_lines(
+    lines: Iterable[str], *, source: str, expand: Callable[[str, str], str] | None = None
+) -> list[DatabaseTarget]:
+    """Targets from ``name URL [schema=NAME]`` lines (``#`` comments, blank lines skipped).
+
+    *expand* (``Config.expand_text``) is applied to each line without its comment.
+    """
     targets = []
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         line = line.split(" #", 1)[0].strip()
+        if expand is not None:
+            line = expand(line, f"{source}:{number}")
         parts = line.split()
         if len(parts) == 1 or len(parts) > 3:
             raise ConfigError(
@@ -201,7 +208,9 @@ def configured_targets(config: Config) -> list[DatabaseTarget]:
                 f"targets_file {path} cannot be read: {exc.strerror}",
                 hint="fix targets_file in the config",
             ) from None
-        targets += parse_target_lines(text.splitlines(), source=str(path))
+        targets += parse_target_lines(
+            text.splitlines(), source=str(path), expand=config.expand_text
+        )
     return targets
 
 

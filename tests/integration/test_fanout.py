@@ -414,6 +414,32 @@ def test_targets_section_and_bad_lines(tmp_path: Path) -> None:
     assert "more.txt:1: expected 'name URL [schema=NAME]'" in bad.err
 
 
+def test_targets_file_lines_are_expanded_like_config_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """%(here)s is the config's folder whatever folder the command runs from."""
+    project = tmp_path / "project"
+    project.mkdir()
+    make_project(project, "sqlite+aiosqlite:///unused.db", *linear(1))
+    (project / "tenants.txt").write_text(
+        "acme sqlite+aiosqlite:///%(here)s/acme.db  # beside amigrate.ini\n"
+        "globex sqlite+aiosqlite:///${TENANT_DIR}/globex.db\n"
+    )
+    ini = project / "amigrate.ini"
+    ini.write_text(ini.read_text() + "targets_file = tenants.txt\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"TENANT_DIR": str(tmp_path)}
+    result = run_cli("-c", ini, "upgrade", cwd=elsewhere, env=env)
+    assert result.code == 0, result
+    assert (project / "acme.db").exists()
+    assert (tmp_path / "globex.db").exists()
+    assert list(elsewhere.iterdir()) == []
+    (project / "tenants.txt").write_text("acme sqlite+aiosqlite:///%(nowhere)s/acme.db\n")
+    bad = run_cli("-c", ini, "upgrade", cwd=elsewhere, env=env)
+    assert_clean_error(bad, match="tenants.txt:1: %(nowhere)s refers to 'nowhere'")
+
+
 @pytest.mark.skipif(os.name != "posix", reason="posix only")
 def test_schema_targets_need_postgresql(tmp_path: Path) -> None:
     make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))

@@ -436,3 +436,38 @@ def test_sections_and_multidb_keys(tmp_path: Path) -> None:
 )
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
+
+
+def test_expand_text_gives_outside_text_what_a_value_gets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A targets_file line: %(here)s, [DEFAULT] names, %%, ${VAR}; a lone % stays."""
+    ini = write(
+        tmp_path / "conf" / "amigrate.ini",
+        """
+        [DEFAULT]
+        dbs = %(here)s/dbs
+
+        [amigrate]
+        script_location = m
+        """,
+    )
+    monkeypatch.setenv("DB_PASSWORD", "pw")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConfigWarning)  # [DEFAULT] keys show in [amigrate]
+        config = load_config(ini)
+    here = tmp_path / "conf"
+    assert config.expand_text("a sqlite:///%(here)s/a.db", "f:1") == f"a sqlite:///{here}/a.db"
+    assert config.expand_text("%(HERE)s %(__file__)s", "f:1") == f"{here} {ini}"
+    assert config.expand_text("%(dbs)s/b.db", "f:1") == f"{here}/dbs/b.db"
+    assert config.expand_text("u:${DB_PASSWORD}@h p%40ss 100%% $${x}", "f:1") == (
+        "u:pw@h p%40ss 100% ${x}"
+    )
+    with pytest.raises(ConfigError, match=r"f:2: %\(nope\)s refers to 'nope'"):
+        config.expand_text("%(nope)s", "f:2")
+    with pytest.raises(MissingEnvironmentVariable, match="in 'f:3'"):
+        config.expand_text("${AMIGRATE_TEST_UNSET}", "f:3")
+    toml_only = Config.from_values({"script_location": "m"}, here=tmp_path)
+    assert toml_only.expand_text("%(here)s", "f:1") == str(tmp_path)
+    with pytest.raises(ConfigError, match="__file__"):
+        toml_only.expand_text("%(__file__)s", "f:1")
