@@ -24,9 +24,9 @@ next; the CLI prints ``error: <message>`` and ``hint: <hint>`` and exits with
     │       └── RelativeOutOfRange        +N / -N steps past head or base
     ├── ScriptError                       a revision module fails to import or is malformed
     ├── HookError                         a post-write hook failed
-    ├── MigrationError                    applying revisions failed
+    ├── MigrationError                    applying revisions failed (.results: per database)
     │   ├── MigrationFailed               a step failed (.applied, .failed, .partial, __cause__)
-    │   │   └── MigrationInterrupted      exit 130: the CLI was interrupted during a step
+    │   │   └── MigrationInterrupted      exit 130: the CLI was interrupted during a run
     │   └── UnsupportedOperation          the dialect cannot do this op here
     ├── DatabaseError                     connecting or talking to the database failed
     ├── CheckFailed                       exit 3: a check found a problem
@@ -273,7 +273,15 @@ class HookError(AmigrateError):
 
 
 class MigrationError(AmigrateError):
-    """Applying revisions failed."""
+    """Applying revisions failed.
+
+    When the error sums up several databases (a fan-out), ``results`` is the
+    :class:`~amigrate.fanout.FanoutResult` with each one's outcome; otherwise None.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, results: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        self.results = results
 
 
 class MigrationFailed(MigrationError):
@@ -294,18 +302,22 @@ class MigrationFailed(MigrationError):
         failed: Any = None,
         hint: str | None = None,
         partial: bool = False,
+        results: Any = None,
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, results=results)
         self.applied = tuple(applied)
         self.failed = failed
         self.partial = partial
 
 
 class MigrationInterrupted(MigrationFailed):
-    """The CLI was interrupted (Ctrl-C) during a step; exit code 130.
+    """The CLI was interrupted (Ctrl-C) during a step, or during a fan-out; exit code 130.
 
     The awaitable API lets the cancellation itself through (with a note that says
-    what this error says); the CLI reports it as this error.
+    what this error says); the CLI reports it as this error. For a fan-out,
+    ``results`` holds each database's outcome (an interrupted one's ``error`` is
+    the MigrationInterrupted of its own step), and ``partial`` says that at least
+    one database may be partly changed.
     """
 
     exit_code = 130

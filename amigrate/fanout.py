@@ -27,7 +27,14 @@ from typing import Any, Generic, Literal, TypeVar
 import anyio
 
 from amigrate.config import Config, mask_url
-from amigrate.errors import AmigrateError, CommandError, ConfigError
+from amigrate.errors import (
+    AmigrateError,
+    CommandError,
+    ConfigError,
+    MigrationFailed,
+    MigrationInterrupted,
+)
+from amigrate.runtime.runner import interruption, mark_interrupted
 
 __all__ = [
     "DatabaseTarget",
@@ -278,9 +285,13 @@ async def run_many(
                 on_event(TargetEvent(target, "start"))
             try:
                 value = await action(target)
-            except anyio.get_cancelled_exc_class():
+            except anyio.get_cancelled_exc_class() as exc:
+                # What the step it interrupted left behind, if one was running.
                 results[target.name] = TargetResult(
-                    target, "cancelled", duration=time.perf_counter() - started
+                    target,
+                    "cancelled",
+                    error=interruption(exc),
+                    duration=time.perf_counter() - started,
                 )
                 raise
             except Exception as exc:
@@ -303,18 +314,73 @@ async def run_many(
             for target in batch:
                 tg.start_soon(one, target, limiter)
 
+    def outcome() -> FanoutResult[T]:
+        return FanoutResult(
+            tuple(results.get(t.name) or TargetResult(t, "skipped") for t in targets)
+        )
+
     first, rest = (
         (list(targets[:canary]), list(targets[canary:])) if canary else ([], list(targets))
     )
-    with anyio.CancelScope() as scope:
-        if first:
-            await wave(first)
-            if any(results[t.name].status != "ok" for t in first):
-                stop.set()
-        if not stop.is_set():
-            await wave(rest)
-    ordered = tuple(results.get(t.name) or TargetResult(t, "skipped") for t in targets)
-    return FanoutResult(ordered)
+    try:
+        with anyio.CancelScope() as scope:
+            if first:
+                await wave(first)
+                if any(results[t.name].status != "ok" for t in first):
+                    stop.set()
+            if not stop.is_set():
+                await wave(rest)
+    except anyio.get_cancelled_exc_class() as exc:
+        # The caller was cancelled (Ctrl-C): the cancellation goes through, as for one
+        # database, saying what each database was left with.
+        mark_interrupted(exc, interrupted(outcome()))
+        raise
+    return outcome()
+
+
+def interrupted(results: FanoutResult[Any]) -> MigrationInterrupted:
+    """What an interrupted fan-out left behind, database by database, as one error."""
+    unfinished = [r for r in results if not r.ok]
+    parts = []
+    hints: dict[str, list[str]] = {}  # what to do -> the databases it concerns
+    for r in unfinished:
+        name = r.target.name
+        if isinstance(r.error, MigrationInterrupted):
+            applied = [step.revision for step in r.error.applied]
+            before = f"{_revisions(applied)} applied, then " if applied else ""
+            parts.append(f"{name}: {before}{r.error.message}")
+            if r.error.hint and r.error.hint != _AGAIN:
+                hints.setdefault(r.error.hint, []).append(name)
+        elif r.status == "failed":
+            parts.append(f"{name}: failed: {r.message}")
+    groups = {
+        "stopped with no revision running": [
+            r for r in unfinished if r.status == "cancelled" and r.error is None
+        ],
+        "not started": [r for r in unfinished if r.status == "skipped"],
+        "completed": [r for r in results if r.ok],
+    }
+    parts += [
+        f"{what}: {', '.join(r.target.name for r in rs)}" for what, rs in groups.items() if rs
+    ]
+    return MigrationInterrupted(
+        f"interrupted: {len(unfinished)} of {len(results)} databases did not finish: "
+        + "; ".join(parts),
+        hint="; ".join(
+            [f"{', '.join(names)}: {hint}" for hint, names in hints.items()]
+            + [f"{_AGAIN}: it only touches the databases that are behind"]
+        ),
+        partial=any(isinstance(r.error, MigrationFailed) and r.error.partial for r in results),
+        results=results,
+    )
+
+
+_AGAIN = "run the command again to continue"
+
+
+def _revisions(ids: Sequence[str]) -> str:
+    """``a1, b2`` (or ``a1 ... z9 (40 revisions)`` for a long run)."""
+    return ", ".join(ids) if len(ids) <= 3 else f"{ids[0]} ... {ids[-1]} ({len(ids)} revisions)"
 
 
 TargetSpec = DatabaseTarget | tuple[str, str] | tuple[str, str, str] | str

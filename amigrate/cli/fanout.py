@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Progress", "fanout_selection", "raise_for_failures", "run_fanout", "summary_rows"]
+__all__ = [
+    "Progress",
+    "fanout_selection",
+    "raise_for_failures",
+    "run_fanout",
+    "run_migrations",
+    "summary_rows",
+]
 
 
 def fanout_selection(state: CliState) -> dict[str, Any] | None:
@@ -152,6 +159,26 @@ def run_fanout(
     return run_async(go)
 
 
+def run_migrations(
+    state: CliState,
+    action: Callable[[Migrator], Awaitable[RunResult]],
+    selection: dict[str, Any],
+    **policy: Any,
+) -> FanoutResult[RunResult]:
+    """:func:`run_fanout`, then the summary table: also when Ctrl-C interrupted the run
+    (then the :class:`~amigrate.errors.MigrationInterrupted` goes on, exit 130)."""
+    from amigrate.errors import MigrationInterrupted
+
+    try:
+        results = run_fanout(state, action, selection, **policy)
+    except MigrationInterrupted as exc:
+        if exc.results is not None:
+            print_summary(state, exc.results)
+        raise
+    print_summary(state, results)
+    return results
+
+
 def raise_for_failures(results: FanoutResult[Any], what: str) -> None:
     """After the other databases' output, one error naming each database that failed.
 
@@ -187,6 +214,9 @@ def summary_rows(results: FanoutResult[RunResult]) -> list[dict[str, Any]]:
             from_heads = list(applied[0].from_revisions)
             to_heads = list(applied[-1].to_revisions)
             steps = len(applied)
+        elif isinstance(r.error, MigrationFailed) and r.error.failed is not None:
+            # Failed (or interrupted) in its first step: the version table is where it was.
+            from_heads = to_heads = list(r.error.failed.from_revisions)
         rows.append(
             {
                 "target": r.target.name,

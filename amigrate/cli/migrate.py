@@ -238,7 +238,7 @@ def _migrate_many(
     selection: dict[str, Any],
     policy: dict[str, Any],
 ) -> None:
-    from amigrate.cli.fanout import print_summary, run_fanout
+    from amigrate.cli.fanout import run_migrations
     from amigrate.errors import MigrationError
 
     async def action(m: Migrator) -> RunResult:
@@ -246,8 +246,7 @@ def _migrate_many(
             return await m.upgrade(target, force=force)
         return await m.downgrade(target, force=force)
 
-    results = run_fanout(state, action, selection, **policy)
-    print_summary(state, results)
+    results = run_migrations(state, action, selection, **policy)
     failed = [r for r in results if not r.ok]
     if failed:
         unstarted = sum(r.status in ("skipped", "cancelled") for r in failed)
@@ -465,7 +464,7 @@ def stamp(
     state: CliState, revisions: tuple[str, ...], purge: bool, sql: bool, json_output: bool
 ) -> None:
     """Record REVISIONS as applied without running them ('base' empties the table)."""
-    from amigrate.cli.fanout import fanout_selection, print_summary, run_fanout
+    from amigrate.cli.fanout import fanout_selection, run_migrations
     from amigrate.errors import MigrationError
 
     state.json = state.json or json_output
@@ -483,8 +482,7 @@ def stamp(
         async def stamp_one(m: Migrator) -> RunResult:
             return await m.stamp(targets, purge=purge)
 
-        results = run_fanout(state, stamp_one, selection)
-        print_summary(state, results)
+        results = run_migrations(state, stamp_one, selection)
         failed = [r for r in results if not r.ok]
         if failed:
             raise MigrationError(

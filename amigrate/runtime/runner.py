@@ -23,7 +23,7 @@ from amigrate.runtime.direct import Write
 from amigrate.runtime.history import HistoryTable
 from amigrate.runtime.versions import VersionTable
 
-__all__ = ["StepResult", "apply_plan", "interruption"]
+__all__ = ["StepResult", "apply_plan", "interruption", "mark_interrupted"]
 
 log = logging.getLogger("amigrate.runtime")
 
@@ -252,7 +252,7 @@ async def apply_plan(
                     applied=results if per_migration else results[:durable] + results[-1:],
                     hint="run the command again to continue",
                 )
-                _mark_interrupted(exc, done)
+                mark_interrupted(exc, done)
                 raise
             if (ctx.early_commits, ctx.autocommit_blocks) != commits:
                 durable = len(results)
@@ -276,7 +276,7 @@ async def apply_plan(
             if not isinstance(exc, Exception):
                 # Cancellation and exit go through as they are (the caller's task must see
                 # its cancellation), saying what they left behind.
-                _mark_interrupted(exc, failure)
+                mark_interrupted(exc, failure)
                 raise
             raise failure from exc
         result = _step_result(step, message, started)
@@ -328,7 +328,7 @@ async def _commit_run(ctx: MigrationContext, results: list[StepResult], durable:
                 hint="run 'amigrate current' to see where the database is, then run the "
                 "command again",
             )
-            _mark_interrupted(exc, interrupted)
+            mark_interrupted(exc, interrupted)
             raise
         raise MigrationFailed(
             f"committing the run failed: {_driver_message(exc)}",
@@ -354,7 +354,7 @@ def _step_result(step: Step, message: str, started: float) -> StepResult:
     )
 
 
-def _mark_interrupted(exc: BaseException, failure: MigrationFailed) -> None:
+def mark_interrupted(exc: BaseException, failure: MigrationFailed) -> None:
     """Say on a cancellation (or exit) what it left behind; :func:`interruption` finds it."""
     exc.add_note(f"{failure}; {failure.hint}" if failure.hint else str(failure))
     setattr(exc, _INTERRUPTION, failure)

@@ -8,28 +8,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import amigrate
+from tests.conftest import _admin, run_async
 from tests.helpers import Result, assert_clean_error, run_cli
 from tests.integration.test_runtime import snapshot
-from tests.projects import Rev, make_project
+from tests.projects import Rev, linear, make_project
 
 MARK = 'pathlib.Path(op.x_args["marker"]).touch()'
 
 
 def interrupted_upgrade(root: Path, marker: Path) -> Result:
     """Run ``amigrate upgrade``, send SIGINT once *marker* exists, return the outcome."""
+    # The pause: the statement after the marker is running on the server.
+    return interrupted(root, "-x", f"marker={marker}", "upgrade", ready=marker.exists, pause=0.3)
+
+
+def interrupted(root: Path, *args: str, ready: Callable[[], bool], pause: float = 0) -> Result:
+    """Run ``amigrate ARGS``, send SIGINT once *ready()* (then *pause* s), return the outcome."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "amigrate", "-x", f"marker={marker}", "upgrade"],
+        [sys.executable, "-m", "amigrate", *args],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -37,14 +47,19 @@ def interrupted_upgrade(root: Path, marker: Path) -> Result:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        time.sleep(0.3)  # the statement after the marker is running on the server
+        wait_until(lambda: ready() or proc.poll() is not None)
+        time.sleep(pause)
         proc.send_signal(signal.SIGINT)
     finally:
         out, err = proc.communicate(timeout=60)
     return Result(proc.returncode, out, err)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    """Poll *condition* until it holds (or *timeout* seconds pass: the test then fails)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def sleeping_rev(before: str, sleep: str, after: str = "") -> Rev:
@@ -162,3 +177,117 @@ async def test_a_cancelled_commit_that_landed_is_not_recorded_as_failed(
             assert stale == [], (heads, newest)
     finally:
         await engine.dispose()
+
+
+# A revision that creates a table (MariaDB commits it at once), says it is running,
+# then waits until it is interrupted: the interrupt always lands inside it.
+WAITING = Rev(
+    "r002",
+    "r001",
+    upgrade="""
+        await op.execute("CREATE TABLE waited (id int)")
+        (pathlib.Path(op.x_args["markers"]) / uuid.uuid4().hex).touch()
+        await asyncio.sleep(60)
+    """,
+    extra="import asyncio\nimport pathlib\nimport uuid",
+    message="waits",
+)
+
+
+@pytest.fixture
+def four_targets(db_url: str) -> Iterator[dict[str, str]]:
+    """``name -> URL [schema=NAME]`` as written in ``[targets]``: SQLite files beside the
+    ini file, PostgreSQL schemas, MariaDB databases."""
+    names = ("done", "a", "b", "c")
+    url = sa.make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        yield {n: f"sqlite+aiosqlite:///%(here)s/{n}.db" for n in names}
+        return
+    if url.get_backend_name() == "postgresql":
+        yield {n: f"{db_url.replace('%', '%%')} schema={n}" for n in names}
+        return
+    databases = {n: f"{url.database}_{n}" for n in names}
+    for database in databases.values():
+        run_async(functools.partial(_admin, db_url, f"CREATE DATABASE {database}"))
+    try:
+        yield {
+            n: url.set(database=d).render_as_string(hide_password=False).replace("%", "%%")
+            for n, d in databases.items()
+        }
+    finally:
+        for database in databases.values():
+            run_async(functools.partial(_admin, db_url, f"DROP DATABASE {database}"))
+
+
+def test_ctrl_c_during_a_fan_out(four_targets: dict[str, str], tmp_path: Path) -> None:
+    """One summary, exit 130: each database's applied, rolled back (or partly changed:
+    MariaDB), not started and completed; the locks are released."""
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1), WAITING)
+    targets = "".join(f"{name} = {value}\n" for name, value in four_targets.items())
+    project.ini.write_text(project.ini.read_text() + "\n[targets]\n" + targets)
+    assert run_cli("-d", "done", "stamp", "r002", cwd=tmp_path).code == 0
+    markers = tmp_path / "markers"
+    markers.mkdir()
+
+    def two_waiting() -> bool:
+        return len(list(markers.iterdir())) == 2
+
+    # done (nothing to do) and a start; b takes done's place; c waits for a free place.
+    args = ("-x", f"markers={markers}", "upgrade", "--concurrency", "2")
+    result = interrupted(tmp_path, *args, ready=two_waiting)
+    partial = "mysql" in four_targets["a"]
+    assert_clean_error(result, code=130, match="interrupted: 3 of 4 databases did not finish: ")
+    left = "the database may be partly changed" if partial else "revision r002 rolled back"
+    for name in ("a", "b"):
+        assert (
+            f"{name}: r001 applied, then interrupted during upgrade r001 -> r002 (waits): "
+            f"{left}" in result.err
+        )
+    assert "; not started: c; completed: done\n" in result.err
+    assert "unexpected" not in result.err
+    rows = {line.split()[0]: line.split() for line in result.out.splitlines()[1:]}
+    assert rows["a"][1:5] == ["<base>", "->", "r001", "1"]
+    assert rows["a"][7:9] == ["cancelled:", "interrupted"]
+    assert rows["c"][1:3] == ["-", "0"]
+    assert rows["done"][-1] == "ok"
+    current = run_cli("current", cwd=tmp_path)
+    assert current.out.splitlines() == ["done: r002 (head)", "a: r001", "b: r001", "c: <base>"]
+    r002 = project.versions / "r002.py"
+    r002.write_text(r002.read_text().replace("await asyncio.sleep(60)", "pass"))
+    if partial:  # the history says so: the next run refuses until the user says where it is
+        log = run_cli("log", "--all", cwd=tmp_path).out
+        assert log.count("[FAILED: interrupted during upgrade r001 -> r002 (waits)") == 2, log
+        again = run_cli("--lock-timeout", "5", *args, cwd=tmp_path)
+        assert "a (failed), b (failed)" in again.err
+        assert "r002 failed partway" in again.out
+        return
+    # Every lock was released: a new run takes each one at once and finishes the work.
+    again = run_cli("--lock-timeout", "5", *args, cwd=tmp_path)
+    assert again.code == 0, again
+    assert run_cli("current", cwd=tmp_path).out.splitlines() == [
+        f"{n}: r002 (head)" for n in ("done", "a", "b", "c")
+    ]
+
+
+async def test_a_cancelled_fan_out_says_what_each_database_was_left_with(tmp_path: Path) -> None:
+    """The API lets the cancellation through, as for one database, with a note."""
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1), WAITING)
+    targets = [(n, f"sqlite+aiosqlite:///{tmp_path / n}.db") for n in ("a", "b", "c")]
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    task = asyncio.create_task(
+        amigrate.upgrade(
+            project.config(), targets=targets, concurrency=2, x_args={"markers": str(markers)}
+        )
+    )
+    await asyncio.to_thread(wait_until, lambda: len(list(markers.iterdir())) == 2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError) as caught:
+        await task
+    (note,) = caught.value.__notes__
+    assert note.startswith("interrupted: 3 of 3 databases did not finish: a: r001 applied, then ")
+    assert "b: r001 applied, then interrupted during upgrade r001 -> r002 (waits): " in note
+    assert note.endswith(
+        "not started: c; run the command again to continue: it only touches "
+        "the databases that are behind"
+    )

@@ -75,3 +75,20 @@ def test_summary_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     assert lines[1].split()[:6] == ["acme", "<base>", "->", "a1", "1", "0.02"]
     assert lines[2].startswith("globex  -")
     assert lines[2].endswith("failed: RuntimeError: boom")
+
+
+def test_summary_of_a_database_stopped_in_its_first_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Its version table is where it was: the row says so, not '-'."""
+    from amigrate.errors import MigrationInterrupted
+
+    step = Step("b2", "up", VersionChange("update", ("a1",), ("b2",)), ("a1",), ("b2",))
+    error = MigrationInterrupted("interrupted during upgrade a1 -> b2: rolled back", failed=step)
+    stopped: TargetResult[RunResult] = TargetResult(
+        DatabaseTarget("acme", "sqlite+aiosqlite:///a.db"), "cancelled", error=error
+    )
+    print_summary(CliState(), FanoutResult((stopped,)))
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert row[:5] == ["acme", "a1", "->", "a1", "0"]
+    assert row[7:] == ["cancelled:", *error.message.split()]
