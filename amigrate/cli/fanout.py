@@ -166,16 +166,21 @@ def run_migrations(
     **policy: Any,
 ) -> FanoutResult[RunResult]:
     """:func:`run_fanout`, then the summary table: also when Ctrl-C interrupted the run
-    (then the :class:`~amigrate.errors.MigrationInterrupted` goes on, exit 130)."""
+    (then the :class:`~amigrate.errors.MigrationInterrupted` goes on, exit 130).
+
+    With ``--json`` a run that did not complete everywhere prints no rows: the error
+    that follows carries them (``"databases"``).
+    """
     from amigrate.errors import MigrationInterrupted
 
     try:
         results = run_fanout(state, action, selection, **policy)
     except MigrationInterrupted as exc:
-        if exc.results is not None:
+        if exc.results is not None and not state.json:
             print_summary(state, exc.results)
         raise
-    print_summary(state, results)
+    if results.ok or not state.json:
+        print_summary(state, results)
     return results
 
 
@@ -198,13 +203,18 @@ def raise_for_failures(results: FanoutResult[Any], what: str) -> None:
     )
 
 
-def summary_rows(results: FanoutResult[RunResult]) -> list[dict[str, Any]]:
-    """One row per target: name, database, from, to, steps, duration, status, error."""
+def summary_rows(results: FanoutResult[Any]) -> list[dict[str, Any]]:
+    """One row per target: name, database, from, to, steps, duration, status, error.
+
+    The version ends and steps come from a :class:`RunResult` (a migration); other
+    values (a read) leave them empty.
+    """
     from amigrate.errors import MigrationFailed
+    from amigrate.migrator import RunResult
 
     rows = []
     for r in results:
-        value = r.value
+        value = r.value if isinstance(r.value, RunResult) else None
         from_heads = list(value.from_heads) if value else None
         to_heads = list(value.to_heads) if value else None
         steps = len(value.steps) if value else 0

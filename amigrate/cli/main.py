@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NoReturn
 
 import click
 
 from amigrate._version import __version__
+from amigrate.cli.output import print_results
 from amigrate.cli.state import CliState
 from amigrate.config import mask_url
 from amigrate.errors import AmigrateError, AmigrateWarning
@@ -139,6 +141,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+cli.result_callback()(print_results)  # --json: a command's result, once it has finished
 
 
 def _show_warning(
@@ -169,48 +172,64 @@ def report_error(err: AmigrateError) -> None:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the CLI and exit: 0 ok, 1 error, 2 usage, 3 a check failed, 4 lock timeout.
 
+    Under ``--json`` a failure is also one ``{"error": ...}`` object on stdout (see
+    :func:`~amigrate.cli.output.finish_json`), whatever the exit code.
+
     This is the process's entry point (it exits), so it may tune the process: a
     migration builds many long-lived objects (SQLAlchemy, every revision module) and
     little cyclic garbage, so the cycle collector runs less often than Python's
     default, and not at all on the way out (the process ends; its memory goes with it).
     """
+    from amigrate.cli.output import error_json, finish_json, wants_json
+
     gc.set_threshold(10_000, 50, 50)
     args = list(sys.argv[1:] if argv is None else argv)
     state = CliState(debug="--debug" in args)
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
+    failure: Callable[[], dict[str, Any]] | None = None  # the error as JSON, for --json
     try:
         code = cli.main(args=args, prog_name="amigrate", standalone_mode=False, obj=state)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
             click.echo("interrupted", err=True)
             code = 130
+            failure = partial(error_json, exc.__cause__, code, message="interrupted")
         else:
             click.echo("aborted", err=True)
             code = 1
+            failure = partial(error_json, exc, code, message="aborted")
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
+        failure = partial(error_json, exc, code)
     except AmigrateError as exc:
+        failure = partial(error_json, exc, exc.exit_code)
         if state.debug:
             raise
         report_error(exc)
         code = exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo("interrupted", err=True)
         code = 130
+        failure = partial(error_json, exc, code, message="interrupted")
     except Exception as exc:
-        if state.debug:
-            raise
         from amigrate.runtime.connect_errors import database_error, is_database_error
 
-        if is_database_error(exc):  # the database said no (a privilege, a missing schema)
-            report_error(database_error(exc))
-            sys.exit(1)
-        click.echo(f"error: unexpected {type(exc).__name__}: {mask_url(str(exc))}", err=True)
-        click.echo("hint: run again with --debug for the traceback, and report it", err=True)
         code = 1
+        known = database_error(exc) if is_database_error(exc) else None
+        hint = "run again with --debug for the traceback, and report it"
+        failure = partial(error_json, known or exc, code, hint=hint, unexpected=known is None)
+        if state.debug:
+            raise
+        if known is not None:  # the database said no (a privilege, a missing schema)
+            report_error(known)
+        else:
+            click.echo(f"error: unexpected {type(exc).__name__}: {mask_url(str(exc))}", err=True)
+            click.echo(f"hint: {hint}", err=True)
     finally:
         warnings.showwarning = previous
+        if state.json or state.json_results or wants_json(args):
+            finish_json(state, None if failure is None else failure())
     gc.freeze()
     sys.exit(code if isinstance(code, int) else 0)

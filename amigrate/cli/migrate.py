@@ -261,6 +261,7 @@ def _migrate_many(
             + ", ".join(f"{r.target.name} ({r.status})" for r in failed),
             hint=f"the summary above says why; {others}; running the command again only "
             "touches what is behind",
+            results=results,
         )
 
 
@@ -487,7 +488,8 @@ def stamp(
         if failed:
             raise MigrationError(
                 f"{len(failed)} of {len(results)} databases were not stamped: "
-                + ", ".join(f"{r.target.name} ({r.message})" for r in failed)
+                + ", ".join(f"{r.target.name} ({r.message})" for r in failed),
+                results=results,
             )
         return
 

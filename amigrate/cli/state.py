@@ -33,6 +33,8 @@ class CliState:
     verbosity: int = 0
     json: bool = False
     debug: bool = False
+    #: What the command printed as JSON, held until it finishes (see ``cli.output``).
+    json_results: list[Any] = field(default_factory=list)
     _config: Config | None = None
     _env: EnvHooks | None = None
 

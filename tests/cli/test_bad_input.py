@@ -4,6 +4,7 @@ traceback, and the database exactly as it was (schema, version rows, history row
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -278,18 +279,43 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input(case: Case, sqlite_url: str, tmp_path: Path) -> None:
+def test_bad_input(case: Case, as_json: bool, sqlite_url: str, tmp_path: Path) -> None:
+    """Under --json the same failure is also one JSON object on stdout, same exit code."""
     project = make_project(tmp_path, sqlite_url, *linear(3))
     assert run_cli("upgrade", "r002", cwd=tmp_path).code == 0
     case.setup(project)
     before = state(sqlite_url)
     files_before = sorted(p.name for p in tmp_path.iterdir())
-    result = run_cli(*case.args, cwd=tmp_path)
-    assert_clean_error(result, code=case.code, match=case.match)
+    result = run_cli(*(("--json",) if as_json else ()), *case.args, cwd=tmp_path)
+    assert_clean_error(result, code=case.code, match=case.match)  # the human line either way
     assert "pw-secret" not in result.output
     assert state(sqlite_url) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == files_before
+    if as_json:
+        error = json.loads(result.out)["error"]
+        assert list(error)[:4] == ["type", "message", "hint", "exit_code"]
+        assert error["exit_code"] == case.code
+        assert error["type"] == "UsageError" if case.code == 2 else error["type"].isidentifier()
+        assert case.match in f"{error['message']} {error['hint']}"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "kind"),
+    [
+        (("upgrade", "--json", "--fast"), 2, "UsageError"),
+        (("upgrade", "9", "--json"), 1, "UnknownRevision"),
+    ],
+)
+def test_the_commands_json_flag_gives_json_errors_too(
+    args: tuple[str, ...], code: int, kind: str, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Also when the command's own --json is not parsed yet (a usage error after it)."""
+    make_project(tmp_path, sqlite_url, *linear(1))
+    result = run_cli(*args, cwd=tmp_path)
+    assert_clean_error(result, code=code)
+    assert json.loads(result.out)["error"]["type"] == kind
 
 
 @pytest.mark.parametrize(

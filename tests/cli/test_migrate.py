@@ -137,6 +137,27 @@ def test_failing_revision_is_one_line(sqlite_url: str, tmp_path: Path) -> None:
     assert run_cli("current", cwd=tmp_path).out.strip() == "r001"
 
 
+def test_failing_revision_as_json(db_url: str, tmp_path: Path) -> None:
+    """The error's fields: the steps applied, the failed one, whether it is partial."""
+    bad = Rev(
+        "r002",
+        "r001",
+        upgrade='await op.execute("CREATE TABLE half (id int)")\nraise ValueError("no good")',
+        message="explodes",
+    )
+    make_project(tmp_path, db_url, *linear(1), bad)
+    result = run_cli("--json", "upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="r001 -> r002 (explodes) failed: ValueError: no good")
+    error = json.loads(result.out)["error"]
+    assert (error["type"], error["exit_code"]) == ("MigrationFailed", 1)
+    assert error["message"] in result.err
+    assert error["hint"] in result.err
+    assert [step["revision"] for step in error["applied"]] == ["r001"]
+    assert error["failed"]["revision"] == "r002"
+    assert error["failed"]["from_revisions"] == ["r001"]
+    assert error["partial"] is db_url.startswith("mysql")  # MySQL committed CREATE TABLE
+
+
 def test_unreachable_server(tmp_path: Path) -> None:
     make_project(tmp_path, "postgresql+asyncpg://app:hunter2@127.0.0.1:1/app", *linear(1))
     result = run_cli("upgrade", cwd=tmp_path)
@@ -144,6 +165,10 @@ def test_unreachable_server(tmp_path: Path) -> None:
         result, match="cannot connect to postgresql+asyncpg://app:***@127.0.0.1:1/app"
     )
     assert "hunter2" not in result.output
+    as_json = run_cli("--json", "upgrade", cwd=tmp_path)
+    assert "hunter2" not in as_json.output
+    error = json.loads(as_json.out)["error"]
+    assert error["message"].startswith("cannot connect to postgresql+asyncpg://app:***@127.0.0.1")
 
 
 def test_wrong_password_is_masked(mysql_url: str, tmp_path: Path) -> None:
@@ -188,6 +213,9 @@ def test_lock_timeout_exit_code(sqlite_url: str, tmp_path: Path) -> None:
         result = run_cli("--lock-timeout", "0.3", "upgrade", cwd=tmp_path)
         assert_clean_error(result, code=4, match="could not take the migration lock")
         assert "held by pid 4242 on testhost" in result.err
+        as_json = run_cli("--lock-timeout", "0.3", "--json", "upgrade", cwd=tmp_path)
+        assert_clean_error(as_json, code=4)
+        assert json.loads(as_json.out)["error"]["type"] == "LockTimeout"
     finally:
         os.close(fd)
     assert run_cli("upgrade", cwd=tmp_path).code == 0

@@ -35,6 +35,10 @@ def test_failing_commands_mask_the_password(
     assert result.code == 1, result
     assert_hidden(result)
     assert shown in result.err, result.err
+    as_json = run_cli("--url", url, "--json", *command, cwd=tmp_path)
+    assert as_json.code == 1, as_json
+    assert_hidden(as_json)
+    assert shown in as_json.out, as_json.out  # the JSON error names the URL, masked
 
 
 @pytest.mark.parametrize(

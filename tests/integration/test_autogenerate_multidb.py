@@ -46,7 +46,9 @@ def test_multidb_revision_and_check(tmp_path: Path) -> None:
     differs = run_cli("check", cwd=tmp_path)
     assert_clean_error(differs, code=3, match="differ: 1 change")
     assert differs.out == "analytics: add column 'events.kind'\n"
-    as_json = json.loads(run_cli("check", "--json", cwd=tmp_path).out)
+    document = json.loads(run_cli("check", "--json", cwd=tmp_path).out)
+    assert document["error"]["exit_code"] == 3
+    as_json = document["result"]
     assert as_json["ok"] is False
     assert [(c["database"], c["kind"]) for c in as_json["changes"]] == [("analytics", "add_column")]
 

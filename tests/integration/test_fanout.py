@@ -74,11 +74,17 @@ def test_forty_five_targets_in_one_command(
 
     result = run_cli("--json", "upgrade", "head", "--concurrency", "6", cwd=tmp_path)
     assert result.code == 1, result.err
-    rows = {row["target"]: row for row in json.loads(result.out)}
+    error = json.loads(result.out)["error"]  # the failure, with each database's row
+    assert (error["type"], error["exit_code"]) == ("MigrationError", 1)
+    rows = {row["target"]: row for row in error["databases"]}
     assert len(rows) == 45
     failed = rows.pop("pg07")
     assert failed["status"] == "failed"
     assert "rt2" in failed["error"]
+    assert failed["failure"]["type"] == "MigrationFailed"
+    assert failed["failure"]["failed"]["revision"] == "r002"
+    assert [step["revision"] for step in failed["failure"]["applied"]] == ["r001"]
+    assert {row["failure"] for row in rows.values()} == {None}
     assert (failed["from_heads"], failed["to_heads"], failed["steps"]) == ([], ["r001"], 1)
     bad = {
         name: r
@@ -370,10 +376,13 @@ def test_reads_report_each_target_when_one_is_unreachable(tmp_path: Path) -> Non
         assert_clean_error(result, match=f"1 of 2 databases could not be {what}: down: cannot")
         assert shown in result.out, result.out
         assert "pw-secret" not in result.output
-    data = json.loads(run_cli("--json", "current", cwd=tmp_path).out)
+    # The error, and what could be read as "result".
+    document = json.loads(run_cli("--json", "current", cwd=tmp_path).out)
+    assert document["error"]["message"].startswith("1 of 2 databases could not be read")
+    data = document["result"]
     assert data["alpha"]["heads"][0]["revision"] == "r001"
     assert data["down"]["error"].startswith("cannot connect to postgresql+asyncpg://u:***@")
-    data = json.loads(run_cli("--json", "validate", cwd=tmp_path).out)
+    data = json.loads(run_cli("--json", "validate", cwd=tmp_path).out)["result"]
     assert data["alpha"]["ok"] is True
     assert "error" in data["down"]
 

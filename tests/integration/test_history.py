@@ -178,7 +178,9 @@ def test_validate_and_log_cli(sqlite_url: str, tmp_path: Path) -> None:
     assert_clean_error(result, code=3, match="2 problems found")
     assert "changed: r002: " in result.out
     assert "missing: r003: applied, but no revision file declares it" in result.out
-    data = json.loads(run_cli("validate", "--json", cwd=tmp_path).out)
+    document = json.loads(run_cli("validate", "--json", cwd=tmp_path).out)
+    assert (document["error"]["type"], document["error"]["exit_code"]) == ("CheckFailed", 3)
+    data = document["result"]  # the report, with the error it ended in
     assert data["ok"] is False
     assert sorted(p["kind"] for p in data["problems"]) == ["changed", "missing"]
 

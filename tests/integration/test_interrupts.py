@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import os
 import signal
 import subprocess
@@ -291,3 +292,36 @@ async def test_a_cancelled_fan_out_says_what_each_database_was_left_with(tmp_pat
         "not started: c; run the command again to continue: it only touches "
         "the databases that are behind"
     )
+
+
+@pytest.mark.parametrize("fan_out", [True, False], ids=["fan-out", "one database"])
+def test_ctrl_c_as_json(fan_out: bool, tmp_path: Path) -> None:
+    """Exit 130 and one JSON error: the interrupted step, and each database's row."""
+    project = make_project(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/one.db", *linear(1), WAITING)
+    if fan_out:
+        targets = "".join(f"{n} = sqlite+aiosqlite:///%(here)s/{n}.db\n" for n in ("a", "b"))
+        project.ini.write_text(project.ini.read_text() + "\n[targets]\n" + targets)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    result = interrupted(
+        tmp_path,
+        *("--json", "-x", f"markers={markers}", "upgrade", "--concurrency", "1"),
+        ready=lambda: any(markers.iterdir()),
+    )
+    assert_clean_error(result, code=130, match="interrupted")
+    error = json.loads(result.out)["error"]
+    assert (error["type"], error["exit_code"]) == ("MigrationInterrupted", 130)
+    assert error["message"] in result.err
+    if not fan_out:
+        assert (
+            error["message"] == "interrupted during upgrade r001 -> r002 (waits): "
+            "revision r002 rolled back"
+        )
+        assert [s["revision"] for s in error["applied"]] == ["r001"]
+        assert error["failed"]["revision"] == "r002"
+        return
+    a, b = error["databases"]
+    assert (a["target"], a["status"], a["to_heads"], a["steps"]) == ("a", "cancelled", ["r001"], 1)
+    assert a["failure"]["failed"]["revision"] == "r002"
+    assert a["failure"]["partial"] is False
+    assert (b["target"], b["status"], b["failure"]) == ("b", "skipped", None)
