@@ -1,9 +1,12 @@
 """Printing: JSON for ``--json``, plain lines otherwise.
 
 Under ``--json`` stdout holds one JSON document. A command's result is printed once
-the command has finished; when it fails, the document is ``{"error": {...}}``
-instead, with the result the command had produced before the failure (a check's
-findings, the databases it could read) as ``"result"``. The human ``error:`` line
+the command has finished. When it fails, the document gets an ``"error"`` key: a
+result the command had produced before the failure (a check's findings, the
+databases it could read) keeps its shape, with ``"error"`` added beside its own keys,
+so a script reads a failed check as it reads a passed one; without such a result
+the document is ``{"error": {...}}`` (``{"error": ..., "result": ...}`` where the
+result is not an object or already has an ``error`` key). The human ``error:`` line
 stays on stderr either way.
 
 rich is imported only when a table is drawn, never on the ``--help`` path.
@@ -45,8 +48,8 @@ def print_results(*_: Any, **__: Any) -> None:
 
 
 def finish_json(state: CliState, failure: dict[str, Any] | None) -> None:
-    """Print the command's JSON: its results, or one ``{"error": ...}`` object for
-    *failure* (from :func:`error_json`) with the results so far as ``"result"``."""
+    """Print the command's JSON: its results, or for *failure* (from :func:`error_json`)
+    the results so far with an ``"error"`` key added (see the module's docstring)."""
     if failure is None:
         while state.json_results:
             _print(state.json_results.pop(0))
@@ -54,7 +57,11 @@ def finish_json(state: CliState, failure: dict[str, Any] | None) -> None:
     document: dict[str, Any] = {"error": failure}
     if state.json_results:
         results = state.json_results
-        document["result"] = _plain(results[0] if len(results) == 1 else results)
+        result = _plain(results[0] if len(results) == 1 else results)
+        if isinstance(result, dict) and "error" not in result:
+            document = {**result, "error": failure}
+        else:
+            document["result"] = result
     _print(document)
 
 

@@ -48,7 +48,7 @@ def test_multidb_revision_and_check(tmp_path: Path) -> None:
     assert differs.out == "analytics: add column 'events.kind'\n"
     document = json.loads(run_cli("check", "--json", cwd=tmp_path).out)
     assert document["error"]["exit_code"] == 3
-    as_json = document["result"]
+    as_json = document
     assert as_json["ok"] is False
     assert [(c["database"], c["kind"]) for c in as_json["changes"]] == [("analytics", "add_column")]
 

@@ -180,7 +180,7 @@ def test_validate_and_log_cli(sqlite_url: str, tmp_path: Path) -> None:
     assert "missing: r003: applied, but no revision file declares it" in result.out
     document = json.loads(run_cli("validate", "--json", cwd=tmp_path).out)
     assert (document["error"]["type"], document["error"]["exit_code"]) == ("CheckFailed", 3)
-    data = document["result"]  # the report, with the error it ended in
+    data = document  # the report, with the error it ended in beside its keys
     assert data["ok"] is False
     assert sorted(p["kind"] for p in data["problems"]) == ["changed", "missing"]
 

@@ -305,7 +305,7 @@ def test_repair_multidb(tmp_path: Path) -> None:
     one = run_cli("-d", "analytics", "repair", cwd=tmp_path)
     assert one.code == 0, one
     assert one.out == f"analytics: repaired: a1: {path} accepted as it is now\n"
-    data = json.loads(run_cli("--json", "validate", cwd=tmp_path).out)["result"]  # exit 3
+    data = json.loads(run_cli("--json", "validate", cwd=tmp_path).out)  # exit 3
     assert (data["main"]["ok"], data["analytics"]["ok"]) == (False, True)
 
     data = json.loads(run_cli("--json", "repair", cwd=tmp_path).out)
