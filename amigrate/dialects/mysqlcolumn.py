@@ -158,11 +158,11 @@ class ColumnDefinition:
             if not text or own:
                 new.drop("charset", "collate")
             # MariaDB writes a JSON column's type as this CHECK; the new type has its own.
-            json_check = f"check(json_valid({self.name.lower()}))"
+            json_check = ["check", "(", "json_valid", "(", self.name.lower(), ")", ")"]
             new.clauses = [
                 (k, sql)
                 for k, sql in new.clauses
-                if not (k == "check" and _bare(sql) == json_check)
+                if not (k == "check" and _words(sql) == json_check)
             ]
         if nullable is not None:
             new.put("null", "NULL" if nullable else "NOT NULL")
@@ -191,9 +191,12 @@ class ColumnDefinition:
         return new
 
 
-def _bare(sql: str) -> str:
-    """*sql* lower-cased without blanks and identifier quotes, to compare."""
-    return "".join(c for c in sql.lower() if not c.isspace() and c not in '`"')
+def _words(sql: str) -> list[str]:
+    """*sql*'s tokens lower-cased, quoted names unquoted (a name may hold a blank), to compare."""
+    return [
+        text[1:-1].replace(text[0] * 2, text[0]).lower() if kind in _NAMED[1:] else text.lower()
+        for kind, text in tokens(sql, blanks=False)
+    ]
 
 
 def parse_column(definition: str) -> ColumnDefinition:

@@ -443,3 +443,21 @@ await op.alter_column("m", "code", type_=sa.String(10))
         await query(mysql_url, "UPDATE m SET data = 'not json', qty = -1")
     await amigrate.downgrade(config, "a1")
     assert await column_facts(mysql_url) == before
+
+
+async def test_mysql_new_type_drops_json_check_of_a_column_named_with_a_blank(
+    mysql_url: str, tmp_path: Path
+) -> None:
+    # MariaDB writes a JSON column's type as CHECK (json_valid(`my data`)): a new type
+    # drops it whatever the column's name (a blank or a backtick in it too).
+    upgrade = """
+await op.create_table("j", sa.Column("my data", sa.JSON), sa.Column("we`ird", sa.JSON))
+await op.alter_column("j", "my data", type_=sa.Text)
+await op.alter_column("j", "we`ird", type_=sa.Text)
+"""
+    project = make_project(
+        tmp_path, mysql_url, Rev("a1", None, upgrade=upgrade, downgrade='await op.drop_table("j")')
+    )
+    await amigrate.upgrade(project.config(), "a1")
+    await query(mysql_url, "INSERT INTO j VALUES ('not json', 'nor this')")
+    assert await column_checks(mysql_url) == []
