@@ -175,18 +175,23 @@ _TYPE_IN_USE_SQL = (
 _TYPE_IN_USE = sa.text(_TYPE_IN_USE_SQL.format(oid=":oid", array_oid=":array_oid"))
 
 
-def _enums_query(table: str, schema: str | None, column: str | None) -> sa.TextClause:
-    """The enum types the table's columns (or *column*) use, ordered by schema and name."""
+def _enums_query(
+    table: str, schema: str | None, column: str | None, *, indent: int = 0
+) -> sa.TextClause:
+    """The enum types the table's columns (or *column*) use, ordered by schema and name
+    (its lines after the first *indent*-ed, for a DO block)."""
     sql = _ENUMS_OF_TABLE.text
     params = {"table": table, "schema": schema}
     if column is not None:
         sql += "AND a.attname = :column\n"
         params["column"] = column
-    return sa.text(sql + "ORDER BY tn.nspname, t.typname").bindparams(*_strings(params))
+    sql = _indented(sql + "ORDER BY tn.nspname, t.typname", indent)
+    return sa.text(sql).bindparams(*_strings(params))
 
 
-def _type_exists_query(named: ENUM | DOMAIN) -> sa.TextClause:
-    return _TYPE_EXISTS.bindparams(*_strings({"name": named.name, "schema": named.schema}))
+def _type_exists_query(named: ENUM | DOMAIN, *, indent: int = 0) -> sa.TextClause:
+    sql = _indented(_TYPE_EXISTS.text, indent)
+    return sa.text(sql).bindparams(*_strings({"name": named.name, "schema": named.schema}))
 
 
 def _strings(values: dict[str, str | None]) -> list[sa.BindParameter[str]]:
@@ -200,14 +205,16 @@ def _strings(values: dict[str, str | None]) -> list[sa.BindParameter[str]]:
 _FOUND, _ROW = "amigrate_enums", "amigrate_enum"
 
 
-def _sql(statement: Executable, dialect: Dialect, indent: int) -> str:
-    """*statement* with its values written in; the lines after the first indented."""
+def _sql(statement: Executable, dialect: Dialect) -> str:
+    """*statement* with its values written in (not re-indented: a value may hold a newline)."""
     assert isinstance(statement, sa.sql.ClauseElement)
     text = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-    return _indented(str(text).strip(), indent)
+    return str(text).strip()
 
 
 def _indented(text: str, indent: int) -> str:
+    """amigrate's own SQL *text* with its lines after the first indented (before any value
+    is written into it)."""
     return text.replace("\n", "\n" + " " * indent)
 
 
@@ -224,8 +231,8 @@ def _do_block(lines: list[str]) -> RawDDL:
 def _create_if_missing(named: ENUM | DOMAIN, dialect: Dialect) -> list[str]:
     """PL/pgSQL lines that create *named* unless it exists (online: ``_create_missing_types``)."""
     return [
-        f"    IF NOT EXISTS ({_sql(_type_exists_query(named), dialect, 19)}) THEN",
-        f"        {_sql(_create_type(named), dialect, 8)};",
+        f"    IF NOT EXISTS ({_sql(_type_exists_query(named, indent=19), dialect)}) THEN",
+        f"        {_sql(_create_type(named), dialect)};",
         "    END IF;",
     ]
 
@@ -252,7 +259,7 @@ def _offline_dropping(
     """*statements* in a block that, as online, first notes the enum types the table (or
     *column*) uses, creates *create* if missing, and afterwards drops the noted types
     that nothing uses any more."""
-    found = _sql(_enums_query(op.table_name, op.schema, column), dialect, 8)
+    found = _sql(_enums_query(op.table_name, op.schema, column, indent=8), dialect)
     in_use = _TYPE_IN_USE_SQL.format(oid=f"{_ROW}.oid", array_oid=f"{_ROW}.typarray")
     lines = [
         "DECLARE",
@@ -262,7 +269,7 @@ def _offline_dropping(
         f"    {_ROW} record;",
         "BEGIN",
         *(_create_if_missing(create, dialect) if create is not None else []),
-        *(f"    {_sql(statement, dialect, 4)};" for statement in statements),
+        *(f"    {_sql(statement, dialect)};" for statement in statements),
         f"    FOR {_ROW} IN SELECT t.oid, t.typarray, n.nspname, t.typname",
         "        FROM pg_catalog.pg_type t",
         "        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace",

@@ -290,6 +290,35 @@ async def test_enum_types_as_online(tmp_path: Path, db_url: str, second_db_url: 
     await pair.compare(("upgrade", "head"), ("upgrade", "head"))  # nothing left over
 
 
+NEWLINES = Rev(
+    "l1",
+    None,
+    upgrade="""
+    await op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("c", sa.String(20)))
+    if op.dialect.name != "sqlite":
+        await op.alter_column(
+            "t", "c", type_=sa.Enum("a\\nb", "c", name="two_lines"),
+            existing_type=sa.String(20), existing_nullable=True,
+            comment="line one\\nline two", server_default="a\\nb",
+        )
+    """,
+    downgrade='await op.drop_table("t")',
+)
+
+
+async def test_values_with_a_newline(tmp_path: Path, db_url: str, second_db_url: str) -> None:
+    """A comment, default or enum label holding a newline is the same offline as online
+    (PostgreSQL's DO blocks must not indent inside string literals)."""
+    pair = Pair(tmp_path, db_url, second_db_url, [NEWLINES])
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"))
+    if db_url.startswith("postgresql"):
+        labels = "SELECT enumlabel FROM pg_enum ORDER BY enumsortorder"
+        assert await query(db_url, labels) == await query(second_db_url, labels)
+        assert await query(db_url, labels) == [("a\nb",), ("c",)]
+    await pair.compare(("downgrade", "head:base"), ("downgrade", "base"))
+
+
 SCRIPTED = Rev(
     "s1",
     None,
