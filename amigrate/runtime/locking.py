@@ -32,7 +32,7 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from amigrate.errors import LockTimeout
+from amigrate.errors import DatabaseError, LockTimeout
 from amigrate.runtime.engine import connect_error
 
 __all__ = ["lock_name", "migration_lock"]
@@ -193,7 +193,10 @@ async def _sqlite(path: Path, what: str, lock_timeout: float | None) -> AsyncIte
     import fcntl
 
     lock_path = path.with_name(path.name + ".amigrate-lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _unusable_folder(path, exc) from exc
     try:
 
         async def try_once() -> bool:
@@ -220,6 +223,23 @@ async def _sqlite(path: Path, what: str, lock_timeout: float | None) -> AsyncIte
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _unusable_folder(path: Path, exc: OSError) -> DatabaseError:
+    """The lock file beside a SQLite database cannot be made: its folder is missing or
+    not writable (SQLite could not write its journal there either)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return DatabaseError(
+            f"cannot open the SQLite database {path}: the folder {folder} does not exist",
+            hint="create the folder, or correct the path in the database URL",
+        )
+    return DatabaseError(
+        f"cannot open the SQLite database {path}: amigrate cannot write in {folder} "
+        f"({exc.strerror or exc})",
+        hint="SQLite and amigrate's lock need a folder the user may write in: fix its "
+        "permissions, or move the database",
+    )
 
 
 def _sqlite_file(engine: AsyncEngine) -> Path | None:

@@ -153,6 +153,12 @@ CASES = [
     Case("bad URL", nothing, ("--url", "::nonsense::", "upgrade"), "cannot be parsed"),
     Case("sync driver", nothing, ("--url", "mysql+pymysql://u@h/d", "upgrade"), "sync driver"),
     Case(
+        "SQLite file in a folder that does not exist",
+        nothing,
+        ("--url", "sqlite+aiosqlite:////no-such-folder-amigrate/app.db", "upgrade"),
+        "the folder /no-such-folder-amigrate does not exist",
+    ),
+    Case(
         "unreachable server",
         nothing,
         ("--url", "postgresql+asyncpg://u:pw-secret@127.0.0.1:1/d", "upgrade"),
