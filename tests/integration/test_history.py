@@ -188,7 +188,7 @@ def test_validate_and_log_cli(sqlite_url: str, tmp_path: Path) -> None:
     assert log.code == 0, log
     lines = log.out.splitlines()
     assert len(lines) == 3
-    assert " up    r002 -> r003, create rt3  by " in lines[0]
+    assert " up     r002 -> r003, create rt3  by " in lines[0]
     entries = json.loads(run_cli("--json", "log", "--limit", "1", cwd=tmp_path).out)
     assert [e["revision"] for e in entries] == ["r003"]
     assert set(entries[0]) >= {"revision", "direction", "applied_at", "os_user", "checksum"}
