@@ -19,7 +19,7 @@ from sqlalchemy.schema import CreateTable
 
 from amigrate.errors import InvalidTarget
 from amigrate.revisions import Plan, RevisionGraph
-from amigrate.revisions.targets import parse_range, parse_target
+from amigrate.revisions.targets import Target, parse_range, parse_target
 from amigrate.runtime.context import OfflineContext, schema_search_path
 from amigrate.runtime.engine import dialect_for
 from amigrate.runtime.runner import RevisionFunction, StepResult, apply_plan
@@ -31,10 +31,15 @@ if TYPE_CHECKING:
 __all__ = ["offline_ends", "render_plan", "render_version_table"]
 
 
+def _names_current(end: Target) -> bool:
+    """``current`` or ``current+N`` as written (a bare ``+N`` counts from base offline)."""
+    return end.steps is None or (end.text or "").strip().lower().startswith("current")
+
+
 def offline_ends(graph: RevisionGraph, direction: str, spec: str) -> tuple[tuple[str, ...], str]:
     """Where an offline run starts (heads) and its target, from a target or ``from:to``."""
     given = parse_range(spec) if ":" in spec else (parse_target(spec),)
-    if any(end is not None and end.kind == "current" and end.steps is None for end in given):
+    if any(end is not None and end.kind == "current" and _names_current(end) for end in given):
         # Resolved without a database, 'current' would be base: a script from scratch.
         raise InvalidTarget(
             f"offline SQL has no database to read 'current' from, in {spec!r}",

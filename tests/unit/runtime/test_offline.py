@@ -212,7 +212,13 @@ async def test_the_version_table_as_online(project_dir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("direction", "spec"),
-    [("up", "current:head"), ("up", "current"), ("down", "head:current"), ("down", "current:a1")],
+    [
+        ("up", "current:head"),
+        ("up", "current"),
+        ("up", "current+1"),
+        ("down", "head:current"),
+        ("down", "current:a1"),
+    ],
 )
 async def test_current_needs_a_database(project_dir: Path, direction: str, spec: str) -> None:
     """Without a database 'current' resolved to base: a script from scratch, silently."""
