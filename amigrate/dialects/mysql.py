@@ -272,7 +272,8 @@ def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
         name
         for name, needed in (
             ("existing_type", op.type_ is None and op.existing_type is None),
-            ("existing_nullable", moves and op.nullable is None and op.existing_nullable is None),
+            # MODIFY without NULL/NOT NULL makes the column nullable: never silently.
+            ("existing_nullable", op.nullable is None and op.existing_nullable is None),
             (
                 "existing_server_default",
                 moves and op.server_default is False and op.existing_server_default is False,
@@ -293,9 +294,10 @@ def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
         raise unsupported(
             op,
             dialect,
-            "it restates the whole column (MODIFY), so it needs the column's type",
-            "pass existing_type=... (and existing_nullable, existing_server_default, "
-            "existing_comment, which MODIFY would otherwise reset), or run it online",
+            "it restates the whole column (MODIFY), so offline it needs the column as it is: "
+            f"{', '.join(missing)}",
+            f"pass {', '.join(missing)} (and existing_server_default, existing_comment, which "
+            "MODIFY would otherwise reset), or run it online",
         )
     return CompiledOp([ModifyColumn(table, op, after=op.insert_after)])
 

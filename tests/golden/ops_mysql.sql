@@ -55,7 +55,7 @@ ALTER TABLE account RENAME COLUMN name TO full_name;
 
 ALTER TABLE account MODIFY full_name VARCHAR(50) NOT NULL COMMENT 'shown';
 
-ALTER TABLE orders MODIFY total NUMERIC(12, 2) NULL;
+ALTER TABLE orders MODIFY total NUMERIC(12, 2) NULL DEFAULT '0';
 
 ALTER TABLE orders COMMENT 'what was bought';
 

@@ -291,7 +291,15 @@ def test_compiles(op: MigrateOp, dialect: str, expected: list[str]) -> None:
             AlterColumnOp("t", "x", nullable=False),
             "mysql",
             UnsupportedOperation,
-            "it restates the whole column (MODIFY), so it needs the column's type",
+            "it restates the whole column (MODIFY), so offline it needs the column as it is: "
+            "existing_type",
+        ),
+        (
+            # Without NULL/NOT NULL the MODIFY would make a NOT NULL column nullable.
+            AlterColumnOp("t", "x", type_=sa.Numeric(12, 2), existing_type=sa.Numeric(10, 2)),
+            "mysql",
+            UnsupportedOperation,
+            "so offline it needs the column as it is: existing_nullable",
         ),
         (DropConstraintOp("ck", "t"), "mysql", UnsupportedOperation, "needs type_"),
         (

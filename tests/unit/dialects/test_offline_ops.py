@@ -131,6 +131,8 @@ if not sqlite:
         "total",
         type_=sa.Numeric(12, 2),
         existing_type=sa.Numeric(10, 2),
+        existing_nullable=True,
+        existing_server_default="0",
         postgresql_using="total::numeric(12,2)" if pg else None,
     )
     await op.create_table_comment("orders", "what was bought", existing_comment=None)
