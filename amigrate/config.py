@@ -164,6 +164,7 @@ class Config:
         self._overrides: dict[str, Any] = dict(values or {})
         self._ini: configparser.ConfigParser | None = None
         self._ini_values: dict[str, str] = {}
+        self._ini_inherited: set[str] = set()
         self._toml_values: dict[str, Any] = {}
         if here is not None:
             self.here = here.resolve()
@@ -230,6 +231,9 @@ class Config:
                 # Raw here; %(...)s is applied when the value is read, so a bad
                 # '%' in a key breaks only the commands that use that key.
                 self._ini_values[key] = parser.get(self.section, key, raw=True)
+            # [DEFAULT]'s names (for %(name)s) reach every section: not unknown keys here.
+            own = parser._sections.get(self.section, {})  # type: ignore[attr-defined]
+            self._ini_inherited = {k for k in parser.defaults() if k not in own}
 
     def _ini_get(self, section: str, key: str) -> str:
         """A value of the ini file with ``%(name)s`` applied.
@@ -291,6 +295,8 @@ class Config:
         for where, values in sources:
             for key in values:
                 if key in KNOWN_KEYS or key.startswith("sqlalchemy."):
+                    continue
+                if values is self._ini_values and key in self._ini_inherited:
                     continue
                 if self._is_multidb_key(key):
                     continue
