@@ -250,17 +250,17 @@ def _migrate_many(
     failed = [r for r in results if not r.ok]
     if failed:
         unstarted = sum(r.status in ("skipped", "cancelled") for r in failed)
-        others = (
-            f"{unstarted} {'was' if unstarted == 1 else 'were'} stopped or not started "
-            "(--fail-fast, --canary)"
-            if unstarted
-            else "the others completed"
-        )
+        completed = len(results) - len(failed)
+        parts = ["error.databases says why" if state.json else "the summary above says why"]
+        if unstarted:
+            were = "was" if unstarted == 1 else "were"
+            parts.append(f"{unstarted} {were} stopped or not started (--fail-fast, --canary)")
+        if completed:
+            parts.append("the others completed" if not unstarted else f"{completed} completed")
         raise MigrationError(
             f"{len(failed)} of {len(results)} databases did not reach {target}: "
             + ", ".join(f"{r.target.name} ({r.status})" for r in failed),
-            hint=f"the summary above says why; {others}; running the command again only "
-            "touches what is behind",
+            hint="; ".join(parts) + "; running the command again only touches what is behind",
             results=results,
         )
 

@@ -263,7 +263,8 @@ def test_the_summary_counts_committed_steps_and_unstarted_targets(tmp_path: Path
     asyncio.run(_admin(targets[0].url, "CREATE TABLE rt2 (x INTEGER)"))  # r002 fails there
     result = run_cli("upgrade", "--canary", "1", cwd=tmp_path)
     assert_clean_error(result, match="3 of 3 databases did not reach head")
-    assert "hint: the summary above says why; 2 were stopped or not started" in result.err
+    hint = "hint: the summary above says why; 2 were stopped or not started (--fail-fast, "
+    assert hint + "--canary); running the command again" in result.err  # none completed
     rows = {line.split()[0]: line.split() for line in result.out.splitlines()[1:]}
     assert rows["t00"][1:5] == ["<base>", "->", "r001", "1"]  # r001 committed, then r002 failed
     assert rows["t01"][1:3] == ["-", "0"]
@@ -458,3 +459,19 @@ def test_schema_targets_need_postgresql(tmp_path: Path) -> None:
     result = run_cli("upgrade", cwd=tmp_path)
     assert result.code == 1
     assert "schema targets need PostgreSQL" in result.err
+
+
+def test_when_every_database_failed_the_hint_says_no_others_completed(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(2))
+    targets = sqlite_targets(tmp_path, 2)
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(
+        ini.read_text() + "\n[targets]\n" + "".join(f"{t.name} = {t.url}\n" for t in targets)
+    )
+    for target in targets:
+        asyncio.run(_admin(target.url, "CREATE TABLE rt2 (x INTEGER)"))  # r002 fails
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="2 of 2 databases did not reach head")
+    assert "hint: the summary above says why; running the command again" in result.err
+    as_json = json.loads(run_cli("--json", "upgrade", cwd=tmp_path).out)
+    assert as_json["error"]["hint"].startswith("error.databases says why; running")
