@@ -235,9 +235,13 @@ class AsyncpgDirect(Direct):
 
     def __init__(self, driver_connection: Any, dialect: Dialect, adapter: Any = None) -> None:
         super().__init__(driver_connection, dialect)
-        self._mark_stale = getattr(adapter, "_invalidate_schema_cache", None)
-        # Without that hook only CREATE (which cannot make a prepared statement stale)
-        # skips SQLAlchemy.
+        # SQLAlchemy's hook: its asyncpg dialect keeps the time of the last DDL, and each
+        # connection prepares again what it prepared before then (older releases had it
+        # on the adapted connection). Without a hook only CREATE (which cannot make a
+        # prepared statement stale) skips SQLAlchemy.
+        self._mark_stale = getattr(dialect, "_invalidate_schema_cache", None) or getattr(
+            adapter, "_invalidate_schema_cache", None
+        )
         self.all_ddl = self._mark_stale is not None
 
     def ddl_ran(self, statement: Any) -> None:

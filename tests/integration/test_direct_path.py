@@ -384,3 +384,39 @@ async def test_postgresql_writes_a_steps_bookkeeping_in_one_statement(
         ("n", "up", "m", "n"),
         ("m", "up", "c1,b2", "m"),
     ]
+
+
+async def test_postgresql_drops_skip_sqlalchemy_and_keep_statements_prepared(
+    postgresql_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DROP TABLE/INDEX go to asyncpg as simple queries; through SQLAlchemy each was
+    # prepared first and made the dialect drop every prepared statement, so a downgrade
+    # prepared its bookkeeping statement again in every step (three trips more a step).
+    import asyncpg
+
+    project = make_project(tmp_path, postgresql_url, *linear(3))
+    config = project.config()
+    await amigrate.upgrade(config)
+    simple: list[str] = []
+    reloads: list[int] = []
+    original_execute = asyncpg.Connection.execute
+    original_reload = asyncpg.Connection.reload_schema_state
+
+    async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        if not args:
+            simple.append(query)
+        return await original_execute(self, query, *args, **kwargs)
+
+    async def reload_schema_state(self: Any) -> None:
+        reloads.append(1)
+        await original_reload(self)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", execute)
+    monkeypatch.setattr(asyncpg.Connection, "reload_schema_state", reload_schema_state)
+    await amigrate.downgrade(config, "base")
+    drops = [q.strip() for q in simple if q.strip().startswith("DROP")]
+    assert drops == [
+        f"DROP {what}" for i in (3, 2, 1) for what in (f"INDEX ix_rt{i}_name", f"TABLE rt{i}")
+    ]
+    assert reloads == []
+    assert (await snapshot(postgresql_url)) == (set(), [])
