@@ -68,8 +68,10 @@ def transactional_ddl(dialect: Dialect) -> bool:
     return dialect.name not in ("mysql", "mariadb")
 
 
-#: Leading words of SQL text that only reads (``DO`` is MySQL's evaluate-and-discard).
-_READS = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "DO", "VALUES", "TABLE"})
+#: Leading words of SQL text that only reads.
+_READS = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "TABLE"})
+#: ``DO`` evaluates and discards on MySQL; on PostgreSQL it runs a block of code.
+_MYSQL = frozenset({"mysql", "mariadb"})
 #: Leading words of SQL text that changes rows, never the schema; ``SET`` changes a session
 #: variable. Neither commits on MySQL. Anything else (CALL too: a procedure may run DDL)
 #: counts as DDL, which MySQL commits as it runs.
@@ -81,11 +83,12 @@ _LEADING_COMMENTS = re.compile(r"\A(?:\s+|--[^\n]*(?:\n|\Z)|#[^\n]*(?:\n|\Z)|/\*
 StatementKind = Literal["read", "dml", "ddl"]
 
 
-def statement_kind(statement: Executable | str) -> StatementKind:
+def statement_kind(statement: Executable | str, dialect: str | None = None) -> StatementKind:
     """``read``, ``dml`` (changes rows) or ``ddl`` (anything else: MySQL commits it itself).
 
     What cannot be told apart counts as DDL, so that a failure says too much rather
-    than too little about what may have been committed.
+    than too little about what may have been committed. *dialect* (its name) tells
+    MySQL's ``DO expr`` (a read) from PostgreSQL's ``DO $$ code $$``.
     """
     if isinstance(statement, sa.sql.expression.SelectBase):
         return "read"
@@ -98,7 +101,7 @@ def statement_kind(statement: Executable | str) -> StatementKind:
     text = _LEADING_COMMENTS.sub("", statement).lstrip("(")
     word = re.match(r"[A-Za-z]+", text)
     first = word.group(0).upper() if word else ""
-    if first in _READS:
+    if first in _READS or (first == "DO" and dialect in _MYSQL):
         return "read"
     # LOCK TABLE is PostgreSQL's (MySQL's LOCK TABLES commits, but not in a migration).
     return "dml" if first in _WRITES_ROWS else "ddl"
@@ -182,7 +185,7 @@ class MigrationContext:
         """Count *statement*, about to run; return its kind."""
         self._running = statement
         self.statements_run += 1
-        kind = statement_kind(statement)
+        kind = statement_kind(statement, self._dialect.name)
         if kind == "ddl" and not self.transactional_ddl and not self._autocommitting:
             # MySQL commits the open transaction before a DDL statement runs, even one
             # that then fails.

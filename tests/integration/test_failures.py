@@ -178,6 +178,29 @@ async def test_concurrently_after_an_autocommit_block(postgresql_url: str, tmp_p
     assert (await amigrate.log(project.config(), limit=1))[0].status == "failed"
 
 
+async def test_a_do_block_in_an_autocommit_block_counts_as_committed(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL's DO runs code (here DDL): in an autocommit block it committed, so a
+    later failure says the step is partly applied (it said 'rolled back')."""
+    do_block = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+        async with op.autocommit_block():
+            await op.execute("DO $$ BEGIN EXECUTE 'CREATE TABLE t3 (id int)'; END $$")
+        await op.execute("SELECT * FROM nope")
+    """,
+    )
+    project = make_project(tmp_path, postgresql_url, *linear(1), do_block)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert info.value.partial
+    assert "1 of its statements committed (the last: DO $$" in (info.value.hint or "")
+    tables, rows = await snapshot(postgresql_url)
+    assert ("t3" in tables, rows) == (True, ["r001"])
+
+
 async def test_one_transaction_and_an_autocommit_block(db_url: str, tmp_path: Path) -> None:
     """The block commits the run so far: those steps are applied, and the error says so."""
     project = make_project(

@@ -15,7 +15,6 @@ T = sa.table("t", sa.column("id"))
     [
         ("SELECT * FROM t", "read"),
         ("  select pg_sleep(3)", "read"),
-        ("DO SLEEP(3)", "read"),
         ("(SELECT 1)", "read"),
         ("-- a comment\nSHOW TABLES", "read"),
         ("/* why */ INSERT INTO t VALUES (1)", "dml"),
@@ -35,6 +34,17 @@ T = sa.table("t", sa.column("id"))
 def test_text(statement: str, kind: str) -> None:
     assert statement_kind(statement) == kind
     assert statement_kind(sa.text(statement)) == kind
+
+
+def test_do_reads_on_mysql_and_runs_code_on_postgresql() -> None:
+    assert statement_kind("DO SLEEP(3)", "mysql") == "read"
+    assert statement_kind("DO SLEEP(3)", "mariadb") == "read"
+    # A DO block may run DDL: in an autocommit block it counts as committed work.
+    assert (
+        statement_kind("DO $$ BEGIN EXECUTE 'CREATE TABLE t2 (id int)'; END $$", "postgresql")
+        == "ddl"
+    )
+    assert statement_kind("DO SLEEP(3)") == "ddl"  # unknown dialect: the safe side
 
 
 def test_constructs() -> None:
