@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.config
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +64,10 @@ class CliState:
         application's own logging survives a migration run.
         """
         if config is not None and config.has_logging_config and config.ini_path:
-            logging.config.fileConfig(
+            # Not on the --help path: logging.config imports socketserver and pickle.
+            import logging.config as logging_config
+
+            logging_config.fileConfig(
                 config.ini_path,
                 defaults={"here": str(config.here), "__file__": str(config.ini_path)},
                 disable_existing_loggers=False,
