@@ -232,8 +232,7 @@ class Config:
                 # '%' in a key breaks only the commands that use that key.
                 self._ini_values[key] = parser.get(self.section, key, raw=True)
             # [DEFAULT]'s names (for %(name)s) reach every section: not unknown keys here.
-            own = parser._sections.get(self.section, {})  # type: ignore[attr-defined]
-            self._ini_inherited = {k for k in parser.defaults() if k not in own}
+            self._ini_inherited = set(parser.defaults())
 
     def _ini_get(self, section: str, key: str) -> str:
         """A value of the ini file with ``%(name)s`` applied.
