@@ -121,6 +121,15 @@ def sqlite_targets(tmp_path: Path, n: int) -> list[DatabaseTarget]:
     ]
 
 
+def targets_project(tmp_path: Path, n: int) -> list[DatabaseTarget]:
+    """A project of two revisions whose [targets] are *n* SQLite files (the CLI fans out)."""
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(2))
+    targets = sqlite_targets(tmp_path, n)
+    section = "".join(f"{t.name} = {t.url}\n" for t in targets)
+    project.ini.write_text(project.ini.read_text() + "\n[targets]\n" + section)
+    return targets
+
+
 def poison(target: DatabaseTarget) -> None:
     asyncio.run(_admin(target.url, "CREATE TABLE rt1 (x INTEGER)"))
 
@@ -254,12 +263,7 @@ def test_multidb_databases(tmp_path: Path) -> None:
 
 
 def test_the_summary_counts_committed_steps_and_unstarted_targets(tmp_path: Path) -> None:
-    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(2))
-    targets = sqlite_targets(tmp_path, 3)
-    ini = tmp_path / "amigrate.ini"
-    ini.write_text(
-        ini.read_text() + "\n[targets]\n" + "".join(f"{t.name} = {t.url}\n" for t in targets)
-    )
+    targets = targets_project(tmp_path, 3)
     asyncio.run(_admin(targets[0].url, "CREATE TABLE rt2 (x INTEGER)"))  # r002 fails there
     result = run_cli("upgrade", "--canary", "1", cwd=tmp_path)
     assert_clean_error(result, match="3 of 3 databases did not reach head")
@@ -462,12 +466,7 @@ def test_schema_targets_need_postgresql(tmp_path: Path) -> None:
 
 
 def test_when_every_database_failed_the_hint_says_no_others_completed(tmp_path: Path) -> None:
-    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(2))
-    targets = sqlite_targets(tmp_path, 2)
-    ini = tmp_path / "amigrate.ini"
-    ini.write_text(
-        ini.read_text() + "\n[targets]\n" + "".join(f"{t.name} = {t.url}\n" for t in targets)
-    )
+    targets = targets_project(tmp_path, 2)
     for target in targets:
         asyncio.run(_admin(target.url, "CREATE TABLE rt2 (x INTEGER)"))  # r002 fails
     result = run_cli("upgrade", cwd=tmp_path)
