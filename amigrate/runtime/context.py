@@ -98,13 +98,19 @@ def statement_kind(statement: Executable | str, dialect: str | None = None) -> S
         statement = statement.text
     if not isinstance(statement, str):
         return "ddl"
-    text = _LEADING_COMMENTS.sub("", statement).lstrip("(")
-    word = re.match(r"[A-Za-z]+", text)
-    first = word.group(0).upper() if word else ""
+    _, first = _first_word(statement)
     if first in _READS or (first == "DO" and dialect in _MYSQL):
         return "read"
     # LOCK TABLE is PostgreSQL's (MySQL's LOCK TABLES commits, but not in a migration).
     return "dml" if first in _WRITES_ROWS else "ddl"
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """*text* from its first word on (after comments and opening parentheses), and that
+    word in capitals ("" when there is none)."""
+    text = _LEADING_COMMENTS.sub("", text).lstrip("( \t\r\n")
+    word = re.match(r"[A-Za-z]+", text)
+    return text, word.group(0).upper() if word else ""
 
 
 class MigrationContext:
@@ -722,8 +728,6 @@ def _compile(statement: Executable, dialect: Dialect, *, literal_binds: bool = F
     return statement.compile(dialect=dialect, compile_kwargs=kwargs)
 
 
-#: Leading words of SQL text whose point is its result, which offline SQL has not.
-_QUERIES = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "TABLE"})
 _CHANGES_ROWS = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
@@ -732,11 +736,9 @@ def _reads(statement: sa.Select[Any] | sa.TextClause) -> bool:
     that changes no rows, a ``PRAGMA`` that sets nothing (``PRAGMA x = y`` does)."""
     if isinstance(statement, sa.Select):
         return True
-    text = _LEADING_COMMENTS.sub("", statement.text).lstrip("( \t\r\n")
-    word = re.match(r"[A-Za-z]+", text)
-    first = word.group(0).upper() if word else ""
+    text, first = _first_word(statement.text)
     if first == "WITH":
         return _CHANGES_ROWS.search(text) is None
     if first == "PRAGMA":
         return "=" not in text
-    return first in _QUERIES
+    return first in _READS  # a query: its point is its result, which offline SQL has not
