@@ -14,7 +14,9 @@ greenlet switch, on asyncpg a PREPARE round trip before every DDL statement.
   the transaction on the asyncpg connection; SQLAlchemy's side of the connection
   is put in AUTOCOMMIT meanwhile, so what a revision runs through SQLAlchemy
   (``op.connection``, ``op.execute``) starts no transaction of its own and runs
-  inside amigrate's.
+  inside amigrate's. A step's ``COMMIT`` (with the next step's ``BEGIN``) can be
+  sent ahead (:meth:`Direct.send_ahead`): the next revision's Python runs while
+  it travels, and whatever touches the connection next waits for it.
 
 A :class:`Write` is one bookkeeping statement with the row count it must change;
 :class:`DirectStatement` is its SQL compiled once for the dialect, with the
@@ -27,6 +29,7 @@ Everywhere else the same statements run through SQLAlchemy.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -166,6 +169,21 @@ class Direct:
         """Execute *items* in order; a wrong row count stops there, before anything after it."""
         raise NotImplementedError
 
+    #: Whether :meth:`send_ahead` can send a trip while the caller goes on.
+    can_send_ahead = False
+    #: Whether SQLAlchemy's side of the connection is in AUTOCOMMIT, so that ending a
+    #: transaction it began sends nothing (asyncpg); on SQLite it would commit amigrate's.
+    sqlalchemy_autocommits = False
+
+    def send_ahead(self, items: Sequence[Item]) -> asyncio.Future[None]:
+        """Run *items* in a task of their own; the future is done when they have run.
+
+        They are sent at the next turn of the event loop (the caller yields once for
+        that). Until the future is done nothing else may use the connection: amigrate
+        waits for it first, and SQLAlchemy's statements on the connection queue behind it.
+        """
+        raise NotImplementedError
+
     async def in_transaction(self) -> bool:
         raise NotImplementedError
 
@@ -233,6 +251,8 @@ class AsyncpgDirect(Direct):
     prepared again the next time they run.
     """
 
+    sqlalchemy_autocommits = True
+
     def __init__(self, driver_connection: Any, dialect: Dialect, adapter: Any = None) -> None:
         super().__init__(driver_connection, dialect)
         # SQLAlchemy's hook: its asyncpg dialect keeps the time of the last DDL, and each
@@ -243,6 +263,11 @@ class AsyncpgDirect(Direct):
             adapter, "_invalidate_schema_cache", None
         )
         self.all_ddl = self._mark_stale is not None
+        # SQLAlchemy's adapter runs one statement at a time on the connection under this
+        # lock: a trip sent ahead holds it, so that what a revision runs through
+        # SQLAlchemy (op.connection) waits for the trip instead of colliding with it.
+        self._mutex: asyncio.Lock | None = getattr(adapter, "_execute_mutex", None)
+        self.can_send_ahead = isinstance(self._mutex, asyncio.Lock)
 
     def ddl_ran(self, statement: Any) -> None:
         # SQLAlchemy marks its statements stale after any DDL, which also empties
@@ -300,6 +325,16 @@ class AsyncpgDirect(Direct):
 
     async def in_transaction(self) -> bool:
         return bool(self._driver.is_in_transaction())
+
+    def send_ahead(self, items: Sequence[Item]) -> asyncio.Future[None]:
+        mutex = self._mutex
+        assert mutex is not None, "send_ahead without SQLAlchemy's lock"
+
+        async def trip() -> None:
+            async with mutex:
+                await self.run(items)
+
+        return asyncio.ensure_future(trip())
 
     def ending(self, *, begin_again: bool) -> list[Item]:
         # One simple query, one round trip; a failed COMMIT stops it before BEGIN.
