@@ -396,7 +396,9 @@ class OnlineContext(MigrationContext):
             else ahead.exception()
         )
         if error is not None:
-            self._direct_open = False  # a failed COMMIT ends the transaction; no BEGIN ran
+            # A failed COMMIT ended the transaction (no BEGIN ran); a failed write before
+            # it left it open, aborted: either way rollback() must know.
+            self._direct_open = self._direct is not None and await self._direct.in_transaction()
             self._ahead_error = error
             raise error
         callback, self.on_settled = self.on_settled, None
@@ -605,9 +607,11 @@ class OnlineContext(MigrationContext):
             # whatever is open).
             again = closing and reopen and not self._conn.in_transaction()
             if again and ahead and direct.can_send_ahead:
-                if items:
-                    await direct.run(items)  # row counts checked before the COMMIT goes
-                self._ahead = direct.send_ahead(direct.ending(begin_again=True))
+                trip = direct.closing_trip(writes)
+                if trip is None:  # the writes on their own first
+                    await direct.run(items)
+                    trip = direct.ending(begin_again=True)
+                self._ahead = direct.send_ahead(trip)
                 # One turn of the loop sends it; the next step's transaction is the one
                 # it begins (so the connection stays "open" for begin()).
                 await asyncio.sleep(0)

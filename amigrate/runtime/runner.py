@@ -572,8 +572,12 @@ def _commit_failure(
         f" ({ahead.message})" if ahead.message else ""
     )
     if outcome == "failed" and error is not None:
-        text = f"{what} failed: {_driver_message(error)} [while running: COMMIT]"
         hint = "the failed revision was rolled back; fix it and run the command again"
+        if isinstance(error, AmigrateError):  # its bookkeeping found something wrong
+            text = f"{what} failed: {error}"
+            hint = f"{error.hint}; {hint}" if error.hint else hint
+        else:
+            text = f"{what} failed: {_driver_message(error)} [while running: COMMIT]"
         if not isinstance(exc, Exception):
             return MigrationInterrupted(text, applied=applied, failed=step, hint=hint)
         return MigrationFailed(text, applied=applied, failed=step, hint=hint)

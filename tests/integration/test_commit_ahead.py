@@ -37,7 +37,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     original_run = AsyncpgDirect.run
 
     async def run(self: AsyncpgDirect, items: Any) -> None:
-        if any(sql.startswith(COMMIT) for sql, _, _ in items):
+        if any(sql.startswith(COMMIT) or sql.endswith(f"{COMMIT}; BEGIN") for sql, _, _ in items):
             await asyncio.sleep(0.2)
         await original_run(self, items)
 
@@ -57,8 +57,14 @@ async def test_steps_are_reported_in_order_when_their_commit_lands(
         events.append(("done" if event.result else "start", event.step.revision, duration))
 
     result = await amigrate.upgrade(project.config(), on_step=on_step)
-    # Every COMMIT but the last was sent ahead, with the next step's BEGIN.
-    assert sent == [["COMMIT; BEGIN"], ["COMMIT; BEGIN"]]
+    # Every COMMIT but the last was sent ahead, with the step's bookkeeping before it and
+    # the next step's BEGIN after it: one simple query.
+    assert len(sent) == 2
+    for trip in sent:
+        assert len(trip) == 1
+        assert "amigrate_version" in trip[0]
+        assert "amigrate_history" in trip[0]
+        assert trip[0].endswith("; COMMIT; BEGIN")
     assert [(kind, rev) for kind, rev, _ in events] == [
         (kind, rev) for rev in ("r001", "r002", "r003") for kind in ("start", "done")
     ]
@@ -68,12 +74,96 @@ async def test_steps_are_reported_in_order_when_their_commit_lands(
     assert durations["r001"] >= 0.2
     assert [s.revision for s in result.steps] == ["r001", "r002", "r003"]
     assert await snapshot(postgresql_url) == ({"rt1", "rt2", "rt3"}, ["r003"])
-    entries = await amigrate.log(project.config())
-    assert [(e.revision, e.status) for e in reversed(entries)] == [
+    entries = list(reversed(await amigrate.log(project.config())))
+    assert [(e.revision, e.status) for e in entries] == [
         ("r001", "applied"),
         ("r002", "applied"),
         ("r003", "applied"),
     ]
+    # Written out as literals (r001, r002) or sent as parameters (r003): the same rows.
+    for entry in entries:
+        assert (entry.direction, entry.from_revisions) == (
+            "up",
+            {"r001": ""}.get(entry.revision, f"r00{int(entry.revision[-1]) - 1}"),
+        )
+        assert entry.to_revisions == entry.revision
+        assert entry.message == f"create rt{entry.revision[-1]}"
+        assert entry.checksum is not None
+        assert entry.checksum.startswith("v1:")
+        assert 0 < entry.duration < 60
+        assert entry.error is None
+        assert entry.db_user == "postgres"
+    assert len({(e.run_id, e.os_user, e.amigrate_version) for e in entries}) == 1
+    assert entries[0].applied_at <= entries[1].applied_at <= entries[2].applied_at
+
+
+@pytest.mark.parametrize("conforming", ["on", "off"])
+async def test_values_written_out_come_back_as_they_were(
+    postgresql_url: str, tmp_path: Path, sent: list[list[str]], conforming: str
+) -> None:
+    # A message with quotes, backslashes and more: written out as a literal in the trip
+    # sent ahead, whatever standard_conforming_strings says.
+    tricky = "it's a \\\\'quote\\\\' -- ünï $1 \\\\x41 %s %% {} E'\\\\' end"
+    # r001's values are written out; r002's (the last step) go as parameters.
+    revs = [Rev("r001", None, message=tricky), Rev("r002", "r001", message=tricky)]
+    project = make_project(tmp_path, postgresql_url, *revs)
+    project.env(
+        f"""
+        import sqlalchemy as sa
+
+
+        async def on_connect(connection, config):
+            await connection.execute(sa.text("SET standard_conforming_strings = {conforming}"))
+        """
+    )
+    await amigrate.upgrade(project.config())
+    assert len(sent) == 1
+    entries = await amigrate.log(project.config())
+    assert [e.revision for e in entries] == ["r002", "r001"]
+    assert entries[0].message == entries[1].message
+    assert "\\" in entries[1].message
+    assert "'" in entries[1].message
+    assert "ünï $1" in entries[1].message
+
+
+async def test_a_version_row_changed_underneath_fails_its_step_on_the_way(
+    postgresql_url: str, tmp_path: Path, sent: list[list[str]]
+) -> None:
+    # The trip sent ahead checks the row counts itself: nothing of the step is committed.
+    revs = [
+        *linear(1),
+        Rev(
+            "r002",
+            "r001",
+            upgrade="""
+                await op.create_table("racing", sa.Column("id", sa.Integer, primary_key=True))
+                await op.execute("DELETE FROM amigrate_version")
+            """,
+        ),
+        Rev("r003", "r002"),
+    ]
+    project = make_project(tmp_path, postgresql_url, *revs)
+    # The application's engine, one pooled connection: it must come back usable.
+    engine = create_async_engine(postgresql_url, pool_size=1, max_overflow=1)
+    try:
+        with pytest.raises(MigrationFailed) as info:
+            await amigrate.upgrade(project.config(), engine=engine)
+        failure = info.value
+        assert failure.failed is not None
+        assert failure.failed.revision == "r002"
+        assert "changed 0 rows, expected 1" in str(failure)
+        assert "another process may have changed the version table" in (failure.hint or "")
+        assert "[while running" not in str(failure)
+        assert len(sent) == 2
+        assert await snapshot(postgresql_url) == ({"rt1"}, ["r001"])
+        # Its transaction, aborted by the failed check, was rolled back before it went back.
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert raw.driver_connection is not None
+            assert not raw.driver_connection.is_in_transaction()
+            assert (await conn.execute(sa.text("SELECT 1"))).scalar() == 1
+    finally:
+        await engine.dispose()
 
 
 async def test_the_next_revision_may_start_with_sqlalchemy(

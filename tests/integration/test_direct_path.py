@@ -353,7 +353,9 @@ async def test_postgresql_writes_a_steps_bookkeeping_in_one_statement(
     postgresql_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The version write and the history row go as one statement (one round trip); a merge's
-    # second write to the version table goes on its own, before it.
+    # second write to the version table goes on its own, before it. A step that another
+    # follows sends them with its COMMIT and the next BEGIN, as one simple query (their
+    # values written out); a merge's, which cannot be one statement, go prepared first.
     import asyncpg
 
     sent: list[tuple[str, str]] = []
@@ -374,7 +376,11 @@ async def test_postgresql_writes_a_steps_bookkeeping_in_one_statement(
     await amigrate.downgrade(config, "c1")  # unmerge
     bookkeeping = [(name, q) for name, q in sent if "amigrate_history" in q and "INSERT" in q]
     assert len(bookkeeping) == 8  # six steps up, two down
-    assert all(name == "fetchrow" and "amigrate_version" in q for name, q in bookkeeping)
+    assert all("amigrate_version" in q for _, q in bookkeeping)
+    # Up: a, b1, b2, c1 ahead; the merge m and the last step n prepared. Down: n, then m.
+    kinds = [name for name, _ in bookkeeping]
+    assert kinds == ["execute"] * 4 + ["fetchrow"] * 2 + ["execute", "fetchrow"]
+    assert all(q.endswith("; COMMIT; BEGIN") for name, q in bookkeeping if name == "execute")
     assert sum("DELETE FROM amigrate_version" in q for _, q in sent) == 1  # the merge's
     assert (await snapshot(postgresql_url))[1] == ["b2", "c1"]
     entries = await amigrate.log(config)
