@@ -33,16 +33,27 @@ __all__ = [
 
 
 def fanout_selection(state: CliState) -> dict[str, Any] | None:
-    """``{"databases": ...}`` or ``{"targets": ...}`` when the project has several, else None."""
+    """``{"databases": ...}`` or ``{"targets": ...}`` when the project has several, else None.
+
+    ``--url`` names one database: with several configured it is refused, rather than
+    ignored while the command goes to every one of them.
+    """
     config = state.load_config()
     names: list[str] | str = list(state.databases) or "all"
+    selection: dict[str, Any] | None = None
     if config.get_list("databases"):
-        return {"databases": names}
-    if state.databases or config.get_section("targets") or config.get("targets_file"):
-        return {"targets": names}
-    if state.env_hooks().targets is not None:
-        return {"targets": names}
-    return None
+        selection, kind = {"databases": names}, "databases = ..."
+    elif state.databases or config.get_section("targets") or config.get("targets_file"):
+        selection, kind = {"targets": names}, "[targets]"
+    elif state.env_hooks().targets is not None:
+        selection, kind = {"targets": names}, "env.py's targets()"
+    if selection is not None and state.url:
+        raise click.UsageError(
+            f"--url names one database, but this project migrates several ({kind}); "
+            "choose them with -d NAME (their URLs come from the config), or leave out "
+            "the project's databases for a one-database run"
+        )
+    return selection
 
 
 def _ends(heads: tuple[str, ...] | list[str]) -> str:

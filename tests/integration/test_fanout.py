@@ -474,3 +474,22 @@ def test_when_every_database_failed_the_hint_says_no_others_completed(tmp_path: 
     assert "hint: the summary above says why; running the command again" in result.err
     as_json = json.loads(run_cli("--json", "upgrade", cwd=tmp_path).out)
     assert as_json["error"]["hint"].startswith("error.databases says why; running")
+
+
+@pytest.mark.parametrize("kind", ["targets", "databases"])
+def test_a_url_for_one_database_is_refused_where_there_are_several(
+    tmp_path: Path, kind: str
+) -> None:
+    # --url used to be ignored: the command went on to every configured database.
+    if kind == "targets":
+        targets = targets_project(tmp_path, 2)
+        files = [Path(t.url.split("///", 1)[1]) for t in targets]
+    else:
+        multidb_project(tmp_path)
+        files = [tmp_path / "main.db", tmp_path / "analytics.db"]
+    other = tmp_path / "other.db"
+    for args in (("upgrade",), ("-d", "t00" if kind == "targets" else "main", "upgrade")):
+        result = run_cli("--url", f"sqlite+aiosqlite:///{other}", *args, cwd=tmp_path)
+        assert_clean_error(result, code=2, match="--url names one database")
+        assert "-d NAME" in result.err
+    assert not any(f.exists() for f in [*files, other])
