@@ -8,15 +8,13 @@ import click
 
 from amigrate.cli.output import emit_json
 from amigrate.cli.run import migrator, run_async
-from amigrate.cli.state import CliState, pass_state
+from amigrate.cli.state import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
     from amigrate.fanout import FanoutResult
     from amigrate.migrator import Migrator
 
 __all__ = ["log", "validate"]
-
-json_option = click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 
 
 @click.command()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from amigrate.cli.output import emit_json
-from amigrate.cli.state import CliState, pass_state
+from amigrate.cli.state import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
     from amigrate.autogenerate.diff import SchemaDiff
@@ -95,7 +95,7 @@ def diffs_json(diffs: list[SchemaDiff]) -> dict[str, Any]:
 
 
 @click.command()
-@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_state
 def check(state: CliState, json_output: bool) -> None:
     """Compare the models (env.py's target_metadata) with the database; exit 3 if they differ.

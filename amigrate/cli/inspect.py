@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from amigrate.cli.output import emit_json
-from amigrate.cli.state import CliState, pass_state
+from amigrate.cli.state import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
     from amigrate.revisions import RevisionGraph
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["branches", "edit", "heads", "history", "show"]
 
 verbose_option = click.option("--verbose", "-v", "verbose", is_flag=True, help="Show details.")
-json_option = click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 
 
 def _scripts(state: CliState) -> ScriptDirectory:

@@ -13,7 +13,7 @@ import click
 
 from amigrate._version import __version__
 from amigrate.cli.output import print_results
-from amigrate.cli.state import CliState
+from amigrate.cli.state import CliState, json_option
 from amigrate.config import mask_url
 from amigrate.errors import AmigrateError, AmigrateWarning
 
@@ -82,7 +82,7 @@ def _parse_x(ctx: click.Context, param: click.Parameter, values: Sequence[str]) 
 )
 @click.option("-q", "--quiet", "quiet", count=True, help="Less output.")
 @click.option("-v", "--verbose", "verbose", count=True, help="More output (-vv: debug).")
-@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(__version__, "--version", prog_name="amigrate")
 @click.pass_context
@@ -188,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     failure: Callable[[], dict[str, Any]] | None = None  # the error as JSON, for --json
+    # A usage error can come before --json was parsed: then the command line is read for
+    # it. Otherwise the parsed option decides (a "-m --json" message asks for no JSON).
+    unparsed = False
     try:
         code = cli.main(args=args, prog_name="amigrate", standalone_mode=False, obj=state)
     except click.exceptions.Abort as exc:
@@ -203,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         exc.show()
         code = exc.exit_code
         failure = partial(error_json, exc, code)
+        unparsed = isinstance(exc, click.UsageError)
     except AmigrateError as exc:
         failure = partial(error_json, exc, exc.exit_code)
         if state.debug:
@@ -229,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             click.echo(f"hint: {hint}", err=True)
     finally:
         warnings.showwarning = previous
-        if state.json or state.json_results or wants_json(args):
+        if state.json or state.json_results or (unparsed and wants_json(args)):
             finish_json(state, None if failure is None else failure())
     gc.freeze()
     sys.exit(code if isinstance(code, int) else 0)

@@ -12,7 +12,7 @@ import click
 
 from amigrate.cli.output import emit_json
 from amigrate.cli.run import migrator, run_async
-from amigrate.cli.state import CliState, pass_state
+from amigrate.cli.state import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
     from amigrate.fanout import FanoutResult
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from amigrate.runtime.runner import StepEvent
 
 __all__ = ["current", "downgrade", "ensure_version", "stamp", "upgrade"]
-
-json_option = click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
 
 
 def _ends(heads: tuple[str, ...]) -> str:

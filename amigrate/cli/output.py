@@ -66,8 +66,8 @@ def finish_json(state: CliState, failure: dict[str, Any] | None) -> None:
 
 
 def wants_json(args: Sequence[str]) -> bool:
-    """Whether the command line asks for ``--json`` (before a ``--``), even one that fails
-    before its options are parsed."""
+    """Whether the command line seems to ask for ``--json`` (before a ``--``): for a usage
+    error, which may come before the option is parsed."""
     return "--json" in (args[: args.index("--")] if "--" in args else args)
 
 

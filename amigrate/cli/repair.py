@@ -8,7 +8,7 @@ import click
 
 from amigrate.cli.output import emit_json
 from amigrate.cli.run import migrator, run_async
-from amigrate.cli.state import CliState, pass_state
+from amigrate.cli.state import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
     from amigrate.fanout import FanoutResult
@@ -21,7 +21,7 @@ __all__ = ["repair"]
 @click.command()
 @click.argument("revisions", nargs=-1)
 @click.option("--sql", is_flag=True, hidden=True)  # refused below, with the reason
-@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_state
 def repair(state: CliState, revisions: tuple[str, ...], sql: bool, json_output: bool) -> None:
     """Accept the files of applied REVISIONS as they are now (default: every changed one).

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from amigrate.cli.output import emit_json
-from amigrate.cli.state import CliState, pass_state
+from amigrate.cli.state import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
     from amigrate.autogenerate.diff import SchemaDiff
@@ -87,7 +87,7 @@ def _finish(
     is_flag=True,
     help="With --autogenerate: write the revision even when nothing differs.",
 )
-@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_state
 def revision(
     state: CliState,
@@ -169,7 +169,7 @@ def _autogenerate(
 )
 @click.option("--branch-label", "branch_labels", multiple=True, help="Label the merged branch.")
 @click.option("--rev-id", help="Use this id instead of a random one.")
-@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_state
 def merge(
     state: CliState,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 
 from .output import emit_json
-from .state import CliState, pass_state
+from .state import CliState, json_option, pass_state
 
 __all__ = ["show_config"]
 
 
 @click.command("config")
-@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_state
 def show_config(state: CliState, json_output: bool) -> None:
     """Show the settings in effect (files, script location, URL with the password masked)."""

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["CliState", "pass_state"]
+__all__ = ["CliState", "json_option", "pass_state"]
 
 
 @dataclass
@@ -91,3 +91,17 @@ class CliState:
 def pass_state(fn: F) -> F:
     """Decorate a command to receive the :class:`CliState` as its first argument."""
     return click.pass_obj(fn)  # type: ignore[return-value]
+
+
+def _note_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    # As soon as it is parsed: a failure later in the command is reported as JSON too.
+    state = ctx.find_object(CliState)
+    if value and state is not None:
+        state.json = True
+    return value
+
+
+#: ``--json``: the command prints one JSON document on stdout (see ``cli.output``).
+json_option = click.option(
+    "--json", "json_output", is_flag=True, callback=_note_json, help="Machine-readable output."
+)

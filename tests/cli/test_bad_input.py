@@ -312,6 +312,8 @@ def test_bad_input(case: Case, as_json: bool, sqlite_url: str, tmp_path: Path) -
     [
         (("upgrade", "--json", "--fast"), 2, "UsageError"),
         (("upgrade", "9", "--json"), 1, "UnknownRevision"),
+        (("history", "-r", "9:", "--json"), 1, "UnknownRevision"),
+        (("current", "--json", "--check-heads"), 3, "CheckFailed"),
     ],
 )
 def test_the_commands_json_flag_gives_json_errors_too(
@@ -387,3 +389,20 @@ def test_a_percent_in_the_url_fails_only_where_the_url_is_used(tmp_path: Path) -
     assert_clean_error(result, match="sqlalchemy.url: a '%' that is not followed by '%' or '('")
     assert "s3cr" not in result.output
     assert "40t" not in result.output
+
+
+def test_a_message_that_reads_json_asks_for_no_json(sqlite_url: str, tmp_path: Path) -> None:
+    # "-m --json" is the message; the command line used to be scanned for the word, so
+    # that a failure printed a JSON error on stdout nobody asked for.
+    make_project(tmp_path, sqlite_url, *linear(1))
+    result = run_cli("revision", "-m", "--json", "--rev-id", "r001", cwd=tmp_path)
+    assert_clean_error(result, code=1, match="r001")
+    assert result.out == ""
+    result = run_cli("revision", "-m", "--json", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert not result.out.lstrip().startswith("{")
+    created = [
+        p for p in (tmp_path / "migrations" / "versions").glob("*.py") if p.name != "r001.py"
+    ]
+    assert len(created) == 1
+    assert '"""--json' in created[0].read_text()
