@@ -7,6 +7,7 @@ for an op where a dialect differs, often calling the generic one and adjusting.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -119,18 +120,31 @@ def _bulk_insert(op: BulkInsertOp, dialect: Dialect) -> CompiledOp:
                 f"column for: {', '.join(map(repr, unknown))}",
                 hint=f"the columns are: {', '.join(sorted(columns))}",
             )
-    return CompiledOp([op.table.insert().values(_typed(op.table, row)) for row in op.rows])
+    wall_time = dialect.name in ("mysql", "mariadb")
+    return CompiledOp(
+        [op.table.insert().values(_typed(op.table, row, wall_time)) for row in op.rows]
+    )
 
 
-def _typed(table: sa.Table | sa.TableClause, row: Any) -> dict[str, Any]:
+def _typed(table: sa.Table | sa.TableClause, row: Any, wall_time: bool) -> dict[str, Any]:
     # An untyped sa.column() cannot render a literal offline; the value's own type can.
+    # MySQL's DATETIME and TIME hold no offset: its drivers send an aware value's wall
+    # time, and so does the literal (MariaDB rejects '... +02:00').
     return {
         key: sa.literal(value)
         if isinstance(table.c[key].type, sa.types.NullType)
         and not isinstance(value, sa.sql.ClauseElement)
+        else _wall_time(value)
+        if wall_time
         else value
         for key, value in row.items()
     }
+
+
+def _wall_time(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    return value
 
 
 @register_applier(BulkInsertOp)

@@ -319,6 +319,34 @@ async def test_values_with_a_newline(tmp_path: Path, db_url: str, second_db_url:
     await pair.compare(("downgrade", "head:base"), ("downgrade", "base"))
 
 
+AWARE = Rev(
+    "z1",
+    None,
+    upgrade="""
+    t = await op.create_table("at", sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("at", sa.DateTime), sa.Column("t", sa.Time))
+    plus2 = dt.timezone(dt.timedelta(hours=2))
+    await op.bulk_insert(t, [{"id": 1, "at": dt.datetime(2026, 1, 2, 12, 30, tzinfo=plus2),
+        "t": dt.time(8, 15, tzinfo=plus2)}])
+    """,
+    downgrade='await op.drop_table("at")',
+    extra="import datetime as dt",
+)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "mysql"], indirect=True)
+async def test_an_aware_datetime_is_its_wall_time_as_online(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """The drivers of MySQL (and SQLite's) store an aware value's wall time; the literal
+    offline did not (MariaDB rejected '2026-01-02 12:30:00+02:00')."""
+    pair = Pair(tmp_path, db_url, second_db_url, [AWARE])
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("at",))
+    rows = await query(db_url, "SELECT at, t FROM at")
+    assert str(rows[0][0]).startswith("2026-01-02 12:30:00")
+    assert str(rows[0][1]).startswith(("8:15:00", "08:15:00"))
+
+
 SCRIPTED = Rev(
     "s1",
     None,
