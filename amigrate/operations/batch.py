@@ -28,6 +28,7 @@ from amigrate.operations.columns import (
     DropColumnOp,
     ServerDefault,
     check_alter_kw,
+    check_placement,
 )
 from amigrate.operations.constraints import (
     ConstraintType,
@@ -113,6 +114,8 @@ class BatchOperations(CallRecorder):
         inline_primary_key: bool | None = None,
     ) -> OpCall[None]:
         """Add a column; ``insert_before``/``insert_after`` place it (SQLite, MySQL)."""
+        what = f"add_column({self.table_name!r}, {column.name!r})"
+        check_placement(what, column.name, insert_before, insert_after)
         op = AddColumnOp(
             self.table_name,
             column,
@@ -151,6 +154,8 @@ class BatchOperations(CallRecorder):
         and MariaDB restate it (``MODIFY ... AFTER``/``FIRST``); PostgreSQL cannot.
         """
         check_alter_kw(self.table_name, column_name, kw)
+        what = f"alter_column({self.table_name!r}, {column_name!r})"
+        check_placement(what, column_name, insert_before, insert_after)
         op = AlterColumnOp(
             self.table_name,
             column_name,

@@ -12,7 +12,14 @@ from sqlalchemy.types import TypeEngine
 from amigrate.errors import ScriptError
 from amigrate.operations.base import MigrateOp
 
-__all__ = ["AddColumnOp", "AlterColumnOp", "DropColumnOp", "ServerDefault", "check_alter_kw"]
+__all__ = [
+    "AddColumnOp",
+    "AlterColumnOp",
+    "DropColumnOp",
+    "ServerDefault",
+    "check_alter_kw",
+    "check_placement",
+]
 
 #: What ``server_default=`` accepts: a string (a literal), ``sa.text()`` or a SQL
 #: expression, ``sa.Computed`` / ``sa.Identity``, or None (drop the default).
@@ -182,4 +189,22 @@ def check_alter_kw(table_name: str, column_name: str, kw: Mapping[str, Any]) -> 
                 f"{where}: unexpected keyword argument {key!r}",
                 hint="check its spelling; dialect options are named <dialect>_<option> "
                 "(postgresql_using)",
+            )
+
+
+def check_placement(
+    what: str, column_name: str, insert_before: str | None, insert_after: str | None
+) -> None:
+    """Refuse a placement that names no place: both sides at once, or the column itself
+    (MySQL would say ``AFTER a`` of ``a``; SQLite's rebuild lost the column's place)."""
+    if insert_before is not None and insert_after is not None:
+        raise ScriptError(
+            f"{what}: give insert_before or insert_after, not both",
+            hint="name the one neighbour the column goes next to",
+        )
+    for key, place in (("insert_before", insert_before), ("insert_after", insert_after)):
+        if place is not None and place == column_name:
+            raise ScriptError(
+                f"{what}: {key}={place!r} names the column itself",
+                hint="name the column it goes next to",
             )

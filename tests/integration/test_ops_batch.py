@@ -685,6 +685,36 @@ async with op.batch_alter_table("item") as batch:
     )
 
 
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        ('alter_column("qty", insert_after="qty")', "insert_after='qty' names the column itself"),
+        ('alter_column("qty", insert_before="qty")', "insert_before='qty' names the column"),
+        (
+            'alter_column("qty", insert_before="id", insert_after="code")',
+            "give insert_before or insert_after, not both",
+        ),
+        (
+            'add_column(sa.Column("more", sa.Integer), insert_before="id", insert_after="qty")',
+            "give insert_before or insert_after, not both",
+        ),
+    ],
+)
+async def test_batch_refuses_a_placement_that_names_no_place(
+    sqlite_url: str, mysql_url: str, tmp_path: Path, call: str, match: str
+) -> None:
+    # Refused where the call is made, whatever the dialect (MySQL took "AFTER qty" of qty).
+    upgrade = f"""
+async with op.batch_alter_table("item") as batch:
+    await batch.add_column(sa.Column("extra", sa.Integer))
+    await batch.{call}
+"""
+    for n, url in enumerate((sqlite_url, mysql_url)):
+        await expect_failure(
+            tmp_path / str(n), url, setup=SIMPLE, upgrade=upgrade, error=ScriptError, match=match
+        )
+
+
 async def test_batch_execute_runs_in_its_place(db_url: str, tmp_path: Path) -> None:
     # Fill a new column, then make it NOT NULL: the UPDATE must run between the two
     # (on SQLite the second recreates the table, after the UPDATE).
