@@ -414,7 +414,8 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
         if not state.json:
             if name and not heads:
                 click.echo(f"{prefix}<base>")
-            for head in known:
+            # As Alembic's: also the tip of a branch a current revision depends on.
+            for head in graph.effective_current(known):
                 script = scripts.script(head)
                 if verbose:
                     click.echo(prefix + verbose_block(graph, script))

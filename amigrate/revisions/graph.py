@@ -198,6 +198,21 @@ class RevisionGraph:
             return False
         return len(_order.closure(known, self._tables.parents)) == len(self.ids)
 
+    def effective_current(self, current_heads: Sequence[str]) -> tuple[str, ...]:
+        """What Alembic's ``current`` lists for a database at *current_heads*: those, then
+        the tip of each branch they depend on (``depends_on``), which has no version row
+        of its own once a revision that depends on it is applied. Unknown ids are left out.
+
+        The tips are the revisions below *current_heads* (through ``depends_on`` too) none
+        of whose children is among them; the added ones sorted by id.
+        """
+        known = [rid for rid in current_heads if rid in self]
+        below = _order.closure(known, self._tables.parents)
+        children = self._tables.children
+        tips = {rid for rid in below if not any(kid in below for kid in children[rid])}
+        extra = [rid for rid in self._sorted_ids if rid in tips and rid not in known]
+        return (*known, *extra)
+
     def descendants(self, revision: str, *, include_dependencies: bool = True) -> frozenset[str]:
         """Every revision above this one (not itself), following ``depends_on`` too by default."""
         t = self._tables

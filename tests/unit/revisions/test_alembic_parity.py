@@ -241,3 +241,19 @@ def _single_destination(graph: RevisionGraph, target: str, current: Sequence[str
         return len(graph.resolve(target, current)) <= 1
     except AmigrateError:
         return True
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(data=st.data())
+def test_current_lists_what_alembic_lists(data: st.DataObject) -> None:
+    """``current``: the version rows and the tips of the branches they depend on."""
+    revisions = data.draw(histories(redundant_merges=False))
+    graph = RevisionGraph(revisions)
+    alembic = AlembicModel(revisions).map
+    states = reachable_states(graph, data.draw(st.lists(st.sampled_from(graph.ids), max_size=4)))
+    current = data.draw(st.sampled_from(states))
+    found = alembic._get_all_current(tuple(current))
+    theirs = {r.revision for r in found if r is not None and not isinstance(r, str)}
+    ours = graph.effective_current(current)
+    assert set(ours) == theirs
+    assert ours[: len(current)] == tuple(current)  # the version rows first, as they are
