@@ -120,30 +120,35 @@ def _bulk_insert(op: BulkInsertOp, dialect: Dialect) -> CompiledOp:
                 f"column for: {', '.join(map(repr, unknown))}",
                 hint=f"the columns are: {', '.join(sorted(columns))}",
             )
-    wall_time = dialect.name in ("mysql", "mariadb")
     return CompiledOp(
-        [op.table.insert().values(_typed(op.table, row, wall_time)) for row in op.rows]
+        [op.table.insert().values(_typed(op.table, row, dialect.name)) for row in op.rows]
     )
 
 
-def _typed(table: sa.Table | sa.TableClause, row: Any, wall_time: bool) -> dict[str, Any]:
+def _typed(table: sa.Table | sa.TableClause, row: Any, dialect: str) -> dict[str, Any]:
     # An untyped sa.column() cannot render a literal offline; the value's own type can.
-    # MySQL's DATETIME and TIME hold no offset: its drivers send an aware value's wall
-    # time, and so does the literal (MariaDB rejects '... +02:00').
     return {
         key: sa.literal(value)
         if isinstance(table.c[key].type, sa.types.NullType)
         and not isinstance(value, sa.sql.ClauseElement)
-        else _wall_time(value)
-        if wall_time
-        else value
+        else _as_the_driver_sends(value, dialect)
         for key, value in row.items()
     }
 
 
-def _wall_time(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
-        return value.replace(tzinfo=None)
+def _as_the_driver_sends(value: Any, dialect: str) -> Any:
+    """*value* as the online driver would store it, where its literal would not.
+
+    MySQL's DATETIME and TIME hold no offset: its drivers send an aware value's wall
+    time (MariaDB rejects '... +02:00'). asyncpg sends a timedelta's days apart from
+    its seconds ('1 day 00:00:05'); SQLAlchemy's literal is all seconds ('24:00:05').
+    """
+    if dialect in ("mysql", "mariadb"):
+        if isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
+            return value.replace(tzinfo=None)
+    elif dialect == "postgresql" and isinstance(value, dt.timedelta):
+        secs = f"{value.seconds}.{value.microseconds:06d}"
+        return sa.literal_column(f"make_interval(days => {value.days}, secs => {secs})")
     return value
 
 

@@ -347,6 +347,46 @@ async def test_an_aware_datetime_is_its_wall_time_as_online(
     assert str(rows[0][1]).startswith(("8:15:00", "08:15:00"))
 
 
+INTERVALS = Rev(
+    "i1",
+    None,
+    upgrade="""
+    t = await op.create_table("iv", sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("span", sa.Interval))
+    await op.bulk_insert(t, [
+        {"id": 1, "span": dt.timedelta(days=1, seconds=5, microseconds=7)},
+        {"id": 2, "span": dt.timedelta(days=-1, seconds=5)},
+        {"id": 3, "span": dt.timedelta(0)},
+    ], multiinsert=False)
+    """,
+    downgrade='await op.drop_table("iv")',
+    extra="import datetime as dt",
+)
+
+
+async def test_an_interval_is_stored_as_online(tmp_path: Path, postgresql_url: str) -> None:
+    """asyncpg sends a timedelta's days apart; the literal was all seconds ('24:00:05'
+    instead of '1 day 00:00:05': equal, but not the same value to look at)."""
+    online = create_async_engine(postgresql_url, poolclass=NullPool)
+    try:
+        project = make_project(tmp_path, postgresql_url, INTERVALS)
+        await amigrate.upgrade(project.config())
+        async with online.connect() as conn:
+            rows = (await conn.execute(sa.text("SELECT id, span::text FROM iv ORDER BY id"))).all()
+        assert [r[1] for r in rows] == ["1 day 00:00:05.000007", "-1 days +00:00:05", "00:00:00"]
+        await amigrate.downgrade(project.config(), "base")
+        async with amigrate.Migrator(project.config()) as m:
+            script = (await m.sql("up", "head")).sql
+        assert script is not None
+        assert "make_interval(days => 1, secs => 5.000007)" in script
+        await apply_script(postgresql_url, script)
+        async with online.connect() as conn:
+            again = (await conn.execute(sa.text("SELECT id, span::text FROM iv ORDER BY id"))).all()
+        assert again == rows
+    finally:
+        await online.dispose()
+
+
 SCRIPTED = Rev(
     "s1",
     None,
