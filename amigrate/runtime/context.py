@@ -9,13 +9,11 @@ statements as SQL text for ``--sql``.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import anyio
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -40,9 +38,6 @@ if TYPE_CHECKING:
     from amigrate.config import Config
 
 T = TypeVar("T")
-
-#: Seconds to wait, after an interrupt or an error, for a COMMIT sent ahead to land.
-AHEAD_TIMEOUT = 30
 
 #: DDL after which what appliers learned from the catalog still holds: creating or
 #: dropping a table or an index creates no type (an enum is created by its own statement).
@@ -353,82 +348,12 @@ class OnlineContext(MigrationContext):
         #: Whether the direct path opened the transaction now running.
         self._direct_open = False
         self._wants_result = False
-        #: A trip sent ahead (a step's COMMIT and the next step's BEGIN) on its way.
-        self._ahead: asyncio.Future[None] | None = None
-        #: Why that trip failed, raised at every use of the connection until the runner
-        #: has taken it (:meth:`settle_quietly`).
-        self._ahead_error: BaseException | None = None
-        #: Called once when the trip sent ahead has landed (the runner's bookkeeping).
-        self.on_settled: Callable[[], None] | None = None
 
     @property
     def connection(self) -> AsyncConnection:
         self.catalog.clear()  # whoever takes it may change the schema behind amigrate's back
         self._raw_access()
         return self._conn
-
-    @property
-    def sent_ahead(self) -> bool:
-        """Whether a trip sent ahead has not been waited for yet."""
-        return self._ahead is not None or self._ahead_error is not None
-
-    async def settle(self) -> None:
-        """Wait for the trip sent ahead, if any; every use of the connection does first.
-
-        An interrupt while waiting leaves the trip to finish (it is shielded): the
-        runner then waits for it to learn whether the COMMIT landed. A failed trip is
-        raised here, and again at every later use, until the runner takes it.
-        """
-        if self._ahead_error is not None:
-            raise self._ahead_error
-        ahead = self._ahead
-        if ahead is None:
-            return
-        try:
-            await asyncio.shield(ahead)
-        except BaseException:
-            if not ahead.done():
-                raise  # this task was interrupted; the trip goes on
-        self._ahead = None
-        error = (
-            ConnectionError("the COMMIT sent ahead was cancelled")
-            if ahead.cancelled()
-            else ahead.exception()
-        )
-        if error is not None:
-            # A failed COMMIT ended the transaction (no BEGIN ran); a failed write before
-            # it left it open, aborted: either way rollback() must know.
-            self._direct_open = self._direct is not None and await self._direct.in_transaction()
-            self._ahead_error = error
-            raise error
-        callback, self.on_settled = self.on_settled, None
-        if callback is not None:
-            callback()
-
-    async def settle_quietly(
-        self,
-    ) -> tuple[Literal["landed", "failed", "unknown"], BaseException | None]:
-        """Wait (shielded from cancellation, up to :data:`AHEAD_TIMEOUT` seconds) for the
-        trip sent ahead; say how it ended and take its error. ``landed`` when nothing
-        was ahead."""
-        if not self.sent_ahead:
-            return "landed", None
-        with (
-            anyio.CancelScope(shield=True),
-            anyio.move_on_after(AHEAD_TIMEOUT),
-            suppress(Exception),  # kept in _ahead_error
-        ):
-            await self.settle()
-        error, self._ahead_error = self._ahead_error, None
-        if error is not None:
-            return "failed", error
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None:  # timed out: the server may or may not have committed
-            ahead.cancel()
-            self._direct_open = False
-            self.on_settled = None
-            return "unknown", None
-        return "landed", None
 
     async def stop_running_statement(self) -> None:
         """After an interrupt: stop the statement the server may still be running.
@@ -534,7 +459,6 @@ class OnlineContext(MigrationContext):
 
     async def release(self) -> None:
         """Give transaction control back (the connection may be the application's)."""
-        await self.settle_quietly()
         direct, self._direct = self._direct, None
         if self.external_transaction or self._conn.closed:
             return
@@ -568,7 +492,6 @@ class OnlineContext(MigrationContext):
     async def begin(self) -> None:
         if self.external_transaction or self._direct_open:
             return  # open already: the previous step's commit began it (finish's reopen)
-        await self.settle()
         await self._end_autobegun()  # a read's: start clean
         if self._direct is not None:
             # SQLAlchemy sees no transaction; one it autobegins for a statement of the
@@ -583,39 +506,25 @@ class OnlineContext(MigrationContext):
     async def commit(self) -> None:
         await self.finish([], commit=True)
 
-    async def finish(
-        self, writes: Sequence[Write], *, commit: bool, reopen: bool = False, ahead: bool = False
-    ) -> None:
+    async def finish(self, writes: Sequence[Write], *, commit: bool, reopen: bool = False) -> None:
         """Run *writes* (each checked for its row count), then commit if *commit*.
 
         On the direct path this is one trip to the driver, ``COMMIT`` included; with
         *reopen* (another step follows) the next transaction begins in that trip too.
-        With *ahead* too, where the driver allows, that ``COMMIT``/``BEGIN`` trip is sent
-        ahead: this returns as soon as it is on its way (see :meth:`settle`).
         """
-        await self.settle()
         direct = self._direct
         if direct is not None:
             items = direct.items(writes)
             closing = commit and self._direct_open
             if closing and direct.sqlalchemy_autocommits and self._conn.in_transaction():
                 # What SQLAlchemy began for a statement of the revision's is bookkeeping
-                # only (its side is in AUTOCOMMIT): end it first, at no cost.
+                # only (its side is in AUTOCOMMIT): end it first, at no cost, so that the
+                # next BEGIN still rides with this COMMIT.
                 await self._conn.commit()
             # Not while SQLAlchemy holds a transaction of its own (a statement of the
             # revision's): its commit below would end the new one (pysqlite commits
             # whatever is open).
             again = closing and reopen and not self._conn.in_transaction()
-            if again and ahead and direct.can_send_ahead:
-                trip = direct.closing_trip(writes)
-                if trip is None:  # the writes on their own first
-                    await direct.run(items)
-                    trip = direct.ending(begin_again=True)
-                self._ahead = direct.send_ahead(trip)
-                # One turn of the loop sends it; the next step's transaction is the one
-                # it begins (so the connection stays "open" for begin()).
-                await asyncio.sleep(0)
-                return
             if closing:
                 items += direct.ending(begin_again=again)
             if items:
@@ -632,7 +541,6 @@ class OnlineContext(MigrationContext):
     async def rollback(self) -> None:
         if self.external_transaction:
             return
-        await self.settle_quietly()  # whatever it says, what is open now is rolled back
         if self._direct is not None and self._direct_open:
             self._direct_open = False
             if await self._direct.in_transaction():
@@ -647,7 +555,6 @@ class OnlineContext(MigrationContext):
         parameters: Any = None,
     ) -> Any:
         """Execute *statement*; a list of dicts in *parameters* makes it an executemany."""
-        await self.settle()
         kind = self._starting(statement)
         try:
             result = await self._execute(statement, options, parameters)
@@ -686,7 +593,6 @@ class OnlineContext(MigrationContext):
         )
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        await self.settle()
         self.catalog.clear()
         return await self._conn.run_sync(fn, *args, **kwargs)
 

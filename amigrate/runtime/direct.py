@@ -14,9 +14,7 @@ greenlet switch, on asyncpg a PREPARE round trip before every DDL statement.
   the transaction on the asyncpg connection; SQLAlchemy's side of the connection
   is put in AUTOCOMMIT meanwhile, so what a revision runs through SQLAlchemy
   (``op.connection``, ``op.execute``) starts no transaction of its own and runs
-  inside amigrate's. A step's ``COMMIT`` (with the next step's ``BEGIN``) can be
-  sent ahead (:meth:`Direct.send_ahead`): the next revision's Python runs while
-  it travels, and whatever touches the connection next waits for it.
+  inside amigrate's.
 
 A :class:`Write` is one bookkeeping statement with the row count it must change;
 :class:`DirectStatement` is its SQL compiled once for the dialect, with the
@@ -29,11 +27,7 @@ Everywhere else the same statements run through SQLAlchemy.
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import logging
-import math
-import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -130,15 +124,7 @@ class Combined:
     writes: tuple[Write, ...]
 
 
-@dataclass(frozen=True)
-class Checked:
-    """Writes sent as one statement, with their values written out, that fails unless each
-    changed the rows it must; the error carries the counts (see :func:`_checked_ctes`)."""
-
-    writes: tuple[Write, ...]
-
-
-Item = tuple[str, tuple[Any, ...], "Write | Combined | Checked | None"]
+Item = tuple[str, tuple[Any, ...], "Write | Combined | None"]
 
 
 class Direct:
@@ -180,25 +166,9 @@ class Direct:
         """Execute *items* in order; a wrong row count stops there, before anything after it."""
         raise NotImplementedError
 
-    #: Whether :meth:`send_ahead` can send a trip while the caller goes on.
-    can_send_ahead = False
     #: Whether SQLAlchemy's side of the connection is in AUTOCOMMIT, so that ending a
     #: transaction it began sends nothing (asyncpg); on SQLite it would commit amigrate's.
     sqlalchemy_autocommits = False
-
-    def closing_trip(self, writes: Sequence[Write]) -> list[Item] | None:
-        """*writes*, ``COMMIT`` and the next ``BEGIN`` as one trip, or None where they
-        cannot go as one."""
-        return None
-
-    def send_ahead(self, items: Sequence[Item]) -> asyncio.Future[None]:
-        """Run *items* in a task of their own; the future is done when they have run.
-
-        They are sent at the next turn of the event loop (the caller yields once for
-        that). Until the future is done nothing else may use the connection: amigrate
-        waits for it first, and SQLAlchemy's statements on the connection queue behind it.
-        """
-        raise NotImplementedError
 
     async def in_transaction(self) -> bool:
         raise NotImplementedError
@@ -279,11 +249,6 @@ class AsyncpgDirect(Direct):
             adapter, "_invalidate_schema_cache", None
         )
         self.all_ddl = self._mark_stale is not None
-        # SQLAlchemy's adapter runs one statement at a time on the connection under this
-        # lock: a trip sent ahead holds it, so that what a revision runs through
-        # SQLAlchemy (op.connection) waits for the trip instead of colliding with it.
-        self._mutex: asyncio.Lock | None = getattr(adapter, "_execute_mutex", None)
-        self.can_send_ahead = isinstance(self._mutex, asyncio.Lock)
 
     def ddl_ran(self, statement: Any) -> None:
         # SQLAlchemy marks its statements stale after any DDL, which also empties
@@ -310,42 +275,16 @@ class AsyncpgDirect(Direct):
     def _group_item(self, group: Sequence[Write]) -> Item:
         if len(group) == 1:
             return self.item(group[0])
-        compiled, params = self._group(group, _counting_ctes)
-        return (compiled.sql, params, Combined(tuple(group)))
-
-    def _group(
-        self, group: Sequence[Write], build: Callable[[Sequence[Write]], sa.Select[Any]]
-    ) -> tuple[DirectStatement, tuple[Any, ...]]:
-        """The statement *build* makes of *group* (compiled once per kind of group), and
-        the values of its parameters."""
-        key = (
-            build,
-            tuple(id(w.statement) for w in group),
-            tuple(tuple(sorted(w.params)) for w in group),
-        )
+        key = (tuple(id(w.statement) for w in group), tuple(tuple(sorted(w.params)) for w in group))
         compiled = self._compiled.get(key)
         if compiled is None:
+            statement = _counting_ctes(group)
             keys = [k for w in group for k in sorted(w.params)]
-            compiled = self._compiled[key] = DirectStatement(build(group), self._dialect, keys)
+            compiled = self._compiled[key] = DirectStatement(statement, self._dialect, keys)
         values: dict[str, Any] = {}
         for write in group:
             values.update(write.params)
-        return compiled, compiled.parameters(values)
-
-    def closing_trip(self, writes: Sequence[Write]) -> list[Item] | None:
-        # A simple query may hold several statements but no parameters: the values are
-        # written out as literals, and the statement checks the row counts itself.
-        group = tuple(writes)
-        if not group:
-            return [(f"{COMMIT}; {BEGIN}", (), None)]
-        if not _combinable(group):
-            return None
-        compiled, params = self._group(group, _checked_ctes)
-        literals = [_pg_literal(value) for value in params]
-        if any(literal is None for literal in literals):
-            return None  # a value with no literal spelling here: the usual two trips
-        sql = _PLACEHOLDER.sub(lambda m: literals[int(m.group(1)) - 1] or "", compiled.sql)
-        return [(f"{sql}; {COMMIT}; {BEGIN}", (), Checked(group))]
+        return (compiled.sql, compiled.parameters(values), Combined(tuple(group)))
 
     async def run(self, items: Sequence[Item]) -> None:
         for sql, params, check in items:
@@ -357,16 +296,7 @@ class AsyncpgDirect(Direct):
             except Exception as exc:
                 if not isinstance(exc, self._errors()):
                     raise
-                if isinstance(check, Checked):
-                    found = _COUNTS.search(str(exc))
-                    if found is not None:  # raises the mismatch error of the first one off
-                        for write, count in zip(
-                            check.writes, found.group(1).split(","), strict=True
-                        ):
-                            write.check(int(count))
                 raise self._wrap(exc, sql, params) from exc
-            if isinstance(check, Checked):
-                continue
             if isinstance(check, Combined):
                 for write, count in zip(check.writes, counts, strict=True):
                     write.check(int(count))
@@ -376,16 +306,6 @@ class AsyncpgDirect(Direct):
 
     async def in_transaction(self) -> bool:
         return bool(self._driver.is_in_transaction())
-
-    def send_ahead(self, items: Sequence[Item]) -> asyncio.Future[None]:
-        mutex = self._mutex
-        assert mutex is not None, "send_ahead without SQLAlchemy's lock"
-
-        async def trip() -> None:
-            async with mutex:
-                await self.run(items)
-
-        return asyncio.ensure_future(trip())
 
     def ending(self, *, begin_again: bool) -> list[Item]:
         # One simple query, one round trip; a failed COMMIT stops it before BEGIN.
@@ -430,57 +350,6 @@ def _combinable(group: Sequence[Write]) -> bool:
         tables.add(statement.table)
         names.update(write.params)
     return len(tables) == len(group) and len(names) == sum(len(w.params) for w in group)
-
-
-#: A positional parameter of asyncpg's SQL (not part of a name such as ``a$1``).
-_PLACEHOLDER = re.compile(r"(?<![\w$])\$(\d+)")
-_COUNTS_MARK = "amigrate-rowcounts:"
-_COUNTS = re.compile(re.escape(_COUNTS_MARK) + r"([\d,]+)")
-
-
-def _checked_ctes(group: Sequence[Write]) -> sa.Select[Any]:
-    """As :func:`_counting_ctes`, but one value: 0, or (when a write changed other than
-    the rows it must) an error whose message holds the counts, ``amigrate-rowcounts:0,1``.
-
-    The cast of that text to an integer is what fails: it is evaluated only then. The
-    constants are written out, so that the only parameters are the writes' values.
-    """
-    counts = list(_counting_ctes(group).selected_columns)
-    expected = [
-        count == sa.literal_column(str(int(write.expect)))
-        for count, write in zip(counts, group, strict=True)
-        if write.expect is not None
-    ]
-    report = sa.func.concat(
-        sa.literal_column(f"'{_COUNTS_MARK}'"),
-        sa.func.concat_ws(sa.literal_column("','"), *counts),
-    )
-    zero: sa.ColumnElement[int] = sa.literal_column("0")
-    if not expected:
-        return sa.select(sa.func.least(zero, *counts))  # every CTE referenced: they all run
-    return sa.select(sa.case((sa.and_(*expected), zero), else_=sa.cast(report, sa.Integer)))
-
-
-def _pg_literal(value: Any) -> str | None:
-    """*value* as a PostgreSQL literal, or None where there is no safe spelling here.
-
-    Strings are escape strings (``E'...'``), whatever ``standard_conforming_strings`` says.
-    """
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else f"'{value!r}'::float8"
-    if isinstance(value, dt.datetime | dt.date):
-        value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    if isinstance(value, str):
-        if "\x00" in value:
-            return None
-        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
-    return None
 
 
 def _counting_ctes(group: Sequence[Write]) -> sa.Select[Any]:

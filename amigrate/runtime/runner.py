@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
 import anyio
@@ -99,22 +98,6 @@ class Recorder:
         )
 
 
-@dataclass
-class _Clock:
-    """When a step started: when it was announced (after the COMMIT before it landed)."""
-
-    started: float = 0.0
-
-
-@dataclass(frozen=True)
-class _Ahead:
-    """A step whose COMMIT was sent ahead and has not landed yet."""
-
-    step: Step
-    message: str
-    clock: _Clock
-
-
 def step_direction(step: Step) -> Literal["up", "down", "stamp"]:
     """``stamp`` for a stamp step, else the step's direction."""
     return "stamp" if step.is_stamp else step.direction
@@ -137,18 +120,13 @@ async def _run_step(
     functions: Mapping[str, RevisionFunction],
     recorder: Recorder | None,
     message: str,
-    clock: _Clock,
+    started: float,
     *,
     commit: bool,
     reopen: bool = False,
     last: bool = True,
-    ahead: bool = False,
 ) -> bool:
-    """Run one step; return True when it committed (with its version row).
-
-    With *ahead* its COMMIT may be sent ahead (``ctx.sent_ahead``): it has not
-    landed when this returns.
-    """
+    """Run one step; return True when it committed (with its version row)."""
     ctx.begin_step(step.revision)
     blocks = ctx.autocommit_blocks
     if not step.is_stamp:
@@ -165,7 +143,7 @@ async def _run_step(
         # where the driver allows.
         writes = versions.writes(step.change)
         if recorder is not None:
-            writes.append(recorder.write(step, message, time.perf_counter() - clock.started))
+            writes.append(recorder.write(step, message, time.perf_counter() - started))
         # One transaction for the run, but this step committed work of its own (an
         # autocommit block, MySQL's DDL): commit its version row with it, so that the
         # database never holds the work of a step without the row that records it.
@@ -177,7 +155,7 @@ async def _run_step(
             if not last:
                 await ctx.begin()
             return True
-        await ctx.finish(writes, commit=commit, reopen=reopen, ahead=ahead)
+        await ctx.finish(writes, commit=commit, reopen=reopen)
         ctx.committing = False
         return commit
     # Offline: as online, a step that committed work of its own commits its version row.
@@ -214,11 +192,6 @@ async def apply_plan(
     failing (or being cancelled) is recorded in the history as ``failed``. A
     cancellation goes through as it is, with a note (and :func:`interruption`) saying
     what it left behind.
-
-    On asyncpg a step's COMMIT (with the next step's BEGIN) is sent ahead: the next
-    revision's Python runs while it travels, and its first use of the connection waits
-    for it. The step is reported finished (``on_step``) when its COMMIT has landed,
-    and the next one started then; a COMMIT that fails there fails its own step.
     """
     results: list[StepResult] = []
     offline = isinstance(ctx, OfflineContext)
@@ -229,38 +202,15 @@ async def apply_plan(
     # transaction, those finished before something committed early (an autocommit block,
     # MySQL's implicit COMMIT before DDL).
     durable = 0
-    # The step whose COMMIT is on its way (sent ahead).
-    ahead: _Ahead | None = None
-
-    def landed(previous: _Ahead, announce: Callable[[], None]) -> None:
-        # The COMMIT sent ahead landed: the previous step is applied, this one starts.
-        nonlocal ahead, durable
-        result = _step_result(previous.step, previous.message, previous.clock.started)
-        results.append(result)
-        durable = len(results)
-        ahead = None
-        if on_step is not None:
-            on_step(StepEvent(previous.step, previous.message, result))
-        announce()
-
     for index, step in enumerate(plan.steps):
         message = messages.get(step.revision, "")
-        clock = _Clock()
-
-        def announce(step: Step = step, message: str = message, clock: _Clock = clock) -> None:
-            if on_step is not None:
-                on_step(StepEvent(step, message))
-            log.info("Running %s", step)
-            if offline:
-                assert isinstance(ctx, OfflineContext)
-                ctx.comment(f"Running {_VERBS[step_direction(step)]} {_ends(step)}")
-            clock.started = time.perf_counter()
-
-        if ahead is None:
-            announce()
-        else:
-            assert isinstance(ctx, OnlineContext)
-            ctx.on_settled = partial(landed, ahead, announce)
+        if on_step is not None:
+            on_step(StepEvent(step, message))
+        log.info("Running %s", step)
+        if offline:
+            assert isinstance(ctx, OfflineContext)
+            ctx.comment(f"Running {_VERBS[step_direction(step)]} {_ends(step)}")
+        started = time.perf_counter()
         commits = ctx.early_commits, ctx.autocommit_blocks
         try:
             if per_migration:
@@ -272,25 +222,12 @@ async def apply_plan(
                 functions,
                 recorder,
                 message,
-                clock,
+                started,
                 commit=per_migration,
                 reopen=per_migration and index < last,
                 last=index == last,
-                ahead=per_migration and index < last and not offline,
             )
         except BaseException as exc:
-            if ahead is not None:
-                # The previous step's COMMIT had not landed: wait for it to learn whether
-                # that step is applied (if it is, this step is announced and goes on below).
-                assert isinstance(ctx, OnlineContext)
-                outcome, error = await ctx.settle_quietly()
-                if outcome != "landed":
-                    await _rollback(ctx)
-                    failure = _commit_failure(ahead, outcome, error, exc, results)
-                    if not isinstance(exc, Exception):
-                        mark_interrupted(exc, failure)
-                        raise
-                    raise failure from error or exc
             statement = ctx.current_statement
             if not isinstance(exc, Exception) and isinstance(ctx, OnlineContext):
                 with anyio.CancelScope(shield=True):  # before the lock is released
@@ -308,7 +245,7 @@ async def apply_plan(
             ):
                 # Interrupted while its COMMIT was on its way, and the COMMIT landed: the
                 # step is applied (its version row says so), not partly.
-                results.append(_step_result(step, message, clock.started))
+                results.append(_step_result(step, message, started))
                 done = MigrationInterrupted(
                     f"interrupted after {_VERBS[step_direction(step)]} {_ends(step)} committed: "
                     "it is applied",
@@ -335,17 +272,14 @@ async def apply_plan(
             if rollback_error is not None and not _closed(ctx):
                 failure.add_note(f"rolling back failed too: {_driver_message(rollback_error)}")
             if recorder is not None and isinstance(ctx, OnlineContext) and failure.partial:
-                await _record_partial(ctx, recorder, step, message, clock.started, failure)
+                await _record_partial(ctx, recorder, step, message, started, failure)
             if not isinstance(exc, Exception):
                 # Cancellation and exit go through as they are (the caller's task must see
                 # its cancellation), saying what they left behind.
                 mark_interrupted(exc, failure)
                 raise
             raise failure from exc
-        if isinstance(ctx, OnlineContext) and ctx.sent_ahead:
-            ahead = _Ahead(step, message, clock)  # reported when its COMMIT lands
-            continue
-        result = _step_result(step, message, clock.started)
+        result = _step_result(step, message, started)
         results.append(result)
         if committed:
             durable = len(results)
@@ -556,37 +490,6 @@ def _failure(
     if isinstance(exc, AmigrateError) and exc.hint:
         hint = f"{exc.hint}; {hint}"
     return MigrationFailed(text, applied=applied, failed=step, hint=hint, partial=partial)
-
-
-def _commit_failure(
-    ahead: _Ahead,
-    outcome: str,
-    error: BaseException | None,
-    exc: BaseException,
-    applied: list[StepResult],
-) -> MigrationFailed:
-    """The step whose COMMIT was sent ahead did not land (*outcome* ``failed``), or may
-    not have (``unknown``: *exc* interrupted the wait, or it took too long)."""
-    step = ahead.step
-    what = f"{_VERBS[step_direction(step)]} {_ends(step)}" + (
-        f" ({ahead.message})" if ahead.message else ""
-    )
-    if outcome == "failed" and error is not None:
-        hint = "the failed revision was rolled back; fix it and run the command again"
-        if isinstance(error, AmigrateError):  # its bookkeeping found something wrong
-            text = f"{what} failed: {error}"
-            hint = f"{error.hint}; {hint}" if error.hint else hint
-        else:
-            text = f"{what} failed: {_driver_message(error)} [while running: COMMIT]"
-        if not isinstance(exc, Exception):
-            return MigrationInterrupted(text, applied=applied, failed=step, hint=hint)
-        return MigrationFailed(text, applied=applied, failed=step, hint=hint)
-    hint = "run 'amigrate current' to see where the database is, then run the command again"
-    if not isinstance(exc, Exception):
-        text = f"interrupted while committing {what}: it may or may not be applied"
-        return MigrationInterrupted(text, applied=applied, failed=step, hint=hint)
-    text = f"committing {what} got no answer: it may or may not be applied"
-    return MigrationFailed(text, applied=applied, failed=step, hint=hint)
 
 
 def _offline_failure(step: Step, message: str, exc: BaseException) -> MigrationFailed:
