@@ -29,6 +29,7 @@ from sqlalchemy.schema import (
     SetTableComment,
 )
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.sqltypes import _AbstractInterval
 
 from amigrate.dialects.common import add_referents, dialect_label, stand_in, unsupported
 from amigrate.dialects.ddl import (
@@ -126,27 +127,41 @@ def _bulk_insert(op: BulkInsertOp, dialect: Dialect) -> CompiledOp:
 
 
 def _typed(table: sa.Table | sa.TableClause, row: Any, dialect: str) -> dict[str, Any]:
-    # An untyped sa.column() cannot render a literal offline; the value's own type can.
-    return {
-        key: sa.literal(value)
-        if isinstance(table.c[key].type, sa.types.NullType)
-        and not isinstance(value, sa.sql.ClauseElement)
-        else _as_the_driver_sends(value, dialect)
-        for key, value in row.items()
-    }
+    typed: dict[str, Any] = {}
+    for key, value in row.items():
+        column_type = table.c[key].type
+        if isinstance(value, sa.sql.ClauseElement):
+            typed[key] = value
+        elif isinstance(column_type, sa.types.NullType):
+            # An untyped sa.column() cannot render a literal offline; the value's own
+            # type can (adjusted first, as a typed column's would be).
+            adjusted = _as_the_driver_sends(value, None, dialect)
+            is_sql = isinstance(adjusted, sa.sql.ClauseElement)
+            typed[key] = adjusted if is_sql else sa.literal(adjusted)
+        else:
+            typed[key] = _as_the_driver_sends(value, column_type, dialect)
+    return typed
 
 
-def _as_the_driver_sends(value: Any, dialect: str) -> Any:
+def _as_the_driver_sends(value: Any, column_type: Any, dialect: str) -> Any:
     """*value* as the online driver would store it, where its literal would not.
 
     MySQL's DATETIME and TIME hold no offset: its drivers send an aware value's wall
     time (MariaDB rejects '... +02:00'). asyncpg sends a timedelta's days apart from
     its seconds ('1 day 00:00:05'); SQLAlchemy's literal is all seconds ('24:00:05').
+    Only for a column of the plain type (or an untyped one, *column_type* None): a
+    TypeDecorator's own bind processing must see the value as given.
     """
     if dialect in ("mysql", "mariadb"):
-        if isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
+        plain = column_type is None or isinstance(column_type, sa.DateTime | sa.Time)
+        if plain and isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
             return value.replace(tzinfo=None)
-    elif dialect == "postgresql" and isinstance(value, dt.timedelta):
+    elif (
+        dialect == "postgresql"
+        and isinstance(value, dt.timedelta)
+        # sa.Interval and PostgreSQL's INTERVAL (without importing that dialect)
+        and (column_type is None or isinstance(column_type, _AbstractInterval))
+    ):
         secs = f"{value.seconds}.{value.microseconds:06d}"
         return sa.literal_column(f"make_interval(days => {value.days}, secs => {secs})")
     return value

@@ -328,6 +328,9 @@ AWARE = Rev(
     plus2 = dt.timezone(dt.timedelta(hours=2))
     await op.bulk_insert(t, [{"id": 1, "at": dt.datetime(2026, 1, 2, 12, 30, tzinfo=plus2),
         "t": dt.time(8, 15, tzinfo=plus2)}])
+    untyped = sa.table("at", sa.column("id"), sa.column("at"))
+    await op.bulk_insert(untyped, [{"id": 2, "at": dt.datetime(2026, 1, 2, 12, 30, tzinfo=plus2)}],
+        multiinsert=False)
     """,
     downgrade='await op.drop_table("at")',
     extra="import datetime as dt",
@@ -342,8 +345,9 @@ async def test_an_aware_datetime_is_its_wall_time_as_online(
     offline did not (MariaDB rejected '2026-01-02 12:30:00+02:00')."""
     pair = Pair(tmp_path, db_url, second_db_url, [AWARE])
     await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("at",))
-    rows = await query(db_url, "SELECT at, t FROM at")
+    rows = await query(db_url, "SELECT at, t FROM at ORDER BY id")
     assert str(rows[0][0]).startswith("2026-01-02 12:30:00")
+    assert str(rows[1][0]).startswith("2026-01-02 12:30:00")
     assert str(rows[0][1]).startswith(("8:15:00", "08:15:00"))
 
 
@@ -358,6 +362,8 @@ INTERVALS = Rev(
         {"id": 2, "span": dt.timedelta(days=-1, seconds=5)},
         {"id": 3, "span": dt.timedelta(0)},
     ], multiinsert=False)
+    untyped = sa.table("iv", sa.column("id"), sa.column("span"))
+    await op.bulk_insert(untyped, [{"id": 4, "span": dt.timedelta(days=40)}], multiinsert=False)
     """,
     downgrade='await op.drop_table("iv")',
     extra="import datetime as dt",
@@ -373,7 +379,12 @@ async def test_an_interval_is_stored_as_online(tmp_path: Path, postgresql_url: s
         await amigrate.upgrade(project.config())
         async with online.connect() as conn:
             rows = (await conn.execute(sa.text("SELECT id, span::text FROM iv ORDER BY id"))).all()
-        assert [r[1] for r in rows] == ["1 day 00:00:05.000007", "-1 days +00:00:05", "00:00:00"]
+        assert [r[1] for r in rows] == [
+            "1 day 00:00:05.000007",
+            "-1 days +00:00:05",
+            "00:00:00",
+            "40 days",
+        ]
         await amigrate.downgrade(project.config(), "base")
         async with amigrate.Migrator(project.config()) as m:
             script = (await m.sql("up", "head")).sql
@@ -385,6 +396,58 @@ async def test_an_interval_is_stored_as_online(tmp_path: Path, postgresql_url: s
         assert again == rows
     finally:
         await online.dispose()
+
+
+CUSTOM_TYPES_EXTRA = """\
+import datetime as dt
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise TypeError("tzinfo is required")
+        return None if value is None else value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Micros(sa.types.TypeDecorator):
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else value // dt.timedelta(microseconds=1)
+"""
+
+CUSTOM_TYPES = Rev(
+    "k1",
+    None,
+    upgrade="""
+    await op.create_table("kt", sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("ts", sa.DateTime), sa.Column("dur", sa.BigInteger))
+    kt = sa.table("kt", sa.column("id", sa.Integer), sa.column("ts", UTCDateTime()),
+        sa.column("dur", Micros()))
+    row = {"id": 1, "ts": dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        "dur": dt.timedelta(days=1, seconds=5)}
+    await op.bulk_insert(kt, [row], multiinsert=False)
+    """,
+    downgrade='await op.drop_table("kt")',
+    extra=CUSTOM_TYPES_EXTRA,
+)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+async def test_a_type_decorator_sees_the_values_as_given(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """A column's own type (a TypeDecorator) gets the aware datetime and the timedelta
+    as they were given, online and offline (they were adjusted before it saw them)."""
+    pair = Pair(tmp_path, db_url, second_db_url, [CUSTOM_TYPES])
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("kt",))
+    rows = await query(db_url, "SELECT ts, dur FROM kt")
+    assert str(rows[0][0]).startswith("2026-01-01 10:00:00")
+    assert rows[0][1] == 86_405_000_000
 
 
 SCRIPTED = Rev(
