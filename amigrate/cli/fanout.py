@@ -35,21 +35,25 @@ __all__ = [
 def fanout_selection(state: CliState) -> dict[str, Any] | None:
     """``{"databases": ...}`` or ``{"targets": ...}`` when the project has several, else None.
 
-    ``--url`` names one database: with several configured it is refused, rather than
-    ignored while the command goes to every one of them.
+    ``--url`` names one database: where the config lists several it is refused, rather
+    than ignored while the command goes to every one of them. (env.py's ``targets()``
+    may read its list from the URL, a catalog database: ``--url`` is that one's.)
     """
     config = state.load_config()
     names: list[str] | str = list(state.databases) or "all"
-    selection: dict[str, Any] | None = None
+    listed = ""
     if config.get_list("databases"):
-        selection, kind = {"databases": names}, "databases = ..."
-    elif state.databases or config.get_section("targets") or config.get("targets_file"):
-        selection, kind = {"targets": names}, "[targets]"
-    elif state.env_hooks().targets is not None:
-        selection, kind = {"targets": names}, "env.py's targets()"
-    if selection is not None and state.url:
+        selection: dict[str, Any] | None = {"databases": names}
+        listed = "databases = ..."
+    elif config.get_section("targets") or config.get("targets_file"):
+        selection, listed = {"targets": names}, "[targets]"
+    elif state.databases or state.env_hooks().targets is not None:
+        selection = {"targets": names}
+    else:
+        selection = None
+    if listed and state.url:
         raise click.UsageError(
-            f"--url names one database, but this project migrates several ({kind}); "
+            f"--url names one database, but this project migrates several ({listed}); "
             "choose them with -d NAME (their URLs come from the config), or leave out "
             "the project's databases for a one-database run"
         )

@@ -156,6 +156,8 @@ class BatchOperations(CallRecorder):
         check_alter_kw(self.table_name, column_name, kw)
         what = f"alter_column({self.table_name!r}, {column_name!r})"
         check_placement(what, column_name, insert_before, insert_after)
+        if new_column_name:
+            check_placement(what, new_column_name, insert_before, insert_after)
         op = AlterColumnOp(
             self.table_name,
             column_name,

@@ -493,3 +493,28 @@ def test_a_url_for_one_database_is_refused_where_there_are_several(
         assert_clean_error(result, code=2, match="--url names one database")
         assert "-d NAME" in result.err
     assert not any(f.exists() for f in [*files, other])
+
+
+def test_url_names_the_catalog_an_env_targets_hook_reads(tmp_path: Path) -> None:
+    # env.py's targets() may read its list from config.url (a catalog database): --url
+    # picks the catalog (staging, production), as $AMIGRATE_URL does.
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    project.env(
+        """
+        async def targets(config):
+            folder = config.url.rsplit("/", 1)[0]  # the catalog's folder holds its tenants
+            return [("acme", folder + "/acme.db")]
+        """
+    )
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    url = f"sqlite+aiosqlite:///{staging / 'catalog.db'}"
+    result = run_cli("--url", url, "upgrade", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert run_cli("--url", url, "current", cwd=tmp_path).out.splitlines() == ["acme: r001 (head)"]
+    # -d without any configured targets: the error about that, not about --url.
+    plain = tmp_path / "plain"
+    make_project(plain, f"sqlite+aiosqlite:///{plain / 'p.db'}", *linear(1))
+    lone = run_cli("-d", "foo", "--url", url, "current", cwd=plain)
+    assert lone.code != 0
+    assert "--url names one database" not in lone.err

@@ -691,6 +691,10 @@ async with op.batch_alter_table("item") as batch:
         ('alter_column("qty", insert_after="qty")', "insert_after='qty' names the column itself"),
         ('alter_column("qty", insert_before="qty")', "insert_before='qty' names the column"),
         (
+            'alter_column("qty", new_column_name="amount", insert_after="amount")',
+            "insert_after='amount' names the column itself",
+        ),
+        (
             'alter_column("qty", insert_before="id", insert_after="code")',
             "give insert_before or insert_after, not both",
         ),
