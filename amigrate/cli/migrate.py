@@ -326,7 +326,6 @@ def upgrade(
     json_output: bool,
 ) -> None:
     """Upgrade to TARGET (default head): head, heads, +2, an id prefix, label@head..."""
-    state.json = state.json or json_output
     policy = {"concurrency": concurrency, "fail_fast": fail_fast, "canary": canary}
     _migrate(state, "up", target, sql, plan_only, force, policy)
 
@@ -351,7 +350,6 @@ def downgrade(
     json_output: bool,
 ) -> None:
     """Downgrade to TARGET: -1, base, an id prefix, label@-1..."""
-    state.json = state.json or json_output
     policy = {"concurrency": concurrency, "fail_fast": fail_fast, "canary": canary}
     _migrate(state, "down", target, sql, plan_only, force, policy)
 
@@ -370,7 +368,6 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
     from amigrate.errors import CheckFailed, RevisionError
     from amigrate.scripts.directory import ScriptDirectory
 
-    state.json = state.json or json_output
     selection = fanout_selection(state)
     results: FanoutResult[tuple[str, tuple[str, ...]]] | None = None
     if selection is None:
@@ -467,7 +464,6 @@ def stamp(
     from amigrate.cli.fanout import fanout_selection, run_migrations
     from amigrate.errors import MigrationError
 
-    state.json = state.json or json_output
     targets = list(revisions) or ["base"]
     selection = fanout_selection(state)
     if selection is not None and sql:

@@ -17,7 +17,6 @@ def show_config(state: CliState, json_output: bool) -> None:
     """Show the settings in effect (files, script location, URL with the password masked)."""
     from amigrate.config import mask_url
 
-    state.json = state.json or json_output
     config = state.load_config()
     url = config.url_or_none
     settings = {

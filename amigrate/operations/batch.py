@@ -115,7 +115,7 @@ class BatchOperations(CallRecorder):
     ) -> OpCall[None]:
         """Add a column; ``insert_before``/``insert_after`` place it (SQLite, MySQL)."""
         what = f"add_column({self.table_name!r}, {column.name!r})"
-        check_placement(what, column.name, insert_before, insert_after)
+        check_placement(what, (column.name,), insert_before, insert_after)
         op = AddColumnOp(
             self.table_name,
             column,
@@ -155,9 +155,7 @@ class BatchOperations(CallRecorder):
         """
         check_alter_kw(self.table_name, column_name, kw)
         what = f"alter_column({self.table_name!r}, {column_name!r})"
-        check_placement(what, column_name, insert_before, insert_after)
-        if new_column_name:
-            check_placement(what, new_column_name, insert_before, insert_after)
+        check_placement(what, (column_name, new_column_name), insert_before, insert_after)
         op = AlterColumnOp(
             self.table_name,
             column_name,

@@ -193,17 +193,18 @@ def check_alter_kw(table_name: str, column_name: str, kw: Mapping[str, Any]) -> 
 
 
 def check_placement(
-    what: str, column_name: str, insert_before: str | None, insert_after: str | None
+    what: str, names: tuple[str | None, ...], insert_before: str | None, insert_after: str | None
 ) -> None:
     """Refuse a placement that names no place: both sides at once, or the column itself
-    (MySQL would say ``AFTER a`` of ``a``; SQLite's rebuild lost the column's place)."""
+    under any of its *names* (a rename's new one too): MySQL would say ``AFTER a`` of
+    ``a``; SQLite's rebuild lost the column's place."""
     if insert_before is not None and insert_after is not None:
         raise ScriptError(
             f"{what}: give insert_before or insert_after, not both",
             hint="name the one neighbour the column goes next to",
         )
     for key, place in (("insert_before", insert_before), ("insert_after", insert_after)):
-        if place is not None and place == column_name:
+        if place is not None and place in names:
             raise ScriptError(
                 f"{what}: {key}={place!r} names the column itself",
                 hint="name the column it goes next to",
