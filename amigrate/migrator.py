@@ -8,6 +8,7 @@ file work runs in a worker thread so an application's loop is not blocked.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 import warnings
@@ -50,11 +51,13 @@ from amigrate.runtime.locking import migration_lock
 from amigrate.runtime.offline import offline_ends, render_plan, render_version_table
 from amigrate.runtime.repair import RepairResult, choose_repairs, named_revisions, write_repairs
 from amigrate.runtime.runner import (
+    PURGED,
     Recorder,
     RevisionFunction,
     StepCallback,
     StepResult,
     apply_plan,
+    step_direction,
 )
 from amigrate.runtime.validation import ValidationReport, applied_checksums, compare
 from amigrate.runtime.versions import VersionTable
@@ -101,6 +104,16 @@ def _unresolved(failure: HistoryEntry, *, then: str = "") -> MigrationError:
         hint="finish or undo that revision by hand, then record where the database is with "
         f"'amigrate stamp <revision>' (or run again with --force){then}",
     )
+
+
+def _script_run_id(plan: Plan, checksums: Mapping[str, str]) -> str:
+    """The run id a script's history rows share: derived from what it does, so that
+    the same command renders the same script (one that is checked in can be compared)."""
+    what = [
+        (s.revision, step_direction(s), s.from_revisions, s.to_revisions, checksums.get(s.revision))
+        for s in plan.steps
+    ]
+    return hashlib.sha256(repr((what, plan.purge)).encode()).hexdigest()[:32]
 
 
 def _refuse_implicit_commit(ctx: OnlineContext) -> None:
@@ -531,7 +544,7 @@ class Migrator:
             for head in heads:
                 change = VersionChange("delete", (head,), ())
                 gone = Step(head, "down", change, (head,), (), is_stamp=True)
-                writes.append(recorder.write(gone, "purged from the version table", 0.0))
+                writes.append(recorder.write(gone, PURGED, 0.0))
         await ctx.begin()
         await self.versions.purge(ctx.connection)
         await ctx.finish(writes, commit=True)
@@ -684,9 +697,6 @@ class Migrator:
 
         return await anyio.to_thread.run_sync(load)
 
-    async def _functions(self, plan: Plan) -> dict[str, RevisionFunction]:
-        return (await self._load(plan))[0]
-
     # -- offline ---------------------------------------------------------------------
 
     async def sql(self, direction: Literal["up", "down"], spec: str) -> RunResult:
@@ -711,12 +721,18 @@ class Migrator:
         )
 
     async def _offline(self, plan: Plan, spec: str) -> RunResult:
+        functions, checksums = await self._load(plan)
+        # The database user is the script's session's, read as it runs (see HistoryTable).
+        recorder = Recorder(
+            self.history, _script_run_id(plan, checksums), None, os_identity(), checksums
+        )
         sql, steps = await render_plan(
             plan,
             config=self.config,
             url=self.url,
             versions=self.versions,
-            functions=await self._functions(plan),
+            recorder=recorder,
+            functions=functions,
             messages=self._messages(plan),
             x_args=self._x_args,
             schema=self.schema,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -75,3 +76,15 @@ def assert_clean_error(result: Result, *, code: int = 1, match: str | None = Non
         assert all(line.startswith(("hint: ", "  | ")) for line in after), result.err
     if match is not None:
         assert match in result.err, result.err
+
+
+def stable_script(sql: str) -> str:
+    """An offline script with what changes from run to run and machine to machine (the
+    history rows' run id, the user who rendered it, amigrate's version) replaced."""
+    from amigrate._version import __version__
+    from amigrate.runtime.history import os_identity
+
+    sql = re.sub(r"'[0-9a-f]{32}'", "'<run id>'", sql)
+    return sql.replace(f"'{os_identity()}'", "'<os user>'").replace(
+        f"'{__version__}'", "'<amigrate version>'"
+    )

@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.sql.expression import ColumnElement, Executable
 
 from amigrate._version import __version__
 
@@ -123,6 +126,49 @@ class HistoryTable:
         """Create the table (and its index) if it does not exist."""
         await conn.run_sync(lambda sync: self.table.create(sync, checkfirst=True))
 
+    def create_script(self, dialect: Dialect) -> list[str]:
+        """The table and its index as offline SQL, each made only where it is missing.
+
+        MySQL has no ``CREATE INDEX IF NOT EXISTS`` (MariaDB has): there the index is
+        declared in the ``CREATE TABLE``, which makes both or neither.
+        """
+        table = str(CreateTable(self.table, if_not_exists=True).compile(dialect=dialect)).strip()
+        (index,) = self.table.indexes
+        if dialect.name not in ("mysql", "mariadb"):
+            created = CreateIndex(index, if_not_exists=True).compile(dialect=dialect)
+            return [table, str(created).strip()]
+        if not table.endswith("\n)"):
+            raise AssertionError(f"unexpected CREATE TABLE of the history table: {table!r}")
+        quote = dialect.identifier_preparer.quote
+        columns = ", ".join(quote(str(c.name)) for c in index.columns)
+        inline = f",\n\tINDEX {quote(str(index.name))} ({columns})"
+        return [table[: -len("\n)")] + inline + "\n)"]
+
+    def offline_insert(self, values: dict[str, Any], dialect: Dialect) -> Executable:
+        """The INSERT of one row in a script: the time and the database user are the
+        database's own when the script runs (*values* has those of the rendering process)."""
+        values = dict(values, applied_at=_utc_now(dialect), db_user=_session_user(dialect))
+        return self.table.insert().inline().values(**values)  # inline: no RETURNING id
+
+    def offline_copy(
+        self, values: dict[str, Any], sources: dict[str, sa.Column[Any]], dialect: Dialect
+    ) -> Executable:
+        """``INSERT ... SELECT`` in a script: a row per row of the *sources*' table (in the
+        order of its first column), with the *sources* columns' values for those names."""
+        values = dict(values, applied_at=_utc_now(dialect), db_user=_session_user(dialect))
+        columns = [
+            (
+                sources[name]
+                if name in sources
+                else value
+                if isinstance(value, sa.ColumnElement)
+                else sa.literal(value, self.table.c[name].type)
+            ).label(name)
+            for name, value in values.items()
+        ]
+        query = sa.select(*columns).order_by(next(iter(sources.values())))
+        return self.table.insert().from_select(list(values), query)
+
     async def exists(self, conn: AsyncConnection) -> bool:
         """Whether the table exists (a read)."""
         return await conn.run_sync(
@@ -187,6 +233,25 @@ class HistoryTable:
         """The newest row, if it records a failure nothing has resolved since."""
         newest = await self.entries(conn, limit=1)
         return newest[0] if newest and newest[0].status == "failed" else None
+
+
+def _utc_now(dialect: Dialect) -> ColumnElement[Any]:
+    """The current UTC time as SQL, stored as the online run stores ``applied_at``."""
+    if dialect.name == "postgresql":
+        return sa.func.timezone("UTC", sa.func.clock_timestamp())
+    if dialect.name in ("mysql", "mariadb"):
+        return sa.func.utc_timestamp(6)
+    if dialect.name == "sqlite":
+        # SQLAlchemy's text layout: six digits of the second (SQLite's %f has three).
+        return sa.func.strftime("%Y-%m-%d %H:%M:%f000", "now")
+    return sa.func.current_timestamp()
+
+
+def _session_user(dialect: Dialect) -> ColumnElement[Any]:
+    """The user the script runs as, as :func:`database_user` reads it online."""
+    if dialect.name in ("postgresql", "mysql", "mariadb"):
+        return sa.func.current_user()
+    return sa.null()
 
 
 async def database_user(conn: AsyncConnection) -> str | None:

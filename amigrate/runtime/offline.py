@@ -5,9 +5,10 @@ and ``COMMIT``, as online: on MySQL too, whose DDL commits as it runs but whose
 row changes commit with the version row; a revision that committed work of its
 own (an autocommit block, MySQL's DDL) commits its version row with it even when
 the run is one transaction. An upgrade or a stamp from base starts with
-the version table's ``CREATE TABLE IF NOT EXISTS``. The script does what the
-online run does, so a downgrade to base keeps the (empty) version table, as
-online (Alembic's offline SQL drops it).
+the version table's ``CREATE TABLE IF NOT EXISTS``, and a script with steps
+with the history table's: each step writes its history row, as online. The
+script does what the online run does, so a downgrade to base keeps the (empty)
+version table, as online (Alembic's offline SQL drops it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from amigrate.revisions import Plan, RevisionGraph
 from amigrate.revisions.targets import Target, parse_range, parse_target
 from amigrate.runtime.context import OfflineContext, schema_search_path
 from amigrate.runtime.engine import dialect_for
-from amigrate.runtime.runner import RevisionFunction, StepResult, apply_plan
+from amigrate.runtime.history import HistoryTable
+from amigrate.runtime.runner import Recorder, RevisionFunction, StepResult, apply_plan
 from amigrate.runtime.versions import VersionTable
 
 if TYPE_CHECKING:
@@ -74,11 +76,17 @@ def offline_ends(graph: RevisionGraph, direction: str, spec: str) -> tuple[tuple
     return (), spec
 
 
-async def _create_version_table(ctx: OfflineContext, versions: VersionTable) -> None:
+async def _create_tables(
+    ctx: OfflineContext, versions: VersionTable | None, history: HistoryTable | None
+) -> None:
     # IF NOT EXISTS, as online: a database that was downgraded to base (online, or with
-    # this SQL) still has the table.
+    # this SQL) still has the version table; the history table is there after any run.
     await ctx.begin()
-    await ctx.execute(CreateTable(versions.table_for(ctx.dialect), if_not_exists=True))
+    if versions is not None:
+        await ctx.execute(CreateTable(versions.table_for(ctx.dialect), if_not_exists=True))
+    if history is not None:
+        for statement in history.create_script(ctx.dialect):
+            ctx.emit_text(statement)
     await ctx.commit()
 
 
@@ -112,7 +120,7 @@ async def render_version_table(
 ) -> str:
     """``CREATE TABLE`` of the version table, as a script (in the schema target *schema*)."""
     ctx = _context(config, url, x_args, schema)
-    await _create_version_table(ctx, versions)
+    await _create_tables(ctx, versions, None)
     return _script(ctx, schema)
 
 
@@ -122,17 +130,26 @@ async def render_plan(
     config: Config,
     url: str,
     versions: VersionTable,
+    recorder: Recorder,
     functions: Mapping[str, RevisionFunction],
     messages: Mapping[str, str],
     x_args: Mapping[str, str],
     schema: str | None = None,
 ) -> tuple[str, list[StepResult]]:
-    """The script of *plan* and its (rendered, not run) steps (in the schema target *schema*)."""
+    """The script of *plan* and its (rendered, not run) steps (in the schema target *schema*).
+
+    As online, each step writes its row of the history (*recorder*'s), with the time
+    and the database user of the session that runs the script.
+    """
     ctx = _context(config, url, x_args, schema)
-    if not plan.from_heads and plan.direction != "down":
-        await _create_version_table(ctx, versions)
+    starts = not plan.from_heads and plan.direction != "down"
+    records = bool(plan.steps) or plan.purge
+    if starts or records:
+        await _create_tables(ctx, versions if starts else None, recorder.table if records else None)
     if plan.purge:  # stamp --purge: the steps start from an empty table, as online
         await ctx.begin()
+        if not plan.steps:
+            await ctx.execute(recorder.purged(versions.table, ctx.dialect))
         await ctx.execute(versions.table.delete())
         await ctx.commit()
     steps = await apply_plan(
@@ -142,5 +159,6 @@ async def render_plan(
         functions,
         messages,
         per_migration=config.transaction_per_migration,
+        recorder=recorder,
     )
     return _script(ctx, schema), steps

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import anyio
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import Executable
 
 from amigrate.errors import AmigrateError, MigrationFailed, MigrationInterrupted, ScriptError
 from amigrate.operations import Operations
@@ -28,6 +31,9 @@ __all__ = ["StepResult", "apply_plan", "interruption", "mark_interrupted"]
 log = logging.getLogger("amigrate.runtime")
 
 _VERBS = {"up": "upgrade", "down": "downgrade", "stamp": "stamp"}
+
+#: The history message of a version row that ``stamp --purge`` removed.
+PURGED = "purged from the version table"
 
 RevisionFunction = Callable[[Operations], Any]
 StepCallback = Callable[["StepEvent"], None]
@@ -79,22 +85,48 @@ class Recorder:
         error: str | None = None,
     ) -> Write:
         """The history row of *step*, as a statement to run in the step's transaction."""
-        return Write(
-            self.table.insert,
-            self.table.row(
-                run_id=self.run_id,
-                revision=step.revision,
-                direction=step_direction(step),
-                from_revisions=step.from_revisions,
-                to_revisions=step.to_revisions,
-                message=message,
-                checksum=self.checksums.get(step.revision),
-                duration=duration,
-                db_user=self.db_user,
-                os_user=self.os_user,
-                status=status,
-                error=error,
-            ),
+        return Write(self.table.insert, self._row(step, message, duration, status, error))
+
+    def statement(self, step: Step, message: str, dialect: Dialect) -> Executable:
+        """The history row of *step* in an offline script (which nobody times: duration 0)."""
+        return self.table.offline_insert(self._row(step, message, 0.0, "applied", None), dialect)
+
+    def purged(self, versions: sa.Table, dialect: Dialect) -> Executable:
+        """``stamp --purge`` with no step, in a script: a history row for each version
+        row it deletes, as online (which knows them), from the table as the script finds it."""
+        row = self.table.row(
+            run_id=self.run_id,
+            revision="",  # each: the version row's
+            direction="stamp",
+            from_revisions=(),  # each: the version row's
+            to_revisions=(),
+            message=PURGED,
+            checksum=None,
+            duration=0.0,
+            db_user=None,
+            os_user=self.os_user,
+        )
+        version = versions.c.version_num
+        return self.table.offline_copy(
+            row, {"revision": version, "from_revisions": version}, dialect
+        )
+
+    def _row(
+        self, step: Step, message: str, duration: float, status: str, error: str | None
+    ) -> dict[str, Any]:
+        return self.table.row(
+            run_id=self.run_id,
+            revision=step.revision,
+            direction=step_direction(step),
+            from_revisions=step.from_revisions,
+            to_revisions=step.to_revisions,
+            message=message,
+            checksum=self.checksums.get(step.revision),
+            duration=duration,
+            db_user=self.db_user,
+            os_user=self.os_user,
+            status=status,
+            error=error,
         )
 
 
@@ -162,6 +194,8 @@ async def _run_step(
     early = ctx.autocommit_blocks != blocks or ctx.partly_committed
     for statement in versions.statements(step.change):
         await ctx.execute(statement)
+    if recorder is not None:
+        await ctx.execute(recorder.statement(step, message, ctx.dialect))
     if commit or early:
         await ctx.commit()
         if not commit and not last:

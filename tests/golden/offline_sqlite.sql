@@ -6,6 +6,27 @@ CREATE TABLE IF NOT EXISTS amigrate_version (
 	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
 );
 
+CREATE TABLE IF NOT EXISTS amigrate_history (
+	id INTEGER NOT NULL, 
+	run_id VARCHAR(32) NOT NULL, 
+	revision VARCHAR(32) NOT NULL, 
+	direction VARCHAR(8) NOT NULL, 
+	from_revisions VARCHAR(255) NOT NULL, 
+	to_revisions VARCHAR(255) NOT NULL, 
+	message VARCHAR(255) NOT NULL, 
+	checksum VARCHAR(80), 
+	status VARCHAR(16) NOT NULL, 
+	error TEXT, 
+	applied_at DATETIME NOT NULL, 
+	duration FLOAT NOT NULL, 
+	db_user VARCHAR(128), 
+	os_user VARCHAR(255) NOT NULL, 
+	amigrate_version VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_amigrate_history_revision ON amigrate_history (revision);
+
 COMMIT;
 
 -- Running upgrade <base> -> a1
@@ -24,6 +45,8 @@ CREATE INDEX ix_account_email_lower ON account (lower(email));
 
 INSERT INTO amigrate_version (version_num) VALUES ('a1');
 
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'a1', 'up', '', 'a1', 'create account', 'v1:f8a07cddfdb733d503cbd44f942a666e5ffa192ff5296cdeb1f5d4b322426a67', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
+
 COMMIT;
 
 -- Running upgrade a1 -> b2
@@ -44,6 +67,8 @@ UPDATE account SET name = 'o''brien' WHERE name IS NULL;
 
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
 
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'b2', 'up', 'a1', 'b2', 'orders and data', 'v1:a1af3fd3c7cc31f0ff4b771611ca2d044c735f41b2502fca44a7935cf4167451', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
+
 COMMIT;
 
 -- Running upgrade b2 -> c3
@@ -52,14 +77,43 @@ BEGIN;
 
 UPDATE amigrate_version SET version_num='c3' WHERE amigrate_version.version_num = 'b2';
 
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'c3', 'up', 'b2', 'c3', 'nothing', 'v1:daeebcc2523b2e0504578e0f885ecf4197cec3a11d2a1bb03868400a68eb4b65', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
+
 COMMIT;
 
 -- amigrate down head:base
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS amigrate_history (
+	id INTEGER NOT NULL, 
+	run_id VARCHAR(32) NOT NULL, 
+	revision VARCHAR(32) NOT NULL, 
+	direction VARCHAR(8) NOT NULL, 
+	from_revisions VARCHAR(255) NOT NULL, 
+	to_revisions VARCHAR(255) NOT NULL, 
+	message VARCHAR(255) NOT NULL, 
+	checksum VARCHAR(80), 
+	status VARCHAR(16) NOT NULL, 
+	error TEXT, 
+	applied_at DATETIME NOT NULL, 
+	duration FLOAT NOT NULL, 
+	db_user VARCHAR(128), 
+	os_user VARCHAR(255) NOT NULL, 
+	amigrate_version VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_amigrate_history_revision ON amigrate_history (revision);
+
+COMMIT;
+
 -- Running downgrade c3 -> b2
 
 BEGIN;
 
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'c3';
+
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'c3', 'down', 'c3', 'b2', 'nothing', 'v1:daeebcc2523b2e0504578e0f885ecf4197cec3a11d2a1bb03868400a68eb4b65', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
 
 COMMIT;
 
@@ -73,6 +127,8 @@ DROP TABLE orders;
 
 UPDATE amigrate_version SET version_num='a1' WHERE amigrate_version.version_num = 'b2';
 
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'b2', 'down', 'b2', 'a1', 'orders and data', 'v1:a1af3fd3c7cc31f0ff4b771611ca2d044c735f41b2502fca44a7935cf4167451', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
+
 COMMIT;
 
 -- Running downgrade a1 -> <base>
@@ -85,9 +141,36 @@ DROP TABLE account;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'a1';
 
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'a1', 'down', 'a1', '', 'create account', 'v1:f8a07cddfdb733d503cbd44f942a666e5ffa192ff5296cdeb1f5d4b322426a67', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
+
 COMMIT;
 
 -- amigrate up a1:b2
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS amigrate_history (
+	id INTEGER NOT NULL, 
+	run_id VARCHAR(32) NOT NULL, 
+	revision VARCHAR(32) NOT NULL, 
+	direction VARCHAR(8) NOT NULL, 
+	from_revisions VARCHAR(255) NOT NULL, 
+	to_revisions VARCHAR(255) NOT NULL, 
+	message VARCHAR(255) NOT NULL, 
+	checksum VARCHAR(80), 
+	status VARCHAR(16) NOT NULL, 
+	error TEXT, 
+	applied_at DATETIME NOT NULL, 
+	duration FLOAT NOT NULL, 
+	db_user VARCHAR(128), 
+	os_user VARCHAR(255) NOT NULL, 
+	amigrate_version VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_amigrate_history_revision ON amigrate_history (revision);
+
+COMMIT;
+
 -- Running upgrade a1 -> b2
 
 BEGIN;
@@ -106,6 +189,8 @@ UPDATE account SET name = 'o''brien' WHERE name IS NULL;
 
 UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1';
 
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'b2', 'up', 'a1', 'b2', 'orders and data', 'v1:a1af3fd3c7cc31f0ff4b771611ca2d044c735f41b2502fca44a7935cf4167451', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
+
 COMMIT;
 
 -- amigrate stamp b2
@@ -116,6 +201,27 @@ CREATE TABLE IF NOT EXISTS amigrate_version (
 	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
 );
 
+CREATE TABLE IF NOT EXISTS amigrate_history (
+	id INTEGER NOT NULL, 
+	run_id VARCHAR(32) NOT NULL, 
+	revision VARCHAR(32) NOT NULL, 
+	direction VARCHAR(8) NOT NULL, 
+	from_revisions VARCHAR(255) NOT NULL, 
+	to_revisions VARCHAR(255) NOT NULL, 
+	message VARCHAR(255) NOT NULL, 
+	checksum VARCHAR(80), 
+	status VARCHAR(16) NOT NULL, 
+	error TEXT, 
+	applied_at DATETIME NOT NULL, 
+	duration FLOAT NOT NULL, 
+	db_user VARCHAR(128), 
+	os_user VARCHAR(255) NOT NULL, 
+	amigrate_version VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_amigrate_history_revision ON amigrate_history (revision);
+
 COMMIT;
 
 -- Running stamp <base> -> b2
@@ -123,6 +229,8 @@ COMMIT;
 BEGIN;
 
 INSERT INTO amigrate_version (version_num) VALUES ('b2');
+
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'b2', 'stamp', '', 'b2', 'orders and data', 'v1:a1af3fd3c7cc31f0ff4b771611ca2d044c735f41b2502fca44a7935cf4167451', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
 
 COMMIT;
 

@@ -6,6 +6,27 @@ CREATE TABLE IF NOT EXISTS amigrate_version (
 	CONSTRAINT amigrate_version_pkc PRIMARY KEY (version_num)
 );
 
+CREATE TABLE IF NOT EXISTS amigrate_history (
+	id INTEGER NOT NULL, 
+	run_id VARCHAR(32) NOT NULL, 
+	revision VARCHAR(32) NOT NULL, 
+	direction VARCHAR(8) NOT NULL, 
+	from_revisions VARCHAR(255) NOT NULL, 
+	to_revisions VARCHAR(255) NOT NULL, 
+	message VARCHAR(255) NOT NULL, 
+	checksum VARCHAR(80), 
+	status VARCHAR(16) NOT NULL, 
+	error TEXT, 
+	applied_at DATETIME NOT NULL, 
+	duration FLOAT NOT NULL, 
+	db_user VARCHAR(128), 
+	os_user VARCHAR(255) NOT NULL, 
+	amigrate_version VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_amigrate_history_revision ON amigrate_history (revision);
+
 COMMIT;
 
 -- Running upgrade <base> -> e1
@@ -84,9 +105,36 @@ ALTER TABLE account DROP COLUMN settings;
 
 INSERT INTO amigrate_version (version_num) VALUES ('e1');
 
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'e1', 'up', '', 'e1', 'every op', 'v1:afb455167e9ebbafa29b9a5940e8c33b6e4d7c59ddfa99e53dc8c3a58111c6a5', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
+
 COMMIT;
 
 -- amigrate down head:base
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS amigrate_history (
+	id INTEGER NOT NULL, 
+	run_id VARCHAR(32) NOT NULL, 
+	revision VARCHAR(32) NOT NULL, 
+	direction VARCHAR(8) NOT NULL, 
+	from_revisions VARCHAR(255) NOT NULL, 
+	to_revisions VARCHAR(255) NOT NULL, 
+	message VARCHAR(255) NOT NULL, 
+	checksum VARCHAR(80), 
+	status VARCHAR(16) NOT NULL, 
+	error TEXT, 
+	applied_at DATETIME NOT NULL, 
+	duration FLOAT NOT NULL, 
+	db_user VARCHAR(128), 
+	os_user VARCHAR(255) NOT NULL, 
+	amigrate_version VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_amigrate_history_revision ON amigrate_history (revision);
+
+COMMIT;
+
 -- Running downgrade e1 -> <base>
 
 BEGIN;
@@ -98,6 +146,8 @@ DROP TABLE purchase;
 DROP TABLE IF EXISTS account;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'e1';
+
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'e1', 'down', 'e1', '', 'every op', 'v1:afb455167e9ebbafa29b9a5940e8c33b6e4d7c59ddfa99e53dc8c3a58111c6a5', 'applied', NULL, strftime('%Y-%m-%d %H:%M:%f000', 'now'), 0.0, NULL, '<os user>', '<amigrate version>');
 
 COMMIT;
 

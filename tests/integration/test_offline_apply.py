@@ -8,6 +8,7 @@ another, and compares the two: schema, version rows and data.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.pool import NullPool
 
 import amigrate
 from amigrate.errors import ConfigError, MigrationFailed
+from amigrate.runtime.history import HistoryTable
 from tests.integration.test_ops_support import describe, query
 from tests.projects import Rev, make_project, table_rev
 from tests.sqlclient import apply_script
@@ -50,9 +52,71 @@ async def version_rows(url: str) -> list[str] | None:
         await engine.dispose()
 
 
-async def state(url: str, tables: tuple[str, ...] = ()) -> dict[str, Any]:
-    """What a comparison looks at: the schema, the version rows, the rows of *tables*."""
-    found: dict[str, Any] = {"schema": await describe(url), "versions": await version_rows(url)}
+HISTORY_FIELDS = (
+    "revision",
+    "direction",
+    "from_revisions",
+    "to_revisions",
+    "message",
+    "checksum",
+    "status",
+    "error",
+    "db_user",
+    "os_user",
+    "amigrate_version",
+)
+
+
+async def history(url: str, *, applied_only: bool = False) -> dict[str, Any] | None:
+    """The history table: its columns and indexes, and its rows in order (what does not
+    change from run to run); None when there is none. Each row was written within the
+    last minutes, in UTC, and one run's rows share a run id."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+
+            def table(sync: sa.Connection) -> dict[str, Any] | None:
+                inspector = sa.inspect(sync)
+                if not inspector.has_table("amigrate_history"):
+                    return None
+                columns = [
+                    (c["name"], str(c["type"]), c["nullable"])
+                    for c in inspector.get_columns("amigrate_history")
+                ]
+                indexes = sorted(
+                    (i["name"], tuple(i["column_names"]))
+                    for i in inspector.get_indexes("amigrate_history")
+                )
+                return {"columns": columns, "indexes": indexes}
+
+            found = await conn.run_sync(table)
+            if found is None:
+                return None
+            t = HistoryTable().table
+            query = sa.select(*(t.c[name] for name in HISTORY_FIELDS), t.c.applied_at, t.c.run_id)
+            if applied_only:
+                query = query.where(t.c.status == "applied")
+            rows = (await conn.execute(query.order_by(t.c.id))).all()
+    finally:
+        await engine.dispose()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for row in rows:
+        assert dt.timedelta(0) <= now - row.applied_at < dt.timedelta(minutes=10), row
+        assert len(row.run_id) == 32
+    found["rows"] = [tuple(row)[:-2] for row in rows]
+    return found
+
+
+async def state(
+    url: str, tables: tuple[str, ...] = (), *, applied_only: bool = False
+) -> dict[str, Any]:
+    """What a comparison looks at: the schema, the version rows, the history (without
+    what differs by run: time, duration, run id), the rows of *tables*."""
+    found: dict[str, Any] = {
+        "schema": await describe(url),
+        "versions": await version_rows(url),
+        "history": await history(url, applied_only=applied_only),
+    }
     for table in tables:
         found[table] = await query(url, f"SELECT * FROM {table} ORDER BY 1")
     return found
@@ -122,7 +186,10 @@ class Pair:
             await apply_script(self.offline, script)
         with pytest.raises(MigrationFailed):
             await self.run(self.online, "upgrade", "head")
-        assert await state(self.offline, tables) == await state(self.online, tables)
+        # Online, a step that committed part of its work is also recorded as failed; a
+        # script that stops records nothing more.
+        offline = await state(self.offline, tables, applied_only=True)
+        assert offline == await state(self.online, tables, applied_only=True)
 
 
 PERCENT = Rev(
@@ -170,6 +237,26 @@ async def test_down_to_base_and_up_again(tmp_path: Path, db_url: str, second_db_
     await pair.compare(("upgrade", "head"), ("upgrade", "head"))
 
 
+async def test_the_history_checks_a_database_migrated_offline(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """The script writes each step's history row, checksum included: ``validate`` checks
+    the revisions it applied (they were unchecked), finds an edit, and ``log`` lists them."""
+    pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"))
+    async with amigrate.Migrator(pair.project.ini, url=db_url) as m:
+        report = await m.validate()
+        assert (report.ok, report.checked) == (True, 2)
+        assert [(e.revision, e.direction, e.duration) for e in await m.log()] == [
+            ("b2", "up", 0.0),
+            ("a1", "up", 0.0),
+        ]
+    path = pair.project.versions / "a1.py"
+    path.write_text(path.read_text() + "# edited\n")
+    async with amigrate.Migrator(pair.project.ini, url=db_url) as m:
+        assert [p.revision for p in (await m.validate()).of_kind("changed")] == ["a1"]
+
+
 @pytest.mark.parametrize("revisions", [("a1",), ("b2",), ("heads",)])
 async def test_stamp(
     tmp_path: Path, db_url: str, second_db_url: str, revisions: tuple[str, ...]
@@ -182,10 +269,24 @@ async def test_stamp(
 async def test_stamp_purge_on_a_database_with_rows(
     tmp_path: Path, db_url: str, second_db_url: str, revisions: tuple[str, ...]
 ) -> None:
-    """--purge replaces whatever rows the version table has (it was ignored offline)."""
+    """--purge replaces whatever rows the version table has (it was ignored offline).
+    With no step (``base``) the history has a row for each row it removed, as online;
+    with steps, the first one's row cannot name them offline (online it does)."""
     pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
     await pair.both("upgrade", "head")
-    await pair.compare(("stamp", *revisions, "--purge"), ("stamp", *revisions, "--purge"))
+    if revisions == ("base",):
+        script = await pair.compare(("stamp", "base", "--purge"), ("stamp", "base", "--purge"))
+        assert "INSERT INTO amigrate_history" in script
+        rows = (await state(db_url))["history"]["rows"]
+        assert rows[-1][:5] == ("b2", "stamp", "b2", "", "purged from the version table")
+        return
+    await apply_script(db_url, await pair.render("stamp", *revisions, "--purge"))
+    await pair.run(second_db_url, "stamp", *revisions, "--purge")
+    offline, online = await state(db_url), await state(second_db_url)
+    last = online["history"]["rows"][-1]
+    assert last[:4] == ("a1", "stamp", "b2", "a1")
+    online["history"]["rows"][-1] = (*last[:2], "", *last[3:])
+    assert offline == online
 
 
 async def test_ensure_version(tmp_path: Path, db_url: str, second_db_url: str) -> None:
@@ -213,8 +314,16 @@ async def test_a_schema_target(tmp_path: Path, postgresql_url: str) -> None:
         "WHERE table_schema LIKE 'tenant_%' ORDER BY table_name, table_schema",
     )
     found = {schema: sorted(t for s, t in tables if s == schema) for schema, _ in tables}
-    assert found["tenant_a"] == ["amigrate_version", "t1", "t2"]
-    assert found["tenant_b"] == ["amigrate_history", "amigrate_version", "t1", "t2"]
+    assert (
+        found["tenant_a"]
+        == found["tenant_b"]
+        == [
+            "amigrate_history",
+            "amigrate_version",
+            "t1",
+            "t2",
+        ]
+    )
     assert await query(postgresql_url, "SELECT version_num FROM tenant_a.amigrate_version") == [
         ("b2",)
     ]

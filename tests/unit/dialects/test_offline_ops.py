@@ -13,6 +13,7 @@ import pytest
 
 import amigrate
 from amigrate.errors import UnsupportedOperation
+from tests.helpers import stable_script
 from tests.projects import Rev, make_project
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
@@ -208,7 +209,7 @@ async def render(root: Path, url: str, direction: str, spec: str) -> str:
     async with amigrate.Migrator(config) as m:
         result = await m.sql("up" if direction == "up" else "down", spec)
     assert result.sql is not None
-    return result.sql
+    return stable_script(result.sql)
 
 
 @pytest.mark.parametrize("dialect", sorted(URLS))

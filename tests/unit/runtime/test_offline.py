@@ -13,6 +13,7 @@ import pytest
 
 import amigrate
 from amigrate.errors import InvalidTarget, MigrationFailed, ScriptError
+from tests.helpers import stable_script
 from tests.projects import Rev, make_project
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
@@ -82,7 +83,7 @@ async def render(project_dir: Path, url: str, direction: str, spec: str) -> str:
         else:
             result = await m.sql("up" if direction == "up" else "down", spec)
     assert result.sql is not None
-    return result.sql
+    return stable_script(result.sql)
 
 
 @pytest.mark.parametrize("dialect", sorted(URLS))
