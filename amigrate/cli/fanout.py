@@ -7,6 +7,7 @@ line. Either way a summary follows: target, from -> to, steps, duration, status.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -15,8 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from amigrate.cli.state import CliState
+from amigrate.errors import ConfigError
 
 if TYPE_CHECKING:
+    from amigrate.config import Config
     from amigrate.fanout import FanoutResult, TargetEvent
     from amigrate.migrator import Migrator, RunResult
 
@@ -57,7 +60,28 @@ def fanout_selection(state: CliState) -> dict[str, Any] | None:
             "choose them with -d NAME (their URLs come from the config), or leave out "
             "the project's databases for a one-database run"
         )
+    if listed and os.environ.get("AMIGRATE_URL") and not _mentions_env_url(config):
+        raise ConfigError(
+            f"$AMIGRATE_URL names one database, but this project migrates several ({listed}), "
+            "whose URLs come from the config",
+            hint="unset AMIGRATE_URL; choose databases with -d NAME",
+        )
     return selection
+
+
+def _mentions_env_url(config: Config) -> bool:
+    """Whether the config (or its targets_file) refers to ``${AMIGRATE_URL}`` itself."""
+    files = [config.ini_path, config.toml_path]
+    targets_file = config.get("targets_file")
+    if targets_file:
+        files.append(config.here / targets_file)  # an absolute one stays as it is
+    for path in files:
+        try:
+            if path is not None and "AMIGRATE_URL" in path.read_text(encoding="utf-8"):
+                return True
+        except OSError:
+            continue  # reading the config reports that
+    return False
 
 
 def _ends(heads: tuple[str, ...] | list[str]) -> str:

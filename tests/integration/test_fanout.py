@@ -495,6 +495,32 @@ def test_a_url_for_one_database_is_refused_where_there_are_several(
     assert not any(f.exists() for f in [*files, other])
 
 
+@pytest.mark.parametrize("kind", ["targets", "databases"])
+def test_amigrate_url_is_refused_where_the_config_lists_several(tmp_path: Path, kind: str) -> None:
+    # $AMIGRATE_URL used to be ignored, silently: the command went to every configured database.
+    if kind == "targets":
+        targets = targets_project(tmp_path, 2)
+        files = [Path(t.url.split("///", 1)[1]) for t in targets]
+    else:
+        multidb_project(tmp_path)
+        files = [tmp_path / "main.db", tmp_path / "analytics.db"]
+    other = tmp_path / "other.db"
+    env = {"AMIGRATE_URL": f"sqlite+aiosqlite:///{other}"}
+    for args in (("upgrade",), ("-d", "t00" if kind == "targets" else "main", "current")):
+        result = run_cli(*args, cwd=tmp_path, env=env)
+        assert_clean_error(result, match="$AMIGRATE_URL names one database")
+        assert "unset AMIGRATE_URL" in result.err
+    assert not any(f.exists() for f in [*files, other])
+    if kind == "databases":
+        # A config that names ${AMIGRATE_URL} itself uses it: that is no conflict.
+        ini = tmp_path / "amigrate.ini"
+        main_url = "sqlalchemy.url = sqlite+aiosqlite:///%(here)s/main.db"
+        ini.write_text(ini.read_text().replace(main_url, "sqlalchemy.url = ${AMIGRATE_URL}"))
+        result = run_cli("upgrade", cwd=tmp_path, env=env)
+        assert result.code == 0, result.err
+        assert [f.exists() for f in (other, *files)] == [True, False, True]
+
+
 def test_url_names_the_catalog_an_env_targets_hook_reads(tmp_path: Path) -> None:
     # env.py's targets() may read its list from config.url (a catalog database): --url
     # picks the catalog (staging, production), as $AMIGRATE_URL does.
