@@ -476,11 +476,13 @@ def test_when_every_database_failed_the_hint_says_no_others_completed(tmp_path: 
     assert as_json["error"]["hint"].startswith("error.databases says why; running")
 
 
+@pytest.mark.parametrize("how", ["--url", "$AMIGRATE_URL"])
 @pytest.mark.parametrize("kind", ["targets", "databases"])
 def test_a_url_for_one_database_is_refused_where_there_are_several(
-    tmp_path: Path, kind: str
+    tmp_path: Path, kind: str, how: str
 ) -> None:
-    # --url used to be ignored: the command went on to every configured database.
+    # Both used to be ignored (the environment's silently): the command went on to every
+    # configured database.
     if kind == "targets":
         targets = targets_project(tmp_path, 2)
         files = [Path(t.url.split("///", 1)[1]) for t in targets]
@@ -488,37 +490,29 @@ def test_a_url_for_one_database_is_refused_where_there_are_several(
         multidb_project(tmp_path)
         files = [tmp_path / "main.db", tmp_path / "analytics.db"]
     other = tmp_path / "other.db"
-    for args in (("upgrade",), ("-d", "t00" if kind == "targets" else "main", "upgrade")):
-        result = run_cli("--url", f"sqlite+aiosqlite:///{other}", *args, cwd=tmp_path)
-        assert_clean_error(result, code=2, match="--url names one database")
-        assert "-d NAME" in result.err
-    assert not any(f.exists() for f in [*files, other])
-
-
-@pytest.mark.parametrize("kind", ["targets", "databases"])
-def test_amigrate_url_is_refused_where_the_config_lists_several(tmp_path: Path, kind: str) -> None:
-    # $AMIGRATE_URL used to be ignored, silently: the command went to every configured database.
-    if kind == "targets":
-        targets = targets_project(tmp_path, 2)
-        files = [Path(t.url.split("///", 1)[1]) for t in targets]
-    else:
-        multidb_project(tmp_path)
-        files = [tmp_path / "main.db", tmp_path / "analytics.db"]
-    other = tmp_path / "other.db"
-    env = {"AMIGRATE_URL": f"sqlite+aiosqlite:///{other}"}
+    url = f"sqlite+aiosqlite:///{other}"
     for args in (("upgrade",), ("-d", "t00" if kind == "targets" else "main", "current")):
-        result = run_cli(*args, cwd=tmp_path, env=env)
-        assert_clean_error(result, match="$AMIGRATE_URL names one database")
-        assert "unset AMIGRATE_URL" in result.err
+        if how == "--url":
+            result = run_cli("--url", url, *args, cwd=tmp_path)
+            assert_clean_error(result, code=2, match="--url names one database")
+            assert "-d NAME" in result.err
+        else:
+            result = run_cli(*args, cwd=tmp_path, env={"AMIGRATE_URL": url})
+            assert_clean_error(result, match="$AMIGRATE_URL names one database")
+            assert "hint: unset AMIGRATE_URL; choose databases with -d NAME" in result.err
     assert not any(f.exists() for f in [*files, other])
-    if kind == "databases":
-        # A config that names ${AMIGRATE_URL} itself uses it: that is no conflict.
-        ini = tmp_path / "amigrate.ini"
-        main_url = "sqlalchemy.url = sqlite+aiosqlite:///%(here)s/main.db"
-        ini.write_text(ini.read_text().replace(main_url, "sqlalchemy.url = ${AMIGRATE_URL}"))
-        result = run_cli("upgrade", cwd=tmp_path, env=env)
-        assert result.code == 0, result.err
-        assert [f.exists() for f in (other, *files)] == [True, False, True]
+
+
+def test_a_config_that_refers_to_amigrate_url_uses_it(tmp_path: Path) -> None:
+    multidb_project(tmp_path)
+    ini = tmp_path / "amigrate.ini"
+    main_url = "sqlalchemy.url = sqlite+aiosqlite:///%(here)s/main.db"
+    ini.write_text(ini.read_text().replace(main_url, "sqlalchemy.url = ${AMIGRATE_URL}"))
+    other = tmp_path / "other.db"
+    result = run_cli("upgrade", cwd=tmp_path, env={"AMIGRATE_URL": f"sqlite+aiosqlite:///{other}"})
+    assert result.code == 0, result.err
+    found = [f.exists() for f in (other, tmp_path / "main.db", tmp_path / "analytics.db")]
+    assert found == [True, False, True]
 
 
 def test_url_names_the_catalog_an_env_targets_hook_reads(tmp_path: Path) -> None:
