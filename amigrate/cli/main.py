@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             click.echo(f"hint: {hint}", err=True)
     finally:
         warnings.showwarning = previous
-        if state.json or state.json_results or (unparsed and wants_json(args)):
+        if state.json or state.json_results or (unparsed and wants_json(args, cli)):
             finish_json(state, None if failure is None else failure())
     gc.freeze()
     sys.exit(code if isinstance(code, int) else 0)

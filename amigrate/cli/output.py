@@ -65,10 +65,29 @@ def finish_json(state: CliState, failure: dict[str, Any] | None) -> None:
     _print(document)
 
 
-def wants_json(args: Sequence[str]) -> bool:
-    """Whether the command line seems to ask for ``--json`` (before a ``--``): for a usage
-    error, which may come before the option is parsed."""
-    return "--json" in (args[: args.index("--")] if "--" in args else args)
+def wants_json(args: Sequence[str], group: click.Group) -> bool:
+    """Whether the command line asks for ``--json`` (before a ``--``), for a usage error,
+    which may come before the option is parsed: read as click reads it, so that the
+    value of another option (``-m --json``) is not taken for it."""
+    command: click.Command = group
+    tokens = iter(args)
+    for token in tokens:
+        if token in ("--", "--json"):
+            return token == "--json"
+        option = _option(command, token)
+        if option is not None:
+            for _ in range(option.nargs if not option.is_flag and not option.count else 0):
+                next(tokens, None)
+        elif isinstance(command, click.Group) and not token.startswith("-"):
+            command = command.commands.get(token.replace("_", "-"), command)
+    return False
+
+
+def _option(command: click.Command, token: str) -> click.Option | None:
+    for param in command.params:
+        if isinstance(param, click.Option) and token in (*param.opts, *param.secondary_opts):
+            return param
+    return None
 
 
 def error_json(

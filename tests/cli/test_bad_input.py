@@ -406,3 +406,10 @@ def test_a_message_that_reads_json_asks_for_no_json(sqlite_url: str, tmp_path: P
     ]
     assert len(created) == 1
     assert '"""--json' in created[0].read_text()
+    # A usage error after it: the command line is read as click reads it, -m takes the word.
+    result = run_cli("revision", "-m", "--json", "--bogus", cwd=tmp_path)
+    assert_clean_error(result, code=2, match="No such option '--bogus'")
+    assert result.out == ""
+    result = run_cli("revision", "-m", "x", "--json", "--bogus", cwd=tmp_path)
+    assert result.code == 2
+    assert json.loads(result.out)["error"]["type"] == "UsageError"
