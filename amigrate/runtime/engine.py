@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -10,6 +11,7 @@ from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from amigrate.config import mask_url
 from amigrate.errors import ConfigError
@@ -65,6 +67,8 @@ def dialect_for(url: str) -> Dialect:
     # A driver whose paramstyle is format/pyformat (asyncmy, psycopg) has SQLAlchemy
     # write each % of the SQL as %%, for the driver to undo; offline nothing undoes it.
     dialect: Dialect = cast("type[DefaultDialect]", dialect_cls)(paramstyle="named")
+    base = dialect.statement_compiler
+    dialect.statement_compiler = type(f"Offline{base.__name__}", (_OfflineLiterals, base), {})
     return dialect
 
 
@@ -91,3 +95,55 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> AsyncEngi
             f"cannot create the engine: {exc}",
             hint="check the config's sqlalchemy.* keys and env.py's engine_options",
         ) from None
+
+
+_NO_VALUE: Any = object()
+
+
+class _OfflineLiterals(SQLCompiler):
+    """Literal JSON and bytes, written as the online run stores them (SQLAlchemy renders
+    no JSON literal, and bytes as text): JSON as its text from the dialect's serializer
+    (a ``None`` as JSON ``null``, unless the column says ``none_as_null``), bytes as a hex
+    literal; a TypeDecorator over either processes the value first, as online."""
+
+    def render_literal_bindparam(  # type: ignore[override]
+        self, bindparam: Any, render_literal_value: Any = _NO_VALUE, **kw: Any
+    ) -> Any:
+        if render_literal_value is not _NO_VALUE:
+            kw["render_literal_value"] = render_literal_value
+        elif (
+            bindparam.value is None
+            and bindparam.callable is None
+            and _json_or_bytes(bindparam.type) is not None
+            and not (self._collect_params and bindparam.key in self._collected_params)
+        ):
+            # Online the type's bind processing sees the None (JSON writes 'null').
+            kw["render_literal_value"] = None
+        return super().render_literal_bindparam(bindparam, **kw)  # type: ignore[no-untyped-call]
+
+    def render_literal_value(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str:
+        impl = _json_or_bytes(type_)
+        if impl is None:
+            return super().render_literal_value(value, type_)
+        if isinstance(type_, sa.TypeDecorator):
+            if type_._has_literal_processor:
+                value = type_.process_literal_param(value, self.dialect)
+            elif type_._has_bind_processor:
+                value = type_.process_bind_param(value, self.dialect)
+        if isinstance(impl, sa.JSON):
+            if value is None and impl.none_as_null:
+                return "NULL"
+            if value is sa.JSON.NULL:
+                value = None
+            serializer = getattr(self.dialect, "_json_serializer", None) or json.dumps
+            return super().render_literal_value(serializer(value), sa.String())
+        if value is None:
+            return "NULL"
+        digits = bytes(value).hex()
+        return f"decode('{digits}', 'hex')" if self.dialect.name == "postgresql" else f"X'{digits}'"
+
+
+def _json_or_bytes(type_: sa.types.TypeEngine[Any]) -> sa.JSON | sa.types._Binary | None:
+    """*type_* (or the type a TypeDecorator stores as) when it is JSON or binary."""
+    impl = type_.impl_instance if isinstance(type_, sa.TypeDecorator) else type_
+    return impl if isinstance(impl, sa.JSON | sa.types._Binary) else None

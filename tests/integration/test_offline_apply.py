@@ -428,6 +428,56 @@ async def test_values_with_a_newline(tmp_path: Path, db_url: str, second_db_url:
     await pair.compare(("downgrade", "head:base"), ("downgrade", "base"))
 
 
+JSON_AND_BYTES = Rev(
+    "j1",
+    None,
+    upgrade="""
+    from sqlalchemy.dialects import postgresql
+
+    class Tagged(sa.TypeDecorator):
+        impl = sa.JSON
+        cache_ok = True
+
+        def process_bind_param(self, value, dialect):
+            return {"tagged": value}
+
+    t = await op.create_table(
+        "jb",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("doc", sa.JSON),
+        sa.Column("bdoc", sa.JSON().with_variant(postgresql.JSONB(), "postgresql")),
+        sa.Column("nulls", sa.JSON(none_as_null=True)),
+        sa.Column("tagged", Tagged),
+        sa.Column("raw", sa.LargeBinary),
+    )
+    doc = {"a": [1, "x'y", "back\\\\slash", "quote\\"", "\u00e9 \u2603", None, 2.5, True]}
+    rows = [
+        {"id": 1, "doc": doc, "bdoc": doc, "nulls": doc, "tagged": [1], "raw": bytes(range(256))},
+        {"id": 2, "doc": None, "bdoc": [], "nulls": None, "tagged": None, "raw": b""},
+        {"id": 3, "doc": "text", "bdoc": 0, "raw": b"'\\\\%s"},
+    ]
+    await op.bulk_insert(t, rows)
+    await op.bulk_insert(t, [dict(r, id=r["id"] + 10) for r in rows], multiinsert=False)
+    """,
+    downgrade='await op.drop_table("jb")',
+)
+
+
+async def test_json_and_bytes_are_stored_as_online(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """SQLAlchemy renders no literal for JSON or bytes: offline they are the JSON text
+    the driver would get and a hex literal."""
+    pair = Pair(tmp_path, db_url, second_db_url, [JSON_AND_BYTES])
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("jb",))
+    rows = await query(db_url, "SELECT raw FROM jb ORDER BY id")
+    assert [bytes(r[0]) if r[0] is not None else None for r in rows] == [
+        bytes(range(256)),
+        b"",
+        b"'\\%s",
+    ] * 2
+
+
 AWARE = Rev(
     "z1",
     None,
