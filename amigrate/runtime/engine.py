@@ -101,10 +101,11 @@ _NO_VALUE: Any = object()
 
 
 class _OfflineLiterals(SQLCompiler):
-    """Literal JSON and bytes, written as the online run stores them (SQLAlchemy renders
-    no JSON literal, and bytes as text): JSON as its text from the dialect's serializer
-    (a ``None`` as JSON ``null``, unless the column says ``none_as_null``), bytes as a hex
-    literal; a TypeDecorator over either processes the value first, as online."""
+    """Literal values written as the online run stores them, where SQLAlchemy renders
+    none or another: JSON as its text from the dialect's serializer (a ``None`` as JSON
+    ``null``, unless the column says ``none_as_null``), bytes as a hex literal (a
+    TypeDecorator over either processes the value first, as online), arrays as
+    ``CAST(ARRAY[...] AS type[])``, and see :meth:`_fallback`."""
 
     def render_literal_bindparam(  # type: ignore[override]
         self, bindparam: Any, render_literal_value: Any = _NO_VALUE, **kw: Any
@@ -122,9 +123,19 @@ class _OfflineLiterals(SQLCompiler):
         return super().render_literal_bindparam(bindparam, **kw)  # type: ignore[no-untyped-call]
 
     def render_literal_value(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str:
+        if isinstance(type_, sa.ARRAY) and isinstance(value, list | tuple):
+            # SQLAlchemy's fails on a NULL item and writes an empty one without its type.
+            array_type = self.dialect.type_compiler_instance.process(type_)
+            return f"CAST({self._array(value, type_)} AS {array_type})"
         impl = _json_or_bytes(type_)
         if impl is None:
-            return super().render_literal_value(value, type_)
+            try:
+                return super().render_literal_value(value, type_)
+            except sa.exc.CompileError:
+                rendered = self._fallback(value, type_)
+                if rendered is None:
+                    raise
+                return rendered
         if isinstance(type_, sa.TypeDecorator):
             if type_._has_literal_processor:
                 value = type_.process_literal_param(value, self.dialect)
@@ -141,6 +152,33 @@ class _OfflineLiterals(SQLCompiler):
             return "NULL"
         digits = bytes(value).hex()
         return f"decode('{digits}', 'hex')" if self.dialect.name == "postgresql" else f"X'{digits}'"
+
+    def _fallback(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str | None:
+        """A value SQLAlchemy has no literal for, as what the driver would get
+        (``sa.Interval`` stored as a DATETIME gets a datetime; text stays text), a
+        literal of that value's own type."""
+        if value is None:
+            return "NULL"
+        processor = type_._cached_bind_processor(self.dialect)
+        sent = processor(value) if processor is not None else value
+        own = sa.literal(sent).type
+        if sent is value and not isinstance(value, str):
+            return None  # (text: the database reads it as the column's type, INET, ...)
+        if isinstance(own, sa.types.NullType) or type(own) is type(type_):
+            return None
+        rendered: str = self.render_literal_value(sent, own)
+        return rendered
+
+    def _array(self, value: list[Any] | tuple[Any, ...], type_: sa.ARRAY[Any]) -> str:
+        items = (
+            "NULL"
+            if item is None
+            else self._array(item, type_)
+            if isinstance(item, list | tuple)
+            else self.render_literal_value(item, type_.item_type)
+            for item in value
+        )
+        return f"ARRAY[{', '.join(items)}]"
 
 
 def _json_or_bytes(type_: sa.types.TypeEngine[Any]) -> sa.JSON | sa.types._Binary | None:

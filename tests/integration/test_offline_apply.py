@@ -478,6 +478,70 @@ async def test_json_and_bytes_are_stored_as_online(
     ] * 2
 
 
+COMMON_TYPES = Rev(
+    "k1",
+    None,
+    upgrade="""
+    import datetime as dt, decimal, uuid, enum
+    from sqlalchemy.dialects import postgresql
+    class Color(enum.Enum):
+        red = 1
+        blue = 2
+    pg = op.dialect.name == "postgresql"
+    cols = [
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("num", sa.Numeric(12, 4)),
+        sa.Column("flt", sa.Float),
+        sa.Column("d", sa.Date),
+        sa.Column("t", sa.Time),
+        sa.Column("ts", sa.DateTime),
+        sa.Column("tstz", sa.DateTime(timezone=True)),
+        sa.Column("iv", sa.Interval),
+        sa.Column("b", sa.Boolean),
+        sa.Column("u", sa.Uuid),
+        sa.Column("e", sa.Enum(Color, name="color")),
+        sa.Column("txt", sa.Text),
+        sa.Column("big", sa.BigInteger),
+    ]
+    if pg:
+        cols += [
+            sa.Column("arr", postgresql.ARRAY(sa.Integer)),
+            sa.Column("sarr", postgresql.ARRAY(sa.String)),
+            sa.Column("inet", postgresql.INET),
+        ]
+    t = await op.create_table("ty", *cols)
+    utc2 = dt.timezone(dt.timedelta(hours=2))
+    row = {
+        "id": 1, "num": decimal.Decimal("12345678.1234"), "flt": 1.0 / 3,
+        "d": dt.date(2026, 2, 3), "t": dt.time(4, 5, 6, 789),
+        "ts": dt.datetime(2026, 2, 3, 4, 5, 6, 789),
+        "tstz": dt.datetime(2026, 2, 3, 4, 5, 6, 789, tzinfo=utc2),
+        "iv": dt.timedelta(days=3, seconds=5, microseconds=7), "b": False,
+        "u": uuid.UUID(int=77), "e": Color.blue, "big": 2**62,
+        "txt": "tab\\there \\\\ back 'q' \\u00e9\\u2603 %s %%",
+    }
+    if pg:
+        strings = ["a'b", 'c"d', "e,f", "{g}", "h\\\\i", None, ""]
+        row.update(arr=[1, None, 3], sarr=strings, inet="10.0.0.1")
+    rows = [row, {"id": 2}]
+    if pg:
+        rows.append({"id": 4, "arr": [], "sarr": ["x", "{y}", 'z"'], "inet": "::1"})
+    await op.bulk_insert(t, rows)
+    await op.bulk_insert(t, [dict(row, id=3)], multiinsert=False)
+    """,
+    downgrade='await op.drop_table("ty")',
+)
+
+
+async def test_common_types_are_stored_as_online(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """Values SQLAlchemy renders no literal for: sa.Interval where it is stored as a
+    DATETIME, PostgreSQL arrays holding NULL, text for a type of its own (INET)."""
+    pair = Pair(tmp_path, db_url, second_db_url, [COMMON_TYPES])
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("ty",))
+
+
 AWARE = Rev(
     "z1",
     None,
