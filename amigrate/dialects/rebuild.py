@@ -238,6 +238,13 @@ class TableRebuild(TableModel):
         for index_name, sql in self.indexes.items():
             head, body = split_index_sql(sql)
             self.indexes[index_name] = head + rename_identifier(body, old, new, quote)
+        for plan in self.columns.values():  # generated columns' expressions
+            computed = plan.server_default
+            if isinstance(computed, sa.Computed):
+                text = str(computed.sqltext)
+                renamed = rename_identifier(text, old, new, quote)
+                if renamed != text:
+                    plan.server_default = sa.Computed(sa.text(renamed), computed.persisted)
         self.new_indexes = [
             replace(i, columns=tuple(new if c == old else c for c in i.columns))
             for i in self.new_indexes
@@ -368,7 +375,12 @@ class TableRebuild(TableModel):
             # the column's own ON CONFLICT (the table constraint's is not used there).
             resolution = pk.options["sqlite_on_conflict"]
             new.c[pk.columns[0]].dialect_kwargs["sqlite_on_conflict_primary_key"] = resolution
-        copied = [c for c in self.columns.values() if c.source is not None]
+        # A generated column computes its values in the new table: it takes no INSERT.
+        copied = [
+            c
+            for c in self.columns.values()
+            if c.source is not None and not isinstance(c.server_default, sa.Computed)
+        ]
         old = stand_in(
             self.table_name,
             self.schema,

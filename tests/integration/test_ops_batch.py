@@ -364,6 +364,42 @@ async with op.batch_alter_table("item") as batch:
     assert "ix_item_lower" not in dict(after["tables"]["item"]["indexes"])
 
 
+async def test_sqlite_batch_recreates_a_table_with_generated_columns(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Their values are computed in the new table (copying them in failed: "cannot INSERT
+    into generated column"), and a column renamed there is renamed in their expressions."""
+    setup = """
+await op.create_table(
+    "g",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("a", sa.Integer),
+    sa.Column("b", sa.Integer, sa.Computed("a * 2", persisted=True)),
+    sa.Column("v", sa.Integer, sa.Computed("a + 1")),
+)
+await op.execute("INSERT INTO g (id, a) VALUES (1, 5)")
+"""
+    upgrade = """
+async with op.batch_alter_table("g", recreate="always") as batch:
+    await batch.add_column(sa.Column("z", sa.Integer))
+    await batch.alter_column("a", new_column_name="c")
+"""
+    downgrade = """
+async with op.batch_alter_table("g", recreate="always") as batch:
+    await batch.alter_column("c", new_column_name="a")
+    await batch.drop_column("z")
+"""
+
+    async def check() -> None:
+        assert await query(sqlite_url, "SELECT id, c, b, v, z FROM g") == [(1, 5, 10, 6, None)]
+        await query(sqlite_url, "UPDATE g SET c = 7")
+        assert await query(sqlite_url, "SELECT b, v FROM g") == [(14, 8)]
+
+    await op_roundtrip(
+        tmp_path, sqlite_url, setup=setup, upgrade=upgrade, downgrade=downgrade, check=check
+    )
+
+
 async def test_sqlite_batch_keeps_autoincrement_inline_unique_and_collation(
     sqlite_url: str, tmp_path: Path
 ) -> None:
