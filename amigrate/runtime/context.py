@@ -643,6 +643,8 @@ class OfflineContext(MigrationContext):
         super().__init__(config, dialect, x_args)
         self.chunks: list[str] = []
         self._open = False
+        #: A DDL statement ended the open transaction (MySQL): BEGIN before the next change.
+        self._reopen = False
         self._statements = False
 
     def _offline_error(self, what: str) -> ScriptError:
@@ -683,8 +685,17 @@ class OfflineContext(MigrationContext):
         if isinstance(statement, sa.Select | sa.TextClause) and _reads(statement):
             raise self._offline_error("a query that reads data")
         kind = self._starting(statement)  # what it commits, as online (see apply_plan)
+        ends_transaction = kind == "ddl" and not self.transactional_ddl and not self._autocommitting
+        if self._reopen and kind != "read" and not ends_transaction:
+            # MySQL's DDL committed the transaction, and the client's session autocommits
+            # what follows: begin again, so that the step's row changes (its version and
+            # history rows) commit together, as online (where a new one begins by itself).
+            self.emit_text("BEGIN")
+            self._reopen = False
         self.emit_text(str(_compile(statement, self._dialect, literal_binds=True)))
         self._finished(statement, kind)
+        if ends_transaction and self._open:
+            self._reopen = True
         return None
 
     async def begin(self) -> None:
@@ -698,9 +709,10 @@ class OfflineContext(MigrationContext):
         if self._open:
             self.emit_text("COMMIT")
             self._open = False
+            self._reopen = False
 
     async def rollback(self) -> None:
-        self._open = False
+        self._open = self._reopen = False
 
     @asynccontextmanager
     async def autocommit_block(self) -> AsyncIterator[None]:

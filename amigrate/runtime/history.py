@@ -31,6 +31,9 @@ __all__ = ["HistoryEntry", "HistoryTable", "checksum", "os_identity"]
 
 CHECKSUM_VERSION = "v1"
 
+#: The width of the ``db_user`` column.
+_DB_USER = 128
+
 
 def checksum(source: bytes) -> str:
     """The checksum of a revision file, blind to BOMs, line endings and trailing blanks.
@@ -113,7 +116,7 @@ class HistoryTable:
             sa.Column("error", sa.Text),
             sa.Column("applied_at", sa.DateTime, nullable=False),
             sa.Column("duration", sa.Float, nullable=False),
-            sa.Column("db_user", sa.String(128)),
+            sa.Column("db_user", sa.String(_DB_USER)),
             sa.Column("os_user", sa.String(255), nullable=False),
             sa.Column("amigrate_version", sa.String(32), nullable=False),
             sa.Index(f"ix_{name}_revision", "revision"),
@@ -129,14 +132,32 @@ class HistoryTable:
     def create_script(self, dialect: Dialect) -> list[str]:
         """The table and its index as offline SQL, each made only where it is missing.
 
-        MySQL has no ``CREATE INDEX IF NOT EXISTS`` (MariaDB has): there the index is
-        declared in the ``CREATE TABLE``, which makes both or neither.
+        On PostgreSQL in a ``DO`` block that looks first: ``IF NOT EXISTS`` alone needs
+        the right to create (and to own the table), which a role that only migrates
+        data may lack, where online nothing is created. MySQL has no ``CREATE INDEX IF
+        NOT EXISTS`` (MariaDB has): there the index is declared in the ``CREATE
+        TABLE``, which makes both or neither.
         """
         table = str(CreateTable(self.table, if_not_exists=True).compile(dialect=dialect)).strip()
         (index,) = self.table.indexes
         if dialect.name not in ("mysql", "mariadb"):
-            created = CreateIndex(index, if_not_exists=True).compile(dialect=dialect)
-            return [table, str(created).strip()]
+            created = str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)).strip()
+            if dialect.name != "postgresql":
+                return [table, created]
+            name = dialect.identifier_preparer.format_table(self.table).replace("'", "''")
+            body = "\n".join(
+                [
+                    "BEGIN",
+                    f"    IF to_regclass('{name}') IS NULL THEN",
+                    "        " + table.replace("\n", "\n        ") + ";",
+                    f"        {created};",
+                    "    END IF;",
+                    "END;",
+                ]
+            )
+            if "$$" in body:
+                raise AssertionError(f"unexpected $$ in the history table's DDL: {body!r}")
+            return [f"DO $$\n{body}\n$$"]
         if not table.endswith("\n)"):
             raise AssertionError(f"unexpected CREATE TABLE of the history table: {table!r}")
         quote = dialect.identifier_preparer.quote
@@ -205,7 +226,7 @@ class HistoryTable:
             "error": error,
             "applied_at": now,
             "duration": round(duration, 6),
-            "db_user": _short(db_user, 128),
+            "db_user": _short(db_user, _DB_USER),
             "os_user": _short(os_user, 255),
             "amigrate_version": __version__,
         }
@@ -249,8 +270,13 @@ def _utc_now(dialect: Dialect) -> ColumnElement[Any]:
 
 def _session_user(dialect: Dialect) -> ColumnElement[Any]:
     """The user the script runs as, as :func:`database_user` reads it online."""
-    if dialect.name in ("postgresql", "mysql", "mariadb"):
-        return sa.func.current_user()
+    if dialect.name == "postgresql":
+        return sa.func.current_user()  # a name: 63 characters at most
+    if dialect.name in ("mysql", "mariadb"):
+        # user@host may be longer than the column: shortened as online (HistoryTable.row).
+        user = sa.func.current_user()
+        short = sa.func.concat(sa.func.left(user, _DB_USER - 3), "...")
+        return sa.case((sa.func.char_length(user) > _DB_USER, short), else_=user)
     return sa.null()
 
 

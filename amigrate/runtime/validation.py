@@ -79,8 +79,8 @@ def compare(
     """Compare recorded checksums with the files' (*files*: revision -> checksum).
 
     *known*: every revision a file declares; a database head among them is not
-    unknown, whether or not the history recorded it (a database Alembic migrated,
-    or one stamped by offline SQL, has heads but no history rows).
+    unknown, whether or not the history recorded it (a database Alembic migrated, or
+    one stamped by an older amigrate's offline SQL, has heads but no history rows).
     """
     problems: list[Problem] = []
     checked = 0

@@ -47,6 +47,8 @@ CREATE TABLE account (
 	CONSTRAINT uq_account_email UNIQUE (email)
 )COMMENT='people';
 
+BEGIN;
+
 INSERT INTO account (id, email, mood) VALUES (1, 'o''brien@example.com', 'happy');
 
 INSERT INTO account (id, email) VALUES (2, 'b@example.com');
@@ -89,6 +91,8 @@ ALTER TABLE tag ADD CONSTRAINT pk_tag PRIMARY KEY (name);
 
 ALTER TABLE orders MODIFY total NUMERIC(12, 2) NULL DEFAULT '0' AFTER id;
 
+BEGIN;
+
 UPDATE account SET mood='sad' WHERE account.mood IS NULL;
 
 UPDATE account SET email = lower(email);
@@ -101,38 +105,16 @@ ALTER TABLE orders RENAME TO purchase;
 
 ALTER TABLE account DROP COLUMN IF EXISTS settings;
 
+BEGIN;
+
 INSERT INTO amigrate_version (version_num) VALUES ('e1');
 
-INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'e1', 'up', '', 'e1', 'every op', 'v1:afb455167e9ebbafa29b9a5940e8c33b6e4d7c59ddfa99e53dc8c3a58111c6a5', 'applied', NULL, utc_timestamp(6), 0.0, CURRENT_USER, '<os user>', '<amigrate version>');
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'e1', 'up', '', 'e1', 'every op', 'v1:afb455167e9ebbafa29b9a5940e8c33b6e4d7c59ddfa99e53dc8c3a58111c6a5', 'applied', NULL, utc_timestamp(6), 0.0, CASE WHEN (char_length(CURRENT_USER) > 128) THEN concat(left(CURRENT_USER, 125), '...') ELSE CURRENT_USER END, '<os user>', '<amigrate version>');
 
 COMMIT;
 
 -- amigrate down head:base
 SET NAMES utf8mb4;
-
-BEGIN;
-
-CREATE TABLE IF NOT EXISTS amigrate_history (
-	id INTEGER NOT NULL AUTO_INCREMENT, 
-	run_id VARCHAR(32) NOT NULL, 
-	revision VARCHAR(32) NOT NULL, 
-	direction VARCHAR(8) NOT NULL, 
-	from_revisions VARCHAR(255) NOT NULL, 
-	to_revisions VARCHAR(255) NOT NULL, 
-	message VARCHAR(255) NOT NULL, 
-	checksum VARCHAR(80), 
-	status VARCHAR(16) NOT NULL, 
-	error TEXT, 
-	applied_at DATETIME NOT NULL, 
-	duration FLOAT NOT NULL, 
-	db_user VARCHAR(128), 
-	os_user VARCHAR(255) NOT NULL, 
-	amigrate_version VARCHAR(32) NOT NULL, 
-	PRIMARY KEY (id),
-	INDEX ix_amigrate_history_revision (revision)
-);
-
-COMMIT;
 
 -- Running downgrade e1 -> <base>
 
@@ -152,9 +134,11 @@ DROP TABLE IF EXISTS account;
 
 DROP SEQUENCE IF EXISTS invoice_no;
 
+BEGIN;
+
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'e1';
 
-INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'e1', 'down', 'e1', '', 'every op', 'v1:afb455167e9ebbafa29b9a5940e8c33b6e4d7c59ddfa99e53dc8c3a58111c6a5', 'applied', NULL, utc_timestamp(6), 0.0, CURRENT_USER, '<os user>', '<amigrate version>');
+INSERT INTO amigrate_history (run_id, revision, direction, from_revisions, to_revisions, message, checksum, status, error, applied_at, duration, db_user, os_user, amigrate_version) VALUES ('<run id>', 'e1', 'down', 'e1', '', 'every op', 'v1:afb455167e9ebbafa29b9a5940e8c33b6e4d7c59ddfa99e53dc8c3a58111c6a5', 'applied', NULL, utc_timestamp(6), 0.0, CASE WHEN (char_length(CURRENT_USER) > 128) THEN concat(left(CURRENT_USER, 125), '...') ELSE CURRENT_USER END, '<os user>', '<amigrate version>');
 
 COMMIT;
 

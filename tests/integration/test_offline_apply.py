@@ -243,6 +243,9 @@ async def test_the_history_checks_a_database_migrated_offline(
     """The script writes each step's history row, checksum included: ``validate`` checks
     the revisions it applied (they were unchecked), finds an edit, and ``log`` lists them."""
     pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
+    if db_url.startswith("postgresql"):  # the script's applied_at is UTC whatever the zone
+        name = sa.make_url(db_url).database
+        await query(db_url, f"ALTER DATABASE {name} SET timezone = 'Pacific/Kiritimati'")
     await pair.compare(("upgrade", "head"), ("upgrade", "head"))
     async with amigrate.Migrator(pair.project.ini, url=db_url) as m:
         report = await m.validate()
@@ -255,6 +258,81 @@ async def test_the_history_checks_a_database_migrated_offline(
     path.write_text(path.read_text() + "# edited\n")
     async with amigrate.Migrator(pair.project.ini, url=db_url) as m:
         assert [p.revision for p in (await m.validate()).of_kind("changed")] == ["a1"]
+
+
+async def test_a_step_s_version_row_commits_with_its_history_row(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """On MySQL too, where the step's DDL commits and the client's session would then
+    autocommit each statement: a history row that fails takes its version row with it."""
+    pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
+    table = HistoryTable().table.to_metadata(sa.MetaData())
+    table.append_constraint(sa.CheckConstraint("revision <> 'b2'", name="ck_not_b2"))
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(table.create)
+    finally:
+        await engine.dispose()
+    with pytest.raises(Exception, match=r"(?i)check|constraint"):
+        await apply_script(db_url, await pair.render("upgrade", "head"))
+    assert await version_rows(db_url) == ["a1"]
+
+
+@pytest.mark.parametrize("db_url", ["mysql"], indirect=True)
+async def test_a_long_database_user_is_shortened_as_online(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """MySQL's CURRENT_USER (user@host) can be longer than the db_user column: a script
+    shortens it as the online run does (MySQL refused the row, 'Data too long')."""
+    host = "%" * 130  # an account for any host, with a long name
+    urls = [sa.make_url(u) for u in (db_url, second_db_url)]
+    grants = " ".join(f"GRANT ALL ON `{u.database}`.* TO 'amig_long'@'{host}';" for u in urls)
+    await query(db_url, f"DROP USER IF EXISTS 'amig_long'@'{host}'")
+    await query(db_url, f"CREATE USER 'amig_long'@'{host}'")
+    try:
+        for grant in grants.split(";")[:-1]:
+            await query(db_url, grant)
+        offline, online = (u.set(username="amig_long").render_as_string() for u in urls)
+        pair = Pair(tmp_path, offline, online, SIMPLE)
+        await pair.compare(("upgrade", "head"), ("upgrade", "head"))
+        users = await query(offline, "SELECT DISTINCT db_user FROM amigrate_history")
+        assert [(len(u), u.endswith("...")) for (u,) in users] == [(128, True)]
+    finally:
+        await query(db_url, f"DROP USER IF EXISTS 'amig_long'@'{host}'")
+
+
+async def test_a_range_script_runs_for_a_role_that_only_changes_data(
+    tmp_path: Path, postgresql_url: str
+) -> None:
+    """The history table is created only where it is missing (PostgreSQL checks the right
+    to create before IF NOT EXISTS looks): a data-only step runs as online does."""
+    revisions = [
+        table_rev("a1", None, "t1"),
+        Rev("b2", "a1", upgrade='await op.execute("INSERT INTO t1 (id) VALUES (1)")'),
+    ]
+    pair = Pair(tmp_path, postgresql_url, postgresql_url, revisions)
+    await pair.run(postgresql_url, "upgrade", "a1")
+    await query(postgresql_url, "DROP ROLE IF EXISTS amig_dml")
+    await query(postgresql_url, "CREATE ROLE amig_dml LOGIN")
+    try:
+        for grant in (
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+            "GRANT USAGE ON SCHEMA public TO amig_dml",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO amig_dml",
+            "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO amig_dml",
+        ):
+            await query(postgresql_url, grant)
+        as_role = sa.make_url(postgresql_url).set(username="amig_dml").render_as_string()
+        await apply_script(as_role, await pair.render("upgrade", "a1:b2"))
+        assert await version_rows(postgresql_url) == ["b2"]
+        assert await query(postgresql_url, "SELECT db_user FROM amigrate_history") == [
+            ("postgres",),
+            ("amig_dml",),
+        ]
+    finally:
+        await query(postgresql_url, "DROP OWNED BY amig_dml")
+        await query(postgresql_url, "DROP ROLE amig_dml")
 
 
 @pytest.mark.parametrize("revisions", [("a1",), ("b2",), ("heads",)])

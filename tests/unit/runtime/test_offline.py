@@ -117,7 +117,21 @@ async def test_mysql_steps_are_transactions_too(project_dir: Path) -> None:
     """MySQL's DDL commits as it runs, but a step's row changes and its version row
     commit together, as online (the mysql client's session would autocommit them)."""
     sql = await render(project_dir, URLS["mysql"], "up", "head")
-    assert sql.count("BEGIN;") == sql.count("COMMIT;") == 4  # the version table, 3 steps
+    assert sql.count("COMMIT;") == 4  # the version table, 3 steps
+    # After a step's DDL (which committed) the client's session would autocommit: the
+    # step's row changes, version and history rows begin a transaction again.
+    b2 = sql[sql.index("-- Running upgrade a1 -> b2") : sql.index("-- Running upgrade b2 -> c3")]
+    statements = b2.rstrip().rstrip(";").split(";\n\n")
+    assert statements[-6:] == [
+        "ALTER TABLE account ADD COLUMN name VARCHAR(50) DEFAULT 'n/a'",
+        "BEGIN",
+        "UPDATE account SET name = 'o''brien' WHERE name IS NULL",
+        "UPDATE amigrate_version SET version_num='b2' WHERE amigrate_version.version_num = 'a1'",
+        statements[-2],
+        "COMMIT",
+    ]
+    assert statements[-2].startswith("INSERT INTO amigrate_history")
+    assert sql.count("BEGIN;") == 6  # and one in each step with DDL (a1, b2)
 
 
 async def test_downgrade_needs_a_range(project_dir: Path) -> None:
