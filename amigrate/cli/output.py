@@ -74,6 +74,18 @@ def wants_json(args: Sequence[str], group: click.Group) -> bool:
     for token in tokens:
         if token in ("--", "--json"):
             return token == "--json"
+        if token.startswith("-") and not token.startswith("--") and len(token) > 2:
+            # Clustered short options (-ir): a flag each, until one takes a value, which
+            # is the rest of the token or the next one.
+            for i, letter in enumerate(token[1:], start=2):
+                option = _option(command, f"-{letter}")
+                if option is None:
+                    break
+                if not option.is_flag and not option.count:
+                    if i == len(token):
+                        next(tokens, None)
+                    break
+            continue
         option = _option(command, token)
         if option is not None:
             for _ in range(option.nargs if not option.is_flag and not option.count else 0):

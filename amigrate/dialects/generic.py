@@ -29,7 +29,6 @@ from sqlalchemy.schema import (
     SetTableComment,
 )
 from sqlalchemy.sql.expression import Executable
-from sqlalchemy.sql.sqltypes import _AbstractInterval
 
 from amigrate.dialects.common import add_referents, dialect_label, stand_in, unsupported
 from amigrate.dialects.ddl import (
@@ -147,24 +146,15 @@ def _as_the_driver_sends(value: Any, column_type: Any, dialect: str) -> Any:
     """*value* as the online driver would store it, where its literal would not.
 
     MySQL's DATETIME and TIME hold no offset: its drivers send an aware value's wall
-    time (MariaDB rejects '... +02:00'). asyncpg sends a timedelta's days apart from
-    its seconds ('1 day 00:00:05'); SQLAlchemy's literal is all seconds ('24:00:05').
-    Only for a column of the plain type (or an untyped one, *column_type* None): a
-    TypeDecorator's own bind processing must see the value as given.
+    time (MariaDB rejects '... +02:00'). Only for a column of the plain type (or an
+    untyped one, *column_type* None): a TypeDecorator's own bind processing must see
+    the value as given.
     """
     if dialect in ("mysql", "mariadb"):
         plain = column_type is None or isinstance(column_type, sa.DateTime | sa.Time)
         if plain and isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
             return value.replace(tzinfo=None)
-    elif (
-        dialect == "postgresql"
-        and isinstance(value, dt.timedelta)
-        # sa.Interval and PostgreSQL's INTERVAL (without importing that dialect)
-        and (column_type is None or isinstance(column_type, _AbstractInterval))
-    ):
-        secs = f"{value.seconds}.{value.microseconds:06d}"
-        return sa.literal_column(f"make_interval(days => {value.days}, secs => {secs})")
-    return value
+    return value  # (PostgreSQL's intervals: see the offline compiler, runtime/engine.py)
 
 
 @register_applier(BulkInsertOp)

@@ -224,7 +224,8 @@ def reflect_table(
 def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, master: str) -> None:
     """Put into *table* what SQLAlchemy's SQLite reflection leaves out of it.
 
-    Reflection misses AUTOINCREMENT, COLLATE, ``ON CONFLICT`` clauses, a column's
+    Reflection misses AUTOINCREMENT, COLLATE, ``ON CONFLICT`` clauses (and may misread
+    a generated column's expression), a column's
     inline UNIQUE after a type with parentheses (``code varchar(10) unique``) and
     the name of a unique constraint it cannot parse (``CONSTRAINT [uq] UNIQUE
     (a DESC, b)``); a recreated table without them would silently reuse deleted
@@ -243,6 +244,11 @@ def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, mast
             continue
         if clause.autoincrement:
             table.dialect_options["sqlite"]["autoincrement"] = True
+        computed = column.server_default
+        if isinstance(computed, sa.Computed) and clause.generated is not None:
+            # Reflection finds the expression by a pattern that can take another
+            # column's (``total`` in ``subtotal``) or run past its parenthesis.
+            column.server_default = sa.Computed(sa.text(clause.generated), computed.persisted)
         if "not_null" in clause.on_conflict and not column.nullable:
             column.dialect_kwargs["sqlite_on_conflict_not_null"] = clause.on_conflict["not_null"]
         if clause.collation is not None:

@@ -116,6 +116,8 @@ class ColumnClauses:
     unique: bool = False
     unique_name: str | None = None
     on_conflict: dict[str, str] = field(default_factory=dict)
+    #: A generated column's expression, as written (``[GENERATED ALWAYS] AS (...)``).
+    generated: str | None = None
 
 
 @dataclass
@@ -181,14 +183,6 @@ def tokens(sql: str, *, blanks: bool = True) -> list[Token]:
     ``bracketed``, ``word``, ``comment``, or ``other`` (one character); without
     *blanks*, whitespace is left out."""
     return [t for t in _tokens(sql) if blanks or not t[1].isspace()]
-
-
-def _definitions(create_sql: str) -> list[list[Token]]:
-    """The definitions of a CREATE TABLE as tokens, without comments and whitespace."""
-    return [
-        [t for t in tokens(text, blanks=False) if t[0] != "comment"]
-        for text in create_table_definitions(create_sql)
-    ]
 
 
 def _word(token: Token) -> str | None:
@@ -294,7 +288,10 @@ def table_clauses(create_sql: str) -> TableClauses:
     AUTOINCREMENT, inline UNIQUE and ON CONFLICT clauses, and its PRIMARY KEY and
     UNIQUE table constraints (CHECK and FOREIGN KEY ones are skipped)."""
     found = TableClauses([], [])
-    for definition in _definitions(create_sql):
+    for written in create_table_definitions(create_sql):
+        definition = [t for t in tokens(written, blanks=False) if t[0] != "comment"]
+        if not definition:
+            continue
         kind, text = definition[0]
         if kind == "word" and text.lower() in _TABLE_CONSTRAINT:
             constraint = _key_constraint(definition)
@@ -303,5 +300,28 @@ def table_clauses(create_sql: str) -> TableClauses:
             continue
         name = _name(kind, text)
         if name is not None:
-            found.columns.append(_column(definition, name))
+            column = _column(definition, name)
+            column.generated = _generated(written)
+            found.columns.append(column)
     return found
+
+
+def _generated(definition: str) -> str | None:
+    """The expression of ``AS (...)`` in a column definition, as written, if any."""
+    parts = [t for t in tokens(definition) if t[0] != "comment"]
+    level, start = 0, None
+    for i, (kind, text) in enumerate(parts):
+        if kind == "other" and text == "(":
+            level += 1
+            if level == 1 and start is None and _follows_as(parts, i):
+                start = i + 1
+        elif kind == "other" and text == ")":
+            level -= 1
+            if level == 0 and start is not None:
+                return "".join(t for _, t in parts[start:i]).strip()
+    return None
+
+
+def _follows_as(parts: list[Token], i: int) -> bool:
+    before = [t for t in parts[:i] if not t[1].isspace()]
+    return len(before) > 1 and _word(before[-1]) == "as"

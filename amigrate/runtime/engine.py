@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any, cast
@@ -12,6 +13,7 @@ from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.sqltypes import _AbstractInterval
 
 from amigrate.config import mask_url
 from amigrate.errors import ConfigError
@@ -123,6 +125,15 @@ class _OfflineLiterals(SQLCompiler):
         return super().render_literal_bindparam(bindparam, **kw)  # type: ignore[no-untyped-call]
 
     def render_literal_value(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str:
+        if (
+            self.dialect.name == "postgresql"
+            and isinstance(value, dt.timedelta)
+            and isinstance(type_, _AbstractInterval)  # sa.Interval, PostgreSQL's INTERVAL
+        ):
+            # asyncpg sends the days apart from the seconds ('1 day 00:00:05');
+            # SQLAlchemy's literal is all seconds ('24:00:05').
+            secs = f"{value.seconds}.{value.microseconds:06d}"
+            return f"make_interval(days => {value.days}, secs => {secs})"
         if isinstance(type_, sa.ARRAY) and isinstance(value, list | tuple):
             # SQLAlchemy's fails on a NULL item and writes an empty one without its type.
             array_type = self.dialect.type_compiler_instance.process(type_)
@@ -136,21 +147,32 @@ class _OfflineLiterals(SQLCompiler):
                 if rendered is None:
                     raise
                 return rendered
+        serializer = getattr(self.dialect, "_json_serializer", None) or json.dumps
         if isinstance(type_, sa.TypeDecorator):
-            if type_._has_literal_processor:
-                value = type_.process_literal_param(value, self.dialect)
-            elif type_._has_bind_processor:
-                value = type_.process_bind_param(value, self.dialect)
-        if isinstance(impl, sa.JSON):
-            if value is None and impl.none_as_null:
+            # All of its processing, as the driver would get the value (PickleType does
+            # its work in bind_processor, over the binary type's own).
+            processor = type_._cached_bind_processor(self.dialect)
+            sent = processor(value) if processor is not None else value
+            if sent is None:
                 return "NULL"
-            if value is sa.JSON.NULL:
-                value = None
-            serializer = getattr(self.dialect, "_json_serializer", None) or json.dumps
-            return super().render_literal_value(serializer(value), sa.String())
-        if value is None:
-            return "NULL"
-        digits = bytes(value).hex()
+            if isinstance(impl, sa.JSON):
+                text = sent if isinstance(sent, str) else serializer(sent)
+                return super().render_literal_value(text, sa.String())
+        else:
+            if isinstance(impl, sa.JSON):
+                if value is None and impl.none_as_null:
+                    return "NULL"
+                if value is sa.JSON.NULL:
+                    value = None
+                return super().render_literal_value(serializer(value), sa.String())
+            if value is None:
+                return "NULL"
+            sent = value
+        if not isinstance(sent, bytes | bytearray | memoryview):
+            raise sa.exc.CompileError(
+                f"a {type(sent).__name__} value for a binary column ({type_!r}): bytes expected"
+            )
+        digits = bytes(sent).hex()
         return f"decode('{digits}', 'hex')" if self.dialect.name == "postgresql" else f"X'{digits}'"
 
     def _fallback(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str | None:

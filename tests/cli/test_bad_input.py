@@ -410,6 +410,9 @@ def test_a_message_that_reads_json_asks_for_no_json(sqlite_url: str, tmp_path: P
     result = run_cli("revision", "-m", "--json", "--bogus", cwd=tmp_path)
     assert_clean_error(result, code=2, match="No such option '--bogus'")
     assert result.out == ""
+    result = run_cli("history", "-ir", "--json", "--bogus", cwd=tmp_path)  # -i, then -r VALUE
+    assert_clean_error(result, code=2, match="--bogus")
+    assert result.out == ""
     result = run_cli("revision", "-m", "x", "--json", "--bogus", cwd=tmp_path)
     assert result.code == 2
     assert json.loads(result.out)["error"]["type"] == "UsageError"

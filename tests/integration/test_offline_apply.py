@@ -527,12 +527,14 @@ JSON_AND_BYTES = Rev(
         sa.Column("nulls", sa.JSON(none_as_null=True)),
         sa.Column("tagged", Tagged),
         sa.Column("raw", sa.LargeBinary),
+        sa.Column("pick", sa.PickleType),
     )
     doc = {"a": [1, "x'y", "back\\\\slash", "quote\\"", "\u00e9 \u2603", None, 2.5, True]}
     rows = [
-        {"id": 1, "doc": doc, "bdoc": doc, "nulls": doc, "tagged": [1], "raw": bytes(range(256))},
+        {"id": 1, "doc": doc, "bdoc": doc, "nulls": doc, "tagged": [1], "raw": bytes(range(256)),
+         "pick": [1, 2, 3]},
         {"id": 2, "doc": None, "bdoc": [], "nulls": None, "tagged": None, "raw": b""},
-        {"id": 3, "doc": "text", "bdoc": 0, "raw": b"'\\\\%s"},
+        {"id": 3, "doc": "text", "bdoc": 0, "pick": 5, "raw": b"'\\\\%s"},
     ]
     await op.bulk_insert(t, rows)
     await op.bulk_insert(t, [dict(r, id=r["id"] + 10) for r in rows], multiinsert=False)
@@ -657,7 +659,9 @@ INTERVALS = Rev(
     None,
     upgrade="""
     t = await op.create_table("iv", sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("span", sa.Interval))
+        sa.Column("span", sa.Interval), sa.Column("spans", sa.ARRAY(sa.Interval)))
+    await op.execute(t.insert().values(id=5, span=dt.timedelta(days=2, seconds=1),
+        spans=[dt.timedelta(days=1, seconds=5), None]))
     await op.bulk_insert(t, [
         {"id": 1, "span": dt.timedelta(days=1, seconds=5, microseconds=7)},
         {"id": 2, "span": dt.timedelta(days=-1, seconds=5)},
@@ -679,13 +683,16 @@ async def test_an_interval_is_stored_as_online(tmp_path: Path, postgresql_url: s
         project = make_project(tmp_path, postgresql_url, INTERVALS)
         await amigrate.upgrade(project.config())
         async with online.connect() as conn:
-            rows = (await conn.execute(sa.text("SELECT id, span::text FROM iv ORDER BY id"))).all()
+            text = "SELECT id, span::text, spans::text FROM iv ORDER BY id"
+            rows = (await conn.execute(sa.text(text))).all()
         assert [r[1] for r in rows] == [
             "1 day 00:00:05.000007",
             "-1 days +00:00:05",
             "00:00:00",
             "40 days",
+            "2 days 00:00:01",
         ]
+        assert rows[-1][2] == '{"1 day 00:00:05",NULL}'
         await amigrate.downgrade(project.config(), "base")
         async with amigrate.Migrator(project.config()) as m:
             script = (await m.sql("up", "head")).sql
@@ -693,7 +700,7 @@ async def test_an_interval_is_stored_as_online(tmp_path: Path, postgresql_url: s
         assert "make_interval(days => 1, secs => 5.000007)" in script
         await apply_script(postgresql_url, script)
         async with online.connect() as conn:
-            again = (await conn.execute(sa.text("SELECT id, span::text FROM iv ORDER BY id"))).all()
+            again = (await conn.execute(sa.text(text))).all()
         assert again == rows
     finally:
         await online.dispose()

@@ -400,6 +400,44 @@ async with op.batch_alter_table("g", recreate="always") as batch:
     )
 
 
+async def test_sqlite_batch_reads_generated_expressions_from_the_stored_sql(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SQLAlchemy's reflection finds a generated column's expression by a pattern: it
+    took subtotal's for total, and on one line ran past the closing parenthesis."""
+    setup = """
+await op.execute(
+    "CREATE TABLE g (id INTEGER PRIMARY KEY, price INTEGER, qty INTEGER, "
+    "subtotal INTEGER GENERATED ALWAYS AS (price * qty), "
+    "total INTEGER GENERATED ALWAYS AS (price * qty + 5) STORED, "
+    "b VARCHAR(5), v TEXT AS (upper(b) || ')'))"
+)
+await op.execute("INSERT INTO g (id, price, qty, b) VALUES (1, 10, 2, 'x')")
+"""
+    upgrade = """
+async with op.batch_alter_table("g", recreate="always") as batch:
+    await batch.add_column(sa.Column("note", sa.Text))
+    await batch.alter_column("b", type_=sa.Text)
+"""
+
+    async def check() -> None:
+        rows = await query(sqlite_url, "SELECT subtotal, total, v FROM g")
+        assert rows == [(20, 25, "X)")]
+
+    await op_roundtrip(
+        tmp_path,
+        sqlite_url,
+        setup=setup,
+        upgrade=upgrade,
+        downgrade="""
+async with op.batch_alter_table("g", recreate="always") as batch:
+    await batch.drop_column("note")
+    await batch.alter_column("b", type_=sa.String(5))
+""",
+        check=check,
+    )
+
+
 async def test_sqlite_batch_keeps_autoincrement_inline_unique_and_collation(
     sqlite_url: str, tmp_path: Path
 ) -> None:
