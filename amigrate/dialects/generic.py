@@ -7,7 +7,6 @@ for an op where a dialect differs, often calling the generic one and adjusting.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -120,41 +119,18 @@ def _bulk_insert(op: BulkInsertOp, dialect: Dialect) -> CompiledOp:
                 f"column for: {', '.join(map(repr, unknown))}",
                 hint=f"the columns are: {', '.join(sorted(columns))}",
             )
-    return CompiledOp(
-        [op.table.insert().values(_typed(op.table, row, dialect.name)) for row in op.rows]
-    )
+    return CompiledOp([op.table.insert().values(_typed(op.table, row)) for row in op.rows])
 
 
-def _typed(table: sa.Table | sa.TableClause, row: Any, dialect: str) -> dict[str, Any]:
-    typed: dict[str, Any] = {}
-    for key, value in row.items():
-        column_type = table.c[key].type
-        if isinstance(value, sa.sql.ClauseElement):
-            typed[key] = value
-        elif isinstance(column_type, sa.types.NullType):
-            # An untyped sa.column() cannot render a literal offline; the value's own
-            # type can (adjusted first, as a typed column's would be).
-            adjusted = _as_the_driver_sends(value, None, dialect)
-            is_sql = isinstance(adjusted, sa.sql.ClauseElement)
-            typed[key] = adjusted if is_sql else sa.literal(adjusted)
-        else:
-            typed[key] = _as_the_driver_sends(value, column_type, dialect)
-    return typed
-
-
-def _as_the_driver_sends(value: Any, column_type: Any, dialect: str) -> Any:
-    """*value* as the online driver would store it, where its literal would not.
-
-    MySQL's DATETIME and TIME hold no offset: its drivers send an aware value's wall
-    time (MariaDB rejects '... +02:00'). Only for a column of the plain type (or an
-    untyped one, *column_type* None): a TypeDecorator's own bind processing must see
-    the value as given.
-    """
-    if dialect in ("mysql", "mariadb"):
-        plain = column_type is None or isinstance(column_type, sa.DateTime | sa.Time)
-        if plain and isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
-            return value.replace(tzinfo=None)
-    return value  # (PostgreSQL's intervals: see the offline compiler, runtime/engine.py)
+def _typed(table: sa.Table | sa.TableClause, row: Any) -> dict[str, Any]:
+    # An untyped sa.column() cannot render a literal offline; the value's own type can.
+    return {
+        key: sa.literal(value)
+        if isinstance(table.c[key].type, sa.types.NullType)
+        and not isinstance(value, sa.sql.ClauseElement)
+        else value
+        for key, value in row.items()
+    }
 
 
 @register_applier(BulkInsertOp)

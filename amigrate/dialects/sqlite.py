@@ -224,13 +224,13 @@ def reflect_table(
 def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, master: str) -> None:
     """Put into *table* what SQLAlchemy's SQLite reflection leaves out of it.
 
-    Reflection misses AUTOINCREMENT, COLLATE, ``ON CONFLICT`` clauses (and may misread
-    a generated column's expression), a column's
+    Reflection misses AUTOINCREMENT, COLLATE, ``ON CONFLICT`` clauses, a column's
     inline UNIQUE after a type with parentheses (``code varchar(10) unique``) and
     the name of a unique constraint it cannot parse (``CONSTRAINT [uq] UNIQUE
     (a DESC, b)``); a recreated table without them would silently reuse deleted
     ids, accept duplicates, resolve conflicts differently and compare text
-    differently. They are read from the stored SQL and ``PRAGMA index_list``.
+    differently; and it may misread a generated column's expression. They are read
+    from the stored SQL and ``PRAGMA index_list``.
     Whatever cannot be carried over is refused before anything runs.
     """
     sql = conn.exec_driver_sql(

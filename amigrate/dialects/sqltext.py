@@ -309,19 +309,16 @@ def table_clauses(create_sql: str) -> TableClauses:
 def _generated(definition: str) -> str | None:
     """The expression of ``AS (...)`` in a column definition, as written, if any."""
     parts = [t for t in tokens(definition) if t[0] != "comment"]
-    level, start = 0, None
+    level, start, previous = 0, None, None
     for i, (kind, text) in enumerate(parts):
         if kind == "other" and text == "(":
             level += 1
-            if level == 1 and start is None and _follows_as(parts, i):
+            if level == 1 and start is None and previous is not None and _word(previous) == "as":
                 start = i + 1
         elif kind == "other" and text == ")":
             level -= 1
             if level == 0 and start is not None:
                 return "".join(t for _, t in parts[start:i]).strip()
+        if not text.isspace():
+            previous = (kind, text)
     return None
-
-
-def _follows_as(parts: list[Token], i: int) -> bool:
-    before = [t for t in parts[:i] if not t[1].isspace()]
-    return len(before) > 1 and _word(before[-1]) == "as"
