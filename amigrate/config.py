@@ -117,6 +117,18 @@ def _expand_env(value: str, key: str, environ: Mapping[str, str]) -> str:
     return _ENV_REF.sub(substitute, value)
 
 
+def refers_to(value: Any, name: str) -> bool:
+    """Whether *value* (a string, or lists and tables of them) refers to ``${name}``."""
+    if isinstance(value, str):
+        refs = _ENV_REF.finditer(value)
+        return any(not m.group(1) and m.group(2).partition(":-")[0] == name for m in refs)
+    if isinstance(value, list):
+        return any(refers_to(item, name) for item in value)
+    if isinstance(value, dict):
+        return any(refers_to(item, name) for item in value.values())
+    return False
+
+
 def _split_paths(value: str, separator: str | None) -> list[str]:
     seps = {"os": os.pathsep, ":": ":", ";": ";", "colon": ":", "semicolon": ";"}
     if separator in seps:
@@ -450,6 +462,14 @@ class Config:
             for key in self._ini.options(name)
             if key not in _INI_DEFAULTS
         }
+
+    def refers_to_env(self, name: str) -> bool:
+        """Whether a value of the config files (a comment is no value) refers to ``${name}``."""
+        values: list[Any] = [self._toml_values]
+        if self._ini is not None:
+            for section in [self._ini.default_section, *self._ini.sections()]:
+                values.extend(value for _, value in self._ini.items(section, raw=True))
+        return refers_to(values, name)
 
     def expand_text(self, text: str, where: str) -> str:
         """*text* from outside the config (a ``targets_file`` line) expanded as a value is.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from amigrate.cli.state import CliState
+from amigrate.config import refers_to
 from amigrate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -71,17 +72,18 @@ def fanout_selection(state: CliState) -> dict[str, Any] | None:
 
 def _mentions_env_url(config: Config) -> bool:
     """Whether the config (or its targets_file) refers to ``${AMIGRATE_URL}`` itself."""
-    files = [config.ini_path, config.toml_path]
+    if config.refers_to_env("AMIGRATE_URL"):
+        return True
     targets_file = config.get("targets_file")
-    if targets_file:
-        files.append(config.here / targets_file)  # an absolute one stays as it is
-    for path in files:
-        try:
-            if path is not None and "AMIGRATE_URL" in path.read_text(encoding="utf-8"):
-                return True
-        except OSError:
-            continue  # reading the config reports that
-    return False
+    if not targets_file:
+        return False
+    try:
+        text = (config.here / targets_file).read_text(encoding="utf-8")  # an absolute one stays
+    except OSError:
+        return False  # reading the targets reports that
+    lines = (line.strip() for line in text.splitlines())
+    values = [line.split(" #", 1)[0] for line in lines if not line.startswith("#")]
+    return refers_to(values, "AMIGRATE_URL")
 
 
 def _ends(heads: tuple[str, ...] | list[str]) -> str:

@@ -515,6 +515,36 @@ def test_a_config_that_refers_to_amigrate_url_uses_it(tmp_path: Path) -> None:
     assert found == [True, False, True]
 
 
+@pytest.mark.parametrize(
+    "where", ["ini comment", "escaped", "targets_file comment", "targets_file", "default"]
+)
+def test_only_a_real_reference_to_amigrate_url_lets_it_through(tmp_path: Path, where: str) -> None:
+    # A comment or a literal $${...} is no reference: the variable is still refused.
+    targets = targets_project(tmp_path, 2)
+    ini = tmp_path / "amigrate.ini"
+    other = tmp_path / "other.db"
+    url = f"sqlite+aiosqlite:///{other}"
+    if where == "ini comment":
+        ini.write_text(ini.read_text() + "# t02 = ${AMIGRATE_URL}\n")
+    elif where == "escaped":
+        ini.write_text(ini.read_text().replace("[amigrate]", "[amigrate]\nnote = $${AMIGRATE_URL}"))
+    elif where == "default":
+        ini.write_text(ini.read_text() + "t02 = ${AMIGRATE_URL:-sqlite+aiosqlite:///none.db}\n")
+    else:
+        line = "t02 ${AMIGRATE_URL}\n"
+        (tmp_path / "more.txt").write_text(("# " + line) if where.endswith("comment") else line)
+        text = ini.read_text().replace("[amigrate]", "[amigrate]\ntargets_file = more.txt")
+        ini.write_text(text)
+    result = run_cli("upgrade", cwd=tmp_path, env={"AMIGRATE_URL": url})
+    if where in ("targets_file", "default"):
+        assert result.code == 0, result.err
+        assert other.exists()
+    else:
+        assert_clean_error(result, match="$AMIGRATE_URL names one database")
+        assert not other.exists()
+    assert all(Path(t.url.split("///", 1)[1]).exists() == (result.code == 0) for t in targets)
+
+
 def test_url_names_the_catalog_an_env_targets_hook_reads(tmp_path: Path) -> None:
     # env.py's targets() may read its list from config.url (a catalog database): --url
     # picks the catalog (staging, production), as $AMIGRATE_URL does.
