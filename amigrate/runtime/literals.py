@@ -63,6 +63,13 @@ class OfflineLiterals(SQLCompiler):
             # SQLAlchemy's literal is all seconds ('24:00:05').
             secs = f"{value.seconds}.{value.microseconds:06d}"
             return f"make_interval(days => {value.days}, secs => {secs})"
+        if isinstance(type_, sa.TypeDecorator) and isinstance(type_.impl_instance, sa.ARRAY):
+            # The decorator's own processing, as online; then the array's rendering.
+            if getattr(type_, "_has_bind_processor", True):
+                value = type_.process_bind_param(value, self.dialect)
+            if value is None:
+                return "NULL"
+            type_ = type_.impl_instance
         if isinstance(type_, sa.ARRAY) and isinstance(value, list | tuple):
             # SQLAlchemy's fails on a NULL item and writes an empty one without its type.
             array_type = self.dialect.type_compiler_instance.process(type_)
