@@ -407,7 +407,14 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
         unknown = [h for h in heads if h not in graph]
         entries = [as_json(graph, scripts.script(h)) for h in known]
         entries += [{"revision": h, "unknown": True} for h in unknown]
-        data[name] = {"database": database, "heads": entries}
+        # What 'upgrade heads' would apply, so a script needs no --check-heads to know.
+        applied = set(known).union(*(graph.ancestors(h) for h in known))
+        data[name] = {
+            "database": database,
+            "heads": entries,
+            "up_to_date": not unknown and graph.is_fully_applied(heads),
+            "pending": None if unknown else len(graph.ids) - len(applied),
+        }
         if not state.json:
             if name and not heads:
                 click.echo(f"{prefix}<base>")

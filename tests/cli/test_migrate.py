@@ -78,6 +78,35 @@ def test_json_result(sqlite_url: str, tmp_path: Path) -> None:
     assert all(s["duration"] >= 0 for s in data["steps"])
 
 
+def test_current_as_json_says_what_upgrade_heads_would_apply(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # Two branches from r001, merged by m: 'upgrade heads' from b1 applies b2 and m.
+    revs = [*linear(1), Rev("b1", "r001"), Rev("b2", "r001"), Rev("m", ("b1", "b2"))]
+    make_project(tmp_path, sqlite_url, *revs)
+
+    def current() -> dict[str, object]:
+        data: dict[str, object] = json.loads(run_cli("--json", "current", cwd=tmp_path).out)
+        return data
+
+    data = current()
+    assert (data["heads"], data["up_to_date"], data["pending"]) == ([], False, 4)
+    assert run_cli("upgrade", "b1", cwd=tmp_path).code == 0
+    data = current()
+    assert (data["up_to_date"], data["pending"]) == (False, 2)
+    assert run_cli("upgrade", "heads", cwd=tmp_path).code == 0
+    data = current()
+    assert (data["up_to_date"], data["pending"]) == (True, 0)
+    assert run_cli("stamp", "--purge", "r001", cwd=tmp_path).code == 0
+    for path in (tmp_path / "migrations" / "versions").glob("*.py"):
+        path.unlink()  # the database names a revision no file has
+    result = run_cli("--json", "current", cwd=tmp_path)
+    assert result.code == 1
+    data = json.loads(result.out)
+    assert data["heads"] == [{"revision": "r001", "unknown": True}]
+    assert (data["up_to_date"], data["pending"]) == (False, None)
+
+
 def test_stamp(sqlite_url: str, tmp_path: Path) -> None:
     make_project(tmp_path, sqlite_url, *linear(3))
     assert run_cli("stamp", "r002", cwd=tmp_path).code == 0
