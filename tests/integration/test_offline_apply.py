@@ -435,6 +435,7 @@ ENUMS = [
             "c",
             sa.Column("id", sa.Integer, primary_key=True),
             sa.Column("m", sa.Enum("x", "y", name="mood")),
+            sa.Column("f", Feel()),
         )
         await op.add_column("a", sa.Column("m2", sa.Enum("x", "y", name="mood")))
         await op.add_column("a", sa.Column("m3", sa.Enum("p", "q", name="other")))
@@ -444,6 +445,11 @@ ENUMS = [
         await op.drop_column("a", "m2")
         await op.drop_table("c")
         """,
+        extra="""\
+class Feel(sa.types.TypeDecorator):  # its enum is created with the table, as online
+    impl = sa.Enum("u", "v", name="feel")
+    cache_ok = True
+""",
     ),
     Rev(
         "e3",

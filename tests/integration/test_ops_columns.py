@@ -116,6 +116,43 @@ async def test_add_and_drop_an_enum_column(postgresql_url: str, tmp_path: Path) 
     assert columns(after)["size"][1] == "size"
 
 
+async def test_enums_inside_type_decorators_are_created_and_dropped(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    # SQLAlchemy's create_all creates the enum a TypeDecorator wraps; amigrate used to
+    # leave it out ('type "mood" does not exist'), in an array too.
+    decorators = """
+        class Mood(sa.types.TypeDecorator):
+            impl = sa.Enum("happy", "sad", name="mood")
+            cache_ok = True
+
+        class Sizes(sa.types.TypeDecorator):
+            impl = sa.ARRAY(sa.Enum("s", "m", name="size"))
+            cache_ok = True
+    """
+    before, after = await op_roundtrip(
+        tmp_path,
+        postgresql_url,
+        setup=TABLES,
+        upgrade=decorators
+        + """
+        await op.create_table("feel", sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("m", Mood()))
+        await op.add_column("item", sa.Column("sizes", Sizes()))
+        """,
+        downgrade="""
+        await op.drop_column("item", "sizes")
+        await op.drop_table("feel")
+        """,
+    )
+    assert before["enums"] == []
+    assert sorted(e[1:] for e in after["enums"]) == [
+        ("mood", ("happy", "sad")),
+        ("size", ("s", "m")),
+    ]
+    assert columns(after, "feel")["m"][1] == "mood"
+
+
 async def test_alter_a_column_to_a_new_enum(postgresql_url: str, tmp_path: Path) -> None:
     """The type is created first and the values cast through text; back to a string, the
     enum nothing uses any more is dropped (as drop_column does)."""
