@@ -8,8 +8,10 @@
 Each scenario runs one warm-up and then R timed runs of each tool, interleaved (amigrate,
 Alembic, raw, then Alembic, raw, amigrate, ...: each round starts with the next tool), each
 as a fresh process; the database is prepared before each run, outside the timing.
-Reported: the median wall time, the amigrate/Alembic ratio, and peak RSS (the child's
-``ru_maxrss`` from ``wait4``, the largest over the timed runs).
+Reported: the median wall time, the amigrate/Alembic ratio, peak RSS (the child's
+``ru_maxrss`` from ``wait4``, the largest over the timed runs) and the median CPU time of
+each process (user + system, from the same ``wait4``: not the database server's, and far
+steadier than the wall time on a machine whose disk or neighbours are busy).
 A tool whose command fails is reported with its exit code and first error line; the
 other tools' numbers are still shown. Scenarios live in ``SCENARIOS``: add one with
 ``register(Scenario(...))``.
@@ -426,6 +428,7 @@ def asyncpg_dsn(url: str) -> str:
 class Outcome:
     seconds: float
     peak_mb: float
+    cpu_s: float
     exit_code: int
     stdout: str
     stderr: str
@@ -467,7 +470,8 @@ def run_process(argv: Sequence[str], cwd: Path, env: dict[str, str], timeout: fl
         stderr = f"error: timed out after {timeout:.0f} s\n{stderr}"
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     kib = usage.ru_maxrss / 1024 if sys.platform == "darwin" else usage.ru_maxrss
-    return Outcome(seconds, kib / 1024, proc.returncode, stdout, stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Outcome(seconds, kib / 1024, cpu, proc.returncode, stdout, stderr)
 
 
 # --- a benchmark run -------------------------------------------------------------------
@@ -479,6 +483,7 @@ class ToolResult:
 
     samples: list[float] = field(default_factory=list)
     peaks_mb: list[float] = field(default_factory=list)
+    cpu_samples: list[float] = field(default_factory=list)
     error: str | None = None
     check: str | None = None
     command: list[str] = field(default_factory=list)
@@ -491,11 +496,18 @@ class ToolResult:
     def peak_mb(self) -> float | None:
         return max(self.peaks_mb) if self.peaks_mb and not self.error else None
 
+    @property
+    def median_cpu(self) -> float | None:
+        ok = self.cpu_samples and not self.error
+        return statistics.median(self.cpu_samples) if ok else None
+
     def as_json(self) -> dict[str, Any]:
         return {
             "median_s": self.median,
             "peak_mb": self.peak_mb,
             "samples_s": self.samples,
+            "median_cpu_s": self.median_cpu,
+            "cpu_samples_s": self.cpu_samples,
             "error": self.error,
             "check": self.check,
             "command": self.command,
@@ -651,7 +663,7 @@ class Bench:
                     continue
                 self.log(
                     f"  {scenario.name} {shape}-{n} {tool} {label}: "
-                    f"{outcome.seconds:.3f} s, {outcome.peak_mb:.0f} MB"
+                    f"{outcome.seconds:.3f} s (cpu {outcome.cpu_s:.3f} s), {outcome.peak_mb:.0f} MB"
                 )
                 if i == 0:  # the first run of each tool: is the result what it should be?
                     found = (check(ctx, tool, outcome.stdout) for check in scenario.checks)
@@ -662,6 +674,7 @@ class Bench:
                 if i >= self.warmup:
                     result.samples.append(outcome.seconds)
                     result.peaks_mb.append(outcome.peak_mb)
+                    result.cpu_samples.append(outcome.cpu_s)
         return results
 
     def cleanup(self) -> None:
@@ -680,13 +693,21 @@ def goal_status(scenario: Scenario, row: Row) -> list[tuple[str, bool | None]]:
     return [(g.text, g.test(row)) for g in scenario.goals if g.applies(row)]
 
 
-SKIPPED: dict[str, Any] = {"median_s": None, "peak_mb": None, "skipped": True}
+SKIPPED: dict[str, Any] = {
+    "median_s": None, "peak_mb": None, "median_cpu_s": None, "skipped": True
+}  # fmt: skip
 
 
 def fmt_s(result: dict[str, Any]) -> str:
     if result.get("skipped"):
         return "-"
     return "n/a" if result["median_s"] is None else f"{result['median_s']:.3f}"
+
+
+def fmt_cpu(result: dict[str, Any]) -> str:
+    if result.get("skipped") or result.get("median_cpu_s") is None:
+        return "-" if result.get("skipped") else "n/a"
+    return f"{result['median_cpu_s']:.2f}"
 
 
 def fmt_mb(result: dict[str, Any]) -> str:
@@ -702,7 +723,7 @@ def fmt_ratio(a: float | None, b: float | None) -> str:
 def render_table(records: list[dict[str, Any]]) -> str:
     header = [
         "scenario", "shape", "n", "amigrate s", "alembic s", "raw s", "ratio", "vs raw",
-        "amigrate MB", "alembic MB", "goals",
+        "cpu a/b/raw s", "amigrate MB", "alembic MB", "goals",
     ]  # fmt: skip
     rows = [header]
     notes: list[str] = []
@@ -728,6 +749,7 @@ def render_table(records: list[dict[str, Any]]) -> str:
                 fmt_s(raw),
                 fmt_ratio(a["median_s"], b["median_s"]),
                 fmt_ratio(a["median_s"], raw["median_s"]),
+                "/".join(fmt_cpu(r) for r in (a, b, raw)),
                 fmt_mb(a),
                 fmt_mb(b),
                 goal_cell,
