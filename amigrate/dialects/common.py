@@ -13,9 +13,11 @@ from amigrate.operations.base import MigrateOp
 __all__ = [
     "BATCH_HINT",
     "add_referents",
+    "created_on",
     "dialect_label",
     "referent_stand_in",
     "stand_in",
+    "type_constraints",
     "unsupported",
 ]
 
@@ -25,6 +27,32 @@ BATCH_HINT = "use 'async with op.batch_alter_table(...)', which recreates the ta
 def stand_in(table_name: str, schema: str | None, *columns: sa.Column[Any]) -> sa.Table:
     """A table that only names the real one (and holds the columns a statement needs)."""
     return sa.Table(table_name, sa.MetaData(), *columns, schema=schema)
+
+
+def created_on(constraint: sa.Constraint, dialect: Dialect) -> bool:
+    """Whether CREATE TABLE on *dialect* writes *constraint*: a non-native Boolean's or
+    Enum's CHECK only where the type is not native (and only on its variant's dialect)."""
+    rule = constraint._create_rule
+    return rule is None or bool(rule(dialect.ddl_compiler(dialect, None)))  # type: ignore[arg-type]
+
+
+def type_constraints(
+    table_name: str, schema: str | None, column_name: str, type_: Any, dialect: Dialect
+) -> list[sa.Constraint]:
+    """The constraints a column of *type_* gets on *dialect* (``Boolean(create_constraint=
+    True)``'s CHECK, a non-native Enum's), as CREATE TABLE would write them."""
+    if not isinstance(type_, sa.types.SchemaType | sa.TypeDecorator) and not getattr(
+        type_, "_variant_mapping", None
+    ):
+        return []  # only these make constraints
+    # A type that emits events must not be shared by two tables (see tablemodel.copy_type).
+    own = type_.copy() if isinstance(type_, sa.types.SchemaType | sa.TypeDecorator) else type_
+    table = stand_in(table_name, schema, sa.Column(column_name, own))
+    return [
+        c
+        for c in sorted(table.constraints, key=lambda c: str(c.name or ""))
+        if not isinstance(c, sa.PrimaryKeyConstraint) and created_on(c, dialect)
+    ]
 
 
 def referent_stand_in(metadata: sa.MetaData, fk: sa.ForeignKey) -> None:

@@ -29,7 +29,14 @@ from sqlalchemy.schema import (
 )
 from sqlalchemy.sql.expression import Executable
 
-from amigrate.dialects.common import add_referents, dialect_label, stand_in, unsupported
+from amigrate.dialects.common import (
+    add_referents,
+    created_on,
+    dialect_label,
+    stand_in,
+    type_constraints,
+    unsupported,
+)
 from amigrate.dialects.ddl import (
     AddColumn,
     AlterColumnDefault,
@@ -264,7 +271,7 @@ def add_column_statements(op: AddColumnOp, dialect: Dialect) -> tuple[sa.Table, 
     statements += [
         AddConstraint(c)
         for c in sorted(table.constraints, key=lambda c: str(c.name or ""))
-        if not isinstance(c, sa.PrimaryKeyConstraint) and c is not inline
+        if not isinstance(c, sa.PrimaryKeyConstraint) and c is not inline and created_on(c, dialect)
     ]
     statements += [CreateIndex(i) for i in sorted(table.indexes, key=lambda i: i.name or "")]
     if column.comment is not None and dialect.supports_comments and not dialect.inline_comments:
@@ -313,6 +320,36 @@ def check_alter_column(op: AlterColumnOp, dialect: Dialect) -> None:
     _check_placement(op, dialect)
 
 
+def type_constraint_changes(
+    op: AlterColumnOp, dialect: Dialect
+) -> tuple[list[Executable], list[Executable]]:
+    """What a type change does to the constraints types make (a non-native Boolean's or
+    Enum's CHECK), as Alembic's alter_column: DROP the named ones of ``existing_type``
+    first, ADD the new type's after (on the column's new name). One the two types make
+    alike stays as it is."""
+    if op.type_ is None:
+        return [], []
+    new_name = op.new_column_name if op.new_column_name is not None else op.column_name
+    new = type_constraints(op.table_name, op.schema, new_name, op.type_, dialect)
+    old: list[sa.Constraint] = []
+    if op.existing_type is not None:
+        old = type_constraints(op.table_name, op.schema, op.column_name, op.existing_type, dialect)
+    kept = {_constraint_sql(c, dialect) for c in old} & {_constraint_sql(c, dialect) for c in new}
+    drops: list[Executable] = [
+        DropConstraint(c)
+        for c in old
+        if isinstance(c.name, str) and _constraint_sql(c, dialect) not in kept
+    ]
+    adds: list[Executable] = [
+        AddConstraint(c) for c in new if _constraint_sql(c, dialect) not in kept
+    ]
+    return drops, adds
+
+
+def _constraint_sql(constraint: sa.Constraint, dialect: Dialect) -> str:
+    return str(AddConstraint(constraint, isolate_from_table=False).compile(dialect=dialect))
+
+
 @register(AlterColumnOp)
 def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     """One ALTER per change, the rename last (standard SQL; PostgreSQL's)."""
@@ -324,7 +361,8 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
         )
     table = alter_column_table(op)
     name = op.column_name
-    statements: list[Executable] = []
+    drops, adds = type_constraint_changes(op, dialect)
+    statements: list[Executable] = list(drops)
     default_first = (
         dialect.name == "postgresql" and op.type_ is not None and op.server_default is not False
     )
@@ -347,7 +385,7 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     if "name" in op.changes:
         assert op.new_column_name is not None
         statements.append(RenameColumn(table, name, op.new_column_name))
-    return CompiledOp(statements)
+    return CompiledOp(statements + adds)
 
 
 # -- indexes and constraints -------------------------------------------------------------

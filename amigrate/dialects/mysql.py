@@ -299,7 +299,8 @@ def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
             f"pass {', '.join(missing)} (and existing_server_default, existing_comment, which "
             "MODIFY would otherwise reset), or run it online",
         )
-    return CompiledOp([ModifyColumn(table, op, after=op.insert_after)])
+    drops, adds = generic.type_constraint_changes(op, dialect)
+    return CompiledOp([*drops, ModifyColumn(table, op, after=op.insert_after), *adds])
 
 
 @register_applier(AlterColumnOp, "mysql")
@@ -322,7 +323,8 @@ async def _apply_alter_column(op: AlterColumnOp, executor: Executor) -> Any:
     statement = ModifyColumn(
         generic.alter_column_table(op), op, definition=definition, first=first, after=after
     )
-    return await run_compiled(CompiledOp([statement]), executor)
+    drops, adds = generic.type_constraint_changes(op, executor.dialect)
+    return await run_compiled(CompiledOp([*drops, statement, *adds]), executor)
 
 
 # -- constraints, indexes ----------------------------------------------------------------

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 from sqlalchemy.sql.expression import Executable
 
-from amigrate.dialects.common import stand_in
+from amigrate.dialects.common import stand_in, type_constraints
 from amigrate.dialects.ddl import RawDDL, RenameTable
 from amigrate.dialects.sqltext import identifiers, rename_identifier, split_index_sql
 from amigrate.dialects.tablemodel import (
@@ -198,6 +198,7 @@ class TableRebuild(TableModel):
     def _alter_column(self, op: AlterColumnOp) -> None:
         column = self._column(op, op.column_name)
         if op.type_ is not None:
+            self._drop_type_checks(op.column_name, op.existing_type, op.type_)
             column.type_ = copy_type(op.type_)
         if op.nullable is not None:
             column.nullable = op.nullable
@@ -217,6 +218,28 @@ class TableRebuild(TableModel):
             name = new
         if op.insert_before is not None or op.insert_after is not None:
             self._place(op, name, op.insert_before, op.insert_after)
+
+    def _drop_type_checks(self, name: str, old_type: Any, new_type: Any) -> None:
+        """A column's type changes: the CHECKs its old type made (``existing_type``'s: a
+        non-native Boolean's or Enum's) go, and so does a stored one the new type makes
+        again (by name, or unnamed by its text), as Alembic's alter_column drops them."""
+        made = [
+            c
+            for type_ in (old_type, new_type)
+            if type_ is not None
+            for c in type_constraints(self.table_name, self.schema, name, type_, self.dialect)
+            if isinstance(c, sa.CheckConstraint)
+        ]
+        names = {c.name for c in made if isinstance(c.name, str)}
+        texts = {_words(self._sql(c.sqltext)) for c in made}
+        self.constraints = [
+            c
+            for c in self.constraints
+            if not (
+                c.kind == "check"
+                and (c.name in names or (c.name is None and _words(c.sqltext or "") in texts))
+            )
+        ]
 
     def _rename(self, old: str, new: str) -> None:
         column = self.columns[old]
@@ -410,3 +433,8 @@ class TableRebuild(TableModel):
         statements += [CreateIndex(op.to_index()) for op in self.new_indexes]
         statements += [RawDDL(sql) for sql in self.triggers]
         return statements
+
+
+def _words(sql: str) -> str:
+    """*sql* with its whitespace normalised, to compare stored and generated CHECKs."""
+    return " ".join(sql.split())
