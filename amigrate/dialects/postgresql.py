@@ -81,7 +81,9 @@ def _stored_type(type_: Any, dialect: Dialect) -> Any:
     if not isinstance(type_, _MAY_BE_NAMED) and not type_._variant_mapping:
         return type_  # no need to adapt it to the dialect (a millisecond per ten columns)
     impl = type_.dialect_impl(dialect)
-    return impl.impl_instance if isinstance(impl, sa.TypeDecorator) else impl
+    while isinstance(impl, sa.TypeDecorator):  # a decorator over a decorator...
+        impl = impl.impl_instance.dialect_impl(dialect)
+    return impl
 
 
 #: The types whose dialect implementation may be a named type (or an array of one).
@@ -138,7 +140,10 @@ def _with_enum_cast(op: AlterColumnOp, enum: ENUM, dialect: Dialect) -> AlterCol
     target = preparer.quote(enum.name)
     if enum.schema:
         target = f"{preparer.quote_schema(enum.schema)}.{target}"
-    using = f"{preparer.quote(op.column_name)}::text::{target}"
+    assert op.type_ is not None
+    # An array of the enum: through an array of text (any number of dimensions).
+    dims = "[]" if isinstance(_stored_type(op.type_, dialect), sa.ARRAY) else ""
+    using = f"{preparer.quote(op.column_name)}::text{dims}::{target}{dims}"
     return dataclasses.replace(op, postgresql_using=using)
 
 

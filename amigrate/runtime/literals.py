@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.sqltypes import _AbstractInterval
 
@@ -37,7 +38,7 @@ class OfflineLiterals(SQLCompiler):
         elif (
             bindparam.value is None
             and bindparam.callable is None
-            and _json_or_bytes(bindparam.type) is not None
+            and _json_or_bytes(bindparam.type, self.dialect) is not None
             and not (self._collect_params and bindparam.key in self._collected_params)
         ):
             # Online the type's bind processing sees the None (JSON writes 'null').
@@ -45,6 +46,7 @@ class OfflineLiterals(SQLCompiler):
         return super().render_literal_bindparam(bindparam, **kw)  # type: ignore[no-untyped-call]
 
     def render_literal_value(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str:
+        type_ = _variant(type_, self.dialect)  # with_variant(...): this dialect's type
         if (
             self.dialect.name in ("mysql", "mariadb")
             and isinstance(value, dt.datetime | dt.time)
@@ -63,18 +65,21 @@ class OfflineLiterals(SQLCompiler):
             # SQLAlchemy's literal is all seconds ('24:00:05').
             secs = f"{value.seconds}.{value.microseconds:06d}"
             return f"make_interval(days => {value.days}, secs => {secs})"
-        if isinstance(type_, sa.TypeDecorator) and isinstance(type_.impl_instance, sa.ARRAY):
-            # The decorator's own processing, as online; then the array's rendering.
-            if getattr(type_, "_has_bind_processor", True):
-                value = type_.process_bind_param(value, self.dialect)
+        decorators, stored = _decorators(type_, self.dialect)
+        if decorators and isinstance(stored, sa.ARRAY):
+            # The decorators' own processing (outermost first), as online; then the
+            # array's rendering.
+            for decorator in decorators:
+                if getattr(decorator, "_has_bind_processor", True) and value is not None:
+                    value = decorator.process_bind_param(value, self.dialect)
             if value is None:
                 return "NULL"
-            type_ = type_.impl_instance
+            type_ = stored
         if isinstance(type_, sa.ARRAY) and isinstance(value, list | tuple):
             # SQLAlchemy's fails on a NULL item and writes an empty one without its type.
             array_type = self.dialect.type_compiler_instance.process(type_)
             return f"CAST({self._array(value, type_)} AS {array_type})"
-        impl = _json_or_bytes(type_)
+        impl = _json_or_bytes(type_, self.dialect)
         if impl is None:
             try:
                 return super().render_literal_value(value, type_)
@@ -139,7 +144,27 @@ class OfflineLiterals(SQLCompiler):
         return f"ARRAY[{', '.join(items)}]"
 
 
-def _json_or_bytes(type_: sa.types.TypeEngine[Any]) -> sa.JSON | sa.types._Binary | None:
-    """*type_* (or the type a TypeDecorator stores as) when it is JSON or binary."""
-    impl = type_.impl_instance if isinstance(type_, sa.TypeDecorator) else type_
-    return impl if isinstance(impl, sa.JSON | sa.types._Binary) else None
+def _json_or_bytes(
+    type_: sa.types.TypeEngine[Any], dialect: Dialect
+) -> sa.JSON | sa.types._Binary | None:
+    """*type_* (or the type its TypeDecorators store as) when it is JSON or binary."""
+    stored = _decorators(_variant(type_, dialect), dialect)[1]
+    return stored if isinstance(stored, sa.JSON | sa.types._Binary) else None
+
+
+def _variant(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> sa.types.TypeEngine[Any]:
+    """The type *dialect* uses for *type_* (``with_variant(..., dialect)``'s)."""
+    while dialect.name in type_._variant_mapping:
+        type_ = type_._variant_mapping[dialect.name]
+    return type_
+
+
+def _decorators(
+    type_: sa.types.TypeEngine[Any], dialect: Dialect
+) -> tuple[list[sa.TypeDecorator[Any]], sa.types.TypeEngine[Any]]:
+    """The TypeDecorators *type_* is made of, outermost first, and the type they store as."""
+    found: list[sa.TypeDecorator[Any]] = []
+    while isinstance(type_, sa.TypeDecorator):
+        found.append(type_)
+        type_ = _variant(type_.load_dialect_impl(dialect), dialect)
+    return found, type_

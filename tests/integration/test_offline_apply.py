@@ -769,17 +769,28 @@ DECORATED_ARRAYS = Rev(
     None,
     upgrade="""
     t = await op.create_table("da", sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("nums", Numbers()), sa.Column("tags", Tags()))
-    await op.bulk_insert(t, [{"id": 1, "nums": [1, None, 3], "tags": ["b", "a", "b"]},
-        {"id": 2, "nums": [], "tags": []}, {"id": 3}])
+        sa.Column("nums", Numbers()), sa.Column("tags", Tags()), sa.Column("doc", Doc()),
+        sa.Column("raw", Raw()), sa.Column("vdoc", sa.Text().with_variant(JSONB(), "postgresql")),
+        sa.Column("vraw", sa.String(8).with_variant(BYTEA(), "postgresql")),
+        sa.Column("vnums", sa.Text().with_variant(postgresql.ARRAY(sa.Integer), "postgresql")))
+    await op.bulk_insert(t, [{"id": 1, "nums": [1, None, 3], "tags": ["b", "a", "b"],
+        "doc": {"x": 1}, "raw": b"\\x00\\x01", "vdoc": {"y": [2]}, "vraw": b"\\x00\\xff",
+        "vnums": [4, None]},
+        {"id": 2, "nums": [], "tags": [], "vnums": []}, {"id": 3}])
     """,
     downgrade='await op.drop_table("da")',
     extra="""\
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import BYTEA, JSONB
+
+
+class InnerNumbers(sa.types.TypeDecorator):
+    impl = postgresql.ARRAY(sa.Integer)
+    cache_ok = True
 
 
 class Numbers(sa.types.TypeDecorator):
-    impl = postgresql.ARRAY(sa.Integer)
+    impl = InnerNumbers
     cache_ok = True
 
 
@@ -789,6 +800,26 @@ class Tags(sa.types.TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         return None if value is None else sorted(set(value))
+
+
+class InnerDoc(sa.types.TypeDecorator):
+    impl = JSONB
+    cache_ok = True
+
+
+class Doc(sa.types.TypeDecorator):  # decorators over decorators
+    impl = InnerDoc
+    cache_ok = True
+
+
+class InnerRaw(sa.types.TypeDecorator):
+    impl = sa.LargeBinary
+    cache_ok = True
+
+
+class Raw(sa.types.TypeDecorator):
+    impl = InnerRaw
+    cache_ok = True
 """,
 )
 
@@ -798,11 +829,16 @@ async def test_a_type_decorator_over_an_array_is_stored_as_online(
     tmp_path: Path, db_url: str, second_db_url: str
 ) -> None:
     """Its own processing first, then the array's rendering: a NULL item and an empty
-    array (SQLAlchemy's literal fails on the one and writes the other without a type)."""
+    array (SQLAlchemy's literal fails on the one and writes the other without a type);
+    decorators over decorators and with_variant(...) types of JSON, bytes and arrays."""
     pair = Pair(tmp_path, db_url, second_db_url, [DECORATED_ARRAYS])
     await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("da",))
-    rows = await query(db_url, "SELECT nums, tags FROM da ORDER BY id")
-    assert [tuple(r) for r in rows] == [([1, None, 3], ["a", "b"]), ([], []), (None, None)]
+    rows = await query(db_url, "SELECT nums, tags, doc::text, raw, vdoc::text FROM da ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        ([1, None, 3], ["a", "b"], '{"x": 1}', b"\x00\x01", '{"y": [2]}'),
+        ([], [], None, None, None),
+        (None, None, None, None, None),
+    ]
 
 
 SCRIPTED = Rev(

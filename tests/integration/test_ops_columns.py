@@ -122,8 +122,12 @@ async def test_enums_inside_type_decorators_are_created_and_dropped(
     # SQLAlchemy's create_all creates the enum a TypeDecorator wraps; amigrate used to
     # leave it out ('type "mood" does not exist'), in an array too.
     decorators = """
-        class Mood(sa.types.TypeDecorator):
+        class Feeling(sa.types.TypeDecorator):
             impl = sa.Enum("happy", "sad", name="mood")
+            cache_ok = True
+
+        class Mood(sa.types.TypeDecorator):  # one over another
+            impl = Feeling
             cache_ok = True
 
         class Sizes(sa.types.TypeDecorator):
@@ -151,6 +155,36 @@ async def test_enums_inside_type_decorators_are_created_and_dropped(
         ("size", ("s", "m")),
     ]
     assert columns(after, "feel")["m"][1] == "mood"
+
+
+async def test_alter_an_array_column_to_an_array_of_a_new_enum(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    # The cast goes through an array of text (it was written for one value: 'cannot be
+    # cast automatically to type tag[]').
+    async def values() -> None:
+        assert await query(postgresql_url, "SELECT tags::text FROM tagged") == [("{a,b}",)]
+
+    _, after = await op_roundtrip(
+        tmp_path,
+        postgresql_url,
+        setup="""
+        await op.create_table("tagged", sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("tags", sa.ARRAY(sa.String(10))))
+        await op.execute("INSERT INTO tagged (id, tags) VALUES (1, '{a,b}')")
+        """,
+        upgrade="""
+        await op.alter_column("tagged", "tags", type_=sa.ARRAY(sa.Enum("a", "b", name="tag")),
+            existing_type=sa.ARRAY(sa.String(10)))
+        """,
+        downgrade="""
+        await op.alter_column("tagged", "tags", type_=sa.ARRAY(sa.String(10)),
+            existing_type=sa.ARRAY(sa.Enum("a", "b", name="tag")))
+        """,
+        check=values,
+    )
+    assert [e[1:] for e in after["enums"]] == [("tag", ("a", "b"))]
+    assert columns(after, "tagged")["tags"][1] == "tag[]"
 
 
 async def test_alter_a_column_to_a_new_enum(postgresql_url: str, tmp_path: Path) -> None:
