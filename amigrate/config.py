@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import unquote
 
 from .errors import ConfigError, ConfigWarning, MissingEnvironmentVariable
 
@@ -81,19 +82,40 @@ _INI_DEFAULTS = ("here", "__file__")
 _PERCENT_REF = re.compile(r"%%|%\(([^)]+)\)s")
 
 
-# ``user:password@`` after a scheme, or where a URL without one starts (the text's start,
-# a space, a quote): ``u:pw@host/db`` is what a user who forgot the scheme types.
-_USERINFO_PASSWORD = re.compile(r"""((?:://|^|(?<=[\s'"(=]))[^:/?#@\s'"]*:)[^@/?#\s]*@""")
+# ``user:password@`` after a scheme (also a mistyped one, ``scheme:/`` or ``scheme//``),
+# or where a URL without one starts (the text's start, a space, a quote): ``u:pw@host/db``
+# is what a user who forgot the scheme types.
+_USERINFO_PASSWORD = re.compile(r"""((?:/|^|(?<=[\s'"(=]))[^:/?#@\s'"]*:)[^@/?#\s]*@""")
 # A password given as a query parameter (``?password=...``), which drivers accept too.
 _QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?(?:password|passwd|pwd)=)[^&#\s'\"]*", re.IGNORECASE)
+
+
+#: The passwords of the URLs this process has read (see :func:`remember_password`).
+_PASSWORDS: set[str] = set()
+_SCHEME = re.compile(r"\s*[\w+.-]+(?::/{0,2}|//)")
+
+
+def remember_password(url: str) -> None:
+    """Note the password of *url*, a URL amigrate is about to use, so that
+    :func:`mask_url` hides it wherever it appears, whatever characters it holds (a
+    space, ``/``, ``#``, an ``@``: a pattern cannot tell where such a password ends)."""
+    found = _SCHEME.match(url)
+    rest = url[found.end() :] if found else url
+    at = rest.rfind("@")  # the host follows the last one
+    _, colon, password = rest[: max(at, 0)].partition(":")
+    if colon and password:
+        _PASSWORDS.update({password, unquote(password)})
 
 
 def mask_url(url: str) -> str:
     """Return *url* (or a text holding URLs) with every password replaced by ``***``.
 
     For output and logs: the password of ``user:password@`` (with or without a
-    scheme) and of a ``password=`` query parameter.
+    scheme) and of a ``password=`` query parameter, and every password of a URL
+    this process has read (:func:`remember_password`).
     """
+    for password in sorted(_PASSWORDS, key=len, reverse=True):
+        url = url.replace(f":{password}@", ":***@")
     return _QUERY_PASSWORD.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1***@", url))
 
 
@@ -623,11 +645,12 @@ class Config:
     def url_or_none(self) -> str | None:
         """The database URL as :attr:`url` finds it, or None when none is configured."""
         if self._url:
-            return _expand_env(self._url, "--url", os.environ)
-        env_url = os.environ.get("AMIGRATE_URL")
-        if env_url:
-            return env_url
-        return self.get("sqlalchemy.url") or None
+            url: str | None = _expand_env(self._url, "--url", os.environ)
+        else:
+            url = os.environ.get("AMIGRATE_URL") or self.get("sqlalchemy.url") or None
+        if url:
+            remember_password(url)
+        return url
 
     @property
     def engine_options(self) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import anyio
 
-from amigrate.config import Config, mask_url
+from amigrate.config import Config, mask_url, remember_password
 from amigrate.errors import (
     AmigrateError,
     CommandError,
@@ -63,6 +63,9 @@ class DatabaseTarget:
     schema: str | None = None
     function_suffix: str = ""
     settings: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        remember_password(self.url)
 
     @property
     def display_url(self) -> str:
@@ -156,11 +159,20 @@ def parse_target_lines(
         parts = line.split()
         if len(parts) == 1 or len(parts) > 3:
             raise ConfigError(
-                f"{source}:{number}: expected 'name URL [schema=NAME]', got {mask_url(line)!r}",
-                hint="one target per line, e.g. 'acme postgresql+asyncpg://app@db/acme'",
+                f"{source}:{number}: expected 'name URL [schema=NAME]', got {_quoted(line)}",
+                hint="one target per line, e.g. 'acme postgresql+asyncpg://app@db/acme'; "
+                "a space in the URL is written %20",
             )
         targets.append(_target(parts[0], parts[1:], f"{source}:{number}"))
     return targets
+
+
+def _quoted(text: str) -> str:
+    """*text* quoted for an error, unless it may hold a piece of a password (a URL with
+    a space in it, split where no mask can find the password's ends)."""
+    if "@" in text:
+        return "more words than that (is there a space in the URL?)"
+    return repr(mask_url(text))
 
 
 def _target(name: str, rest: Sequence[str], where: str) -> DatabaseTarget:
@@ -169,8 +181,8 @@ def _target(name: str, rest: Sequence[str], where: str) -> DatabaseTarget:
         key, _, value = rest[1].partition("=")
         if key != "schema" or not value:
             raise ConfigError(
-                f"{where}: expected 'schema=NAME' after the URL, got {rest[1]!r}",
-                hint="write 'name URL schema=tenant_x'",
+                f"{where}: expected 'schema=NAME' after the URL, got {_quoted(rest[1])}",
+                hint="write 'name URL schema=tenant_x'; a space in the URL is written %20",
             )
         schema = value
     return DatabaseTarget(name, rest[0], schema)

@@ -22,7 +22,7 @@ import anyio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from amigrate.config import Config, load_config, mask_url
+from amigrate.config import Config, load_config, mask_url, remember_password
 from amigrate.errors import (
     CheckFailed,
     ConfigError,
@@ -241,10 +241,11 @@ class Migrator:
     @property
     def url(self) -> str:
         """The database URL in use."""
-        if self._connection is not None:
-            return self._connection.engine.url.render_as_string(hide_password=False)
-        if self._engine is not None:
-            return self._engine.url.render_as_string(hide_password=False)
+        engine = self._connection.engine if self._connection is not None else self._engine
+        if engine is not None:
+            url = engine.url.render_as_string(hide_password=False)
+            remember_password(url)  # (the one output masks)
+            return url
         if not self._url and not self.config.url_or_none:
             several = self.config.get_list("databases") or self.config.get_section("targets")
             if several:
@@ -254,6 +255,8 @@ class Migrator:
                     hint="select them: databases='all' / targets='all' in the API, "
                     "or -d NAME on the command line",
                 )
+        if self._url:
+            remember_password(self._url)
         return self._url or self.config.url
 
     @property

@@ -42,6 +42,37 @@ def test_failing_commands_mask_the_password(
 
 
 @pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        # Characters a pattern cannot see the end of (SQLAlchemy connects with them all).
+        ("postgresql+asyncpg://u:s3cret Pw@127.0.0.1:1/d", "u:***@127.0.0.1:1/d"),
+        ("postgresql+asyncpg://u:s3cret#Pw?x/y@127.0.0.1:1/d", "u:***@127.0.0.1:1/d"),
+        ("mysql+asyncmy://u:s3cret@Pw:x@127.0.0.1:1/d", "u:***@127.0.0.1:1/d"),
+        # A mistyped scheme: the URL cannot be parsed, and says so masked.
+        ("mysql+asyncmy//u:s3cretPw@127.0.0.1/d", "u:***@127.0.0.1/d"),
+        ("postgresql+asyncpg:/u:s3cretPw@127.0.0.1/d", "u:***@127.0.0.1/d"),
+    ],
+)
+@pytest.mark.parametrize("how", ["--url", "AMIGRATE_URL", "[targets]"])
+def test_passwords_of_any_shape_are_masked(tmp_path: Path, url: str, shown: str, how: str) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    ini = tmp_path / "amigrate.ini"
+    if how == "[targets]":
+        if " " in url:
+            shown = "is there a space in the URL?"  # (a line of words: it cannot be read)
+        ini.write_text(ini.read_text() + f"\n[targets]\nmain = {url.replace('%', '%%')}\n")
+    for json in ((), ("--json",)):
+        args = ("--url", url) if how == "--url" else ()
+        env = {"AMIGRATE_URL": url} if how == "AMIGRATE_URL" else {}
+        for command in (("upgrade",), ("current",)):
+            result = run_cli(*json, *args, *command, cwd=tmp_path, env=env)
+            assert result.code == 1, result
+            assert "s3cret" not in result.output, result.output
+            assert "Traceback" not in result.output, result.output
+            assert shown in (result.out if json else result.err), result.output
+
+
+@pytest.mark.parametrize(
     "url",
     [f"rev_user:{SECRET}@127.0.0.1/db", f"postgresql+asyncpg://u@h/d?sslmode=x&password={SECRET}"],
 )

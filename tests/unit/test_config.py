@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from amigrate.config import Config, find_config_files, load_config, mask_url
+from amigrate.config import (
+    Config,
+    find_config_files,
+    load_config,
+    mask_url,
+    remember_password,
+)
 from amigrate.errors import ConfigError, ConfigWarning, MissingEnvironmentVariable
 
 
@@ -436,6 +442,25 @@ def test_sections_and_multidb_keys(tmp_path: Path) -> None:
 )
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize(
+    ("url", "text", "masked"),
+    [
+        (
+            "postgresql://u:a b@h/d",
+            "to postgresql://u:a b@h/d: refused",
+            "to postgresql://u:***@h/d: refused",
+        ),
+        ("mysql://u:p@s:s@h/d", "URL 'mysql://u:p@s:s@h/d' bad", "URL 'mysql://u:***@h/d' bad"),
+        ("postgresql://u:x#y?z@h/d", "postgresql://u:x#y?z@h/d", "postgresql://u:***@h/d"),
+        ("postgresql://u:p%40ss@h/d", "as given p:p@ss@h", "as given p:***@h"),  # decoded too
+        ("mysql+asyncmy//u:pw@h/d", "mysql+asyncmy//u:pw@h/d", "mysql+asyncmy//u:***@h/d"),
+    ],
+)
+def test_mask_url_hides_the_passwords_of_urls_read(url: str, text: str, masked: str) -> None:
+    remember_password(url)
+    assert mask_url(text) == masked
 
 
 def test_expand_text_gives_outside_text_what_a_value_gets(
