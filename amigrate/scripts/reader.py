@@ -34,6 +34,8 @@ from amigrate.errors import ScriptParseError
 __all__ = ["IDENTIFIERS", "RevisionFile", "find_revision_files", "read_revision_file"]
 
 IDENTIFIERS = ("revision", "down_revision", "branch_labels", "depends_on")
+#: The longest revision id: the version table's ``version_num VARCHAR(32)`` (Alembic's).
+MAX_ID_LENGTH = 32
 # Alembic skips editor lock files and package markers the same way.
 _SKIP = re.compile(r"^(?:\.|__init__|#)")
 _BODY_START = re.compile(r"^(?:async[ \t]+def|def|class|@)\b", re.M)
@@ -191,8 +193,8 @@ def _read_simple(path: Path, source: str) -> RevisionFile | None:
         if name == "down_revision" and values[name] == "":
             raise _empty_down_revision(path, source.count("\n", 0, before) + 1)
     revision = values.get("revision")
-    if not isinstance(revision, str) or not revision:
-        return None
+    if not isinstance(revision, str) or not revision or len(revision) > MAX_ID_LENGTH:
+        return None  # (the full reading says what is wrong)
     docstring = _clean_docstring(doc.group(2))
     down = values.get("down_revision")
     return _file(
@@ -255,6 +257,16 @@ def read_revision_file(path: Path) -> RevisionFile:
     if not isinstance(revision, str) or not revision:
         raise ScriptParseError(
             "revision must be a non-empty string", path=str(path), line=nodes["revision"].lineno
+        )
+    if len(revision) > MAX_ID_LENGTH:
+        # Found here, not when the version row is written: on MySQL the step's DDL has
+        # committed by then.
+        raise ScriptParseError(
+            f"revision {revision[:12]}... is {len(revision)} characters long; the version "
+            f"table's version_num holds {MAX_ID_LENGTH}",
+            path=str(path),
+            line=nodes["revision"].lineno,
+            hint=f"use an id of at most {MAX_ID_LENGTH} characters",
         )
     down = values.get("down_revision")
     down_node = nodes.get("down_revision")
