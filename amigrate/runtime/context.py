@@ -105,6 +105,25 @@ def statement_kind(statement: Executable | str, dialect: str | None = None) -> S
     return "dml" if first in _WRITES_ROWS else "ddl"
 
 
+def _ends_transaction(text: str) -> bool:
+    """Whether SQL *text* begins or ends a transaction (``COMMIT``, ``ROLLBACK`` but not
+    ``ROLLBACK TO`` a savepoint, ``BEGIN`` but not MariaDB's ``BEGIN NOT ATOMIC`` block,
+    ``START TRANSACTION``, PostgreSQL's ``END`` and ``ABORT``)."""
+    rest, first = _first_word(text)
+    if first not in _TRANSACTION_CONTROL:
+        return False
+    words = rest.upper().split()
+    second = words[1] if len(words) > 1 else ""
+    if first == "ROLLBACK" and (second == "TO" or words[1:3] == ["WORK", "TO"]):
+        return False
+    if first == "START" and second != "TRANSACTION":
+        return False
+    return not (first == "BEGIN" and second == "NOT")
+
+
+_TRANSACTION_CONTROL = frozenset({"COMMIT", "ROLLBACK", "BEGIN", "START", "END", "ABORT"})
+
+
 def _first_word(text: str) -> tuple[str, str]:
     """*text* from its first word on (after comments and opening parentheses), and that
     word in capitals ("" when there is none)."""
@@ -189,6 +208,14 @@ class MigrationContext:
 
     def _starting(self, statement: Executable) -> StatementKind:
         """Count *statement*, about to run; return its kind."""
+        if isinstance(statement, sa.TextClause) and _ends_transaction(statement.text):
+            raise ScriptError(
+                f"revision {self.revision}: op.execute({statement.text.strip()[:40]!r}) would "
+                "end the transaction amigrate runs the revision in (its version row commits "
+                "with its work)",
+                hint="for statements that cannot run in a transaction, use "
+                "'async with op.autocommit_block():'",
+            )
         self._running = statement
         self.statements_run += 1
         kind = statement_kind(statement, self._dialect.name)
@@ -505,6 +532,20 @@ class OnlineContext(MigrationContext):
 
     async def commit(self) -> None:
         await self.finish([], commit=True)
+
+    async def transaction_lost(self) -> bool:
+        """Whether the revision ended the transaction amigrate opened for it (a COMMIT or
+        ROLLBACK through ``op.connection``): then what it ran before may be committed,
+        and its step counts as partly applied."""
+        direct = self._direct
+        if direct is None or not self._direct_open or self._autocommitting:
+            return False
+        if await direct.in_transaction():
+            return False
+        self._direct_open = False
+        self._committed_early()
+        self.maybe_committed = True
+        return True
 
     async def finish(self, writes: Sequence[Write], *, commit: bool, reopen: bool = False) -> None:
         """Run *writes* (each checked for its row count), then commit if *commit*.

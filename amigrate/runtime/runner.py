@@ -170,6 +170,14 @@ async def _run_step(
                 "was never awaited, so it did not run",
                 hint=f"write 'await op.{call.description.split('(')[0]}(...)'",
             )
+    if isinstance(ctx, OnlineContext) and await ctx.transaction_lost():
+        raise ScriptError(
+            f"revision {step.revision} ended the transaction amigrate runs it in (a COMMIT "
+            "or ROLLBACK through op.connection?), so its version row cannot commit with its "
+            "work",
+            hint="for statements that cannot run in a transaction, use "
+            "'async with op.autocommit_block():'",
+        )
     if isinstance(ctx, OnlineContext):
         # The version write, the history row, COMMIT (and the next step's BEGIN): one trip
         # where the driver allows.
@@ -263,6 +271,9 @@ async def apply_plan(
             )
         except BaseException as exc:
             statement = ctx.current_statement
+            if isinstance(exc, Exception) and isinstance(ctx, OnlineContext):
+                with anyio.CancelScope(shield=True):
+                    await ctx.transaction_lost()  # then the step is partly applied
             if not isinstance(exc, Exception) and isinstance(ctx, OnlineContext):
                 with anyio.CancelScope(shield=True):  # before the lock is released
                     await ctx.stop_running_statement()

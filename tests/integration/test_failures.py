@@ -409,3 +409,70 @@ async def test_a_nested_autocommit_block_keeps_counting(
     assert info.value.partial
     assert "CREATE TABLE t_nested" in (info.value.hint or "")
     assert "t_nested" in (await snapshot(postgresql_url))[0]
+
+
+@pytest.mark.parametrize("sql", ["COMMIT", "  commit;", "ROLLBACK", "BEGIN", "START TRANSACTION"])
+async def test_op_execute_of_a_transaction_statement_is_refused(
+    sqlite_url: str, tmp_path: Path, sql: str
+) -> None:
+    # It ran, and the revision's version row no longer committed with its work: the
+    # failure said "rolled back" while the table before it stayed.
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade=(
+            'await op.create_table("t1", sa.Column("id", sa.Integer))\n'
+            f"await op.execute({sql!r})\n"
+            'raise RuntimeError("after")'
+        ),
+    )
+    project = make_project(tmp_path, sqlite_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert "would end the transaction amigrate runs the revision in" in str(info.value)
+    assert "op.autocommit_block()" in (info.value.hint or "")
+    assert not info.value.partial
+    assert await snapshot(sqlite_url) == ({"rt1"}, ["r001"])
+
+
+async def test_statements_that_keep_the_transaction_pass(db_url: str, tmp_path: Path) -> None:
+    savepoints = (
+        'await op.execute("SAVEPOINT sp")\n'
+        'await op.execute("ROLLBACK TO SAVEPOINT sp")\n'
+        'await op.create_table("t1", sa.Column("id", sa.Integer))'
+    )
+    project = make_project(tmp_path, db_url, *linear(1), Rev("r002", "r001", upgrade=savepoints))
+    await amigrate.upgrade(project.config())
+    assert await snapshot(db_url) == ({"rt1", "t1"}, ["r002"])
+
+
+@pytest.mark.parametrize("then_raise", [False, True])
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_a_commit_through_op_connection_makes_the_step_partial(
+    db_url: str, tmp_path: Path, then_raise: bool
+) -> None:
+    """Found when the revision returns or fails: its work before the COMMIT stays, and
+    the version table does not record it, so the step is partly applied."""
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade=(
+            'await op.create_table("t1", sa.Column("id", sa.Integer))\n'
+            'await op.connection.exec_driver_sql("COMMIT")\n'
+            'await op.create_table("t2", sa.Column("id", sa.Integer))\n'
+            + ('raise RuntimeError("after")' if then_raise else "")
+        ),
+    )
+    project = make_project(tmp_path, db_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    err = info.value
+    assert err.partial
+    assert "revision r002 is partly applied" in (err.hint or "")
+    if not then_raise:
+        assert "r002 ended the transaction amigrate runs it in" in str(err)
+    tables, rows = await snapshot(db_url)
+    assert "t1" in tables
+    assert rows == ["r001"]
+    (failed, _) = await amigrate.log(project.config())
+    assert (failed.revision, failed.status) == ("r002", "failed")
