@@ -459,7 +459,7 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
 
 
 @click.command()
-@click.argument("revisions", nargs=-1)
+@click.argument("revisions", nargs=-1, required=True)
 @click.option("--purge", is_flag=True, help="Empty the version table first (repairs bad rows).")
 @plain_sql_option
 @json_option
@@ -471,7 +471,7 @@ def stamp(
     from amigrate.cli.fanout import fanout_selection, run_migrations
     from amigrate.errors import MigrationError
 
-    targets = list(revisions) or ["base"]
+    targets = list(revisions)  # (one at least: a bare 'stamp' meant 'stamp base')
     selection = fanout_selection(state)
     if selection is not None and sql:
 

@@ -116,6 +116,10 @@ def test_stamp(sqlite_url: str, tmp_path: Path) -> None:
     assert run_cli("current", cwd=tmp_path).out.strip() == "r001"
     assert_clean_error(run_cli("stamp", "nope", cwd=tmp_path), match="no revision matches 'nope'")
     assert run_cli("current", cwd=tmp_path).out.strip() == "r001"
+    # No revision is a usage error, as in Alembic (it was 'stamp base': the rows went).
+    for bare in (("stamp",), ("stamp", "--purge"), ("--json", "stamp", "--purge")):
+        assert_clean_error(run_cli(*bare, cwd=tmp_path), code=2, match="REVISIONS")
+    assert run_cli("current", cwd=tmp_path).out.strip() == "r001"
 
 
 def test_offline_sql_needs_no_server(tmp_path: Path) -> None:
