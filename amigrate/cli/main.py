@@ -6,6 +6,7 @@ import gc
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext, redirect_stdout
 from functools import partial
 from typing import Any, NoReturn
 
@@ -84,7 +85,14 @@ def _parse_x(ctx: click.Context, param: click.Parameter, values: Sequence[str]) 
 @click.option("-v", "--verbose", "verbose", count=True, help="More output (-vv: debug).")
 @json_option
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.version_option(__version__, "--version", prog_name="amigrate")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    help="Show the version and exit.",
+    callback=lambda ctx, _, value: _show_version(ctx) if value else None,
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -169,6 +177,19 @@ def report_error(err: AmigrateError) -> None:
         click.echo(f"hint: {mask_url(err.hint)}", err=True)
 
 
+def _show_version(ctx: click.Context) -> None:
+    if ctx.resilient_parsing:
+        return
+    from amigrate.cli.output import wants_json
+
+    state = ctx.find_object(CliState)
+    if state is not None and wants_json(state.argv, cli):
+        state.json_results.append({"version": __version__})
+    else:
+        click.echo(f"amigrate, version {__version__}")
+    ctx.exit()
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the CLI and exit: 0 ok, 1 error, 2 usage, 3 a check failed, 4 lock timeout.
 
@@ -180,19 +201,24 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     little cyclic garbage, so the cycle collector runs less often than Python's
     default, and not at all on the way out (the process ends; its memory goes with it).
     """
-    from amigrate.cli.output import error_json, finish_json, wants_json
+    from amigrate.cli.output import error_json, finish_json, set_document_stream, wants_json
 
     gc.set_threshold(10_000, 50, 50)
     args = list(sys.argv[1:] if argv is None else argv)
-    state = CliState(debug="--debug" in args)
+    state = CliState(debug="--debug" in args, argv=tuple(args))
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     failure: Callable[[], dict[str, Any]] | None = None  # the error as JSON, for --json
     # A usage error can come before --json was parsed: then the command line is read for
     # it. Otherwise the parsed option decides (a "-m --json" message asks for no JSON).
     unparsed = False
+    # Under --json, stdout holds the document only: what a revision or env.py prints
+    # goes to stderr meanwhile.
+    set_document_stream(sys.stdout)
+    own_output = redirect_stdout(sys.stderr) if wants_json(args, cli) else nullcontext()
     try:
-        code = cli.main(args=args, prog_name="amigrate", standalone_mode=False, obj=state)
+        with own_output:
+            code = cli.main(args=args, prog_name="amigrate", standalone_mode=False, obj=state)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
             click.echo("interrupted", err=True)

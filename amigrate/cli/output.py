@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -180,5 +180,16 @@ def _plain(value: Any) -> Any:
     return mask_url(str(value))
 
 
+#: Where JSON documents go: the process's stdout as the command started (under --json,
+#: sys.stdout is stderr while the command runs, so that what a revision prints cannot
+#: break the document).
+_document_stream: TextIO | None = None
+
+
+def set_document_stream(stream: TextIO) -> None:
+    global _document_stream
+    _document_stream = stream
+
+
 def _print(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+    click.echo(json.dumps(data, indent=2, default=str), file=_document_stream)

@@ -32,6 +32,8 @@ class CliState:
     verbosity: int = 0
     json: bool = False
     debug: bool = False
+    #: The command line as given (before click parses it).
+    argv: tuple[str, ...] = ()
     #: What the command printed as JSON, held until it finishes (see ``cli.output``).
     json_results: list[Any] = field(default_factory=list)
     _config: Config | None = None

@@ -52,12 +52,18 @@ def import_file(path: Path, module_name: str) -> ModuleType:
             f"{exc.filename or path}:{exc.lineno}: syntax error: {exc.msg}",
             hint="fix the file; nothing was changed in the database",
         ) from None
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # (sys.exit() at import time would end the command silently, with its code.)
         sys.modules.pop(module_name, None)
         line = _failing_line(exc, path)
         where = f"{path}:{line}" if line else str(path)
+        did = (
+            f"called sys.exit({exc.code!r})"
+            if isinstance(exc, SystemExit)
+            else f"raised {type(exc).__name__}: {exc}"
+        )
         raise ScriptError(
-            f"{where}: importing it raised {type(exc).__name__}: {exc}",
+            f"{where}: importing it {did}",
             hint="fix the file (or what it imports); nothing was changed in the database",
         ) from exc
     return module

@@ -416,3 +416,39 @@ def test_a_message_that_reads_json_asks_for_no_json(sqlite_url: str, tmp_path: P
     result = run_cli("revision", "-m", "x", "--json", "--bogus", cwd=tmp_path)
     assert result.code == 2
     assert json.loads(result.out)["error"]["type"] == "UsageError"
+
+
+def test_sys_exit_at_import_time_is_an_error(sqlite_url: str, tmp_path: Path) -> None:
+    # It ended the command with its code and nothing said (exit 0: 'upgrade' applied
+    # nothing and succeeded), and --json printed no document.
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    for where in ("revision", "env.py"):
+        if where == "env.py":
+            project.env("import sys\nsys.exit(0)\n")
+        else:
+            path = project.versions / "r001.py"
+            path.write_text(path.read_text() + "\nimport sys\nsys.exit(3)\n")
+        result = run_cli("upgrade", cwd=tmp_path)
+        assert_clean_error(result, match="importing it called sys.exit(")
+        document = json.loads(run_cli("--json", "upgrade", cwd=tmp_path).out)
+        assert document["error"]["type"] == "ScriptError"
+
+
+def test_what_a_revision_prints_stays_out_of_the_json(sqlite_url: str, tmp_path: Path) -> None:
+    chatty = Rev("r002", "r001", upgrade='print("progress: 50%")', extra='print("imported")')
+    make_project(tmp_path, sqlite_url, *linear(1), chatty)
+    result = run_cli("--json", "upgrade", cwd=tmp_path)
+    assert result.code == 0, result
+    assert json.loads(result.out)["to_heads"] == ["r002"]  # stdout: the document alone
+    assert "progress: 50%" in result.err
+    assert "imported" in result.err
+    plain = run_cli("downgrade", "base", cwd=tmp_path)
+    assert "imported" in plain.out  # without --json, stdout is the revision's as well
+
+
+def test_version_as_json(tmp_path: Path) -> None:
+    assert run_cli("--version", cwd=tmp_path).out.startswith("amigrate, version ")
+    for args in (("--json", "--version"), ("--version", "--json")):
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.code == 0, result
+        assert set(json.loads(result.out)) == {"version"}
