@@ -131,6 +131,9 @@ def _enum_args(type_: sa.Enum, ctx: RenderContext) -> list[Node]:
         args.append(Kw("native_enum", "False"))
     if type_.create_constraint:
         args.append(Kw("create_constraint", "True"))
+    if type_.length != getattr(type_, "_default_length", type_.length):
+        # (A non-native enum's VARCHAR is its longest value's length unless given.)
+        args.append(Kw("length", repr(type_.length)))
     return args
 
 
@@ -145,8 +148,13 @@ def render_type(type_: TypeEngine[Any] | type[TypeEngine[Any]], ctx: RenderConte
     if isinstance(type_, sa.Enum):
         args = _enum_args(type_, ctx)
     elif isinstance(type_, sa.types.TypeDecorator) and cls.__init__ is _DECORATOR_INIT:
-        # TypeDecorator's own __init__ hands its arguments to the impl (String(50)).
-        args = _type_kwargs(type_.impl_instance, type(type_.impl_instance), ctx)
+        # TypeDecorator's own __init__ hands its arguments to the impl (String(50), an
+        # Enum's values).
+        impl = type_.impl_instance
+        if isinstance(impl, sa.Enum):
+            args = _enum_args(impl, ctx)
+        else:
+            args = _type_kwargs(impl, type(impl), ctx)
     else:
         args = _type_kwargs(type_, cls, ctx)
     node: Node = Call(func, tuple(args))

@@ -118,8 +118,11 @@ def types_differ(inspected: TypeEngine[Any], metadata: TypeEngine[Any], dialect:
         return a != b
     if not _same_name(a, b, dialect):
         return True
-    # Arguments count only where both sides give them (INTEGER vs INTEGER(11) is the same).
-    if a.args is not None and b.args is not None and len(a.args) == len(b.args):
+    # Arguments count only where both sides give them (INTEGER vs INTEGER(11) is the same);
+    # MySQL's ENUM and SET arguments are their values, however many.
+    if a.args is None or b.args is None:
+        return False
+    if len(a.args) == len(b.args) or a.words[0] in ("enum", "set"):
         return _args(a.args) != _args(b.args)
     return False
 

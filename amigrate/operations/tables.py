@@ -37,6 +37,21 @@ def _owner(items: tuple[sa.schema.SchemaItem, ...]) -> sa.Table | None:
     return None
 
 
+def _copy_table(table: sa.Table) -> sa.Table:
+    """*table* in a metadata of its own, its columns' named types in their own schemas
+    (``to_metadata`` gives an ``Enum(schema="other")`` the table's schema instead)."""
+    copy = table.to_metadata(sa.MetaData())
+    for column in table.columns:
+        schema = getattr(column.type, "schema", None)
+        copied = copy.c[column.key].type
+        if (
+            isinstance(column.type, sa.types.SchemaType)
+            and getattr(copied, "schema", None) != schema
+        ):
+            copied.schema = schema  # type: ignore[attr-defined]
+    return copy
+
+
 @dataclass(frozen=True, eq=False)
 class CreateTableOp(MigrateOp):
     """Create a table from columns, constraints and indexes.
@@ -57,7 +72,7 @@ class CreateTableOp(MigrateOp):
         # table once and hand out copies, so the op compiles any number of times.
         owner = _owner(self.columns)
         if owner is not None:  # the items of an existing Table (a reversed drop_table)
-            return owner.to_metadata(sa.MetaData())
+            return _copy_table(owner)
         return sa.Table(
             self.table_name, sa.MetaData(), *self.columns, schema=self.schema, **self.kw
         )

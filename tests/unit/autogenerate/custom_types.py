@@ -22,3 +22,10 @@ class Cents(sa.types.TypeDecorator[Any]):
 
     def __init__(self) -> None:
         super().__init__()
+
+
+class Mood(sa.types.TypeDecorator[Any]):
+    """An Enum whose values are given where it is used (TypeDecorator's own __init__)."""
+
+    impl = sa.Enum
+    cache_ok = True

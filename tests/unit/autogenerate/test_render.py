@@ -49,7 +49,7 @@ from amigrate.operations.ops import (
     MigrateOp,
     RenameTableOp,
 )
-from tests.unit.autogenerate.custom_types import Cents, Money
+from tests.unit.autogenerate.custom_types import Cents, Money, Mood
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "render_ops.py"
 RUFF = Path(sys.executable).parent / "ruff"
@@ -348,6 +348,15 @@ def test_types_render_with_the_arguments_that_differ() -> None:
         "tests.unit.autogenerate.custom_types.Money(precision=8, scale=2)"
     )
     assert flat(render_type(Cents(), ctx)) == "tests.unit.autogenerate.custom_types.Cents()"
+    # A non-native enum's own length (its VARCHAR), and an Enum behind a TypeDecorator:
+    # without them the revision made another type (a change found forever, no values).
+    longer = sa.Enum("red", "green", name="color", native_enum=False, length=20)
+    assert flat(render_type(longer, ctx)) == (
+        'sa.Enum("red", "green", name="color", native_enum=False, length=20)'
+    )
+    assert flat(render_type(Mood("aa", "bb", name="mood"), ctx)) == (
+        'tests.unit.autogenerate.custom_types.Mood("aa", "bb", name="mood")'
+    )
     assert ctx.import_lines() == [
         "import tests.unit.autogenerate.custom_types",
         "from sqlalchemy.dialects import mysql",

@@ -60,6 +60,8 @@ DIFFERENT = [
     ("postgresql", postgresql.NUMERIC(precision=8, scale=2), sa.Numeric(10, 2)),
     ("postgresql", postgresql.ENUM("a", name="mood"), sa.Enum("a", name="feeling")),
     ("mariadb", mysql.ENUM("a", "b"), sa.Enum("a", "c", name="e")),
+    ("mariadb", mysql.ENUM("a", "b"), sa.Enum("a", "b", "c", name="e")),  # a value added
+    ("mariadb", mysql.SET("a", "b", "c"), mysql.SET("a", "b")),
     ("mariadb", mysql.VARCHAR(length=20), sa.Text()),
     ("mysql", mysql.JSON(), sa.Text()),
     ("sqlite", sqlite.INTEGER(), sa.String(10)),

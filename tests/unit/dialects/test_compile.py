@@ -233,6 +233,16 @@ ALTER_TYPE = AlterColumnOp(
             "postgresql",
             ["DROP TABLE t", "DROP TYPE mood"],
         ),
+        (  # the reverse of a drop_table: its enum stays in its schema (to_metadata's moved)
+            DropTableOp(
+                "t",
+                definition=sa.Table(
+                    "t", sa.MetaData(), sa.Column("o", sa.Enum("x", name="oe", schema="other"))
+                ),
+            ).reverse(),
+            "postgresql",
+            ["CREATE TYPE other.oe AS ENUM ('x')", "CREATE TABLE t ( o other.oe )"],
+        ),
         (
             BulkInsertOp(sa.table("t", sa.column("x"), sa.column("y")), ({"x": 1}, {"y": "o'k"})),
             "sqlite",
