@@ -12,7 +12,7 @@ import hashlib
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -27,6 +27,7 @@ from amigrate.errors import (
     CheckFailed,
     ConfigError,
     MigrationError,
+    ScriptError,
     ValidationWarning,
 )
 from amigrate.revisions import (
@@ -280,7 +281,14 @@ class Migrator:
             return self._engine
         if self._owned_engine is None:
             if self.env.create_engine is not None:
-                self._owned_engine = await self.env.create_engine(self._hook_config)
+                made = await self._hook("create_engine", self.env.create_engine, self._hook_config)
+                if not isinstance(made, AsyncEngine):
+                    raise ScriptError(
+                        f"{self.env.path}: create_engine() returned {type(made).__name__}, "
+                        "not an AsyncEngine",
+                        hint="return create_async_engine(...) from it",
+                    )
+                self._owned_engine = made
             else:
                 options = self.config.engine_options
                 if options:  # the config's are text: let the engine convert them
@@ -289,6 +297,16 @@ class Migrator:
                 options.update(self.env.engine_options)
                 self._owned_engine = make_engine(self.url, options)
         return self._owned_engine
+
+    async def _hook(self, name: str, hook: Callable[..., Any], *args: Any) -> Any:
+        """Await env.py's *hook*; its failure names it (it is the project's code)."""
+        try:
+            return await hook(*args)
+        except Exception as exc:
+            raise ScriptError(
+                f"{self.env.path}: {name}() raised {type(exc).__name__}: {exc}",
+                hint=f"fix {name}() in env.py; nothing was changed in the database",
+            ) from exc
 
     def _missing_sqlite_file(self) -> bool:
         """Whether amigrate would open a SQLite file that does not exist (and so create it
@@ -364,7 +382,7 @@ class Migrator:
         if self.schema is not None:
             await self._use_schema(ctx)
         if self.env.on_connect is not None:
-            await self.env.on_connect(ctx.connection, self._hook_config)
+            await self._hook("on_connect", self.env.on_connect, ctx.connection, self._hook_config)
             await ctx.commit()
         await ctx.truncate_journal()  # after on_connect: a journal mode it sets stays
 

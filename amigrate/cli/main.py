@@ -177,6 +177,19 @@ def report_error(err: AmigrateError) -> None:
         click.echo(f"hint: {mask_url(err.hint)}", err=True)
 
 
+def _name_too_long(exc: BaseException) -> AmigrateError | None:
+    """SQLAlchemy's refusal of a name longer than the database allows (a long
+    version_table, say), as the user's error it is."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, sa_exc.IdentifierError):
+        return None
+    from amigrate.errors import ConfigError
+
+    return ConfigError(
+        str(exc), hint="shorten the name (version_table, history_table, or one in a revision)"
+    )
+
+
 def _show_version(ctx: click.Context) -> None:
     if ctx.resilient_parsing:
         return
@@ -247,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         from amigrate.runtime.connect_errors import database_error, is_database_error
 
         code = 1
-        known = database_error(exc) if is_database_error(exc) else None
+        known = database_error(exc) if is_database_error(exc) else _name_too_long(exc)
         hint = "run again with --debug for the traceback, and report it"
         failure = partial(error_json, known or exc, code, hint=hint, unexpected=known is None)
         if state.debug:

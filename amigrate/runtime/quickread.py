@@ -47,7 +47,10 @@ def parse_plain_url(url: str) -> PlainURL | None:
         if query or not path.startswith("/") or path == "/:memory:":
             return None
         return PlainURL("sqlite", driver, None, None, None, None, unquote(path[1:]))
-    parts = urlsplit(f"//{rest}")
+    try:
+        parts = urlsplit(f"//{rest}")
+    except ValueError:  # (an unclosed IPv6 bracket): the full path says what is wrong
+        return None
     if parse_qsl(parts.query) or parts.fragment:
         return None
     try:

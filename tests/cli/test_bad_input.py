@@ -452,3 +452,21 @@ def test_version_as_json(tmp_path: Path) -> None:
         result = run_cli(*args, cwd=tmp_path)
         assert result.code == 0, result
         assert set(json.loads(result.out)) == {"version"}
+
+
+def test_a_name_longer_than_the_database_allows_is_the_users_error(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    make_project(tmp_path, postgresql_url, *linear(1), version_table="v" * 70)
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="exceeds maximum length of 63 characters")
+    assert "unexpected" not in result.err
+    assert "hint: shorten the name (version_table" in result.err
+
+
+def test_an_unclosed_ipv6_bracket_is_a_url_that_cannot_be_parsed(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    for command in ("current", "upgrade"):
+        result = run_cli("--url", "mysql+asyncmy://u:pw@[::1:3306/x", command, cwd=tmp_path)
+        assert_clean_error(result, match="cannot be parsed")
+        assert ":pw@" not in result.output

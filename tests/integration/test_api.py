@@ -13,6 +13,7 @@ from sqlalchemy.pool import NullPool
 
 import amigrate
 from amigrate.errors import DatabaseError, MigrationError, ScriptError
+from tests.helpers import run_cli
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
 
@@ -197,6 +198,37 @@ async def test_env_hook_must_be_async(sqlite_url: str, tmp_path: Path) -> None:
     project.env("def on_connect(connection, config):\n    pass\n")
     with pytest.raises(ScriptError, match="on_connect must be a coroutine function"):
         await amigrate.upgrade(project.config())
+
+
+@pytest.mark.parametrize(
+    ("hook", "match"),
+    [
+        (
+            "async def on_connect(connection, config):\n    raise KeyError('nope')\n",
+            r"env\.py: on_connect\(\) raised KeyError: 'nope'",
+        ),
+        (
+            "async def create_engine(config):\n    raise OSError('no certificate')\n",
+            r"env\.py: create_engine\(\) raised OSError: no certificate",
+        ),
+        (
+            "async def create_engine(config):\n    return 5\n",
+            r"env\.py: create_engine\(\) returned int, not an AsyncEngine",
+        ),
+    ],
+)
+async def test_a_failing_env_hook_is_named(
+    sqlite_url: str, tmp_path: Path, hook: str, match: str
+) -> None:
+    # They were "unexpected" errors of amigrate's ('int' object has no attribute 'dispose').
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    project.env(hook)
+    with pytest.raises(ScriptError, match=match):
+        await amigrate.upgrade(project.config())
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert result.code == 1
+    assert "unexpected" not in result.err
+    assert "hint: fix " in result.err or "hint: return create_async_engine" in result.err
 
 
 async def test_api_leaves_logging_alone(sqlite_url: str, tmp_path: Path) -> None:
