@@ -151,7 +151,31 @@ def refers_to(value: Any, name: str) -> bool:
     return False
 
 
+#: Keys whose value is one piece of text (a list or a table there is a mistake).
+_TEXT_KEYS = frozenset(
+    {
+        "script_location",
+        "file_template",
+        "timezone",
+        "output_encoding",
+        "version_table",
+        "version_table_schema",
+        "history_table",
+        "targets_file",
+        "path_separator",
+        "version_path_separator",
+        "sqlalchemy.url",
+    }
+)
+_SEPARATORS = ("os", ":", ";", "colon", "semicolon", "newline", "space")
+
+
 def _split_paths(value: str, separator: str | None) -> list[str]:
+    if separator and separator not in _SEPARATORS:
+        raise ConfigError(
+            f"path_separator = {separator!r} is not a separator amigrate knows",
+            hint=f"write one of: {', '.join(_SEPARATORS)}",
+        )
     seps = {"os": os.pathsep, ":": ":", ";": ";", "colon": ":", "semicolon": ";"}
     if separator in seps:
         parts = value.split(seps[separator])
@@ -397,8 +421,13 @@ class Config:
             return default
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, dict) or (isinstance(value, list) and key in _TEXT_KEYS):
+            kind = "a table" if isinstance(value, dict) else "a list"
+            raise ConfigError(f"{key} is {kind}; it must be text", hint=f'write {key} = "..."')
         if isinstance(value, list):
             return " ".join(str(item) for item in value)
+        if key in _TEXT_KEYS and not isinstance(value, str):
+            raise ConfigError(f"{key} = {value!r} is not text", hint=f'write {key} = "..."')
         return str(value)
 
     def get_value(self, key: str) -> Any:
@@ -441,6 +470,8 @@ class Config:
         if value is None or value == "":
             return default
         try:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)  # (int() takes True for 1 and 4.5 for 4)
             return int(value)
         except (TypeError, ValueError):
             raise ConfigError(
@@ -582,6 +613,11 @@ class Config:
         """The longest slug a file name gets."""
         length = self.get_int("truncate_slug_length", 40)
         assert length is not None
+        if length < 1:
+            raise ConfigError(
+                f"truncate_slug_length = {length} is below 1",
+                hint="give the longest slug a file name gets, 1 or more (the default is 40)",
+            )
         return length
 
     @property
@@ -602,7 +638,14 @@ class Config:
     @property
     def history_table(self) -> str:
         """The audit table of applied steps."""
-        return self.get("history_table") or "amigrate_history"
+        name = self.get("history_table") or "amigrate_history"
+        if name == self.version_table:
+            raise ConfigError(
+                f"history_table and version_table are both {name!r}",
+                hint="give them different names (the defaults are amigrate_history and "
+                "amigrate_version)",
+            )
+        return name
 
     @property
     def transaction_per_migration(self) -> bool:

@@ -70,6 +70,18 @@ def fanout_selection(state: CliState) -> dict[str, Any] | None:
     return selection
 
 
+def _configured_concurrency(config: Config) -> int:
+    from amigrate.fanout import DEFAULT_CONCURRENCY
+
+    value = config.get_int("concurrency")
+    if value is not None and value < 1:
+        raise ConfigError(
+            f"concurrency = {value} in the config is below 1",
+            hint="give how many databases to migrate at once, 1 or more",
+        )
+    return value or DEFAULT_CONCURRENCY
+
+
 def _mentions_env_url(config: Config) -> bool:
     """Whether the config (or its targets_file) refers to ``${AMIGRATE_URL}`` itself."""
     if config.refers_to_env("AMIGRATE_URL"):
@@ -172,7 +184,6 @@ def run_fanout(
     """Run *action* on every selected database with progress output."""
     from amigrate.api import fan_out, targets
     from amigrate.cli.run import run_async
-    from amigrate.fanout import DEFAULT_CONCURRENCY
 
     config = state.load_config()
 
@@ -186,7 +197,7 @@ def run_fanout(
                 config,
                 action,
                 targets=chosen,
-                concurrency=concurrency or config.get_int("concurrency") or DEFAULT_CONCURRENCY,
+                concurrency=concurrency or _configured_concurrency(config),
                 fail_fast=fail_fast,
                 canary=canary,
                 on_event=view,

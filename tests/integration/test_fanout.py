@@ -568,3 +568,12 @@ def test_url_names_the_catalog_an_env_targets_hook_reads(tmp_path: Path) -> None
     lone = run_cli("-d", "foo", "--url", url, "current", cwd=plain)
     assert lone.code != 0
     assert "--url names one database" not in lone.err
+
+
+def test_a_concurrency_below_one_in_the_config_is_refused(tmp_path: Path) -> None:
+    # --concurrency 0 was refused, and concurrency = 0 in the config taken for the default.
+    targets_project(tmp_path, 2)
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(ini.read_text().replace("[amigrate]", "[amigrate]\nconcurrency = 0", 1))
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="concurrency = 0 in the config is below 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 import warnings
 from pathlib import Path
@@ -497,3 +498,38 @@ def test_expand_text_gives_outside_text_what_a_value_gets(
     assert toml_only.expand_text("%(here)s", "f:1") == str(tmp_path)
     with pytest.raises(ConfigError, match="__file__"):
         toml_only.expand_text("%(__file__)s", "f:1")
+
+
+@pytest.mark.parametrize(
+    ("setting", "read", "match"),
+    [
+        ("version_table = 5", "version_table", "version_table = 5 is not text"),
+        ('version_table = ["a", "b"]', "version_table", "version_table is a list"),
+        ("version_table = {a = 1}", "version_table", "version_table is a table"),
+        ("file_template = 5", "file_template", "file_template = 5 is not text"),
+        ("truncate_slug_length = 4.5", "truncate_slug_length", "4.5 is not a whole number"),
+        ("truncate_slug_length = true", "truncate_slug_length", "True is not a whole number"),
+        ("truncate_slug_length = 0", "truncate_slug_length", "below 1"),
+        ('history_table = "amigrate_version"', "history_table", "are both 'amigrate_version'"),
+        ('path_separator = "bogus"\nversion_locations = "a;b"', "version_locations", "bogus"),
+    ],
+)
+def test_values_of_the_wrong_kind_are_refused(
+    tmp_path: Path, setting: str, read: str, match: str
+) -> None:
+    # They were taken as they came: tables named '5', 'a b' and "{'a': 1}", a slug cut
+    # at 4 (4.5) or 1 (true), a folder 'a;b' that does not exist.
+    write(tmp_path / "pyproject.toml", f"[tool.amigrate]\n{setting}\n")
+    config = Config(toml_path=tmp_path / "pyproject.toml")
+
+    def reading() -> object:
+        return config.get_list(read) if read == "version_locations" else getattr(config, read)
+
+    with pytest.raises(ConfigError, match=re.escape(match)):
+        reading()
+
+
+def test_a_negative_slug_length_in_the_ini_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "amigrate.ini", "[amigrate]\ntruncate_slug_length = -1\n")
+    with pytest.raises(ConfigError, match="truncate_slug_length = -1 is below 1"):
+        _ = Config(ini_path=tmp_path / "amigrate.ini").truncate_slug_length
