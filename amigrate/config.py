@@ -242,8 +242,9 @@ class Config:
                 hint=f"add a [{section}] section, or choose another with -n/--name",
             )
         if (self.ini_path or self.toml_path) and not (self._has_ini_section or self._toml_values):
+            missing = f"[{section}] section" if self.ini_path else "[tool.amigrate] table"
             raise ConfigError(
-                f"no [{section}] section in {self.ini_path or self.toml_path}"
+                f"no {missing} in {self.ini_path or self.toml_path}"
                 + (" and no [tool.amigrate] table" if self.ini_path and not self.toml_path else ""),
                 hint="run 'amigrate init DIR' to create one, or pass the right file with -c",
             )
@@ -267,7 +268,7 @@ class Config:
         here = str(path.parent)
         parser = configparser.ConfigParser(defaults={"here": here, "__file__": str(path)})
         try:
-            with path.open(encoding="utf-8") as fh:
+            with path.open(encoding="utf-8-sig") as fh:  # (as Notepad saves it, with a BOM)
                 parser.read_file(fh)
         except OSError as exc:
             raise ConfigError(
@@ -763,6 +764,11 @@ def find_config_files(
     if chosen:
         for path in chosen:
             full = path if path.is_absolute() else base / path
+            if full.is_dir():
+                raise ConfigError(
+                    f"config file {path} is a folder",
+                    hint="pass the file itself with -c (its amigrate.ini or pyproject.toml)",
+                )
             if not full.is_file():
                 raise ConfigError(
                     f"config file {path} not found",
@@ -770,12 +776,14 @@ def find_config_files(
                 )
             if full.suffix == ".toml":
                 if toml is not None:
-                    raise ConfigError("-c was given two .toml files", hint="give at most one")
+                    raise ConfigError(
+                        "-c was given more than one .toml file", hint="give at most one"
+                    )
                 toml = full
             else:
                 if ini is not None:
                     raise ConfigError(
-                        "-c was given two ini files",
+                        "-c was given more than one ini file",
                         hint="give at most one ini file (and one pyproject.toml)",
                     )
                 ini = full

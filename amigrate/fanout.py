@@ -258,7 +258,7 @@ def select(targets: Sequence[TargetT], names: Sequence[str]) -> list[TargetT]:
             f"no database or target named {', '.join(map(repr, unknown))}",
             hint=f"known: {', '.join(by_name) or '(none)'}",
         )
-    return [by_name[n] for n in names]
+    return [by_name[n] for n in dict.fromkeys(names)]  # (-d a -d a: a once)
 
 
 Runner = Callable[[DatabaseTarget], Awaitable[T]]

@@ -431,7 +431,8 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
                 click.echo(f"{prefix}{head} (unknown revision: no script has it)")
         if unknown:
             unknowns.append(
-                f"{prefix}the database is at {', '.join(unknown)}, which no revision file has"
+                f"{prefix}the database is at {', '.join(map(repr, unknown))}, "
+                "which no revision file has"
             )
         elif check_heads and not graph.is_fully_applied(heads):
             expected = graph.effective_heads  # what 'upgrade heads' goes to

@@ -69,12 +69,22 @@ class CliState:
             # Not on the --help path: logging.config imports socketserver and pickle.
             import logging.config as logging_config
 
-            logging_config.fileConfig(
-                config.ini_path,
-                defaults={"here": str(config.here), "__file__": str(config.ini_path)},
-                disable_existing_loggers=False,
-                encoding="utf-8",
-            )
+            from amigrate.errors import ConfigError
+
+            try:
+                logging_config.fileConfig(
+                    config.ini_path,
+                    defaults={"here": str(config.here), "__file__": str(config.ini_path)},
+                    disable_existing_loggers=False,
+                    encoding="utf-8-sig",
+                )
+            except Exception as exc:  # (fileConfig raises what it meets: KeyError, ...)
+                raise ConfigError(
+                    f"the logging sections of {config.ini_path} cannot be applied: "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                    hint="fix [loggers], [handlers] and [formatters] (as Python's "
+                    "logging.config.fileConfig reads them), or remove them",
+                ) from exc
         else:
             logging.basicConfig(
                 level=logging.WARNING, format="%(levelname)s [%(name)s] %(message)s"

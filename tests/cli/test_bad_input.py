@@ -470,3 +470,29 @@ def test_an_unclosed_ipv6_bracket_is_a_url_that_cannot_be_parsed(tmp_path: Path)
         result = run_cli("--url", "mysql+asyncmy://u:pw@[::1:3306/x", command, cwd=tmp_path)
         assert_clean_error(result, match="cannot be parsed")
         assert ":pw@" not in result.output
+
+
+def test_config_files_as_editors_and_users_leave_them(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    text = project.ini.read_text()
+    project.ini.write_bytes(b"\xef\xbb\xbf" + text.encode())  # a BOM (Notepad's UTF-8)
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    assert_clean_error(run_cli("-c", str(tmp_path), "current"), match="is a folder")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    result = run_cli("-c", str(tmp_path / "pyproject.toml"), "current", cwd=tmp_path)
+    assert_clean_error(result, match="no [tool.amigrate] table in")
+    # Logging sections Python's fileConfig cannot apply: a config error, not a crash.
+    logging = "\n[loggers]\nkeys = root,nosuch\n[handlers]\nkeys =\n[formatters]\nkeys =\n"
+    project.ini.write_text(text + logging + "[logger_root]\nhandlers =\n")
+    result = run_cli("current", cwd=tmp_path)
+    assert_clean_error(result, match="the logging sections of")
+    assert "unexpected" not in result.err
+
+
+def test_a_database_named_twice_is_migrated_once(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(ini.read_text() + f"\n[targets]\nmain = sqlite+aiosqlite:///{tmp_path}/m.db\n")
+    result = run_cli("-d", "main", "-d", "main", "upgrade", cwd=tmp_path)
+    assert result.code == 0, result
+    assert run_cli("-d", "main", "current", cwd=tmp_path).out.strip() == "main: r001 (head)"

@@ -260,7 +260,7 @@ def test_unknown_revision_in_the_database(sqlite_url: str, tmp_path: Path) -> No
     (tmp_path / "migrations" / "versions" / "r002.py").unlink()
     result = run_cli("current", cwd=tmp_path)
     # An error (exit 1), not a failed check: exit 3 is --check-heads' answer.
-    assert_clean_error(result, code=1, match="r002, which no revision file has")
+    assert_clean_error(result, code=1, match="at 'r002', which no revision file has")
     assert "r002 (unknown revision: no script has it)" in result.out
     assert "hint: restore the missing file, or repair the version table with 'amigrate " in (
         result.err

@@ -235,7 +235,7 @@ def test_two_config_files_given_explicitly(tmp_path: Path) -> None:
 def test_two_ini_files_is_an_error(tmp_path: Path) -> None:
     a = write(tmp_path / "a.ini", "[amigrate]\n")
     b = write(tmp_path / "b.ini", "[amigrate]\n")
-    with pytest.raises(ConfigError, match="two ini files"):
+    with pytest.raises(ConfigError, match="more than one ini file"):
         load_config(a, b)
 
 
