@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,7 +17,7 @@ from amigrate.cli.state import CliState, json_option, pass_state
 if TYPE_CHECKING:
     from amigrate.fanout import FanoutResult
     from amigrate.migrator import Migrator, RunResult
-    from amigrate.revisions import Plan
+    from amigrate.revisions import Plan, RevisionGraph
     from amigrate.runtime.runner import StepEvent
 
 __all__ = ["current", "downgrade", "ensure_version", "stamp", "upgrade"]
@@ -434,6 +434,8 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
                 f"{prefix}the database is at {', '.join(map(repr, unknown))}, "
                 "which no revision file has"
             )
+        elif (stale := _stale_rows(graph, heads)) is not None:
+            unknowns.append(prefix + stale)  # as upgrade says it
         elif check_heads and not graph.is_fully_applied(heads):
             expected = graph.effective_heads  # what 'upgrade heads' goes to
             problems.append(
@@ -457,6 +459,18 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
         )
     if problems:
         raise CheckFailed("; ".join(problems), hint="run 'amigrate upgrade heads'")
+
+
+def _stale_rows(graph: RevisionGraph, heads: Sequence[str]) -> str | None:
+    """What is wrong with version rows one of which is below another, if that is so."""
+    from amigrate.errors import ResolutionError
+    from amigrate.revisions.planner import current_heads_of
+
+    try:
+        current_heads_of(graph, heads)
+    except ResolutionError as exc:
+        return exc.message
+    return None
 
 
 @click.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -270,6 +271,19 @@ def test_unknown_revision_in_the_database(sqlite_url: str, tmp_path: Path) -> No
     upgrade = run_cli("upgrade", cwd=tmp_path)
     assert_clean_error(upgrade, match="r002")
     assert "stamp --purge" in upgrade.err
+
+
+def test_version_rows_one_below_another(sqlite_url: str, tmp_path: Path) -> None:
+    # current showed both rows and exited 0, while upgrade called the table inconsistent.
+    make_project(tmp_path, sqlite_url, *linear(2))
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    path = sqlite_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO amigrate_version VALUES ('r001')")
+    result = run_cli("current", cwd=tmp_path)
+    assert_clean_error(result, code=1, match="the version table is inconsistent: r001 is below")
+    assert "stamp --purge" in result.err
+    assert_clean_error(run_cli("upgrade", cwd=tmp_path), match="inconsistent")
 
 
 def _echo_editor(tmp_path: Path) -> dict[str, str]:
