@@ -22,6 +22,7 @@ Alembic env.py's functions carry over:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from amigrate.errors import ConfigError
+from amigrate.errors import ConfigError, ConfigWarning
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
@@ -55,6 +56,16 @@ ENV_NAMES = (
     "include_name",
     "include_object",
     "render_as_batch",
+)
+
+#: Alembic's autogenerate settings that have no counterpart here: said, not ignored.
+_ALEMBIC_ONLY = (
+    "render_item",
+    "process_revision_directives",
+    "user_module_prefix",
+    "sqlalchemy_module_prefix",
+    "alembic_module_prefix",
+    "include_symbol",
 )
 
 NameFilter = Callable[[str | None, str, Mapping[str, str | None]], bool]
@@ -104,6 +115,14 @@ class AutogenerateOptions:
             value = getattr(module, name)
             _check(name, value, where)
             values[name] = value
+        unused = [name for name in _ALEMBIC_ONLY if module is not None and hasattr(module, name)]
+        if unused:
+            warnings.warn(
+                f"{where} defines {', '.join(unused)}, which amigrate's autogenerate does not "
+                "use (see docs/autogenerate.md): edit the written revision instead",
+                ConfigWarning,
+                stacklevel=2,
+            )
         values.update(overrides)
         return cls(**values)
 

@@ -17,7 +17,7 @@ from amigrate.autogenerate.writer import (
     template_args,
     tidy_source,
 )
-from amigrate.errors import ConfigError
+from amigrate.errors import ConfigError, ConfigWarning
 from amigrate.operations.ops import DropTableOp
 
 TEMPLATE_OUTPUT = '''"""m
@@ -151,6 +151,16 @@ def test_options_from_an_env_module() -> None:
     module.include_object = None  # type: ignore[attr-defined]
     module.include_schemas = 1  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match="include_schemas must be True or False"):
+        AutogenerateOptions.from_env(module)
+
+
+def test_alembic_settings_without_a_counterpart_are_said() -> None:
+    import types
+
+    module = types.ModuleType("env")
+    module.render_item = lambda *args: False  # type: ignore[attr-defined]
+    module.user_module_prefix = "app."  # type: ignore[attr-defined]
+    with pytest.warns(ConfigWarning, match="defines render_item, user_module_prefix, which"):
         AutogenerateOptions.from_env(module)
 
 
