@@ -393,7 +393,14 @@ async def _apply_alter_column(op: AlterColumnOp, executor: Executor) -> None:
         return
     changed = op if enum is None else _with_enum_cast(op, enum, dialect)
     compiled = generic.alter_column(changed, dialect)
+    # A domain the column now is of is created where missing, as create_table does.
+    column: sa.Column[Any] = sa.Column(op.column_name, op.type_)
+    domains: list[ENUM | DOMAIN] = [
+        t for t in named_types([column], dialect) if isinstance(t, DOMAIN)
+    ]
     if executor.as_sql:
+        if domains:
+            await run_compiled(_offline_creating(domains, [], dialect), executor)
         was = op.existing_type
         if enum is None and was is not None and not _uses_enum([sa.Column("c", was)], dialect):
             # Neither type an enum (as the revision says the column is now): no type
@@ -405,7 +412,6 @@ async def _apply_alter_column(op: AlterColumnOp, executor: Executor) -> None:
         return
     # The column's enum now, dropped after the change if nothing else uses it.
     found = await _enums_of(executor, op.table_name, op.schema, op.column_name)
-    if enum is not None:
-        await _create_missing_types(executor, [enum])
+    await _create_missing_types(executor, [*domains, *([enum] if enum is not None else [])])
     await run_compiled(compiled, executor)
     await _drop_unused_enums(executor, found)

@@ -187,6 +187,31 @@ async def test_alter_an_array_column_to_an_array_of_a_new_enum(
     assert columns(after, "tagged")["tags"][1] == "tag[]"
 
 
+async def test_alter_a_column_to_a_new_domain(postgresql_url: str, tmp_path: Path) -> None:
+    # It is created where missing, as create_table and add_column create theirs (it
+    # failed: type "positive" does not exist).
+    async def checked() -> None:
+        with pytest.raises(Exception, match="positive"):
+            await query(postgresql_url, "UPDATE item SET qty = 0")
+
+    _, after = await op_roundtrip(
+        tmp_path,
+        postgresql_url,
+        setup=TABLES,
+        upgrade="""
+        from sqlalchemy.dialects.postgresql import DOMAIN
+
+        positive = DOMAIN("positive", sa.Integer, check="VALUE > 0")
+        await op.alter_column("item", "qty", type_=positive, existing_type=sa.Integer())
+        """,
+        downgrade="""
+        await op.alter_column("item", "qty", type_=sa.Integer(), existing_type=sa.Integer())
+        """,
+        check=checked,
+    )
+    assert columns(after)["qty"][1] == "positive"
+
+
 async def test_alter_a_column_to_a_new_enum(postgresql_url: str, tmp_path: Path) -> None:
     """The type is created first and the values cast through text; back to a string, the
     enum nothing uses any more is dropped (as drop_column does)."""
