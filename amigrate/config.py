@@ -85,7 +85,9 @@ _PERCENT_REF = re.compile(r"%%|%\(([^)]+)\)s")
 # ``user:password@`` after a scheme (also a mistyped one, ``scheme:/`` or ``scheme//``),
 # or where a URL without one starts (the text's start, a space, a quote): ``u:pw@host/db``
 # is what a user who forgot the scheme types.
-_USERINFO_PASSWORD = re.compile(r"""((?:/|^|(?<=[\s'"(=]))[^:/?#@\s'"]*:)[^@/?#\s]*@""")
+_USERINFO_PASSWORD = re.compile(
+    r"""((?:[\w+.-]+(?::/{1,2}|//)|^|(?<=[\s'"(=]))[^:/?#@\s'"]*:)[^@/?#\s]*@"""
+)
 # A password given as a query parameter (``?password=...``), which drivers accept too.
 _QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?(?:password|passwd|pwd)=)[^&#\s'\"]*", re.IGNORECASE)
 
@@ -171,6 +173,9 @@ _SEPARATORS = ("os", ":", ";", "colon", "semicolon", "newline", "space")
 
 
 def _split_paths(value: str, separator: str | None) -> list[str]:
+    if separator:
+        # Alembic's template writes 'version_path_separator = os  # Use os.pathsep. ...'.
+        separator = re.split(r"\s+[#;]", separator, maxsplit=1)[0].strip()
     if separator and separator not in _SEPARATORS:
         raise ConfigError(
             f"path_separator = {separator!r} is not a separator amigrate knows",
@@ -427,9 +432,9 @@ class Config:
             raise ConfigError(f"{key} is {kind}; it must be text", hint=f'write {key} = "..."')
         if isinstance(value, list):
             return " ".join(str(item) for item in value)
-        if key in _TEXT_KEYS and not isinstance(value, str):
+        if key in _TEXT_KEYS and isinstance(value, int | float):  # (a TOML number)
             raise ConfigError(f"{key} = {value!r} is not text", hint=f'write {key} = "..."')
-        return str(value)
+        return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
 
     def get_value(self, key: str) -> Any:
         """The value of *key* as stored (TOML lists and tables stay structured)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 import warnings
@@ -533,3 +534,30 @@ def test_a_negative_slug_length_in_the_ini_is_refused(tmp_path: Path) -> None:
     write(tmp_path / "amigrate.ini", "[amigrate]\ntruncate_slug_length = -1\n")
     with pytest.raises(ConfigError, match="truncate_slug_length = -1 is below 1"):
         _ = Config(ini_path=tmp_path / "amigrate.ini").truncate_slug_length
+
+
+def test_alembic_s_separator_line_with_its_comment(tmp_path: Path) -> None:
+    # alembic init writes it so; a config section taken over from alembic.ini must work.
+    write(
+        tmp_path / "amigrate.ini",
+        """
+        [amigrate]
+        version_path_separator = os  # Use os.pathsep. Default configuration used for new projects.
+        version_locations = a{sep}b
+        """.replace("{sep}", os.pathsep),
+    )
+    config = Config(ini_path=tmp_path / "amigrate.ini")
+    assert config.get_list("version_locations") == ["a", "b"]
+
+
+def test_a_path_object_is_text(tmp_path: Path) -> None:
+    config = Config.from_values({"script_location": tmp_path / "migrations"}, here=tmp_path)
+    assert config.get("script_location") == str(tmp_path / "migrations")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ghcr.io/acme/api:1.4@sha256:9f86d08", "see https://example.com/docs/a:b@c for more"],
+)
+def test_mask_url_leaves_text_that_is_no_url_alone(text: str) -> None:
+    assert mask_url(text) == text
