@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from amigrate.config import Config, load_config, mask_url, remember_password
 from amigrate.errors import (
+    AmigrateError,
     CheckFailed,
     ConfigError,
     MigrationError,
@@ -61,7 +62,7 @@ from amigrate.runtime.runner import (
     step_direction,
 )
 from amigrate.runtime.validation import ValidationReport, applied_checksums, compare
-from amigrate.runtime.versions import VersionTable
+from amigrate.runtime.versions import MAX_ID_LENGTH, VersionTable
 from amigrate.scripts.directory import ScriptDirectory
 from amigrate.scripts.loader import EnvHooks, check_function, load_env
 
@@ -302,6 +303,8 @@ class Migrator:
         """Await env.py's *hook*; its failure names it (it is the project's code)."""
         try:
             return await hook(*args)
+        except AmigrateError:
+            raise  # amigrate's own error (a ${VAR} of the config unset, say) says it already
         except Exception as exc:
             raise ScriptError(
                 f"{self.env.path}: {name}() raised {type(exc).__name__}: {exc}",
@@ -521,7 +524,7 @@ class Migrator:
             if failure is not None and not force and direction != "stamp":
                 raise _unresolved(failure)
             plan = self._make_plan(direction, target, heads, purge=purge)
-            functions, checksums = await self._load(plan)
+            functions, checksums = await self._load(plan, ctx.dialect.name)
             if direction == "up" and plan.steps:
                 await self._check_applied(ctx, heads)
             recorder = Recorder(self.history, uuid.uuid4().hex, db_user, os_identity(), checksums)
@@ -696,7 +699,9 @@ class Migrator:
             if step.revision in self.graph
         }
 
-    async def _load(self, plan: Plan) -> tuple[dict[str, RevisionFunction], dict[str, str]]:
+    async def _load(
+        self, plan: Plan, dialect: str
+    ) -> tuple[dict[str, RevisionFunction], dict[str, str]]:
         """Import and check every function the plan runs, before step one; checksum its files."""
         suffix = self._suffix
         scripts = self.scripts
@@ -708,6 +713,15 @@ class Migrator:
                 if step.revision not in scripts.graph:
                     continue
                 path = scripts.script(step.revision).path
+                if len(step.revision) > MAX_ID_LENGTH and dialect != "sqlite":
+                    # Found before step one, not at the version row: on MySQL the step's
+                    # DDL has committed by then. (SQLite does not hold VARCHAR to its length.)
+                    raise ScriptError(
+                        f"{path}: revision {step.revision[:12]}... is {len(step.revision)} "
+                        f"characters long; the version table's version_num holds {MAX_ID_LENGTH}",
+                        hint=f"use an id of at most {MAX_ID_LENGTH} characters; nothing was "
+                        "changed in the database",
+                    )
                 checksums[step.revision] = file_checksum(path)
                 if step.is_stamp:
                     continue
@@ -742,7 +756,8 @@ class Migrator:
         )
 
     async def _offline(self, plan: Plan, spec: str) -> RunResult:
-        functions, checksums = await self._load(plan)
+        backend = self.url.split(":", 1)[0].split("+", 1)[0]
+        functions, checksums = await self._load(plan, backend)
         # The database user is the script's session's, read as it runs (see HistoryTable).
         recorder = Recorder(
             self.history, _script_run_id(plan, checksums), None, os_identity(), checksums

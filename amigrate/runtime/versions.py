@@ -20,7 +20,10 @@ from amigrate.errors import MigrationError
 from amigrate.revisions import VersionChange, VersionWrite
 from amigrate.runtime.direct import Write
 
-__all__ = ["VersionTable", "write_statement"]
+__all__ = ["MAX_ID_LENGTH", "VersionTable", "write_statement"]
+
+#: The longest revision id the version table holds: ``version_num VARCHAR(32)``, Alembic's.
+MAX_ID_LENGTH = 32
 
 
 def write_statement(table: sa.Table, write: VersionWrite) -> Executable:
@@ -55,7 +58,7 @@ class VersionTable:
         return sa.Table(
             self.name,
             sa.MetaData(),
-            sa.Column("version_num", sa.String(32), nullable=False),
+            sa.Column("version_num", sa.String(MAX_ID_LENGTH), nullable=False),
             sa.PrimaryKeyConstraint("version_num", name=pk_name),
             schema=self.schema,
         )

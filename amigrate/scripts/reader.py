@@ -34,8 +34,6 @@ from amigrate.errors import ScriptParseError
 __all__ = ["IDENTIFIERS", "RevisionFile", "find_revision_files", "read_revision_file"]
 
 IDENTIFIERS = ("revision", "down_revision", "branch_labels", "depends_on")
-#: The longest revision id: the version table's ``version_num VARCHAR(32)`` (Alembic's).
-MAX_ID_LENGTH = 32
 # Alembic skips editor lock files and package markers the same way.
 _SKIP = re.compile(r"^(?:\.|__init__|#)")
 _BODY_START = re.compile(r"^(?:async[ \t]+def|def|class|@)\b", re.M)
@@ -193,8 +191,8 @@ def _read_simple(path: Path, source: str) -> RevisionFile | None:
         if name == "down_revision" and values[name] == "":
             raise _empty_down_revision(path, source.count("\n", 0, before) + 1)
     revision = values.get("revision")
-    if not isinstance(revision, str) or not revision or len(revision) > MAX_ID_LENGTH:
-        return None  # (the full reading says what is wrong)
+    if not isinstance(revision, str) or not revision:
+        return None
     docstring = _clean_docstring(doc.group(2))
     down = values.get("down_revision")
     return _file(
@@ -258,16 +256,7 @@ def read_revision_file(path: Path) -> RevisionFile:
         raise ScriptParseError(
             "revision must be a non-empty string", path=str(path), line=nodes["revision"].lineno
         )
-    if len(revision) > MAX_ID_LENGTH:
-        # Found here, not when the version row is written: on MySQL the step's DDL has
-        # committed by then.
-        raise ScriptParseError(
-            f"revision {revision[:12]}... is {len(revision)} characters long; the version "
-            f"table's version_num holds {MAX_ID_LENGTH}",
-            path=str(path),
-            line=nodes["revision"].lineno,
-            hint=f"use an id of at most {MAX_ID_LENGTH} characters",
-        )
+
     down = values.get("down_revision")
     down_node = nodes.get("down_revision")
     if down_node is not None:

@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
-from amigrate.errors import DatabaseError, MigrationError, ScriptError
+from amigrate.errors import (
+    DatabaseError,
+    MigrationError,
+    MissingEnvironmentVariable,
+    ScriptError,
+)
 from tests.helpers import run_cli
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
@@ -229,6 +234,22 @@ async def test_a_failing_env_hook_is_named(
     assert result.code == 1
     assert "unexpected" not in result.err
     assert "hint: fix " in result.err or "hint: return create_async_engine" in result.err
+
+
+async def test_amigrate_s_own_error_in_a_hook_keeps_its_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The async template's create_engine reads config.url: an unset ${VAR} there is the
+    # config's error (with its hint to export it), not the hook's.
+    project = make_project(tmp_path, "${NO_SUCH_URL_VAR}", *linear(1))
+    project.env(
+        "from sqlalchemy.ext.asyncio import create_async_engine\n"
+        "async def create_engine(config):\n"
+        "    return create_async_engine(config.url)\n"
+    )
+    monkeypatch.delenv("NO_SUCH_URL_VAR", raising=False)
+    with pytest.raises(MissingEnvironmentVariable):
+        await amigrate.upgrade(project.config())
 
 
 async def test_api_leaves_logging_alone(sqlite_url: str, tmp_path: Path) -> None:
