@@ -171,7 +171,7 @@ def _quoted(text: str) -> str:
     """*text* quoted for an error, unless it may hold a piece of a password (a URL with
     a space in it, split where no mask can find the password's ends)."""
     if "@" in text:
-        return "more words than that (is there a space in the URL?)"
+        return "words it cannot read as that (is there a space in the URL?)"
     return repr(mask_url(text))
 
 

@@ -147,6 +147,9 @@ def render_type(type_: TypeEngine[Any] | type[TypeEngine[Any]], ctx: RenderConte
     args: list[Node]
     if isinstance(type_, sa.Enum):
         args = _enum_args(type_, ctx)
+    elif cls.__name__ == "SET" and isinstance(getattr(type_, "values", None), tuple):
+        # MySQL's SET: its values are its arguments (its length is made from them).
+        args = [py_str(str(value)) for value in type_.values]  # type: ignore[attr-defined]
     elif isinstance(type_, sa.types.TypeDecorator) and cls.__init__ is _DECORATOR_INIT:
         # TypeDecorator's own __init__ hands its arguments to the impl (String(50), an
         # Enum's values).

@@ -228,7 +228,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     # Under --json, stdout holds the document only: what a revision or env.py prints
     # goes to stderr meanwhile.
     set_document_stream(sys.stdout)
-    own_output = redirect_stdout(sys.stderr) if wants_json(args, cli) else nullcontext()
+    # (--help's text is the command's output then)
+    quiet = wants_json(args, cli) and not {"-h", "--help"} & set(args)
+    own_output = redirect_stdout(sys.stderr) if quiet else nullcontext()
     try:
         with own_output:
             code = cli.main(args=args, prog_name="amigrate", standalone_mode=False, obj=state)

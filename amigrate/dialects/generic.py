@@ -326,14 +326,13 @@ def type_constraint_changes(
     """What a type change does to the constraints types make (a non-native Boolean's or
     Enum's CHECK), as Alembic's alter_column: DROP the named ones of ``existing_type``
     first, ADD the new type's after (on the column's new name). One the two types make
-    alike stays as it is."""
-    if op.type_ is None:
+    alike stays as it is. Only with ``existing_type``: without it, what the column has
+    is unknown, and a CHECK it has already would be added twice."""
+    if op.type_ is None or op.existing_type is None:
         return [], []
     new_name = op.new_column_name if op.new_column_name is not None else op.column_name
     new = type_constraints(op.table_name, op.schema, new_name, op.type_, dialect)
-    old: list[sa.Constraint] = []
-    if op.existing_type is not None:
-        old = type_constraints(op.table_name, op.schema, op.column_name, op.existing_type, dialect)
+    old = type_constraints(op.table_name, op.schema, op.column_name, op.existing_type, dialect)
     kept = {_constraint_sql(c, dialect) for c in old} & {_constraint_sql(c, dialect) for c in new}
     drops: list[Executable] = [
         DropConstraint(c)

@@ -112,9 +112,9 @@ def _ends_transaction(text: str) -> bool:
     rest, first = _first_word(text)
     if first not in _TRANSACTION_CONTROL:
         return False
-    words = rest.upper().split()
+    words = rest.upper().replace(";", " ").split()
     second = words[1] if len(words) > 1 else ""
-    if first == "ROLLBACK" and (second == "TO" or words[1:3] == ["WORK", "TO"]):
+    if first == "ROLLBACK" and "TO" in words[1:3]:  # [WORK | TRANSACTION] TO SAVEPOINT
         return False
     if first == "START" and second != "TRANSACTION":
         return False
@@ -538,14 +538,32 @@ class OnlineContext(MigrationContext):
         ROLLBACK through ``op.connection``): then what it ran before may be committed,
         and its step counts as partly applied."""
         direct = self._direct
-        if direct is None or not self._direct_open or self._autocommitting:
+        if self._autocommitting or self.external_transaction:
             return False
-        if await direct.in_transaction():
-            return False
-        self._direct_open = False
+        if direct is not None:
+            if not self._direct_open or await direct.in_transaction():
+                return False
+            self._direct_open = False
+        elif not self._conn.in_transaction() or await self._driver_in_transaction() is not False:
+            return False  # (MySQL: its DDL commits; the driver cannot say)
         self._committed_early()
         self.maybe_committed = True
         return True
+
+    async def _driver_in_transaction(self) -> bool | None:
+        """Whether the driver's connection is in a transaction (None: it cannot say)."""
+        raw = await self._conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        if hasattr(driver, "is_in_transaction"):  # asyncpg
+            # SQLAlchemy's adapter begins on the first statement: only once it has (it
+            # keeps the transaction it began; older releases kept a flag).
+            adapter = raw.dbapi_connection
+            began = getattr(adapter, "_transaction", None) is not None
+            if not began and getattr(adapter, "_started", None) is not True:
+                return None
+            return bool(driver.is_in_transaction())
+        state = getattr(driver, "in_transaction", None)  # aiosqlite (sqlite3's attribute)
+        return state if isinstance(state, bool) else None
 
     async def finish(self, writes: Sequence[Write], *, commit: bool, reopen: bool = False) -> None:
         """Run *writes* (each checked for its row count), then commit if *commit*.

@@ -38,10 +38,14 @@ class OfflineLiterals(SQLCompiler):
         elif (
             bindparam.value is None
             and bindparam.callable is None
-            and _json_or_bytes(bindparam.type, self.dialect) is not None
+            and (
+                _json_or_bytes(bindparam.type, self.dialect) is not None
+                or _decorated_array(bindparam.type, self.dialect)
+            )
             and not (self._collect_params and bindparam.key in self._collected_params)
         ):
-            # Online the type's bind processing sees the None (JSON writes 'null').
+            # Online the type's bind processing sees the None (JSON writes 'null'; a
+            # decorator may make it an empty array).
             kw["render_literal_value"] = None
         return super().render_literal_bindparam(bindparam, **kw)  # type: ignore[no-untyped-call]
 
@@ -70,7 +74,7 @@ class OfflineLiterals(SQLCompiler):
             # The decorators' own processing (outermost first), as online; then the
             # array's rendering.
             for decorator in decorators:
-                if getattr(decorator, "_has_bind_processor", True) and value is not None:
+                if getattr(decorator, "_has_bind_processor", True):
                     value = decorator.process_bind_param(value, self.dialect)
             if value is None:
                 return "NULL"
@@ -150,6 +154,14 @@ def _json_or_bytes(
     """*type_* (or the type its TypeDecorators store as) when it is JSON or binary."""
     stored = _decorators(_variant(type_, dialect), dialect)[1]
     return stored if isinstance(stored, sa.JSON | sa.types._Binary) else None
+
+
+def _decorated_array(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> bool:
+    """Whether *type_* is a TypeDecorator (with processing of its own) over an ARRAY."""
+    decorators, stored = _decorators(_variant(type_, dialect), dialect)
+    return isinstance(stored, sa.ARRAY) and any(
+        getattr(d, "_has_bind_processor", True) for d in decorators
+    )
 
 
 def _variant(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> sa.types.TypeEngine[Any]:

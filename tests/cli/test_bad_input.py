@@ -496,3 +496,10 @@ def test_a_database_named_twice_is_migrated_once(tmp_path: Path) -> None:
     result = run_cli("-d", "main", "-d", "main", "upgrade", cwd=tmp_path)
     assert result.code == 0, result
     assert run_cli("-d", "main", "current", cwd=tmp_path).out.strip() == "main: r001 (head)"
+
+
+def test_help_under_json_is_on_stdout(tmp_path: Path) -> None:
+    for args in (("--json", "upgrade", "--help"), ("upgrade", "--json", "-h")):
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.code == 0, result
+        assert "Usage: amigrate upgrade" in result.out

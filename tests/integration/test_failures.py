@@ -439,6 +439,9 @@ async def test_statements_that_keep_the_transaction_pass(db_url: str, tmp_path: 
     savepoints = (
         'await op.execute("SAVEPOINT sp")\n'
         'await op.execute("ROLLBACK TO SAVEPOINT sp")\n'
+        'await op.execute("SAVEPOINT sp2")\n'
+        'word = "WORK" if op.dialect.name == "mysql" else "TRANSACTION"  # each one\'s\n'
+        'await op.execute(f"ROLLBACK {word} TO SAVEPOINT sp2")\n'
         'await op.create_table("t1", sa.Column("id", sa.Integer))'
     )
     project = make_project(tmp_path, db_url, *linear(1), Rev("r002", "r001", upgrade=savepoints))
@@ -476,3 +479,53 @@ async def test_a_commit_through_op_connection_makes_the_step_partial(
     assert rows == ["r001"]
     (failed, _) = await amigrate.log(project.config())
     assert (failed.revision, failed.status) == ("r002", "failed")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_a_commit_through_op_connection_is_found_off_the_direct_path(
+    db_url: str, tmp_path: Path
+) -> None:
+    # With engine logging on (echo), statements go through SQLAlchemy, not the direct
+    # path: the COMMIT is found there too.
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade=(
+            'await op.execute("INSERT INTO rt1 (id) VALUES (1)")\n'
+            'await op.connection.exec_driver_sql("COMMIT")\n'
+            'raise RuntimeError("after")'
+        ),
+    )
+    project = make_project(tmp_path, db_url, *linear(1), rev)
+    project.env("engine_options = {'echo': True}\n")
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert info.value.partial
+    assert "revision r002 is partly applied" in (info.value.hint or "")
+
+
+async def test_a_stamp_or_an_empty_revision_is_no_lost_transaction(
+    db_url: str, tmp_path: Path
+) -> None:
+    # (SQLAlchemy's asyncpg adapter begins at the first statement: none ran yet.)
+    project = make_project(tmp_path, db_url, *linear(1), Rev("r002", "r001", upgrade="pass"))
+    project.env("engine_options = {'echo': True}\n")
+    await amigrate.upgrade(project.config())
+    assert (await snapshot(db_url))[1] == ["r002"]
+
+
+async def test_a_revision_id_longer_than_the_version_table_holds(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Refused before step one where the database holds VARCHAR(32) to its length (on
+    MySQL the step's DDL would have committed before its version row failed); SQLite
+    does not, and an adopted SQLite project with long ids keeps working."""
+    long_id = "20240115_add_user_email_column_to_accounts"
+    project = make_project(tmp_path, db_url, *linear(1), table_rev(long_id, "r001", "t_long"))
+    if db_url.startswith("sqlite"):
+        await amigrate.upgrade(project.config())
+        assert (await snapshot(db_url))[1] == [long_id]
+        return
+    with pytest.raises(ScriptError, match="is 42 characters long; the version table's"):
+        await amigrate.upgrade(project.config())
+    assert await snapshot(db_url) == (set(), [])  # not even r001: refused before step one

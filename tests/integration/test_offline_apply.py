@@ -772,11 +772,12 @@ DECORATED_ARRAYS = Rev(
         sa.Column("nums", Numbers()), sa.Column("tags", Tags()), sa.Column("doc", Doc()),
         sa.Column("raw", Raw()), sa.Column("vdoc", sa.Text().with_variant(JSONB(), "postgresql")),
         sa.Column("vraw", sa.String(8).with_variant(BYTEA(), "postgresql")),
-        sa.Column("vnums", sa.Text().with_variant(postgresql.ARRAY(sa.Integer), "postgresql")))
+        sa.Column("vnums", sa.Text().with_variant(postgresql.ARRAY(sa.Integer), "postgresql")),
+        sa.Column("always", Always()))
     await op.bulk_insert(t, [{"id": 1, "nums": [1, None, 3], "tags": ["b", "a", "b"],
         "doc": {"x": 1}, "raw": b"\\x00\\x01", "vdoc": {"y": [2]}, "vraw": b"\\x00\\xff",
-        "vnums": [4, None]},
-        {"id": 2, "nums": [], "tags": [], "vnums": []}, {"id": 3}])
+        "vnums": [4, None], "always": None},
+        {"id": 2, "nums": [], "tags": [], "vnums": [], "always": [5]}, {"id": 3}])
     """,
     downgrade='await op.drop_table("da")',
     extra="""\
@@ -800,6 +801,14 @@ class Tags(sa.types.TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         return None if value is None else sorted(set(value))
+
+
+class Always(sa.types.TypeDecorator):  # None is an empty array, online and offline
+    impl = postgresql.ARRAY(sa.Integer)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return [] if value is None else value
 
 
 class InnerDoc(sa.types.TypeDecorator):
@@ -834,6 +843,8 @@ async def test_a_type_decorator_over_an_array_is_stored_as_online(
     pair = Pair(tmp_path, db_url, second_db_url, [DECORATED_ARRAYS])
     await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("da",))
     rows = await query(db_url, "SELECT nums, tags, doc::text, raw, vdoc::text FROM da ORDER BY id")
+    always = await query(db_url, "SELECT always FROM da ORDER BY id")
+    assert always == [([],), ([5],), (None,)]  # (row 3 gives no value at all)
     assert [tuple(r) for r in rows] == [
         ([1, None, 3], ["a", "b"], '{"x": 1}', b"\x00\x01", '{"y": [2]}'),
         ([], [], None, None, None),

@@ -354,6 +354,7 @@ def test_types_render_with_the_arguments_that_differ() -> None:
     assert flat(render_type(longer, ctx)) == (
         'sa.Enum("red", "green", name="color", native_enum=False, length=20)'
     )
+    assert flat(render_type(mysql.SET("x", "y"), ctx)) == 'mysql.SET("x", "y")'
     assert flat(render_type(Mood("aa", "bb", name="mood"), ctx)) == (
         'tests.unit.autogenerate.custom_types.Mood("aa", "bb", name="mood")'
     )
