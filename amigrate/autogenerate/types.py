@@ -114,6 +114,8 @@ def types_differ(inspected: TypeEngine[Any], metadata: TypeEngine[Any], dialect:
     if inspected_sql is None or metadata_sql is None:
         return False
     a, b = TypeWords.parse(inspected_sql), TypeWords.parse(metadata_sql)
+    if dialect.name in ("mysql", "mariadb"):
+        b = _as_mysql_stores(b)
     if not a.words or not b.words:
         return a != b
     if not _same_name(a, b, dialect):
@@ -125,6 +127,25 @@ def types_differ(inspected: TypeEngine[Any], metadata: TypeEngine[Any], dialect:
     if len(a.args) == len(b.args) or a.words[0] in ("enum", "set"):
         return _args(a.args) != _args(b.args)
     return False
+
+
+#: MySQL keeps ``BLOB(n)`` / ``TEXT(n)`` as the smallest type that holds n bytes.
+_SIZED = ((255, "tiny"), (65_535, ""), (16_777_215, "medium"), (4_294_967_295, "long"))
+
+
+def _as_mysql_stores(words: TypeWords) -> TypeWords:
+    """A model's type as MySQL/MariaDB store it: ``FLOAT(p)`` over 24 is ``DOUBLE``,
+    ``BLOB(n)`` and ``TEXT(n)`` the smallest BLOB/TEXT that holds n (else a change is
+    found on every run)."""
+    if len(words.words) < 1 or not words.args or not words.args[0].isdigit():
+        return words
+    name, size = words.words[0], int(words.args[0])
+    if name == "float" and 24 < size <= 53:
+        return TypeWords(("double", *words.words[1:]), None)
+    if name in ("blob", "text"):
+        prefix = next((p for limit, p in _SIZED if size <= limit), "long")
+        return TypeWords((prefix + name, *words.words[1:]), None)
+    return words
 
 
 def _args(args: tuple[str, ...]) -> tuple[str, ...]:

@@ -46,6 +46,12 @@ SAME = [
     ("mariadb", mysql.VARCHAR(length=20), sa.String(20)),
     ("mariadb", mysql.ENUM("a", "b"), sa.Enum("a", "b", name="e")),
     ("mariadb", mysql.BIGINT(display_width=20), sa.BigInteger()),
+    # What MySQL stores for a size it rounds up (found as a change on every run before).
+    ("mariadb", mysql.DOUBLE(), sa.Float(precision=53)),
+    ("mariadb", mysql.MEDIUMBLOB(), sa.LargeBinary(100_000)),
+    ("mariadb", mysql.MEDIUMTEXT(), sa.Text(100_000)),
+    ("mysql", mysql.TINYTEXT(), sa.Text(200)),
+    ("mysql", mysql.BLOB(), sa.LargeBinary(65_535)),
     ("sqlite", sqlite.VARCHAR(length=5), sa.Enum("small", "large", name="e")),
     ("sqlite", sqlite.CHAR(length=32), sa.Uuid()),
     ("sqlite", sqlite.DATETIME(), sa.DateTime(timezone=True)),  # type: ignore[no-untyped-call]
@@ -63,6 +69,8 @@ DIFFERENT = [
     ("mariadb", mysql.ENUM("a", "b"), sa.Enum("a", "b", "c", name="e")),  # a value added
     ("mariadb", mysql.SET("a", "b", "c"), mysql.SET("a", "b")),
     ("mariadb", mysql.VARCHAR(length=20), sa.Text()),
+    ("mariadb", mysql.BLOB(), sa.LargeBinary(100_000)),  # a bigger size: a real change
+    ("mariadb", mysql.FLOAT(), sa.Float(precision=53)),
     ("mysql", mysql.JSON(), sa.Text()),
     ("sqlite", sqlite.INTEGER(), sa.String(10)),
 ]
