@@ -116,6 +116,8 @@ def types_differ(inspected: TypeEngine[Any], metadata: TypeEngine[Any], dialect:
     a, b = TypeWords.parse(inspected_sql), TypeWords.parse(metadata_sql)
     if dialect.name in ("mysql", "mariadb"):
         b = _as_mysql_stores(b)
+    elif dialect.name == "postgresql":
+        b = _as_postgresql_stores(b)
     if not a.words or not b.words:
         return a != b
     if not _same_name(a, b, dialect):
@@ -146,6 +148,13 @@ def _as_mysql_stores(words: TypeWords) -> TypeWords:
         prefix = next((p for limit, p in _SIZED if size <= limit), "long")
         return TypeWords((prefix + name, *words.words[1:]), None)
     return words
+
+
+def _as_postgresql_stores(words: TypeWords) -> TypeWords:
+    """``FLOAT(p)`` as PostgreSQL stores it: REAL up to 24 bits, else DOUBLE PRECISION."""
+    if words.words != ("float",) or not words.args or not words.args[0].isdigit():
+        return words
+    return TypeWords(("real",) if int(words.args[0]) <= 24 else ("double", "precision"), None)
 
 
 def _args(args: tuple[str, ...]) -> tuple[str, ...]:

@@ -48,6 +48,9 @@ SAME = [
     ("mariadb", mysql.BIGINT(display_width=20), sa.BigInteger()),
     # What MySQL stores for a size it rounds up (found as a change on every run before).
     ("mariadb", mysql.DOUBLE(), sa.Float(precision=53)),
+    ("postgresql", postgresql.REAL(), sa.Float(precision=10)),
+    ("postgresql", postgresql.DOUBLE_PRECISION(), sa.Float(precision=53)),
+    ("postgresql", postgresql.DOUBLE_PRECISION(), sa.Float()),
     ("mariadb", mysql.MEDIUMBLOB(), sa.LargeBinary(100_000)),
     ("mariadb", mysql.MEDIUMTEXT(), sa.Text(100_000)),
     ("mysql", mysql.TINYTEXT(), sa.Text(200)),
@@ -70,6 +73,7 @@ DIFFERENT = [
     ("mariadb", mysql.SET("a", "b", "c"), mysql.SET("a", "b")),
     ("mariadb", mysql.VARCHAR(length=20), sa.Text()),
     ("mariadb", mysql.BLOB(), sa.LargeBinary(100_000)),  # a bigger size: a real change
+    ("postgresql", postgresql.DOUBLE_PRECISION(), sa.Float(precision=10)),  # REAL now
     ("mariadb", mysql.FLOAT(), sa.Float(precision=53)),
     ("mysql", mysql.JSON(), sa.Text()),
     ("sqlite", sqlite.INTEGER(), sa.String(10)),
