@@ -19,7 +19,7 @@ returned as a :class:`TargetResult`.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -141,6 +141,14 @@ class TargetEvent:
     detail: Any = None
 
 
+def target_texts(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of the target lines: blank lines and ``#`` comments left out."""
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield number, line.split(" #", 1)[0].strip()
+
+
 def parse_target_lines(
     lines: Iterable[str], *, source: str, expand: Callable[[str, str], str] | None = None
 ) -> list[DatabaseTarget]:
@@ -149,11 +157,7 @@ def parse_target_lines(
     *expand* (``Config.expand_text``) is applied to each line without its comment.
     """
     targets = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        line = line.split(" #", 1)[0].strip()
+    for number, line in target_texts(lines):
         if expand is not None:
             line = expand(line, f"{source}:{number}")
         parts = line.split()

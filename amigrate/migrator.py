@@ -40,6 +40,7 @@ from amigrate.revisions import (
     plan_stamp,
     plan_upgrade,
 )
+from amigrate.revisions.revision import MAX_ID_LENGTH
 from amigrate.runtime.context import OnlineContext, schema_search_path
 from amigrate.runtime.engine import connect_error, make_engine
 from amigrate.runtime.history import (
@@ -62,7 +63,7 @@ from amigrate.runtime.runner import (
     step_direction,
 )
 from amigrate.runtime.validation import ValidationReport, applied_checksums, compare
-from amigrate.runtime.versions import MAX_ID_LENGTH, VersionTable
+from amigrate.runtime.versions import VersionTable
 from amigrate.scripts.directory import ScriptDirectory
 from amigrate.scripts.loader import EnvHooks, check_function, load_env
 

@@ -93,8 +93,9 @@ def _mentions_env_url(config: Config) -> bool:
         text = (config.here / targets_file).read_text(encoding="utf-8")  # an absolute one stays
     except OSError:
         return False  # reading the targets reports that
-    lines = (line.strip() for line in text.splitlines())
-    values = [line.split(" #", 1)[0] for line in lines if not line.startswith("#")]
+    from amigrate.fanout import target_texts
+
+    values = [line for _, line in target_texts(text.splitlines())]
     return refers_to(values, "AMIGRATE_URL")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from amigrate.dialects.tablemodel import copy_type
 from amigrate.errors import UnsupportedOperation
 from amigrate.operations.base import MigrateOp
 
@@ -45,9 +46,7 @@ def type_constraints(
         type_, "_variant_mapping", None
     ):
         return []  # only these make constraints
-    # A type that emits events must not be shared by two tables (see tablemodel.copy_type).
-    own = type_.copy() if isinstance(type_, sa.types.SchemaType | sa.TypeDecorator) else type_
-    table = stand_in(table_name, schema, sa.Column(column_name, own))
+    table = stand_in(table_name, schema, sa.Column(column_name, copy_type(type_)))
     return [
         c
         for c in sorted(table.constraints, key=lambda c: str(c.name or ""))

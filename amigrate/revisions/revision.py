@@ -9,6 +9,9 @@ from amigrate.errors import HistoryError
 
 __all__ = ["Revision"]
 
+#: The longest revision id the version table holds: ``version_num VARCHAR(32)``, Alembic's.
+MAX_ID_LENGTH = 32
+
 
 @dataclass(frozen=True, slots=True)
 class Revision:

@@ -18,12 +18,10 @@ from sqlalchemy.sql.expression import Executable
 
 from amigrate.errors import MigrationError
 from amigrate.revisions import VersionChange, VersionWrite
+from amigrate.revisions.revision import MAX_ID_LENGTH
 from amigrate.runtime.direct import Write
 
-__all__ = ["MAX_ID_LENGTH", "VersionTable", "write_statement"]
-
-#: The longest revision id the version table holds: ``version_num VARCHAR(32)``, Alembic's.
-MAX_ID_LENGTH = 32
+__all__ = ["VersionTable", "write_statement"]
 
 
 def write_statement(table: sa.Table, write: VersionWrite) -> Executable:

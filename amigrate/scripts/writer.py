@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from amigrate.errors import CommandError, ConfigError
+from amigrate.revisions.revision import MAX_ID_LENGTH
 
 __all__ = [
     "EMPTY_MESSAGE",
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"\w+")
-_REV_ID = re.compile(r"\w{1,32}")
+_REV_ID = re.compile(rf"\w{{1,{MAX_ID_LENGTH}}}")
 #: The message of a revision made without ``-m`` (Alembic's words).
 EMPTY_MESSAGE = "empty message"
 _FILE_TOKENS = ("rev", "slug", "epoch", "year", "month", "day", "hour", "minute", "second")
@@ -53,13 +54,13 @@ def validate_rev_id(rev_id: str) -> str:
     if not _REV_ID.fullmatch(rev_id):
         bad = sorted({c for c in rev_id if not (c.isalnum() or c == "_")})
         why = (
-            f"is {len(rev_id)} characters long (at most 32)"
-            if len(rev_id) > 32
+            f"is {len(rev_id)} characters long (at most {MAX_ID_LENGTH})"
+            if len(rev_id) > MAX_ID_LENGTH
             else ("is empty" if not rev_id else f"contains {' '.join(map(repr, bad))}")
         )
         raise CommandError(
             f"revision id {rev_id!r} {why}",
-            hint="use at most 32 letters, digits or underscores "
+            hint=f"use at most {MAX_ID_LENGTH} letters, digits or underscores "
             "(@ - + : would clash with target syntax such as 'rev@head' and 'rev+1')",
         )
     return rev_id
