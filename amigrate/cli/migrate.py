@@ -334,9 +334,21 @@ class TargetCommand(click.Command):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if "--" not in args:
-            relative = [a for a in args if re.match(r"-\d", a)]
+            # (`--concurrency -1` is that option's value, for click to refuse as such)
+            valued = {
+                name
+                for p in self.params
+                if isinstance(p, click.Option) and not p.is_flag and not p.count
+                for name in p.opts
+            }
+            relative = [
+                i
+                for i, a in enumerate(args)
+                if re.match(r"-\d", a) and (i == 0 or args[i - 1] not in valued)
+            ]
             if relative:
-                args = [a for a in args if a not in relative] + ["--", *relative]
+                targets = [args[i] for i in relative]
+                args = [a for i, a in enumerate(args) if i not in relative] + ["--", *targets]
         return super().parse_args(ctx, args)
 
 

@@ -277,6 +277,13 @@ CASES = [
         "--lock-timeout",
         code=2,
     ),
+    Case(
+        "a negative --concurrency before the target",
+        nothing,
+        ("upgrade", "--concurrency", "-1", "head"),
+        "'--concurrency': -1 is not in the range",
+        code=2,
+    ),
     Case("an unknown option", nothing, ("upgrade", "--fast"), "No such option", code=2),
     Case("an unknown command", nothing, ("migrate",), "No such command", code=2),
     Case("a bad --rev-id", nothing, ("revision", "-m", "x", "--rev-id", "a-b"), "contains '-'"),
