@@ -265,8 +265,22 @@ def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, mast
                     hint=f"pass reflect_args=[sa.Column({column.name!r}, "
                     f"sa.String(collation={clause.collation!r}))] to say what it is",
                 )
+        if clause.references:
+            _read_back_reference(table, column, clause.references)
     _read_back_primary_key(table, clauses)
     _read_back_uniques(conn, table, master, clauses)
+
+
+def _read_back_reference(table: sa.Table, column: sa.Column[Any], options: dict[str, Any]) -> None:
+    """A column's inline ``REFERENCES ... ON DELETE CASCADE [DEFERRABLE ...]``: reflection
+    finds the key but not its actions (a recreated table would stop cascading)."""
+    for fk in table.foreign_key_constraints:
+        bare = not (fk.ondelete or fk.onupdate or fk.deferrable is not None or fk.initially)
+        if bare and [c.name for c in fk.columns] == [column.name]:
+            for target in (fk, *fk.elements):
+                for name, value in options.items():
+                    setattr(target, name, value)
+            return
 
 
 _COLLATED = "has a COLLATE in its column list"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "ColumnClauses",
@@ -118,6 +119,10 @@ class ColumnClauses:
     on_conflict: dict[str, str] = field(default_factory=dict)
     #: A generated column's expression, as written (``[GENERATED ALWAYS] AS (...)``).
     generated: str | None = None
+    #: What an inline ``REFERENCES`` clause says beyond its target: ``ondelete``,
+    #: ``onupdate`` (``CASCADE``, ``SET NULL``...), ``deferrable`` (``True``/``False``)
+    #: and ``initially`` (``DEFERRED``/``IMMEDIATE``), as SQLAlchemy names them.
+    references: dict[str, Any] | None = None
 
 
 @dataclass
@@ -220,7 +225,9 @@ def _column(definition: list[Token], name: str) -> ColumnClauses:
             target = _CONFLICT_TARGETS[word]
         elif word in ("check", "default", "collate", "references", "generated", "as"):
             target = None
-        if word == "collate" and i + 1 < len(definition):
+        if word == "references":
+            clauses.references = _reference_options(definition, i + 1)
+        elif word == "collate" and i + 1 < len(definition):
             clauses.collation = _name(*definition[i + 1])
         elif word == "autoincrement":
             clauses.autoincrement = True
@@ -229,6 +236,41 @@ def _column(definition: list[Token], name: str) -> ColumnClauses:
             if i >= 2 and _word(definition[i - 2]) == "constraint":
                 clauses.unique_name = _name(*definition[i - 1])
     return clauses
+
+
+_OTHER_COLUMN_CONSTRAINT = {"constraint", "primary", "unique", "check", "default", "collate"}
+_OTHER_COLUMN_CONSTRAINT |= {"generated", "as", "null"}
+
+
+def _reference_options(definition: list[Token], start: int) -> dict[str, Any]:
+    """``ON DELETE``/``ON UPDATE`` actions and deferrability after a column's
+    ``REFERENCES table (column)``, read up to the column's next constraint."""
+    options: dict[str, Any] = {}
+    words = [_word(t) for t in definition]
+    level = 0
+    i = start
+    while i < len(definition):
+        kind, text = definition[i]
+        if kind == "other" and text in "()":
+            level += 1 if text == "(" else -1
+        elif not level:
+            word, after = words[i], words[i + 1 : i + 4] + [None] * 3
+            if word in _OTHER_COLUMN_CONSTRAINT or (word == "not" and after[0] == "null"):
+                break
+            if word == "on" and after[0] in ("delete", "update"):
+                if after[1] in ("set", "no") and after[2] is not None:
+                    action, i = f"{after[1]} {after[2]}", i + 3
+                else:
+                    action, i = str(after[1]), i + 2
+                options["on" + str(after[0])] = action.upper()
+            elif word == "not" and after[0] == "deferrable":
+                options["deferrable"], i = False, i + 1
+            elif word == "deferrable":
+                options["deferrable"] = True
+            elif word == "initially" and after[0] is not None:
+                options["initially"], i = after[0].upper(), i + 1
+        i += 1
+    return options
 
 
 def _key_constraint(definition: list[Token]) -> ConstraintClauses | None:

@@ -508,6 +508,52 @@ async with op.batch_alter_table("c") as batch:
     assert uniques == [("", ("code",)), ("uq_u_w_z", ("w", "z")), ("uq_u_z", ("z",))]
 
 
+async def test_sqlite_batch_keeps_the_actions_of_inline_references(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # Reflection finds an inline REFERENCES but not its ON DELETE / ON UPDATE or
+    # DEFERRABLE: the recreated table must keep them (or cascades stop cascading).
+    setup = """
+await op.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY, k INTEGER UNIQUE)")
+await op.execute(
+    "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+    "parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE NOT NULL, "
+    "k INTEGER CONSTRAINT fk_k REFERENCES \\"parent\\" (k) ON DELETE SET NULL ON UPDATE CASCADE, "
+    "p3 INTEGER REFERENCES parent DEFERRABLE INITIALLY DEFERRED, note TEXT)"
+)
+await op.execute("INSERT INTO parent VALUES (1, 10), (2, 20)")
+await op.execute("INSERT INTO child VALUES (1, 1, 10, NULL, 'a'), (2, 2, 20, NULL, 'b')")
+"""
+    upgrade = """
+async with op.batch_alter_table("child") as batch:
+    await batch.alter_column("note", type_=sa.String(50))
+"""
+    project = make_project(tmp_path, sqlite_url, Rev("a1", None, upgrade=setup))
+    project.add(Rev("b2", "a1", upgrade=upgrade))
+    await amigrate.upgrade(project.config(), "head")
+
+    keys = await query(sqlite_url, "SELECT * FROM pragma_foreign_key_list('child') ORDER BY id")
+    actions = sorted((r[3], r[5], r[6]) for r in keys)  # from, on_update, on_delete
+    assert actions == [
+        ("k", "CASCADE", "SET NULL"),
+        ("p3", "NO ACTION", "NO ACTION"),
+        ("parent_id", "NO ACTION", "CASCADE"),
+    ]
+    ((sql,),) = await query(sqlite_url, "SELECT sql FROM sqlite_master WHERE name = 'child'")
+    assert "DEFERRABLE INITIALLY DEFERRED" in sql
+    engine = create_async_engine(sqlite_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA foreign_keys = ON")  # (before the transaction)
+            await conn.exec_driver_sql("UPDATE parent SET k = 21 WHERE id = 2")
+            await conn.exec_driver_sql("DELETE FROM parent WHERE id = 1")
+            await conn.commit()
+    finally:
+        await engine.dispose()
+    rows = await query(sqlite_url, "SELECT id, parent_id, k FROM child")
+    assert rows == [(2, 2, 21)]
+
+
 async def test_sqlite_batch_refuses_a_collation_it_cannot_keep(
     sqlite_url: str, tmp_path: Path
 ) -> None:
