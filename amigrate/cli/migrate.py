@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -140,39 +139,6 @@ def _migrate(
     from amigrate.cli.fanout import fanout_selection
 
     selection = fanout_selection(state)
-    if plan_only:  # (no revision runs)
-        _migrate_run(state, direction, target, sql, plan_only, force, fanout, selection)
-        return
-    with _compiling(state):
-        _migrate_run(state, direction, target, sql, plan_only, force, fanout, selection)
-
-
-@contextmanager
-def _compiling(state: CliState) -> Iterator[None]:
-    """Revision files compiled in a second process while this one starts (see precompile)."""
-    from amigrate.scripts.precompile import compiling
-    from amigrate.scripts.reader import find_revision_files
-
-    try:
-        config = state.load_config()
-        locations, recursive = config.version_locations, config.recursive_version_locations
-    except Exception:  # reported by the command itself, in its own words
-        locations, recursive = [], False
-    files = (path for loc in locations for path in find_revision_files(loc, recursive=recursive))
-    with compiling(files):
-        yield
-
-
-def _migrate_run(
-    state: CliState,
-    direction: Literal["up", "down"],
-    target: str,
-    sql: bool,
-    plan_only: bool,
-    force: bool,
-    fanout: dict[str, Any] | None,
-    selection: dict[str, Any] | None,
-) -> None:
     if selection is not None and (sql or plan_only):
 
         async def preview(m: Migrator) -> Any:

@@ -7,7 +7,6 @@ import error or a sync ``upgrade`` fails the run before anything changes.
 
 from __future__ import annotations
 
-import importlib.machinery
 import importlib.util
 import inspect
 import re
@@ -16,11 +15,10 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import CodeType, ModuleType
+from types import ModuleType
 from typing import Any
 
 from amigrate.errors import ScriptError
-from amigrate.scripts import precompile
 
 __all__ = ["EnvHooks", "check_function", "import_file", "load_env", "prepend_sys_path"]
 
@@ -41,9 +39,7 @@ def import_file(path: Path, module_name: str) -> ModuleType:
     that); a failure leaves no half-imported module behind and is raised as a
     :class:`ScriptError` naming the file and line.
     """
-    spec = importlib.util.spec_from_file_location(
-        module_name, path, loader=_RevisionLoader(module_name, str(path))
-    )
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ScriptError(f"{path} cannot be imported", hint="it must be a .py file")
     module = importlib.util.module_from_spec(spec)
@@ -71,16 +67,6 @@ def import_file(path: Path, module_name: str) -> ModuleType:
             hint="fix the file (or what it imports); nothing was changed in the database",
         ) from exc
     return module
-
-
-class _RevisionLoader(importlib.machinery.SourceFileLoader):
-    """importlib's loader, taking the code the CLI's compiling child made where it has it."""
-
-    def source_to_code(  # type: ignore[override]
-        self, data: bytes, path: str, *, _optimize: int = -1
-    ) -> CodeType:
-        code = precompile.code_for(path, data) if _optimize == -1 else None
-        return code if code is not None else super().source_to_code(data, path, _optimize=_optimize)
 
 
 def _failing_line(exc: BaseException, path: Path) -> int | None:

@@ -391,30 +391,3 @@ def test_offline_stamp_purge(tmp_path: Path) -> None:
     assert "DELETE FROM amigrate_version;" in result.out
     assert result.out.index("DELETE") < result.out.index("INSERT INTO amigrate_version")
     assert "DELETE" not in run_cli("stamp", "r002", "--sql", cwd=tmp_path).out
-
-
-def test_many_revision_files_are_compiled_by_a_second_process(
-    sqlite_url: str, tmp_path: Path
-) -> None:
-    """64 revision files without bytecode: a child compiles them while the command starts;
-    the run is the same, and a file the child cannot compile is reported as usual."""
-    project = make_project(tmp_path, sqlite_url, *linear(64))
-    env = {"PYTHONDONTWRITEBYTECODE": "1"}
-    sql = run_cli("-vv", "upgrade", "head", "--sql", cwd=tmp_path, env=env)
-    assert sql.code == 0, sql
-    assert "64 of 64 uncached revision files were compiled by a second process" in sql.err
-    assert sql.out.count("CREATE TABLE rt") == 64
-
-    result = run_cli("-vv", "upgrade", "head", cwd=tmp_path, env=env)
-    assert result.code == 0, result
-    assert "64 of 64 uncached revision files were compiled by a second process" in result.err
-    assert "<base> -> r064: 64 steps in" in result.err
-    assert not list(project.versions.glob("__pycache__"))
-
-    for path in project.versions.glob("r064*.py"):
-        path.unlink()
-    project.add(Rev("r064", "r063", downgrade="x = ("))  # one of 64 the child cannot compile
-    result = run_cli("-vv", "downgrade", "base", cwd=tmp_path, env=env)
-    assert_clean_error(result, match="r064")
-    assert "syntax error" in result.err
-    assert run_cli("current", cwd=tmp_path).out.strip() == "r064 (head)"
