@@ -513,12 +513,8 @@ class Migrator:
         async with self._locked(), self._connect() as ctx:
             _refuse_implicit_commit(ctx)
             conn = ctx.connection
-            await self._create_schema(ctx)
-            await ctx.begin()
-            await self.versions.create(conn)
-            await self.history.create(conn)
-            await ctx.commit()
-            heads = await self.versions.read_existing(conn)
+            have_tables = await self.versions.exists(conn) and await self.history.exists(conn)
+            heads = await self.versions.read(conn)
             failure = await self.history.last_failure(conn)
             db_user = await database_user(conn)
             await ctx.commit()
@@ -526,6 +522,12 @@ class Migrator:
                 raise _unresolved(failure)
             plan = self._make_plan(direction, target, heads, purge=purge)
             functions, checksums = await self._load(plan, ctx.dialect.name)
+            if not have_tables:  # (only now: a plan refused above changes nothing)
+                await self._create_schema(ctx)
+                await ctx.begin()
+                await self.versions.create(conn)
+                await self.history.create(conn)
+                await ctx.commit()
             if direction == "up" and plan.steps:
                 await self._check_applied(ctx, heads)
             recorder = Recorder(self.history, uuid.uuid4().hex, db_user, os_identity(), checksums)

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 import amigrate
-from amigrate.errors import MigrationError, MigrationFailed, ScriptError
+from amigrate import Migrator
+from amigrate.errors import AmigrateError, MigrationError, MigrationFailed, ScriptError
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project, table_rev
 
@@ -86,6 +89,29 @@ async def test_a_sync_upgrade_fails_before_anything_runs(db_url: str, tmp_path: 
     with pytest.raises(ScriptError, match=r"r002 .*upgrade\(\) must be a coroutine function"):
         await amigrate.upgrade(project.config())
     assert (await snapshot(db_url)) == (set(), [])  # r001 did not run either
+
+
+async def test_a_refused_plan_creates_no_table_nor_schema(db_url: str, tmp_path: Path) -> None:
+    """Checked before amigrate's own tables (and version_table_schema) are created: a
+    database Alembic migrated, or a new one, is left exactly as it was."""
+    schema = "amigrate_tenant" if "postgresql" in db_url else None  # (a tenant's schema)
+    sync = Rev("r002", "r001", upgrade="pass", sync=True)
+    project = make_project(tmp_path, db_url, *linear(1), sync)
+    for target in ("head", "nope"):
+        with pytest.raises(AmigrateError):
+            async with Migrator(project.config(), schema=schema) as m:
+                await m.upgrade(target)
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+            schemas = await conn.run_sync(lambda c: sa.inspect(c).get_schema_names())
+    finally:
+        await engine.dispose()
+    assert tables == []
+    assert "amigrate_tenant" not in schemas
+    await amigrate.upgrade(project.config(), "r001")  # (and a run that can go creates them)
+    assert (await snapshot(db_url)) == ({"rt1"}, ["r001"])
 
 
 async def test_an_unawaited_op_fails_the_step(db_url: str, tmp_path: Path) -> None:
