@@ -49,7 +49,8 @@ def import_file(path: Path, module_name: str) -> ModuleType:
     except SyntaxError as exc:
         sys.modules.pop(module_name, None)
         raise ScriptError(
-            f"{exc.filename or path}:{exc.lineno}: syntax error: {exc.msg}",
+            f"{exc.filename or path}{f':{exc.lineno}' if exc.lineno else ''}: "
+            f"syntax error: {exc.msg}",
             hint="fix the file; nothing was changed in the database",
         ) from None
     except (Exception, SystemExit) as exc:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from amigrate.errors import ScriptError
-from amigrate.scripts.loader import check_function
+from amigrate.scripts.loader import check_function, import_file
 
 
 def module_with(fn: Any) -> ModuleType:
@@ -63,3 +63,11 @@ def test_functions_that_cannot_run(fn: Any, match: str) -> None:
 def test_a_missing_function() -> None:
     with pytest.raises(ScriptError, match=r"has no upgrade\(\) function"):
         check_function(ModuleType("rev"), "upgrade", "r1", Path("r1.py"))
+
+
+def test_a_syntax_error_without_a_line_names_the_file_alone(tmp_path: Path) -> None:
+    path = tmp_path / "r1.py"
+    path.write_bytes(b"x = 1\0\n")
+    with pytest.raises(ScriptError, match=r"r1\.py: syntax error: .*null bytes") as info:
+        import_file(path, "amigrate_test_loader_nul")
+    assert ":None" not in str(info.value)
