@@ -31,6 +31,7 @@ from amigrate.errors import (
     ScriptError,
     ValidationWarning,
 )
+from amigrate.operations.base import naming_convention
 from amigrate.revisions import (
     Plan,
     RevisionGraph,
@@ -453,6 +454,14 @@ class Migrator:
         heads = await self.current()
         return self._make_plan(direction, target, heads)
 
+    def _naming_convention(self) -> Mapping[str, Any] | None:
+        """The naming convention of env.py's ``target_metadata`` (this database's entry
+        of a multidb dict), which operations give unnamed constraints, as Alembic's do."""
+        target = self.env.target_metadata
+        if isinstance(target, Mapping):
+            target = target.get(self._suffix[1:]) if self._suffix else None
+        return target.naming_convention if isinstance(target, sa.MetaData) else None
+
     def _make_plan(
         self,
         direction: Direction,
@@ -533,16 +542,17 @@ class Migrator:
             recorder = Recorder(self.history, uuid.uuid4().hex, db_user, os_identity(), checksums)
             if plan.purge:
                 plan = await self._purge(ctx, recorder, plan, heads)
-            steps = await apply_plan(
-                ctx,
-                self.versions,
-                plan,
-                functions,
-                self._messages(plan),
-                per_migration=self.config.transaction_per_migration,
-                on_step=self._on_step,
-                recorder=recorder,
-            )
+            with naming_convention(self._naming_convention()):
+                steps = await apply_plan(
+                    ctx,
+                    self.versions,
+                    plan,
+                    functions,
+                    self._messages(plan),
+                    per_migration=self.config.transaction_per_migration,
+                    on_step=self._on_step,
+                    recorder=recorder,
+                )
             resolved = None
             if failure is not None and not steps:
                 await self._record_resolution(ctx, recorder, plan, failure)
@@ -765,17 +775,18 @@ class Migrator:
         recorder = Recorder(
             self.history, _script_run_id(plan, checksums), None, os_identity(), checksums
         )
-        sql, steps = await render_plan(
-            plan,
-            config=self.config,
-            url=self.url,
-            versions=self.versions,
-            recorder=recorder,
-            functions=functions,
-            messages=self._messages(plan),
-            x_args=self._x_args,
-            schema=self.schema,
-        )
+        with naming_convention(self._naming_convention()):
+            sql, steps = await render_plan(
+                plan,
+                config=self.config,
+                url=self.url,
+                versions=self.versions,
+                recorder=recorder,
+                functions=functions,
+                messages=self._messages(plan),
+                x_args=self._x_args,
+                schema=self.schema,
+            )
         return RunResult(
             plan.direction, spec, plan.from_heads, plan.to_heads, tuple(steps), self.database, sql
         )

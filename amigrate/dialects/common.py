@@ -9,7 +9,7 @@ from sqlalchemy.engine import Dialect
 
 from amigrate.dialects.tablemodel import copy_type
 from amigrate.errors import UnsupportedOperation
-from amigrate.operations.base import MigrateOp
+from amigrate.operations.base import MigrateOp, new_metadata
 
 __all__ = [
     "BATCH_HINT",
@@ -27,7 +27,7 @@ BATCH_HINT = "use 'async with op.batch_alter_table(...)', which recreates the ta
 
 def stand_in(table_name: str, schema: str | None, *columns: sa.Column[Any]) -> sa.Table:
     """A table that only names the real one (and holds the columns a statement needs)."""
-    return sa.Table(table_name, sa.MetaData(), *columns, schema=schema)
+    return sa.Table(table_name, new_metadata(), *columns, schema=schema)
 
 
 def created_on(constraint: sa.Constraint, dialect: Dialect) -> bool:

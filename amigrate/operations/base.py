@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
-__all__ = ["MigrateOp", "names"]
+import sqlalchemy as sa
+
+__all__ = ["MigrateOp", "names", "naming_convention", "new_metadata"]
+
+_convention: ContextVar[Mapping[str, Any] | None] = ContextVar(
+    "amigrate_naming_convention", default=None
+)
 
 
 class MigrateOp:
@@ -30,3 +39,21 @@ def names(columns: str | Iterable[str]) -> tuple[str, ...]:
     if isinstance(columns, str):
         return (columns,)
     return tuple(columns)
+
+
+def new_metadata() -> sa.MetaData:
+    """The ``MetaData`` of a table an operation builds: with the naming convention of
+    env.py's ``target_metadata`` while revisions run (see :func:`naming_convention`), so
+    that an unnamed constraint or index gets the name Alembic's ``op`` would give it."""
+    convention = _convention.get()
+    return sa.MetaData() if convention is None else sa.MetaData(naming_convention=convention)
+
+
+@contextmanager
+def naming_convention(convention: Mapping[str, Any] | None) -> Iterator[None]:
+    """Build the tables of operations run in this block (this task) with *convention*."""
+    token = _convention.set(convention)
+    try:
+        yield
+    finally:
+        _convention.reset(token)

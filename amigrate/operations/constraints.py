@@ -9,7 +9,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
-from amigrate.operations.base import MigrateOp
+from amigrate.operations.base import MigrateOp, new_metadata
 
 __all__ = [
     "ConstraintType",
@@ -28,7 +28,7 @@ ConstraintType = Literal["foreignkey", "primary", "unique", "check"]
 def _stand_in(table_name: str, schema: str | None, columns: tuple[str, ...]) -> sa.Table:
     return sa.Table(
         table_name,
-        sa.MetaData(),
+        new_metadata(),
         *(sa.Column(c, sa.types.NullType()) for c in dict.fromkeys(columns)),
         schema=schema,
     )

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
-from amigrate.operations.base import MigrateOp
+from amigrate.operations.base import MigrateOp, new_metadata
 
 __all__ = ["CreateIndexOp", "DropIndexOp", "IndexElement"]
 
@@ -35,7 +35,7 @@ class CreateIndexOp(MigrateOp):
 
     def to_index(self, metadata: sa.MetaData | None = None) -> sa.Index:
         """The ``Index``, on a stand-in table that has the named columns."""
-        metadata = metadata if metadata is not None else sa.MetaData()
+        metadata = metadata if metadata is not None else new_metadata()
         names = [c for c in self.columns if isinstance(c, str)]
         # postgresql_include names columns too; the compiler looks them up on the table.
         names += [c for c in self.kw.get("postgresql_include") or () if isinstance(c, str)]

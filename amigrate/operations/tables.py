@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from amigrate.operations.base import MigrateOp
+from amigrate.operations.base import MigrateOp, new_metadata
 
 __all__ = [
     "CreateTableCommentOp",
@@ -40,7 +40,7 @@ def _owner(items: tuple[sa.schema.SchemaItem, ...]) -> sa.Table | None:
 def _copy_table(table: sa.Table) -> sa.Table:
     """*table* in a metadata of its own, its columns' named types in their own schemas
     (``to_metadata`` gives an ``Enum(schema="other")`` the table's schema instead)."""
-    copy = table.to_metadata(sa.MetaData())
+    copy = table.to_metadata(new_metadata())
     for column in table.columns:
         schema = getattr(column.type, "schema", None)
         copied = copy.c[column.key].type
@@ -74,7 +74,7 @@ class CreateTableOp(MigrateOp):
         if owner is not None:  # the items of an existing Table (a reversed drop_table)
             return _copy_table(owner)
         return sa.Table(
-            self.table_name, sa.MetaData(), *self.columns, schema=self.schema, **self.kw
+            self.table_name, new_metadata(), *self.columns, schema=self.schema, **self.kw
         )
 
     def to_table(self, metadata: sa.MetaData | None = None) -> sa.Table:

@@ -7,8 +7,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import amigrate
+from amigrate import Migrator
 from amigrate.operations.ops import CreateExcludeConstraintOp, DropConstraintOp
-from tests.integration.test_ops_support import backend, expect_failure, op_roundtrip, query
+from tests.integration.test_ops_support import (
+    backend,
+    describe,
+    expect_failure,
+    op_roundtrip,
+    query,
+)
+from tests.projects import Rev, make_project
 
 TABLES = """
 await op.create_table("owner", sa.Column("id", sa.Integer, primary_key=True))
@@ -349,3 +358,68 @@ if op.dialect.name != "sqlite":
     assert [fk[1:5] for fk in item["fks"]] == [(("owner_id",), "", "owner", ("id",))]
     if backend(db_url) != "sqlite":
         assert item["pk"][1] == ("id",)
+
+
+NAMING_ENV = """
+import sqlalchemy as sa
+
+target_metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+"""
+
+NAMED_BY_CONVENTION = """
+await op.create_table(
+    "parent",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(10), unique=True),
+)
+await op.create_table(
+    "child",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("parent.id")),
+    sa.Column("n", sa.Integer),
+    sa.Column("m", sa.Integer),
+    sa.CheckConstraint("n > 0", name="positive"),
+)
+await op.create_index(None, "child", ["n"])
+await op.create_index(op.f("kept_as_written"), "child", ["m"])
+if op.dialect.name != "sqlite":
+    await op.add_column("child", sa.Column("other_id", sa.Integer))
+    await op.create_foreign_key(None, "child", "parent", ["other_id"], ["id"])
+    await op.create_unique_constraint(None, "child", ["m"])
+"""
+
+
+async def test_operations_name_constraints_by_the_models_convention(
+    db_url: str, tmp_path: Path
+) -> None:
+    """As Alembic's op: unnamed constraints and indexes get the names of env.py's
+    target_metadata naming convention, online and offline; op.f() names stay."""
+    project = make_project(tmp_path, db_url, Rev("a1", None, upgrade=NAMED_BY_CONVENTION))
+    project.env(NAMING_ENV)
+    await amigrate.upgrade(project.config())
+    tables = (await describe(db_url))["tables"]
+    child, parent = tables["child"], tables["parent"]
+    assert ("uq_parent_code", ("code",)) in parent["uniques"] or (  # (MySQL: an index)
+        "uq_parent_code" in str(parent["indexes"])
+    )
+    assert "ix_child_n" in str(child["indexes"])
+    assert "kept_as_written" in str(child["indexes"])
+    assert "fk_child_parent_id_parent" in str(child["fks"])
+    if backend(db_url) != "sqlite":
+        assert "fk_child_other_id_parent" in str(child["fks"])
+        assert "uq_child_m" in str(child["uniques"]) + str(child["indexes"])
+    assert "ck_child_positive" in str(child["checks"])
+    if backend(db_url) == "postgresql":  # (MariaDB names every primary key PRIMARY)
+        assert parent["pk"][0] == "pk_parent"
+
+    url = {"sqlite": "sqlite://", "postgresql": "postgresql://", "mysql": "mysql://"}
+    async with Migrator(project.config(), url=url[backend(db_url)]) as m:
+        sql = (await m.sql("up", "head")).sql or ""
+    for name in ("pk_parent", "uq_parent_code", "ix_child_n", "fk_child_parent_id_parent"):
+        assert name in sql, name
