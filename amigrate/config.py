@@ -20,6 +20,7 @@ import difflib
 import importlib.util
 import os
 import re
+import sys
 import tomllib
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -78,6 +79,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 # ConfigParser puts its defaults into every section; they are not settings.
 _INI_DEFAULTS = ("here", "__file__")
+_TOML_PERCENT = re.compile(r"%%|%\(here\)s")
 # ``%(name)s`` or ``%%`` in text expanded outside ConfigParser (see Config.expand_text).
 _PERCENT_REF = re.compile(r"%%|%\(([^)]+)\)s")
 
@@ -337,7 +339,9 @@ class Config:
 
         def with_here(value: Any) -> Any:
             if isinstance(value, str):
-                return value.replace("%(here)s", here)
+                # Alembic's [tool.alembic] needs a doubled % ("%%(rev)s", "p%%40ss"); a
+                # single one is read as written.
+                return _TOML_PERCENT.sub(lambda m: "%" if m[0] == "%%" else here, value)
             if isinstance(value, list):
                 return [with_here(item) for item in value]
             if isinstance(value, dict):
@@ -569,6 +573,11 @@ class Config:
         if ":" in value and not os.path.isabs(value) and not re.match(r"^[A-Za-z]:", value):
             # Alembic's "package:folder" form
             package, _, folder = value.partition(":")
+            # As Alembic: prepend_sys_path is on sys.path before the package is looked up.
+            for entry in reversed(self.get_list("prepend_sys_path")):
+                entry_path = str(self._folder(entry))
+                if entry_path not in sys.path:
+                    sys.path.insert(0, entry_path)
             spec = importlib.util.find_spec(package)
             if spec is None or not spec.submodule_search_locations:
                 raise ConfigError(
@@ -576,6 +585,9 @@ class Config:
                     hint="install the package or give a folder path",
                 )
             return Path(next(iter(spec.submodule_search_locations))) / folder
+        return self._folder(value)
+
+    def _folder(self, value: str) -> Path:
         path = Path(value).expanduser()
         return path if path.is_absolute() else (self.here / path)
 

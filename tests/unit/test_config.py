@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import textwrap
 import warnings
 from pathlib import Path
@@ -129,6 +130,25 @@ def test_malformed_reference() -> None:
     config = Config.from_values({"sqlalchemy.url": "${not a name}"})
     with pytest.raises(ConfigError, match="not a valid environment variable reference"):
         _ = config.url
+
+
+def test_pyproject_values_written_for_alembic(tmp_path: Path) -> None:
+    """[tool.alembic] needs %% for a %; renamed to [tool.amigrate] it reads the same."""
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [tool.amigrate]
+        script_location = "%(here)s/migrations"
+        file_template = "%%(year)d_%%(month).2d-%%(rev)s_%%(slug)s"
+        "sqlalchemy.url" = "postgresql+asyncpg://app:p%%40ss@db/app"
+        version_locations = ["%(here)s/v", "%%(here)s/literal"]
+        """,
+    )
+    config = load_config()
+    assert config.get("file_template") == "%(year)d_%(month).2d-%(rev)s_%(slug)s"
+    assert config.url == "postgresql+asyncpg://app:p%40ss@db/app"
+    assert config.get_list("version_locations") == [f"{tmp_path}/v", "%(here)s/literal"]
+    assert config.script_location == tmp_path / "migrations"
 
 
 def test_pyproject_only(tmp_path: Path) -> None:
@@ -395,6 +415,21 @@ def test_package_script_location() -> None:
     config.set("script_location", "no_such_package_xyz:m")
     with pytest.raises(ConfigError, match="not importable"):
         _ = config.script_location
+
+
+def test_package_script_location_found_through_prepend_sys_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As Alembic: prepend_sys_path is on sys.path before ``package:folder`` is looked up."""
+    package = tmp_path / "src" / "amigrate_test_pkg_xyz"
+    write(package / "__init__.py", "")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    config = Config.from_values(
+        {"script_location": "amigrate_test_pkg_xyz:migrations", "prepend_sys_path": "src"},
+        here=tmp_path,
+    )
+    assert config.script_location == package / "migrations"
+    assert sys.path[0] == str(tmp_path / "src")
 
 
 def test_sections_and_multidb_keys(tmp_path: Path) -> None:
