@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -9,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["MigrateOp", "names", "naming_convention", "new_metadata"]
+__all__ = ["MigrateOp", "check_names", "names", "naming_convention", "new_metadata"]
 
 _convention: ContextVar[Mapping[str, Any] | None] = ContextVar(
     "amigrate_naming_convention", default=None
@@ -57,3 +58,33 @@ def naming_convention(convention: Mapping[str, Any] | None) -> Iterator[None]:
         yield
     finally:
         _convention.reset(token)
+
+
+_TEXT_FIELDS: dict[type, list[tuple[str, bool]]] = {}
+
+
+def check_names(op: MigrateOp) -> None:
+    """Refuse, when the revision calls it, an op whose name (or other text) is not text:
+    ``create_sequence(sa.Sequence("s"))`` or ``create_table(some_table, ...)`` would
+    otherwise create an object named after the repr of what was passed."""
+    kind = type(op)
+    fields = _TEXT_FIELDS.get(kind)
+    if fields is None:
+        fields = _TEXT_FIELDS[kind] = [
+            (f.name, f.type == "str | None")
+            for f in dataclasses.fields(kind)  # type: ignore[arg-type]
+            if f.type in ("str", "str | None")
+        ]
+    for name, optional in fields:
+        value = getattr(op, name)
+        if not isinstance(value, str) and not (optional and value is None):
+            method = type(op).__name__.removesuffix("Op")
+            shown = repr(value)
+            shown = shown[:60] + "..." if len(shown) > 60 else shown
+            if not shown.startswith(type(value).__name__):
+                shown = f"{type(value).__name__} {shown}"
+            raise TypeError(f"{_snake(method)}(): {name} must be text (a name), not {shown}")
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

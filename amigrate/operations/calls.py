@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from amigrate.operations.base import MigrateOp
+from amigrate.operations.base import MigrateOp, check_names
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
@@ -83,6 +83,7 @@ class CallRecorder:
         self._calls: list[OpCall[Any]] = []
 
     def _call(self, op: MigrateOp, run: Callable[[MigrateOp], Awaitable[T]]) -> OpCall[T]:
+        check_names(op)
         # The revision's own frame: the caller of the public method that called us.
         frame = sys._getframe(2)
         call = OpCall(lambda: run(op), op.describe(), frame.f_code.co_filename, frame.f_lineno)

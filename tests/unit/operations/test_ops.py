@@ -153,6 +153,43 @@ async def test_every_method_builds_its_op(op: Operations, recorder: Recorder) ->
     assert op.unawaited() == []
 
 
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda op: op.create_sequence(sa.Sequence("s", start=5)),
+            r"create_sequence\(\): sequence_name must be text \(a name\), not Sequence\('s'",
+        ),
+        (
+            lambda op: op.create_table(sa.Table("t", sa.MetaData()), sa.Column("id", sa.Integer)),
+            r"create_table\(\): table_name must be text \(a name\), not Table",
+        ),
+        (
+            lambda op: op.add_column(5, sa.Column("x", sa.Integer)),
+            r"add_column\(\): table_name must be text \(a name\), not int 5",
+        ),
+        (
+            lambda op: op.create_index("ix", "t", ["a"], schema=sa.MetaData()),
+            r"create_index\(\): schema must be text",
+        ),
+    ],
+)
+def test_a_name_that_is_not_text_is_refused_at_the_call(
+    op: Operations, recorder: Recorder, call: Callable[[Operations], Any], match: str
+) -> None:
+    # (It would make an object named after the repr of what was passed.)
+    with pytest.raises(TypeError, match=match):
+        call(op)
+    assert op.unawaited() == []
+    assert recorder.ops == []
+
+
+def test_names_may_be_none_where_optional_and_conv_or_quoted(op: Operations) -> None:
+    op.create_index(None, "t", ["a"]).__await__().close()
+    op.create_index(op.f("ix_a"), "t", ["a"]).__await__().close()
+    op.create_table(sa.sql.quoted_name("T", quote=True)).__await__().close()
+
+
 def test_an_unawaited_call_is_found(op: Operations) -> None:
     call = op.add_column("t", sa.Column("x", sa.Integer))
     (found,) = op.unawaited()
