@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -361,6 +362,7 @@ class OnlineContext(MigrationContext):
         #: MySQL's id of the connection's server thread (CONNECTION_ID()), to stop a
         #: statement an interrupt left running.
         self._server_thread: int | None = None
+        self._server_pid: int | None = None  # PostgreSQL's backend, on asyncpg
         #: Nothing else runs on the event loop: amigrate may block it (see direct.py).
         self._exclusive_loop = exclusive_loop
         # A connection handed over inside the caller's transaction: run in it, never commit.
@@ -385,17 +387,27 @@ class OnlineContext(MigrationContext):
     async def stop_running_statement(self) -> None:
         """After an interrupt: stop the statement the server may still be running.
 
-        asyncpg cancels it on the server; asyncmy only drops the connection, and MySQL
-        runs the statement to its end (an ALTER TABLE for minutes) after the migration
-        lock is gone. So on MySQL, ``KILL QUERY`` it from a connection of its own.
+        asyncmy only drops the connection, and MySQL runs the statement to its end (an
+        ALTER TABLE for minutes) after the migration lock is gone; asyncpg's own cancel
+        request may not go out. So from a connection of its own: ``KILL QUERY`` on
+        MySQL, ``pg_cancel_backend`` on PostgreSQL (whatever the revision was running,
+        through ``op`` or ``op.connection``; an idle session is left as it is).
         """
-        if self._running is None or self._server_thread is None:
+        if self._server_pid is not None:
+            # asyncpg sends a cancel request of its own, but from a task that the
+            # connection's teardown under a cancel scope (fan-out, move_on_after) can cut
+            # short: the statement then ran on after the lock was released.
+            stop = f"SELECT pg_cancel_backend({self._server_pid:d})"
+        elif self._running is not None and self._server_thread is not None:
+            stop = f"KILL QUERY {self._server_thread:d}"
+        else:
             return
-        try:
-            async with self.engine.connect() as conn:
-                await conn.exec_driver_sql(f"KILL QUERY {self._server_thread:d}")
-        except Exception:  # best effort: it may have finished meanwhile
-            pass
+        with anyio.move_on_after(5):  # (best effort: the pool may have nothing free)
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql(stop)
+            except Exception:  # it may have finished meanwhile
+                pass
 
     @property
     def engine(self) -> AsyncEngine:
@@ -433,6 +445,10 @@ class OnlineContext(MigrationContext):
             # stop_running_statement); read outside any transaction of amigrate's.
             result = await self._conn.exec_driver_sql("SELECT CONNECTION_ID()")
             self._server_thread = int(result.scalar_one())
+        elif self._conn.dialect.name == "postgresql":
+            raw = await self._conn.get_raw_connection()
+            get_pid = getattr(raw.driver_connection, "get_server_pid", None)  # asyncpg
+            self._server_pid = int(get_pid()) if callable(get_pid) else None
             if not self.external_transaction:
                 await self._end_autobegun()
         if self.external_transaction:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 import sqlalchemy as sa
 
@@ -137,6 +138,34 @@ def test_ctrl_c_on_mysql_stops_the_running_statement(mysql_url: str, tmp_path: P
 
     assert asyncio.run(sleeping()) == []
     assert time.monotonic() - started < 15  # not after the sleep ran out
+
+
+async def test_a_cancel_scope_stops_the_postgresql_statement(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """Cancelled by a scope (move_on_after, a fan-out's --fail-fast), SQLAlchemy terminates
+    the connection before asyncpg's own cancel request goes out: amigrate cancels the
+    backend itself, so nothing runs on after the migration lock is released."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    rev = Rev("a1", None, upgrade='await op.execute("SELECT pg_sleep(20)")')
+    project = make_project(tmp_path, postgresql_url, rev)
+    started = time.monotonic()
+    with anyio.move_on_after(1.5):
+        await amigrate.upgrade(project.config())
+    engine = create_async_engine(postgresql_url)
+    try:
+        async with engine.connect() as conn:
+            database = postgresql_url.rsplit("/", 1)[1]
+            query = (
+                "SELECT query FROM pg_stat_activity WHERE datname = :d AND state = 'active' "
+                "AND query LIKE '%pg_sleep(20)%' AND pid <> pg_backend_pid()"
+            )
+            rows = (await conn.execute(sa.text(query), {"d": database})).all()
+    finally:
+        await engine.dispose()
+    assert rows == []
+    assert time.monotonic() - started < 15
 
 
 # Cancelling at random moments also cancels connects half-way; SQLAlchemy then warns
