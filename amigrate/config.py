@@ -674,9 +674,10 @@ class Config:
     def lock_timeout(self) -> float | None:
         """Seconds to wait for the migration lock (None: wait as long as it takes)."""
         value = self.get_float("lock_timeout")
-        if value is not None and value < 0:
+        if value is not None and not value >= 0:  # (negative, or NaN)
             raise ConfigError(
-                f"lock_timeout = {value} is negative", hint="give a number of seconds >= 0"
+                f"lock_timeout = {value} is not a number of seconds",
+                hint="give a number of seconds >= 0",
             )
         return value
 

@@ -180,6 +180,8 @@ class Migrator:
         self._url = url
         self._x_args = dict(self.config.x_args if x_args is None else x_args)
         self._on_step = on_step
+        if lock_timeout is not None and not lock_timeout >= 0:  # (negative, or NaN)
+            raise ValueError(f"lock_timeout must be a number of seconds >= 0, not {lock_timeout}")
         self._lock_timeout = lock_timeout if lock_timeout is not None else self.config.lock_timeout
         self._suffix = function_suffix
         self._exclusive_loop = exclusive_loop

@@ -47,6 +47,12 @@ def _parse_x(ctx: click.Context, param: click.Parameter, values: Sequence[str]) 
     return parsed
 
 
+def _not_nan(param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and value != value:  # (FloatRange lets NaN through)
+        raise click.BadParameter("nan is not a number of seconds", param=param)
+    return value
+
+
 @click.group(cls=AmigrateGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-c",
@@ -78,6 +84,7 @@ def _parse_x(ctx: click.Context, param: click.Parameter, values: Sequence[str]) 
 @click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),
+    callback=lambda ctx, param, value: _not_nan(param, value),
     metavar="SECONDS",
     help="Give up waiting for another migrator's lock after this long (exit 4).",
 )

@@ -269,6 +269,13 @@ CASES = [
         ("upgrade",),
         "validate_on_upgrade = 'maybe'",
     ),
+    Case(
+        "a lock_timeout of nan",
+        add_setting("lock_timeout", "nan"),
+        ("upgrade",),
+        "lock_timeout = nan is not a number of seconds",
+    ),
+    Case("a --lock-timeout of nan", nothing, ("--lock-timeout", "nan", "upgrade"), "nan", code=2),
     Case("a malformed -x", nothing, ("-x", "novalue", "upgrade"), "expected key=value", code=2),
     Case(
         "a negative --lock-timeout",

@@ -20,7 +20,7 @@ import amigrate
 from amigrate.errors import LockTimeout
 from tests.helpers import run_python
 from tests.integration.test_runtime import snapshot
-from tests.projects import Rev, make_project
+from tests.projects import Rev, linear, make_project
 
 # Each revision records that it ran, so "applied exactly once" can be counted.
 LOG_TABLE = Rev(
@@ -243,3 +243,13 @@ def test_a_lock_wait_is_logged_only_where_the_app_logs(
         assert "waiting for the migration lock" in result.err
     else:
         assert result.err == ""  # a library prints nothing of its own
+
+
+@pytest.mark.parametrize("value", [float("nan"), -1.0])
+async def test_a_lock_timeout_that_is_no_number_of_seconds(
+    sqlite_url: str, tmp_path: Path, value: float
+) -> None:
+    # (NaN used to wait forever, polling without a pause.)
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    with pytest.raises(ValueError, match="lock_timeout must be a number of seconds"):
+        await amigrate.upgrade(project.config(), lock_timeout=value)
