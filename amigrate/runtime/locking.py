@@ -27,6 +27,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import unquote
 
 import anyio
 import sqlalchemy as sa
@@ -243,8 +244,17 @@ def _unusable_folder(path: Path, exc: OSError) -> DatabaseError:
 
 
 def _sqlite_file(engine: AsyncEngine) -> Path | None:
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    """The database file, also of a URI filename (``sqlite:///file:app.db?uri=true``);
+    None for an in-memory database."""
+    url = engine.url
+    database = url.database
+    if url.query.get("uri") in ("true", "1") and database and database.startswith("file:"):
+        if url.query.get("mode") == "memory":
+            return None
+        database = unquote(database[len("file:") :])
+        if database.startswith("//"):  # file://[localhost]/path
+            database = database[database.find("/", 2) :] if database.find("/", 2) > 0 else ""
+    if not database or database == ":memory:":
         return None
     return Path(database).resolve()
 

@@ -76,6 +76,17 @@ async def test_eight_tasks_at_once(db_url: str, tmp_path: Path) -> None:
     assert await applied_counts(db_url) == {f"r{i:03d}": 1 for i in range(1, 7)}
 
 
+async def test_a_sqlite_uri_filename_is_locked_as_its_file(tmp_path: Path) -> None:
+    # (``file:...?uri=true`` used to count as in-memory: no lock, and raw "table exists".)
+    url = f"sqlite+aiosqlite:///file:{tmp_path / 'app db.db'}?mode=rwc&uri=true"
+    url = url.replace(" ", "%20")
+    project = make_project(tmp_path, url, *history(4, "await asyncio.sleep(0.05)"))
+    results = await asyncio.gather(*(amigrate.upgrade(project.config()) for _ in range(4)))
+    assert sum(len(r.steps) for r in results) == 4
+    assert (tmp_path / "app db.db.amigrate-lock").exists()
+    assert await applied_counts(url) == {f"r{i:03d}": 1 for i in range(1, 5)}
+
+
 def test_eight_processes_at_once(db_url: str, tmp_path: Path) -> None:
     make_project(tmp_path, db_url, *history(5))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
