@@ -27,6 +27,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import anyio
@@ -102,6 +103,21 @@ async def _dedicated(engine: AsyncEngine) -> AsyncConnection:
     return conn
 
 
+async def _release(conn: AsyncConnection, what: str, sql: str, params: dict[str, Any]) -> None:
+    """Release the lock; a connection lost meanwhile released it already (the run's
+    outcome stands, with a warning that the lock was not held to the end)."""
+    try:
+        await conn.execute(sa.text(sql), params)
+    except Exception as exc:
+        log.warning(
+            "the connection holding the migration lock of %s was lost before the end of the "
+            "run (%s): another migrator may have started meanwhile; 'amigrate log' shows "
+            "what ran",
+            what,
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+        )
+
+
 @asynccontextmanager
 async def _postgresql(
     engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
@@ -112,6 +128,10 @@ async def _postgresql(
         await conn.execute(
             sa.text("SELECT set_config('application_name', :n, false)"), {"n": "amigrate"}
         )
+        if (conn.dialect.server_version_info or (0,)) >= (14,):
+            # The lock's session is idle while the migration runs: a server (or a managed
+            # service) ending idle sessions would drop the lock half-way.
+            await conn.execute(sa.text("SELECT set_config('idle_session_timeout', '0', false)"))
 
         async def try_once() -> bool:
             result = await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
@@ -143,7 +163,7 @@ async def _postgresql(
             yield
         finally:
             with anyio.CancelScope(shield=True):
-                await conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                await _release(conn, what, "SELECT pg_advisory_unlock(:k)", {"k": key})
     finally:
         with anyio.CancelScope(shield=True):
             await conn.close()
@@ -157,6 +177,9 @@ async def _mysql(
     lock = "amigrate:" + hashlib.sha1(name.encode()).hexdigest()
     conn = await _dedicated(engine)
     try:
+        # The lock's session is idle while the migration runs: wait_timeout (8 hours by
+        # default, often minutes on managed servers) would drop the lock half-way.
+        await conn.execute(sa.text("SET SESSION wait_timeout = 31536000"))
 
         async def try_once() -> bool:
             result = await conn.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": lock})
@@ -183,7 +206,7 @@ async def _mysql(
             yield
         finally:
             with anyio.CancelScope(shield=True):
-                await conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
+                await _release(conn, what, "SELECT RELEASE_LOCK(:n)", {"n": lock})
     finally:
         with anyio.CancelScope(shield=True):
             await conn.close()

@@ -264,3 +264,35 @@ async def test_a_lock_timeout_that_is_no_number_of_seconds(
     project = make_project(tmp_path, sqlite_url, *linear(1))
     with pytest.raises(ValueError, match="lock_timeout must be a number of seconds"):
         await amigrate.upgrade(project.config(), lock_timeout=value)
+
+
+async def test_the_lock_session_outlives_idle_session_timeout(
+    postgresql_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server ending idle sessions must not end the lock's session half-way (a second
+    migrator could start); a lock connection lost anyway ends the run with a warning, not
+    with a failure of a run whose steps all committed."""
+    database = postgresql_url.rsplit("/", 1)[1]
+    engine = create_async_engine(postgresql_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(
+                sa.text(f"ALTER DATABASE {database} SET idle_session_timeout = '1s'")
+            )
+            await conn.commit()
+    finally:
+        await engine.dispose()
+    sleepy = Rev("a1", None, upgrade="await asyncio.sleep(2.5)", extra="import asyncio")
+    kill_lock = (
+        'await op.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE '
+        "locktype = 'advisory' AND granted AND pid <> pg_backend_pid()\")"
+    )
+    project = make_project(tmp_path, postgresql_url, sleepy, Rev("b2", "a1", upgrade=kill_lock))
+    result = await amigrate.upgrade(project.config(), "a1")
+    assert [s.revision for s in result.steps] == ["a1"]
+    assert "lost" not in caplog.text
+
+    result = await amigrate.upgrade(project.config(), "b2")
+    assert [s.revision for s in result.steps] == ["b2"]
+    assert "the connection holding the migration lock" in caplog.text
+    assert (await snapshot(postgresql_url))[1] == ["b2"]
