@@ -19,13 +19,14 @@ from cancellation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -103,11 +104,68 @@ async def _dedicated(engine: AsyncEngine) -> AsyncConnection:
     return conn
 
 
-async def _release(conn: AsyncConnection, what: str, sql: str, params: dict[str, Any]) -> None:
+Statement = tuple[str, dict[str, Any]]
+
+
+@asynccontextmanager
+async def _server_lock(
+    engine: AsyncEngine,
+    what: str,
+    lock_timeout: float | None,
+    *,
+    setup: Callable[[AsyncConnection], Awaitable[None]],
+    take: Statement,
+    release: Statement,
+    describe_holder: Callable[[AsyncConnection], Awaitable[str | None]],
+) -> AsyncIterator[None]:
+    """A lock held by a session of its own (PostgreSQL, MySQL).
+
+    Each attempt borrows a connection and gives it back unless it took the lock, so
+    that tasks waiting on an application's engine do not hold its pool's connections
+    (the task holding the lock needs a second one to migrate).
+    """
+    held: list[AsyncConnection] = []
+
+    async def try_once() -> bool:
+        conn = await _dedicated(engine)
+        taken = False
+        try:
+            await setup(conn)
+            taken = bool((await conn.execute(sa.text(take[0]), take[1])).scalar_one() == 1)
+        finally:
+            if taken:
+                held.append(conn)
+            else:
+                with anyio.CancelScope(shield=True):
+                    await conn.close()
+        return taken
+
+    async def holder() -> str | None:
+        conn = await _dedicated(engine)
+        try:
+            return await describe_holder(conn)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.close()
+
+    await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
+    (conn,) = held
+    try:
+        yield
+    finally:
+        with anyio.CancelScope(shield=True):
+            if await _release(conn, what, release):
+                await conn.close()
+            else:
+                with contextlib.suppress(Exception):  # (gone already)
+                    await conn.invalidate()
+
+
+async def _release(conn: AsyncConnection, what: str, release: Statement) -> bool:
     """Release the lock; a connection lost meanwhile released it already (the run's
     outcome stands, with a warning that the lock was not held to the end)."""
     try:
-        await conn.execute(sa.text(sql), params)
+        await conn.execute(sa.text(release[0]), release[1])
     except Exception as exc:
         log.warning(
             "the connection holding the migration lock of %s was lost before the end of the "
@@ -116,100 +174,90 @@ async def _release(conn: AsyncConnection, what: str, sql: str, params: dict[str,
             what,
             str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
         )
+        return False
+    return True
 
 
-@asynccontextmanager
-async def _postgresql(
+def _postgresql(
     engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
-) -> AsyncIterator[None]:
+) -> AbstractAsyncContextManager[None]:
     key = _pg_key(name)
-    conn = await _dedicated(engine)
-    try:
-        await conn.execute(
-            sa.text("SELECT set_config('application_name', :n, false)"), {"n": "amigrate"}
-        )
+
+    async def setup(conn: AsyncConnection) -> None:
+        await conn.execute(sa.text("SELECT set_config('application_name', 'amigrate', false)"))
         if (conn.dialect.server_version_info or (0,)) >= (14,):
             # The lock's session is idle while the migration runs: a server (or a managed
             # service) ending idle sessions would drop the lock half-way.
             await conn.execute(sa.text("SELECT set_config('idle_session_timeout', '0', false)"))
 
-        async def try_once() -> bool:
-            result = await conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
-            return bool(result.scalar_one())
-
-        async def holder() -> str | None:
-            hi, lo = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
-            row = (
-                await conn.execute(
-                    sa.text(
-                        "SELECT a.pid, a.application_name, a.usename, a.client_addr, "
-                        "a.backend_start FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi "
-                        "AND l.objid = :lo AND l.objsubid = 1"
-                    ),
-                    {"hi": hi, "lo": lo},
-                )
-            ).first()
-            if row is None:
-                return None
-            return (
-                f"pid {row.pid} ({row.application_name or 'unknown app'}, user {row.usename}"
-                f"{', from ' + str(row.client_addr) if row.client_addr else ''}, "
-                f"connected since {row.backend_start:%Y-%m-%d %H:%M:%S})"
+    async def holder(conn: AsyncConnection) -> str | None:
+        hi, lo = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+        row = (
+            await conn.execute(
+                sa.text(
+                    "SELECT a.pid, a.application_name, a.usename, a.client_addr, "
+                    "a.backend_start FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi "
+                    "AND l.objid = :lo AND l.objsubid = 1"
+                ),
+                {"hi": hi, "lo": lo},
             )
+        ).first()
+        if row is None:
+            return None
+        return (
+            f"pid {row.pid} ({row.application_name or 'unknown app'}, user {row.usename}"
+            f"{', from ' + str(row.client_addr) if row.client_addr else ''}, "
+            f"connected since {row.backend_start:%Y-%m-%d %H:%M:%S})"
+        )
 
-        await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
-        try:
-            yield
-        finally:
-            with anyio.CancelScope(shield=True):
-                await _release(conn, what, "SELECT pg_advisory_unlock(:k)", {"k": key})
-    finally:
-        with anyio.CancelScope(shield=True):
-            await conn.close()
+    return _server_lock(
+        engine,
+        what,
+        lock_timeout,
+        setup=setup,
+        take=("SELECT CASE WHEN pg_try_advisory_lock(:k) THEN 1 ELSE 0 END", {"k": key}),
+        release=("SELECT pg_advisory_unlock(:k)", {"k": key}),
+        describe_holder=holder,
+    )
 
 
-@asynccontextmanager
-async def _mysql(
+def _mysql(
     engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
-) -> AsyncIterator[None]:
+) -> AbstractAsyncContextManager[None]:
     # Named locks are at most 64 characters; a digest keeps long names unique.
     lock = "amigrate:" + hashlib.sha1(name.encode()).hexdigest()
-    conn = await _dedicated(engine)
-    try:
+
+    async def setup(conn: AsyncConnection) -> None:
         # The lock's session is idle while the migration runs: wait_timeout (8 hours by
         # default, often minutes on managed servers) would drop the lock half-way.
         await conn.execute(sa.text("SET SESSION wait_timeout = 31536000"))
 
-        async def try_once() -> bool:
-            result = await conn.execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": lock})
-            return bool(result.scalar_one() == 1)
+    async def holder(conn: AsyncConnection) -> str | None:
+        owner = (await conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": lock})).scalar()
+        if owner is None:
+            return None
+        row = (
+            await conn.execute(
+                sa.text(
+                    "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :i"
+                ),
+                {"i": owner},
+            )
+        ).first()
+        if row is None:
+            return f"connection {owner}"
+        return f"connection {owner} ({row[0]}@{row[1]}, for {row[2]} s)"
 
-        async def holder() -> str | None:
-            owner = (await conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": lock})).scalar()
-            if owner is None:
-                return None
-            row = (
-                await conn.execute(
-                    sa.text(
-                        "SELECT USER, HOST, TIME FROM information_schema.PROCESSLIST WHERE ID = :i"
-                    ),
-                    {"i": owner},
-                )
-            ).first()
-            if row is None:
-                return f"connection {owner}"
-            return f"connection {owner} ({row[0]}@{row[1]}, for {row[2]} s)"
-
-        await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
-        try:
-            yield
-        finally:
-            with anyio.CancelScope(shield=True):
-                await _release(conn, what, "SELECT RELEASE_LOCK(:n)", {"n": lock})
-    finally:
-        with anyio.CancelScope(shield=True):
-            await conn.close()
+    return _server_lock(
+        engine,
+        what,
+        lock_timeout,
+        setup=setup,
+        take=("SELECT GET_LOCK(:n, 0)", {"n": lock}),
+        release=("SELECT RELEASE_LOCK(:n)", {"n": lock}),
+        describe_holder=holder,
+    )
 
 
 @asynccontextmanager

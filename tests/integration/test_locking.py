@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 import amigrate
 from amigrate.errors import LockTimeout
 from tests.helpers import run_python
+from tests.integration.test_ops_support import backend
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
 
@@ -296,3 +297,22 @@ async def test_the_lock_session_outlives_idle_session_timeout(
     assert [s.revision for s in result.steps] == ["b2"]
     assert "the connection holding the migration lock" in caplog.text
     assert (await snapshot(postgresql_url))[1] == ["b2"]
+
+
+async def test_tasks_waiting_on_an_application_engine_leave_its_pool_free(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Five tasks on one small pool: the waiters must not hold the connections the task
+    with the lock needs to migrate (it used to fail: no connection came free)."""
+    if backend(db_url) == "sqlite":
+        pytest.skip("SQLite's lock is a file lock, not a session")
+    project = make_project(tmp_path, db_url, *history(3, "await asyncio.sleep(0.2)"))
+    engine = create_async_engine(db_url, pool_size=2, max_overflow=0, pool_timeout=5)
+    try:
+        results = await asyncio.gather(
+            *(amigrate.upgrade(project.config(), engine=engine) for _ in range(5))
+        )
+    finally:
+        await engine.dispose()
+    assert sum(len(r.steps) for r in results) == 3
+    assert await applied_counts(db_url) == {f"r{i:03d}": 1 for i in range(1, 4)}
