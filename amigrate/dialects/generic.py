@@ -353,9 +353,9 @@ def _constraint_sql(constraint: sa.Constraint, dialect: Dialect) -> str:
 def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     """One ALTER per change, the rename last (standard SQL; PostgreSQL's)."""
     check_alter_column(op, dialect)
-    if op.postgresql_using is not None and (dialect.name != "postgresql" or op.type_ is None):
+    if op.postgresql_using is not None and dialect.name == "postgresql" and op.type_ is None:
         raise ScriptError(
-            f"{op.describe()}: postgresql_using needs type_ and a PostgreSQL database",
+            f"{op.describe()}: postgresql_using needs type_",
             hint="give type_=... with postgresql_using, or drop postgresql_using",
         )
     table = alter_column_table(op)
@@ -370,7 +370,8 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
         # ('n/a' to an enum): drop it first, set the new one after.
         statements.append(AlterColumnDefault(table, name, None))
     if op.type_ is not None:
-        statements.append(AlterColumnType(table, name, op.type_, op.postgresql_using))
+        using = op.postgresql_using if dialect.name == "postgresql" else None
+        statements.append(AlterColumnType(table, name, op.type_, using))
     if op.nullable is not None:
         statements.append(AlterColumnNullable(table, name, op.nullable))
     if op.server_default is not False and not (default_first and op.server_default is None):

@@ -244,12 +244,7 @@ def needs_column_spec(op: AlterColumnOp) -> bool:
 
 
 def _check_alter_column(op: AlterColumnOp, dialect: Dialect) -> None:
-    generic.check_alter_column(op, dialect)
-    if op.postgresql_using is not None:
-        raise ScriptError(
-            f"{op.describe()}: postgresql_using is for PostgreSQL",
-            hint="leave it out on MySQL/MariaDB (guard with op.dialect.name)",
-        )
+    generic.check_alter_column(op, dialect)  # (postgresql_using is PostgreSQL's: left out)
 
 
 @register(AlterColumnOp, "mysql")

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 import amigrate
 from amigrate.config import Config
-from amigrate.errors import ScriptError
 from tests.integration.test_ops_support import backend, expect_failure, op_roundtrip, query
 from tests.projects import Rev, make_project
 
@@ -343,16 +342,8 @@ async def test_alter_column_postgresql_using(db_url: str, tmp_path: Path) -> Non
         'await op.alter_column("item", "code", type_=sa.Integer, postgresql_using="code::integer")'
     )
     kind = backend(db_url)
-    if kind == "mysql":
-        await expect_failure(
-            tmp_path,
-            db_url,
-            setup=setup,
-            upgrade=upgrade,
-            error=ScriptError,
-            match="postgresql_using is for PostgreSQL",
-        )
-        return
+    # (Elsewhere it is left out, as Alembic and SQLAlchemy leave other dialects' options:
+    # one revision serves every database.)
     if kind == "sqlite":
         await expect_failure(
             tmp_path, db_url, setup=setup, upgrade=upgrade, match="can only rename a column"
@@ -365,7 +356,7 @@ async def test_alter_column_postgresql_using(db_url: str, tmp_path: Path) -> Non
         upgrade=upgrade,
         downgrade='await op.alter_column("item", "code", type_=sa.String(10))',
     )
-    assert columns(after)["code"][1] == "INTEGER"
+    assert columns(after)["code"][1] in ("INTEGER", "INTEGER(11)")
 
 
 async def test_mysql_modify_keeps_what_it_is_not_told(mysql_url: str, tmp_path: Path) -> None:

@@ -359,12 +359,6 @@ def test_compiles(op: MigrateOp, dialect: str, expected: list[str]) -> None:
             "insert_before needs the table's column order",
         ),
         (
-            AlterColumnOp("t", "x", type_=sa.Integer(), postgresql_using="x::int"),
-            "mysql",
-            ScriptError,
-            "postgresql_using is for PostgreSQL",
-        ),
-        (
             AlterColumnOp("t", "x", insert_after="y", existing_type=sa.Integer()),
             "mysql",
             UnsupportedOperation,
