@@ -94,6 +94,36 @@ class AlterColumnType(ColumnDDL):
         self.using = using
 
 
+class AlterColumnIdentity(ColumnDDL):
+    """PostgreSQL's ``ALTER TABLE t ALTER COLUMN c`` ``ADD GENERATED ... AS IDENTITY``
+    (*existing* None), ``DROP IDENTITY`` (*identity* None), or the ``SET ...`` of what
+    changed between the two."""
+
+    def __init__(
+        self,
+        table: sa.Table,
+        column_name: str,
+        identity: sa.Identity | None,
+        existing: sa.Identity | None,
+    ) -> None:
+        super().__init__(table, column_name)
+        self.identity = identity
+        self.existing = existing
+
+
+#: The options of an identity ``SET`` can change, in PostgreSQL's order.
+IDENTITY_OPTIONS: tuple[str, ...] = ("increment", "start", "minvalue", "maxvalue")
+IDENTITY_OPTIONS += ("nominvalue", "nomaxvalue", "cycle", "cache")
+
+
+def identity_changes(identity: sa.Identity, existing: sa.Identity) -> list[str]:
+    """What differs between two identities: ``always``, then each option's name."""
+    changed = ["always"] if bool(identity.always) != bool(existing.always) else []
+    return changed + [
+        name for name in IDENTITY_OPTIONS if getattr(identity, name) != getattr(existing, name)
+    ]
+
+
 class AlterColumnNullable(ColumnDDL):
     """``ALTER TABLE t ALTER COLUMN c {DROP|SET} NOT NULL``."""
 
@@ -263,6 +293,39 @@ def _rename_column(element: RenameColumn, compiler: DDLCompiler, **kw: Any) -> s
 def _alter_column_type(element: AlterColumnType, compiler: DDLCompiler, **kw: Any) -> str:
     sql = f"{_alter_column(compiler, element)} TYPE {compiler.type_compiler.process(element.type_)}"
     return f"{sql} USING {element.using}" if element.using else sql
+
+
+@compiles(AlterColumnIdentity)
+def _alter_column_identity(element: AlterColumnIdentity, compiler: DDLCompiler, **kw: Any) -> str:
+    start = _alter_column(compiler, element)
+    new, old = element.identity, element.existing
+    if new is None:
+        return f"{start} DROP IDENTITY"
+    kind = "ALWAYS" if new.always else "BY DEFAULT"
+    if old is None:
+        options = compiler.get_identity_options(new)
+        return f"{start} ADD GENERATED {kind} AS IDENTITY" + (f" ({options})" if options else "")
+    parts = []
+    for name in identity_changes(new, old):
+        if name == "always":
+            parts.append(f"SET GENERATED {kind}")
+        else:
+            text = compiler.get_identity_options(sa.Identity(**{name: getattr(new, name)}))
+            parts.append(f"SET {text}" if text else f"SET {_IDENTITY_RESET[name]}")
+    return f"{start} {' '.join(parts)}"
+
+
+# An option given before and no more: its default again.
+_IDENTITY_RESET = {
+    "increment": "INCREMENT BY 1",
+    "start": "START WITH 1",
+    "minvalue": "NO MINVALUE",
+    "maxvalue": "NO MAXVALUE",
+    "nominvalue": "NO MINVALUE",
+    "nomaxvalue": "NO MAXVALUE",
+    "cycle": "NO CYCLE",
+    "cache": "CACHE 1",
+}
 
 
 @compiles(AlterColumnNullable)

@@ -7,6 +7,7 @@ for an op where a dialect differs, often calling the generic one and adjusting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +41,7 @@ from amigrate.dialects.common import (
 from amigrate.dialects.ddl import (
     AddColumn,
     AlterColumnDefault,
+    AlterColumnIdentity,
     AlterColumnNullable,
     AlterColumnType,
     CreatePlainIndex,
@@ -48,6 +50,7 @@ from amigrate.dialects.ddl import (
     DropView,
     RenameColumn,
     RenameTable,
+    identity_changes,
     supports_column_if_exists,
 )
 from amigrate.dialects.registry import (
@@ -310,11 +313,14 @@ def alter_column_table(op: AlterColumnOp) -> sa.Table:
 
 def check_alter_column(op: AlterColumnOp, dialect: Dialect) -> None:
     """What no dialect's alter_column does here (checked before compiling)."""
-    if isinstance(op.server_default, sa.Identity | sa.Computed):
+    if isinstance(op.server_default, sa.Computed) or (
+        isinstance(op.server_default, sa.Identity) and dialect.name != "postgresql"
+    ):
         raise unsupported(
             op,
             dialect,
-            "alter_column does not add, change or remove an identity or a generated column",
+            "alter_column does not add, change or remove a generated column, nor an "
+            "identity outside PostgreSQL",
             "add a new column and copy the values, or write the ALTER with op.execute()",
         )
     _check_placement(op, dialect)
@@ -349,6 +355,33 @@ def _constraint_sql(constraint: sa.Constraint, dialect: Dialect) -> str:
     return str(AddConstraint(constraint, isolate_from_table=False).compile(dialect=dialect))
 
 
+def _identity_change(
+    op: AlterColumnOp, dialect: Dialect
+) -> Callable[[sa.Table], list[Executable]] | None:
+    """PostgreSQL: the statements (for the table) of a ``server_default`` that adds,
+    changes or drops an identity (``existing_server_default=sa.Identity(...)`` says the
+    column has one); None when no identity is involved."""
+    new, old = op.server_default, op.existing_server_default
+    if dialect.name != "postgresql" or not (
+        isinstance(new, sa.Identity) or (new is None and isinstance(old, sa.Identity))
+    ):
+        return None
+    name = op.column_name
+
+    def statements(table: sa.Table) -> list[Executable]:
+        if isinstance(new, sa.Identity) and isinstance(old, sa.Identity):
+            if not identity_changes(new, old):
+                return []
+            return [AlterColumnIdentity(table, name, new, old)]
+        if isinstance(new, sa.Identity):
+            # (ADD GENERATED refuses a column that has a default: drop a known one first)
+            dropped = [AlterColumnDefault(table, name, None)] if old not in (None, False) else []
+            return [*dropped, AlterColumnIdentity(table, name, new, None)]
+        return [AlterColumnIdentity(table, name, None, old)]  # type: ignore[arg-type]
+
+    return statements
+
+
 @register(AlterColumnOp)
 def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     """One ALTER per change, the rename last (standard SQL; PostgreSQL's)."""
@@ -362,8 +395,12 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     name = op.column_name
     drops, adds = type_constraint_changes(op, dialect)
     statements: list[Executable] = list(drops)
+    identity = _identity_change(op, dialect)
     default_first = (
-        dialect.name == "postgresql" and op.type_ is not None and op.server_default is not False
+        dialect.name == "postgresql"
+        and op.type_ is not None
+        and op.server_default is not False
+        and identity is None
     )
     if default_first:
         # PostgreSQL casts the old default to the new type, and refuses when it cannot
@@ -374,7 +411,9 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
         statements.append(AlterColumnType(table, name, op.type_, using))
     if op.nullable is not None:
         statements.append(AlterColumnNullable(table, name, op.nullable))
-    if op.server_default is not False and not (default_first and op.server_default is None):
+    if identity is not None:
+        statements += identity(table)
+    elif op.server_default is not False and not (default_first and op.server_default is None):
         statements.append(AlterColumnDefault(table, name, op.server_default))
     if op.comment is not False:
         column = table.c[name]

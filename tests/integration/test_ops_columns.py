@@ -548,3 +548,41 @@ await op.alter_column("j", "we`ird", type_=sa.Text)
     await amigrate.upgrade(project.config(), "a1")
     await query(mysql_url, "INSERT INTO j VALUES ('not json', 'nor this')")
     assert await column_checks(mysql_url) == []
+
+
+async def test_alter_column_adds_changes_and_drops_an_identity(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """As Alembic's alter_column on PostgreSQL: server_default=sa.Identity(...) adds one,
+    a different one changes its options, None (with existing_server_default) drops it."""
+    setup = """
+await op.create_table(
+    "counter",
+    sa.Column("x", sa.Integer, nullable=False),
+    sa.Column("y", sa.BigInteger, sa.Identity(start=1), nullable=False),
+    sa.Column("note", sa.String(10)),
+)
+"""
+    upgrade = """
+await op.alter_column("counter", "x", server_default=sa.Identity(start=5, increment=2))
+await op.alter_column("counter", "y", server_default=sa.Identity(start=1, increment=10),
+                      existing_server_default=sa.Identity(start=1))
+"""
+    downgrade = """
+await op.alter_column("counter", "y", server_default=sa.Identity(start=1),
+                      existing_server_default=sa.Identity(start=1, increment=10))
+await op.alter_column("counter", "x", server_default=None,
+                      existing_server_default=sa.Identity(start=5, increment=2))
+"""
+
+    async def check() -> None:
+        await query(postgresql_url, "INSERT INTO counter (note) VALUES ('a'), ('b')")
+        rows = await query(postgresql_url, "SELECT x, y FROM counter ORDER BY x")
+        assert rows == [(5, 1), (7, 11)]
+        await query(postgresql_url, "DELETE FROM counter")
+
+    await op_roundtrip(
+        tmp_path, postgresql_url, setup=setup, upgrade=upgrade, downgrade=downgrade, check=check
+    )
+    with pytest.raises(sa.exc.IntegrityError):  # x has no identity any more
+        await query(postgresql_url, "INSERT INTO counter (note) VALUES ('c')")
