@@ -60,6 +60,7 @@ def migrator(state: CliState, *, on_step: StepCallback | None = None) -> Migrato
     config = state.load_config()
     return Migrator(
         config,
+        env=state.env_hooks(),  # (imported once per command: the CLI may have read it already)
         url=state.url,
         x_args=state.x_args,
         on_step=on_step,

@@ -391,3 +391,16 @@ def test_offline_stamp_purge(tmp_path: Path) -> None:
     assert "DELETE FROM amigrate_version;" in result.out
     assert result.out.index("DELETE") < result.out.index("INSERT INTO amigrate_version")
     assert "DELETE" not in run_cli("stamp", "r002", "--sql", cwd=tmp_path).out
+
+
+def test_env_py_is_imported_once_per_command(sqlite_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, sqlite_url, *linear(2))
+    marker = tmp_path / "imports.txt"
+    project.env(
+        f"import pathlib\nwith pathlib.Path({str(marker)!r}).open('a') as f:\n    f.write('x')\n"
+    )
+    for args in (("upgrade", "head"), ("downgrade", "-1"), ("current",), ("upgrade", "--sql")):
+        marker.unlink(missing_ok=True)
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.code == 0, result
+        assert marker.read_text() == "x", args
