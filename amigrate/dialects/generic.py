@@ -360,7 +360,8 @@ def _identity_change(
 ) -> Callable[[sa.Table], list[Executable]] | None:
     """PostgreSQL: the statements (for the table) of a ``server_default`` that adds,
     changes or drops an identity (``existing_server_default=sa.Identity(...)`` says the
-    column has one); None when no identity is involved."""
+    column has one); None when no identity is involved. (A known plain default the new
+    identity replaces is dropped by the caller, before any type change.)"""
     new, old = op.server_default, op.existing_server_default
     if dialect.name != "postgresql" or not (
         isinstance(new, sa.Identity) or (new is None and isinstance(old, sa.Identity))
@@ -374,9 +375,7 @@ def _identity_change(
                 return []
             return [AlterColumnIdentity(table, name, new, old)]
         if isinstance(new, sa.Identity):
-            # (ADD GENERATED refuses a column that has a default: drop a known one first)
-            dropped = [AlterColumnDefault(table, name, None)] if old not in (None, False) else []
-            return [*dropped, AlterColumnIdentity(table, name, new, None)]
+            return [AlterColumnIdentity(table, name, new, None)]
         return [AlterColumnIdentity(table, name, None, old)]  # type: ignore[arg-type]
 
     return statements
@@ -396,12 +395,21 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     drops, adds = type_constraint_changes(op, dialect)
     statements: list[Executable] = list(drops)
     identity = _identity_change(op, dialect)
+    # ADD GENERATED refuses a column that has a default: drop a known plain one first.
+    replaced = (
+        identity is not None
+        and isinstance(op.server_default, sa.Identity)
+        and op.existing_server_default not in (None, False)
+        and not isinstance(op.existing_server_default, sa.Identity)
+    )
     default_first = (
         dialect.name == "postgresql"
         and op.type_ is not None
         and op.server_default is not False
-        and identity is None
+        and (identity is None or replaced)
     )
+    if replaced and not default_first:
+        statements.append(AlterColumnDefault(table, name, None))
     if default_first:
         # PostgreSQL casts the old default to the new type, and refuses when it cannot
         # ('n/a' to an enum): drop it first, set the new one after.

@@ -128,16 +128,21 @@ async def _server_lock(
 
     async def try_once() -> bool:
         conn = await _dedicated(engine)
-        taken = False
         try:
-            await setup(conn)
             taken = bool((await conn.execute(sa.text(take[0]), take[1])).scalar_one() == 1)
-        finally:
             if taken:
-                held.append(conn)
-            else:
-                with anyio.CancelScope(shield=True):
-                    await conn.close()
+                await setup(conn)  # (only the holder's session: it never goes back to a pool)
+        except BaseException:
+            # Interrupted, perhaps with the lock granted: the session must end with it.
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await conn.invalidate()
+                await conn.close()
+            raise
+        if taken:
+            held.append(conn)
+        else:
+            with anyio.CancelScope(shield=True):
+                await conn.close()  # untouched: back to an application's pool as it came
         return taken
 
     async def holder() -> str | None:
@@ -154,14 +159,14 @@ async def _server_lock(
         yield
     finally:
         with anyio.CancelScope(shield=True):
-            if await _release(conn, what, release):
+            await _release(conn, what, release)
+            # Its session settings changed (setup): an application's pool must not get it.
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
                 await conn.close()
-            else:
-                with contextlib.suppress(Exception):  # (gone already)
-                    await conn.invalidate()
 
 
-async def _release(conn: AsyncConnection, what: str, release: Statement) -> bool:
+async def _release(conn: AsyncConnection, what: str, release: Statement) -> None:
     """Release the lock; a connection lost meanwhile released it already (the run's
     outcome stands, with a warning that the lock was not held to the end)."""
     try:
@@ -174,8 +179,6 @@ async def _release(conn: AsyncConnection, what: str, release: Statement) -> bool
             what,
             str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
         )
-        return False
-    return True
 
 
 def _postgresql(

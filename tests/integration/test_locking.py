@@ -316,3 +316,31 @@ async def test_tasks_waiting_on_an_application_engine_leave_its_pool_free(
         await engine.dispose()
     assert sum(len(r.steps) for r in results) == 3
     assert await applied_counts(db_url) == {f"r{i:03d}": 1 for i in range(1, 4)}
+
+
+async def test_the_lock_session_never_goes_back_to_an_application_pool(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The lock's session has settings of its own (application_name, no idle timeout):
+    the application's pool must not hand it out afterwards."""
+    if backend(db_url) == "sqlite":
+        pytest.skip("SQLite's lock is a file lock, not a session")
+    project = make_project(tmp_path, db_url, *history(2))
+    engine = create_async_engine(db_url, pool_size=3, max_overflow=0)
+    setting = (
+        "SELECT current_setting('application_name')"
+        if backend(db_url) == "postgresql"
+        else "SELECT @@session.wait_timeout"
+    )
+    try:
+        await asyncio.gather(*(amigrate.upgrade(project.config(), engine=engine) for _ in range(3)))
+        conns = [await engine.connect() for _ in range(3)]
+        try:
+            seen = [(await c.execute(sa.text(setting))).scalar() for c in conns]
+        finally:
+            for c in conns:
+                await c.close()
+    finally:
+        await engine.dispose()
+    assert "amigrate" not in seen
+    assert 31536000 not in seen
