@@ -257,12 +257,18 @@ def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
         # SQLite cannot add a constraint later, but takes REFERENCES inline.
         for fk in column.foreign_keys:
             target = fk.column
+            name = None
+            if fk.constraint is not None and fk.constraint.name is not None:
+                name = compiler.preparer.format_constraint(fk.constraint)  # (convention's)
+            if name:
+                spec += f" CONSTRAINT {name}"
             spec += (
                 f" REFERENCES {compiler.preparer.format_table(target.table)} "
                 f"({compiler.preparer.quote(target.name)})"
             )
             if fk.constraint is not None:
                 spec += compiler.define_constraint_cascades(fk.constraint)
+                spec += compiler.define_constraint_deferrability(fk.constraint)
     flag = element.flag and supports_column_if_exists(compiler.dialect)
     guard = "IF NOT EXISTS " if flag else ""
     if element.first:

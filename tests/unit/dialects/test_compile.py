@@ -287,6 +287,27 @@ ALTER_TYPE = AlterColumnOp(
                 "(during WITH &&, room WITH =) WHERE (room > 0)"
             ],
         ),
+        (  # SQLite takes the key inline only; its name and options go with it.
+            AddColumnOp(
+                "t",
+                sa.Column(
+                    "x",
+                    sa.Integer,
+                    sa.ForeignKey(
+                        "p.id",
+                        name="fk_x",
+                        ondelete="CASCADE",
+                        deferrable=True,
+                        initially="DEFERRED",
+                    ),
+                ),
+            ),
+            "sqlite",
+            [
+                "ALTER TABLE t ADD COLUMN x INTEGER CONSTRAINT fk_x REFERENCES p (id) "
+                "ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED"
+            ],
+        ),
         # Identities, as Alembic's alter_column (PostgreSQL).
         (
             AlterColumnOp("t", "x", server_default=sa.Identity(start=5, increment=2)),
