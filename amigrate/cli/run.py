@@ -21,14 +21,31 @@ __all__ = ["current_heads", "migrator", "run_async"]
 def run_async(fn: Callable[[], Awaitable[T]]) -> T:
     """Run *fn* on a new asyncio loop (SQLAlchemy's async layer needs asyncio).
 
-    Ctrl-C cancels the run; when it interrupted a migration step, what the step
-    left behind is raised as :class:`~amigrate.errors.MigrationInterrupted` (exit 130).
+    Ctrl-C (or SIGTERM) cancels the run; when it interrupted a migration step, what the
+    step left behind is raised as :class:`~amigrate.errors.MigrationInterrupted` (exit 130).
     """
+    import asyncio
+    import contextlib
+    import signal
+
     import anyio
 
     interrupted: list[MigrationInterrupted] = []
+    terminated: list[int] = []
 
     async def main() -> T:
+        # SIGTERM (docker stop, Kubernetes, systemd) stops the run as Ctrl-C does: the
+        # step's statement stopped, its transaction rolled back, the lock released.
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def on_terminate() -> None:
+            terminated.append(signal.SIGTERM)
+            if task is not None:
+                task.cancel()
+
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # (Windows)
+            loop.add_signal_handler(signal.SIGTERM, on_terminate)
         try:
             return await fn()
         except BaseException as exc:
@@ -47,9 +64,11 @@ def run_async(fn: Callable[[], Awaitable[T]]) -> T:
 
     try:
         return anyio.run(main, backend="asyncio")
-    except BaseException:
+    except BaseException as exc:
         if interrupted:
             raise interrupted[0] from None
+        if terminated and isinstance(exc, asyncio.CancelledError):
+            raise KeyboardInterrupt from None  # (reported as Ctrl-C is: "interrupted")
         raise
 
 

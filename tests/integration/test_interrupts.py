@@ -31,14 +31,22 @@ from tests.projects import Rev, linear, make_project
 MARK = 'pathlib.Path(op.x_args["marker"]).touch()'
 
 
-def interrupted_upgrade(root: Path, marker: Path) -> Result:
-    """Run ``amigrate upgrade``, send SIGINT once *marker* exists, return the outcome."""
+def interrupted_upgrade(root: Path, marker: Path, sig: int = signal.SIGINT) -> Result:
+    """Run ``amigrate upgrade``, send *sig* once *marker* exists, return the outcome."""
     # The pause: the statement after the marker is running on the server.
-    return interrupted(root, "-x", f"marker={marker}", "upgrade", ready=marker.exists, pause=0.3)
+    return interrupted(
+        root, "-x", f"marker={marker}", "upgrade", ready=marker.exists, pause=0.3, sig=sig
+    )
 
 
-def interrupted(root: Path, *args: str, ready: Callable[[], bool], pause: float = 0) -> Result:
-    """Run ``amigrate ARGS``, send SIGINT once *ready()* (then *pause* s), return the outcome."""
+def interrupted(
+    root: Path,
+    *args: str,
+    ready: Callable[[], bool],
+    pause: float = 0,
+    sig: int = signal.SIGINT,
+) -> Result:
+    """Run ``amigrate ARGS``, send *sig* once *ready()* (then *pause* s), return the outcome."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "amigrate", *args],
@@ -51,7 +59,7 @@ def interrupted(root: Path, *args: str, ready: Callable[[], bool], pause: float 
     try:
         wait_until(lambda: ready() or proc.poll() is not None)
         time.sleep(pause)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
     finally:
         out, err = proc.communicate(timeout=60)
     return Result(proc.returncode, out, err)
@@ -69,10 +77,13 @@ def sleeping_rev(before: str, sleep: str, after: str = "") -> Rev:
     return Rev("a1", None, upgrade=body, extra="import pathlib", message="slow")
 
 
-def test_ctrl_c_on_postgresql_rolls_back(postgresql_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_postgresql_rolls_back(postgresql_url: str, tmp_path: Path, sig: int) -> None:
+    # (SIGTERM, what docker stop sends, is handled as Ctrl-C: it used to end the process
+    # on the spot, without stopping the statement or saying what was left.)
     rev = sleeping_rev('await op.execute("CREATE TABLE t1 (id int)")', "SELECT pg_sleep(5)")
     make_project(tmp_path, postgresql_url, rev)
-    result = interrupted_upgrade(tmp_path, tmp_path / "marker")
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker", sig)
     assert_clean_error(result, code=130, match="interrupted during upgrade <base> -> a1 (slow)")
     assert "revision a1 rolled back" in result.err
     assert "unexpected" not in result.err
@@ -115,13 +126,16 @@ def test_ctrl_c_after_an_autocommit_block(postgresql_url: str, tmp_path: Path) -
     assert [(e.revision, e.status) for e in entries] == [("a1", "failed")]
 
 
-def test_ctrl_c_on_mysql_stops_the_running_statement(mysql_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_mysql_stops_the_running_statement(
+    mysql_url: str, tmp_path: Path, sig: int
+) -> None:
     """asyncmy drops its connection but MySQL would run the statement on, unlocked: the
     interrupted run stops it (KILL QUERY) before it releases the migration lock."""
     rev = sleeping_rev("", "SELECT SLEEP(20)")
     make_project(tmp_path, mysql_url, rev)
     started = time.monotonic()
-    result = interrupted_upgrade(tmp_path, tmp_path / "marker")
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker", sig)
     assert result.code == 130, result
 
     async def sleeping() -> list[str]:
