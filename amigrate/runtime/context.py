@@ -431,6 +431,14 @@ class OnlineContext(MigrationContext):
         connected = getattr(driver, "connected", None)  # asyncmy
         return connected is False
 
+    async def _begin_in_the_driver(self) -> None:
+        """SQLite inside the caller's transaction: SQLAlchemy's ``begin()`` sends nothing,
+        and pysqlite begins only before a row change, so DDL would autocommit (and stay
+        when the caller rolls back). Begin for real, unless the driver already has."""
+
+        if await self._driver_in_transaction() is False:
+            await self._conn.exec_driver_sql("BEGIN")
+
     async def prepare(self) -> None:
         """Take transaction control; call once before the first transaction.
 
@@ -452,6 +460,8 @@ class OnlineContext(MigrationContext):
             if not self.external_transaction:
                 await self._end_autobegun()
         if self.external_transaction:
+            if self._sqlite:
+                await self._begin_in_the_driver()
             return
         await self._end_autobegun()
         if self._sqlite:

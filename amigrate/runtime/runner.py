@@ -303,6 +303,8 @@ async def apply_plan(
                 durable = len(results)
             applied = results if per_migration else results[:durable]
             rolled_back = [] if per_migration else results[durable:]
+            if isinstance(ctx, OnlineContext) and ctx.external_transaction:
+                applied, rolled_back = [], []  # (nothing is committed: the caller's to end)
             failure = _failure(
                 ctx,
                 step,
@@ -509,8 +511,15 @@ def _failure(
         # Committed before the run's end: by an autocommit block, or MySQL before DDL.
         names = ", ".join(r.revision for r in applied)
         earlier += f"; the steps before it that were committed stay applied ({names})"
+    external = isinstance(ctx, OnlineContext) and ctx.external_transaction
     if partial:
         hint = _partial_hint(ctx, step.revision, earlier, used_block=used_block)
+    elif external and not interrupted:
+        hint = (
+            "amigrate ran inside the connection's transaction and committed nothing: roll "
+            "that transaction back (it holds this run's steps so far, and on PostgreSQL the "
+            "failure aborted it), fix the revision and run again"
+        )
     elif interrupted:
         hint = "run the command again to continue"
     else:

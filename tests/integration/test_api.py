@@ -15,10 +15,12 @@ import amigrate
 from amigrate.errors import (
     DatabaseError,
     MigrationError,
+    MigrationFailed,
     MissingEnvironmentVariable,
     ScriptError,
 )
 from tests.helpers import run_cli
+from tests.integration.test_ops_support import backend
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
 
@@ -64,6 +66,37 @@ async def test_a_connection_inside_the_callers_transaction(db_url: str, tmp_path
             assert conn.in_transaction()  # amigrate did not commit the caller's transaction
             await conn.commit()
         assert (await snapshot(db_url))[1] == ["r002"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_run_inside_the_callers_transaction_is_the_callers_to_undo(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Rolled back by the caller, nothing of the run stays (SQLite's DDL used to commit
+    on its own: pysqlite begins only before a row change); a failure there reports
+    nothing as applied and says to roll back (PostgreSQL aborts the transaction)."""
+    if backend(db_url) == "mysql":
+        pytest.skip("refused on MySQL: its DDL would commit the caller's transaction")
+    failing = Rev("r003", "r002", upgrade='await op.execute("INSERT INTO nope VALUES (1)")')
+    project = make_project(tmp_path, db_url, *linear(2), failing)
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.begin()
+            await amigrate.upgrade(project.config(), "r002", connection=conn)
+            await conn.rollback()
+        assert (await snapshot(db_url)) == (set(), [])
+        async with engine.connect() as conn:
+            await conn.begin()
+            with pytest.raises(MigrationFailed) as info:
+                await amigrate.upgrade(project.config(), connection=conn)
+            assert info.value.applied == ()
+            assert "roll that transaction back" in (info.value.hint or "")
+            await conn.rollback()
+        tables, rows = await snapshot(db_url)
+        assert rows == []
+        assert tables == set()
     finally:
         await engine.dispose()
 
