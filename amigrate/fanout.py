@@ -67,6 +67,13 @@ class DatabaseTarget:
     def __post_init__(self) -> None:
         remember_password(self.url)
 
+    def __repr__(self) -> str:  # (logged by applications: never the password)
+        return (
+            f"DatabaseTarget(name={self.name!r}, url={self.display_url!r}, schema={self.schema!r}"
+            + (f", function_suffix={self.function_suffix!r}" if self.function_suffix else "")
+            + ")"
+        )
+
     @property
     def display_url(self) -> str:
         """The URL with the password masked."""
@@ -446,9 +453,15 @@ async def resolve(
 def _as_target(spec: Any) -> DatabaseTarget:
     if isinstance(spec, DatabaseTarget):
         return spec
-    if isinstance(spec, tuple) and len(spec) in (2, 3) and all(isinstance(p, str) for p in spec):
-        return DatabaseTarget(spec[0], spec[1], spec[2] if len(spec) == 3 else None)
+    # Any sequence of two or three strings: a tuple, a list, a row of a catalog query.
+    parts = list(spec) if isinstance(spec, Sequence) and not isinstance(spec, str) else []
+    if len(parts) in (2, 3):
+        name, url, *rest = parts
+        schema = rest[0] if rest else None  # (a catalog's NULL: none)
+        if isinstance(name, str) and isinstance(url, str) and isinstance(schema, str | None):
+            return DatabaseTarget(name, url, schema)
     raise ConfigError(
-        f"a target must be a DatabaseTarget or a (name, url[, schema]) tuple, not {spec!r}",
+        "a target must be a DatabaseTarget or a (name, url[, schema]) tuple of strings, not "
+        + mask_url(repr(spec)),
         hint="e.g. ('acme', 'postgresql+asyncpg://app@db/acme')",
     )

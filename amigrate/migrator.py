@@ -369,7 +369,13 @@ class Migrator:
             return
         await ctx.rollback()
         if self.schema is not None and ctx.connection.dialect.name == "postgresql":
-            await ctx.connection.execute(sa.text("RESET search_path"))
+            saved = ctx.saved_search_path
+            if saved is None:
+                await ctx.connection.execute(sa.text("RESET search_path"))
+            else:
+                await ctx.connection.execute(
+                    sa.text("SELECT set_config('search_path', :p, false)"), {"p": saved}
+                )
             await ctx.commit()
         await ctx.release()
 
@@ -395,7 +401,11 @@ class Migrator:
 
     async def _use_schema(self, ctx: OnlineContext) -> None:
         conn = ctx.connection
-        await conn.execute(sa.text(schema_search_path(conn.dialect, self.schema or "")))
+        statement = schema_search_path(conn.dialect, self.schema or "")
+        # The connection may be the application's: its search_path is put back after.
+        saved = await conn.execute(sa.text("SELECT current_setting('search_path')"))
+        ctx.saved_search_path = saved.scalar()
+        await conn.execute(sa.text(statement))
         await ctx.commit()
 
     async def _create_schema(self, ctx: OnlineContext) -> None:

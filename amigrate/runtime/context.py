@@ -363,6 +363,8 @@ class OnlineContext(MigrationContext):
         #: statement an interrupt left running.
         self._server_thread: int | None = None
         self._server_pid: int | None = None  # PostgreSQL's backend, on asyncpg
+        #: A schema target's connection: its search_path before, to put back after.
+        self.saved_search_path: str | None = None
         #: Nothing else runs on the event loop: amigrate may block it (see direct.py).
         self._exclusive_loop = exclusive_loop
         # A connection handed over inside the caller's transaction: run in it, never commit.

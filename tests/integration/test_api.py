@@ -352,3 +352,21 @@ async def test_a_pool_without_room_for_the_lock_says_so(
         assert "takes two connections" in (info.value.hint or "")
     finally:
         await engine.dispose()
+
+
+async def test_a_schema_target_puts_the_applications_search_path_back(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, postgresql_url, *linear(1))
+    engine = create_async_engine(postgresql_url, pool_size=1, max_overflow=1)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("CREATE SCHEMA appschema"))
+            await conn.execute(sa.text("SET search_path TO appschema, public"))
+            await conn.commit()
+            async with amigrate.Migrator(project.config(), connection=conn, schema="tenant_x") as m:
+                await m.upgrade()
+            path = (await conn.execute(sa.text("SHOW search_path"))).scalar()
+    finally:
+        await engine.dispose()
+    assert path == "appschema, public"  # (it used to be RESET to the server's default)

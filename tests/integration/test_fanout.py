@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
+from amigrate.errors import ConfigError
 from amigrate.fanout import DatabaseTarget
 from tests.conftest import require_server, run_async
 from tests.helpers import assert_clean_error, run_cli
@@ -577,3 +578,24 @@ def test_a_concurrency_below_one_in_the_config_is_refused(tmp_path: Path) -> Non
     ini.write_text(ini.read_text().replace("[amigrate]", "[amigrate]\nconcurrency = 0", 1))
     result = run_cli("upgrade", cwd=tmp_path)
     assert_clean_error(result, match="concurrency = 0 in the config is below 1")
+
+
+async def test_targets_given_as_lists_or_catalog_rows(tmp_path: Path) -> None:
+    """A list or a row of a catalog query (SQLAlchemy's Row) is a target as a tuple is;
+    what is not a target is refused without showing its password."""
+    from amigrate.fanout import _as_target
+
+    url = "postgresql+asyncpg://app:S3cretPW@db/acme"
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
+    try:
+        async with engine.connect() as conn:
+            row = (await conn.execute(sa.text("SELECT 'acme', :u, NULL"), {"u": url})).one()
+    finally:
+        await engine.dispose()
+    assert _as_target(row) == DatabaseTarget("acme", url)
+    assert _as_target(["acme", url, "tenant"]) == DatabaseTarget("acme", url, "tenant")
+    assert "S3cretPW" not in repr(DatabaseTarget("acme", url))
+    with pytest.raises(ConfigError, match="a target must be") as info:
+        _as_target(("acme", url, "tenant", "extra"))
+    assert "S3cretPW" not in str(info.value)
+    assert "app:***@db" in str(info.value)
