@@ -70,7 +70,7 @@ def index_op(cmp: Comparison, index: sa.Index, schema: str | None) -> CreateInde
         kw[key] = value
     assert index.table is not None
     return CreateIndexOp(
-        str(index.name),
+        index.name if isinstance(index.name, str) else str(index.name),  # (a conv stays one)
         index.table.name,
         index_elements(index, cmp.dialect),
         schema=schema,

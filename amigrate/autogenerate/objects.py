@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import conv
 
 from amigrate.autogenerate.snapshot import ColumnInfo, ForeignKeyInfo, IndexInfo, TableInfo
 from amigrate.operations.indexes import IndexElement
@@ -32,9 +33,10 @@ __all__ = [
 
 
 def constraint_name(item: sa.Constraint | sa.Index) -> str | None:
-    """The name of a constraint or index, naming conventions applied; None when unnamed."""
+    """The name of a constraint or index, naming conventions applied; None when unnamed.
+    (A convention's result stays a ``conv``: the revision writes it ``op.f(...)``.)"""
     name = item.name
-    return str(name) if isinstance(name, str) else None
+    return name if isinstance(name, str) else None
 
 
 def sql_text(element: Any, dialect: Dialect) -> str:
@@ -192,7 +194,7 @@ def _fk_from_info(info: ForeignKeyInfo) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(
         list(info.columns),
         [f"{prefix}{info.referred_table}.{c}" for c in info.referred_columns],
-        name=info.name,
+        name=_final(info.name),
         ondelete=info.ondelete,
         onupdate=info.onupdate,
         deferrable=info.deferrable,
@@ -213,9 +215,10 @@ def reflected_table(
         reflected_column(c, in_primary_key=c.name in pk) for c in info.columns
     ]
     if info.primary_key.columns:
-        items.append(sa.PrimaryKeyConstraint(*info.primary_key.columns, name=info.primary_key.name))
+        name = _final(info.primary_key.name)
+        items.append(sa.PrimaryKeyConstraint(*info.primary_key.columns, name=name))
     items += [_fk_from_info(fk) for fk in info.foreign_keys]
-    items += [sa.UniqueConstraint(*u.columns, name=u.name) for u in info.uniques]
+    items += [sa.UniqueConstraint(*u.columns, name=_final(u.name)) for u in info.uniques]
     table = sa.Table(
         info.name,
         metadata if metadata is not None else sa.MetaData(),
@@ -227,5 +230,11 @@ def reflected_table(
         elements = [
             table.c[e] if isinstance(e, str) else e for e in reflected_index_elements(index)
         ]
-        sa.Index(index.name, *elements, unique=index.unique, _table=table)
+        sa.Index(_final(index.name), *elements, unique=index.unique, _table=table)
     return table
+
+
+def _final(name: str | None) -> str | None:
+    """A name the database has: final, never converted by a naming convention (a revision
+    that recreates or drops the object must name it as it is)."""
+    return conv(name) if name is not None else None

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import conv
 
 from amigrate.autogenerate.code import Call, Kw, Node, Seq, format_statement, py_str
 from amigrate.autogenerate.literals import (
@@ -137,8 +138,8 @@ def render_column(column: sa.Column[Any], ctx: RenderContext, *, in_table: bool 
 
 
 def _constraint_name(args: list[Node], item: sa.Constraint | sa.Index, ctx: RenderContext) -> None:
-    name = item.name
-    _kw(args, "name", str(name) if isinstance(name, str) else None, ctx)
+    if isinstance(item.name, str):
+        args.append(Kw("name", _name(item.name)))
 
 
 def _table_items(table: sa.Table, ctx: RenderContext) -> list[Node]:
@@ -176,7 +177,7 @@ def _table_items(table: sa.Table, ctx: RenderContext) -> list[Node]:
         _constraint_name(args, constraint, ctx)
         items.append(Call(ctx.sa(func), tuple(args)))
     for index in sorted(table.indexes, key=lambda i: str(i.name)):
-        args = [py_str(str(index.name))]
+        args = [_name(index.name if isinstance(index.name, str) else str(index.name))]
         args += [
             py_str(e.name)
             if isinstance(e, sa.Column)
@@ -295,7 +296,7 @@ def _alter_column(op: AlterColumnOp, ctx: RenderContext, batch: bool) -> tuple[s
 
 @_renders(CreateIndexOp)
 def _create_index(op: CreateIndexOp, ctx: RenderContext, batch: bool) -> tuple[str, list[Node]]:
-    args: list[Node] = [py_str(op.index_name) if op.index_name is not None else "None"]
+    args: list[Node] = [_name(op.index_name)]
     args += _table_args(op.table_name, batch)
     columns = render_value(list(op.columns), ctx)
     args.append(columns if columns is not None else "[]")
@@ -309,7 +310,7 @@ def _create_index(op: CreateIndexOp, ctx: RenderContext, batch: bool) -> tuple[s
 
 @_renders(DropIndexOp)
 def _drop_index(op: DropIndexOp, ctx: RenderContext, batch: bool) -> tuple[str, list[Node]]:
-    args: list[Node] = [py_str(op.index_name) if op.index_name is not None else "None"]
+    args: list[Node] = [_name(op.index_name)]
     if not batch and op.table_name is not None:
         args.append(py_str(op.table_name))
     _schema(args, op.schema, batch, ctx)
@@ -319,8 +320,15 @@ def _drop_index(op: DropIndexOp, ctx: RenderContext, batch: bool) -> tuple[str, 
     return "drop_index", args
 
 
-def _name(name: str | None) -> str:
-    return py_str(name) if name is not None else "None"
+def _name(name: str | None) -> Node:
+    """A constraint's or index's name; a final one (a naming convention's result, or the
+    database's own) as ``op.f(...)``, which the convention leaves alone when the revision
+    runs (as Alembic writes it; a plain name would be converted again)."""
+    if name is None:
+        return "None"
+    if isinstance(name, conv):
+        return Call("op.f", (py_str(str(name)),))
+    return py_str(name)
 
 
 @_renders(CreateUniqueConstraintOp)

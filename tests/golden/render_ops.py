@@ -48,11 +48,11 @@ async def upgrade(op: Operations) -> None:
         sa.Column("joined", postgresql.TIMESTAMP(timezone=True), server_default=sa.text("now()")),
         sa.Column("score", sa.DOUBLE_PRECISION(precision=53)),
         sa.Column("team_id", sa.INTEGER()),
-        sa.PrimaryKeyConstraint("id", name="owner_pkey"),
+        sa.PrimaryKeyConstraint("id", name=op.f("owner_pkey")),
         sa.ForeignKeyConstraint(
-            ["team_id"], ["team.id"], name="owner_team_id_fkey", ondelete="CASCADE"
+            ["team_id"], ["team.id"], name=op.f("owner_team_id_fkey"), ondelete="CASCADE"
         ),
-        sa.UniqueConstraint("name", name="owner_name_key"),
+        sa.UniqueConstraint("name", name=op.f("owner_name_key")),
         comment="owners",
     )
     # DropTableOp: drop a table

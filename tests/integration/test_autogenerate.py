@@ -89,7 +89,7 @@ def test_autogenerate_then_check_then_a_second_change(db_url: str, tmp_path: Pat
     assert_ruff_clean(first_path)
     text = first_path.read_text()
     assert 'await op.create_table(\n        "owner",' in text
-    assert 'await op.create_index("ix_item_owner_id", "item", ["owner_id"])' in text
+    assert 'await op.create_index(op.f("ix_item_owner_id"), "item", ["owner_id"])' in text
 
     assert run_cli("upgrade", "head", cwd=cwd).code == 0
     check = run_cli("check", cwd=cwd)
@@ -163,3 +163,41 @@ def test_several_heads_are_refused_before_the_database_is_read(
     assert_clean_error(result, match="'head' is ambiguous: the history has 2 heads: b1, b2")
     assert "Detected" not in result.output  # nothing was compared
     assert not (tmp_path / "test.db").exists()
+
+
+CONVENTION_HEADER = """
+import sqlalchemy as sa
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "pk": "pk_%(table_name)s",
+})
+target_metadata = metadata
+"""
+
+CONVENTION_MODELS = """
+account = sa.Table(
+    "account",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("balance", sa.Numeric(12, 2), index=True),
+    sa.CheckConstraint("balance >= 0", name="balance_pos"),
+)
+"""
+
+
+def test_names_a_convention_made_are_written_final(db_url: str, tmp_path: Path) -> None:
+    """Names the models' naming convention made are written op.f("..."), as Alembic writes
+    them: the revision's op applies the convention too, and would convert a plain
+    'ck_account_balance_pos' again into 'ck_account_ck_account_balance_pos'."""
+    project = models_project(tmp_path, db_url, "")
+    set_models(project, CONVENTION_MODELS, header=CONVENTION_HEADER)
+    _, first = autogenerate(project, "first")
+    text = Path(first["path"]).read_text()
+    assert 'name=op.f("ck_account_balance_pos")' in text
+    assert 'op.f("ix_account_balance")' in text
+    assert run_cli("upgrade", "head", cwd=project.root).code == 0
+    checks = run_async(lambda: describe(db_url))["tables"]["account"]["checks"]
+    assert [name for name, _ in checks] == ["ck_account_balance_pos"]
+    assert run_cli("check", cwd=project.root).code == 0
