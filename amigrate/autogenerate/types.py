@@ -165,6 +165,9 @@ def _args(args: tuple[str, ...]) -> tuple[str, ...]:
 
 _CAST = re.compile(r"^(?P<body>.*?)\s*::\s*[\w\s\".]+(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])?$", re.S)
 _NOW = {"now()", "current_timestamp", "current_timestamp()", "localtimestamp", "getdate()"}
+# A string literal's cast inside an expression: 'utc'::text
+_INNER_CAST = re.compile(r"('(?:[^']|'')*')::(?:[a-z_][\w ]*?)(?:\(\d+\))?(?=[\s,)]|$)")
+_NOW_CALL = re.compile(r"\bcurrent_timestamp\(\)")
 
 
 def default_sql(default: Any, dialect: Dialect) -> str | None:
@@ -212,8 +215,10 @@ def normalize_default(sql: str | None) -> tuple[str, Any] | None:
     text = _strip_parens(sql.strip())
     while match := _CAST.match(text):  # PostgreSQL casts: 'n/a'::character varying
         text = _strip_parens(match["body"].strip())
-    if len(text) >= 2 and text[0] == text[-1] == "'":
+    if len(text) >= 2 and text[0] == text[-1] == "'" and "'" not in text[1:-1].replace("''", ""):
         literal = text[1:-1].replace("''", "'")
+        if literal.lower() in ("true", "false"):  # (a Boolean's "false" is stored bare)
+            return ("num", Decimal(literal.lower() == "true"))
         number = _number(literal)
         return ("num", number) if number is not None else ("str", literal)
     lowered = text.lower()
@@ -224,6 +229,10 @@ def normalize_default(sql: str | None) -> tuple[str, Any] | None:
         return ("num", number)
     if lowered == "null":
         return None
+    # PostgreSQL writes back the casts of literals inside an expression
+    # (timezone('utc'::text, now())); MariaDB writes current_timestamp() everywhere.
+    lowered = _INNER_CAST.sub(r"\1", lowered)
+    lowered = _NOW_CALL.sub("current_timestamp", lowered)
     expr = re.sub(r"\s+", "", lowered).replace('"', "").replace("`", "")
     return ("expr", "current_timestamp" if expr in _NOW else expr)
 
