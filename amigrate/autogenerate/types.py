@@ -90,7 +90,16 @@ def _synonyms(dialect: Dialect) -> Sequence[frozenset[str]]:
     return found
 
 
+def _collation(t: TypeWords) -> str | None:
+    words = t.words
+    at = words.index("collate") if "collate" in words else -1
+    return words[at + 1].strip('"`') if 0 <= at < len(words) - 1 else None
+
+
 def _same_name(a: TypeWords, b: TypeWords, dialect: Dialect) -> bool:
+    collations = _collation(a), _collation(b)
+    if None not in collations and collations[0] != collations[1]:
+        return False  # (both say one: MySQL writes it back; a model without one takes any)
     if a.words[:1] == b.words[:1] and len(a.words) != len(b.words):
         return True  # extra words on one side only (CHARACTER SET ..., UNSIGNED)
     if a.words == b.words:

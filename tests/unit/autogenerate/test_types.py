@@ -54,6 +54,16 @@ SAME = [
     ("mariadb", mysql.MEDIUMBLOB(), sa.LargeBinary(100_000)),
     ("mariadb", mysql.MEDIUMTEXT(), sa.Text(100_000)),
     ("mysql", mysql.TINYTEXT(), sa.Text(200)),
+    (  # MySQL writes the collation back; a model without one takes the table's
+        "mariadb",
+        mysql.VARCHAR(50, charset="utf8mb4", collation="utf8mb4_bin"),
+        sa.String(50),
+    ),
+    (
+        "mariadb",
+        mysql.VARCHAR(50, charset="utf8mb4", collation="utf8mb4_bin"),
+        sa.String(50, collation="utf8mb4_bin"),
+    ),
     ("mysql", mysql.BLOB(), sa.LargeBinary(65_535)),
     ("sqlite", sqlite.VARCHAR(length=5), sa.Enum("small", "large", name="e")),
     ("sqlite", sqlite.CHAR(length=32), sa.Uuid()),
@@ -77,6 +87,11 @@ DIFFERENT = [
     ("mariadb", mysql.FLOAT(), sa.Float(precision=53)),
     ("mysql", mysql.JSON(), sa.Text()),
     ("sqlite", sqlite.INTEGER(), sa.String(10)),
+    (  # a collation changed (it was missed: "extra words on one side")
+        "mariadb",
+        mysql.VARCHAR(50, charset="utf8mb4", collation="utf8mb4_bin"),
+        sa.String(50, collation="utf8mb4_general_ci"),
+    ),
 ]
 
 
