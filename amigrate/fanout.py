@@ -442,6 +442,12 @@ async def resolve(
         known_targets += [_as_target(t) for t in await env_targets(config)]
     check_unique(known_targets)
     if not known_targets:
+        if config.get_list("databases"):  # (a multidb project: its databases, not targets)
+            raise ConfigError(
+                "no targets are configured; this project lists databases "
+                f"({', '.join(config.get_list('databases'))})",
+                hint="select them with databases='all' (or a list of their names)",
+            )
         raise ConfigError(
             "no targets are configured",
             hint="add a [targets] section (name = URL [schema=NAME]), a targets_file, "

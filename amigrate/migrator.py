@@ -258,8 +258,9 @@ class Migrator:
                 raise ConfigError(
                     f"this project migrates several databases ({', '.join(several)}), "
                     "and no single URL is configured",
-                    hint="select them: databases='all' / targets='all' in the API, "
-                    "or -d NAME on the command line",
+                    hint="select them: databases='all' / targets='all' with upgrade(), "
+                    "downgrade(), current() or fan_out() in the API (Migrator(..., url=...) "
+                    "for one of them), or -d NAME on the command line",
                 )
         if self._url:
             remember_password(self._url)

@@ -599,3 +599,17 @@ async def test_targets_given_as_lists_or_catalog_rows(tmp_path: Path) -> None:
         _as_target(("acme", url, "tenant", "extra"))
     assert "S3cretPW" not in str(info.value)
     assert "app:***@db" in str(info.value)
+
+
+async def test_targets_of_a_multidb_project_point_at_its_databases(tmp_path: Path) -> None:
+    from amigrate.config import Config
+    from amigrate.fanout import resolve
+
+    config = Config.from_values(
+        {"script_location": str(tmp_path), "databases": "main, analytics"}, here=tmp_path
+    )
+    with pytest.raises(
+        ConfigError, match=r"this project lists databases \(main, analytics\)"
+    ) as info:
+        await resolve(config, targets="all")
+    assert "databases='all'" in (info.value.hint or "")
