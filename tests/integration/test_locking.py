@@ -299,13 +299,13 @@ async def test_the_lock_session_outlives_idle_session_timeout(
     assert (await snapshot(postgresql_url))[1] == ["b2"]
 
 
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])  # (SQLite's lock is a file's)
 async def test_tasks_waiting_on_an_application_engine_leave_its_pool_free(
-    db_url: str, tmp_path: Path
+    server: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """Five tasks on one small pool: the waiters must not hold the connections the task
     with the lock needs to migrate (it used to fail: no connection came free)."""
-    if backend(db_url) == "sqlite":
-        pytest.skip("SQLite's lock is a file lock, not a session")
+    db_url: str = request.getfixturevalue(f"{server}_url")
     project = make_project(tmp_path, db_url, *history(3, "await asyncio.sleep(0.2)"))
     engine = create_async_engine(db_url, pool_size=2, max_overflow=0, pool_timeout=5)
     try:
@@ -318,13 +318,13 @@ async def test_tasks_waiting_on_an_application_engine_leave_its_pool_free(
     assert await applied_counts(db_url) == {f"r{i:03d}": 1 for i in range(1, 4)}
 
 
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])  # (SQLite's lock is a file's)
 async def test_the_lock_session_never_goes_back_to_an_application_pool(
-    db_url: str, tmp_path: Path
+    server: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """The lock's session has settings of its own (application_name, no idle timeout):
     the application's pool must not hand it out afterwards."""
-    if backend(db_url) == "sqlite":
-        pytest.skip("SQLite's lock is a file lock, not a session")
+    db_url: str = request.getfixturevalue(f"{server}_url")
     project = make_project(tmp_path, db_url, *history(2))
     engine = create_async_engine(db_url, pool_size=3, max_overflow=0)
     setting = (
