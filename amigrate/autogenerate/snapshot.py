@@ -162,7 +162,25 @@ def _schema_of(key_schema: str | None, default_schema: str | None) -> str | None
     return None if key_schema == default_schema else key_schema
 
 
-def _column(info: Mapping[str, Any], dialect: str) -> ColumnInfo:
+def _owned_sequences(conn: sa.Connection, schema: str | None) -> set[tuple[str, str]]:
+    """PostgreSQL: the (table, column) pairs that own a sequence (serial columns)."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT t.relname, a.attname FROM pg_catalog.pg_depend d\n"
+            "JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'\n"
+            "JOIN pg_catalog.pg_class t ON t.oid = d.refobjid\n"
+            "JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace\n"
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid\n"
+            "WHERE d.classid = 'pg_catalog.pg_class'::regclass\n"
+            "AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'a'\n"
+            "AND n.nspname = coalesce(:schema, current_schema())"
+        ),
+        {"schema": schema},
+    )
+    return {(str(table), str(column)) for table, column in rows}
+
+
+def _column(info: Mapping[str, Any], dialect: str, owns_sequence: bool = True) -> ColumnInfo:
     default = info.get("default")
     autoincrement = info.get("autoincrement")
     if (
@@ -170,6 +188,7 @@ def _column(info: Mapping[str, Any], dialect: str) -> ColumnInfo:
         and isinstance(default, str)
         and _SERIAL_DEFAULT.fullmatch(default.strip())
         and autoincrement
+        and owns_sequence  # (a shared sequence's nextval() is a default like any other)
     ):
         # A serial column: its sequence belongs to the column, and recreating the
         # column with this default would name a sequence that no longer exists.
@@ -266,6 +285,7 @@ def _reflect_schema(
     if dialect.name == "sqlite":
         known = {key[1]: {i["name"] for i in value} for key, value in indexes.items()}
         extra = _sqlite_expression_indexes(conn, names, known)
+    owned = _owned_sequences(conn, schema) if dialect.name == "postgresql" else None
     tables = []
     for key in sorted(columns, key=lambda k: k[1]):
         pk = pks.get(key) or {}
@@ -280,7 +300,10 @@ def _reflect_schema(
             TableInfo(
                 schema=_schema_of(schema, default_schema),
                 name=key[1],
-                columns=tuple(_column(c, dialect.name) for c in columns[key]),
+                columns=tuple(
+                    _column(c, dialect.name, owned is None or (key[1], c["name"]) in owned)
+                    for c in columns[key]
+                ),
                 primary_key=PrimaryKeyInfo(
                     pk.get("name"), tuple(pk.get("constrained_columns") or ())
                 ),

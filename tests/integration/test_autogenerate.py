@@ -201,3 +201,35 @@ def test_names_a_convention_made_are_written_final(db_url: str, tmp_path: Path) 
     checks = run_async(lambda: describe(db_url))["tables"]["account"]["checks"]
     assert [name for name, _ in checks] == ["ck_account_balance_pos"]
     assert run_cli("check", cwd=project.root).code == 0
+
+
+SHARED_SEQUENCE = """
+counter = sa.Table(
+    "counter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("n", sa.BigInteger, server_default=sa.text("nextval('shared_seq')")),
+)
+"""
+
+
+def test_a_default_from_a_shared_sequence_is_a_default(postgresql_url: str, tmp_path: Path) -> None:
+    """Only a serial column's own sequence makes its nextval() default implicit: one that
+    takes numbers from a sequence it does not own keeps its default (it was reported as
+    missing on every run)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def create_sequence() -> None:
+        engine = create_async_engine(postgresql_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql("CREATE SEQUENCE shared_seq")
+        finally:
+            await engine.dispose()
+
+    run_async(create_sequence)
+    project = models_project(tmp_path, postgresql_url, SHARED_SEQUENCE)
+    autogenerate(project, "first")
+    assert run_cli("upgrade", "head", cwd=project.root).code == 0
+    check = run_cli("check", cwd=project.root)
+    assert check.code == 0, check
