@@ -535,16 +535,19 @@ class Migrator:
         async with self._locked(), self._connect() as ctx:
             _refuse_implicit_commit(ctx)
             conn = ctx.connection
-            have_tables = await self.versions.exists(conn) and await self.history.exists(conn)
-            heads = await self.versions.read(conn)
-            failure = await self.history.last_failure(conn)
+            versions_exist = await self.versions.exists(conn)
+            history_exists = await self.history.exists(conn)
+            heads = await self.versions.read_existing(conn) if versions_exist else ()
+            failure = await self.history.last_failure(conn, exists=history_exists)
             db_user = await database_user(conn)
             await ctx.commit()
             if failure is not None and not force and direction != "stamp":
                 raise _unresolved(failure)
             plan = self._make_plan(direction, target, heads, purge=purge)
             functions, checksums = await self._load(plan, ctx.dialect.name)
-            if not have_tables:  # (only now: a plan refused above changes nothing)
+            if not (
+                versions_exist and history_exists
+            ):  # (only now: a refused plan changes nothing)
                 await self._create_schema(ctx)
                 await ctx.begin()
                 await self.versions.create(conn)

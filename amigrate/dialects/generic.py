@@ -7,7 +7,6 @@ for an op where a dialect differs, often calling the generic one and adjusting.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -356,29 +355,24 @@ def _constraint_sql(constraint: sa.Constraint, dialect: Dialect) -> str:
 
 
 def _identity_change(
-    op: AlterColumnOp, dialect: Dialect
-) -> Callable[[sa.Table], list[Executable]] | None:
-    """PostgreSQL: the statements (for the table) of a ``server_default`` that adds,
-    changes or drops an identity (``existing_server_default=sa.Identity(...)`` says the
-    column has one); None when no identity is involved. (A known plain default the new
-    identity replaces is dropped by the caller, before any type change.)"""
+    op: AlterColumnOp, dialect: Dialect, table: sa.Table
+) -> list[Executable] | None:
+    """PostgreSQL: the statements of a ``server_default`` that adds, changes or drops an
+    identity (``existing_server_default=sa.Identity(...)`` says the column has one); None
+    when no identity is involved. (A known plain default the new identity replaces is
+    dropped by the caller, before any type change.)"""
     new, old = op.server_default, op.existing_server_default
-    if dialect.name != "postgresql" or not (
-        isinstance(new, sa.Identity) or (new is None and isinstance(old, sa.Identity))
-    ):
-        return None
     name = op.column_name
-
-    def statements(table: sa.Table) -> list[Executable]:
-        if isinstance(new, sa.Identity) and isinstance(old, sa.Identity):
-            if not identity_changes(new, old):
-                return []
-            return [AlterColumnIdentity(table, name, new, old)]
-        if isinstance(new, sa.Identity):
-            return [AlterColumnIdentity(table, name, new, None)]
-        return [AlterColumnIdentity(table, name, None, old)]  # type: ignore[arg-type]
-
-    return statements
+    if dialect.name != "postgresql":
+        return None
+    if isinstance(new, sa.Identity):
+        if isinstance(old, sa.Identity):
+            changed = identity_changes(new, old)
+            return [AlterColumnIdentity(table, name, new, old)] if changed else []
+        return [AlterColumnIdentity(table, name, new, None)]
+    if new is None and isinstance(old, sa.Identity):
+        return [AlterColumnIdentity(table, name, None, old)]
+    return None
 
 
 @register(AlterColumnOp)
@@ -394,7 +388,7 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     name = op.column_name
     drops, adds = type_constraint_changes(op, dialect)
     statements: list[Executable] = list(drops)
-    identity = _identity_change(op, dialect)
+    identity = _identity_change(op, dialect, table)
     # ADD GENERATED refuses a column that has a default: drop a known plain one first.
     replaced = (
         identity is not None
@@ -420,7 +414,7 @@ def alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     if op.nullable is not None:
         statements.append(AlterColumnNullable(table, name, op.nullable))
     if identity is not None:
-        statements += identity(table)
+        statements += identity
     elif op.server_default is not False and not (default_first and op.server_default is None):
         statements.append(AlterColumnDefault(table, name, op.server_default))
     if op.comment is not False:

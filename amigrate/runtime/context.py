@@ -437,7 +437,6 @@ class OnlineContext(MigrationContext):
         """SQLite inside the caller's transaction: SQLAlchemy's ``begin()`` sends nothing,
         and pysqlite begins only before a row change, so DDL would autocommit (and stay
         when the caller rolls back). Begin for real, unless the driver already has."""
-
         if await self._driver_in_transaction() is False:
             await self._conn.exec_driver_sql("BEGIN")
 

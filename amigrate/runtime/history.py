@@ -237,9 +237,11 @@ class HistoryTable:
         *,
         limit: int | None = None,
         revisions: Sequence[str] | None = None,
+        exists: bool | None = None,
     ) -> list[HistoryEntry]:
-        """Rows newest first, optionally only for *revisions*."""
-        if not await self.exists(conn):
+        """Rows newest first, optionally only for *revisions* (*exists*: whether the
+        table exists, when the caller has looked already)."""
+        if not (exists if exists is not None else await self.exists(conn)):
             return []
         t = self.table
         query = sa.select(t).order_by(t.c.id.desc())
@@ -250,9 +252,11 @@ class HistoryTable:
         rows = await conn.execute(query)
         return [HistoryEntry(**row._asdict()) for row in rows]
 
-    async def last_failure(self, conn: AsyncConnection) -> HistoryEntry | None:
+    async def last_failure(
+        self, conn: AsyncConnection, *, exists: bool | None = None
+    ) -> HistoryEntry | None:
         """The newest row, if it records a failure nothing has resolved since."""
-        newest = await self.entries(conn, limit=1)
+        newest = await self.entries(conn, limit=1, exists=exists)
         return newest[0] if newest and newest[0].status == "failed" else None
 
 
