@@ -136,13 +136,17 @@ def model_table_items(table: sa.Table, dialect: Dialect) -> tuple[sa.schema.Sche
     """Columns and constraints of a model table, detached, for ``CreateTableOp``.
 
     Indexes are left out (each is a ``CreateIndexOp``); so are the check
-    constraints that ``Enum`` / ``Boolean`` types add themselves.
+    constraints that ``Enum`` / ``Boolean`` types add themselves. A column's own
+    ``CheckConstraint`` (``Column(..., CheckConstraint(...))``) becomes one of the
+    table's: the same rule, and written so on every database (MariaDB refuses a
+    named check on a column).
     """
     items: list[sa.schema.SchemaItem] = [model_column(c) for c in table.columns if not c.system]
     pk = table.primary_key
     if pk.columns:
         items.append(sa.PrimaryKeyConstraint(*pk.columns.keys(), name=constraint_name(pk)))
-    for constraint in _sorted_constraints(table.constraints):
+    column_checks = [c for column in table.columns for c in column.constraints]
+    for constraint in _sorted_constraints([*table.constraints, *column_checks]):
         if isinstance(constraint, sa.ForeignKeyConstraint):
             items.append(_fk_from_model(constraint))
         elif isinstance(constraint, sa.UniqueConstraint):
@@ -205,7 +209,8 @@ def _fk_from_info(info: ForeignKeyInfo) -> sa.ForeignKeyConstraint:
 def reflected_table(
     info: TableInfo, metadata: sa.MetaData | None = None, *, indexes: bool = False
 ) -> sa.Table:
-    """A ``Table`` as the database has it: columns, keys, unique constraints, comment.
+    """A ``Table`` as the database has it: columns, keys, unique and check constraints,
+    comment.
 
     With *indexes*, its indexes too (the table ``include_object`` is shown);
     without, they are left out: autogenerate handles each as an op of its own.
@@ -219,6 +224,7 @@ def reflected_table(
         items.append(sa.PrimaryKeyConstraint(*info.primary_key.columns, name=name))
     items += [_fk_from_info(fk) for fk in info.foreign_keys]
     items += [sa.UniqueConstraint(*u.columns, name=_final(u.name)) for u in info.uniques]
+    items += [sa.CheckConstraint(sa.text(c.sqltext), name=_final(c.name)) for c in info.checks]
     table = sa.Table(
         info.name,
         metadata if metadata is not None else sa.MetaData(),

@@ -25,6 +25,7 @@ from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.types import TypeEngine
 
 __all__ = [
+    "CheckInfo",
     "ColumnInfo",
     "ForeignKeyInfo",
     "IndexInfo",
@@ -101,6 +102,15 @@ class UniqueInfo:
 
 
 @dataclass(frozen=True)
+class CheckInfo:
+    """A reflected table CHECK constraint: its name (None where the database made one
+    up) and its SQL as the database writes it back."""
+
+    name: str | None
+    sqltext: str
+
+
+@dataclass(frozen=True)
 class ForeignKeyInfo:
     """A reflected foreign key; ``referred_schema`` is None for the default schema."""
 
@@ -127,6 +137,9 @@ class TableInfo:
     uniques: tuple[UniqueInfo, ...] = ()
     foreign_keys: tuple[ForeignKeyInfo, ...] = ()
     comment: str | None = None
+    #: Read for what a downgrade recreates; autogenerate does not compare them (nor
+    #: does Alembic): the database rewrites their SQL in its own words.
+    checks: tuple[CheckInfo, ...] = ()
 
     @property
     def key(self) -> TableKey:
@@ -278,6 +291,7 @@ def _reflect_schema(
     fks = _bulk(inspector, "get_multi_foreign_keys", schema, names)
     indexes = _bulk(inspector, "get_multi_indexes", schema, names)
     uniques = _bulk(inspector, "get_multi_unique_constraints", schema, names)
+    checks = _bulk(inspector, "get_multi_check_constraints", schema, names)
     comments: Mapping[Any, Any] = {}
     if dialect.supports_comments:
         comments = _bulk(inspector, "get_multi_table_comment", schema, names)
@@ -314,9 +328,21 @@ def _reflect_schema(
                 ),
                 foreign_keys=tuple(_foreign_key(f, default_schema) for f in fks.get(key, [])),
                 comment=(comments.get(key) or {}).get("text"),
+                checks=tuple(_check(c, dialect.name) for c in checks.get(key, [])),
             )
         )
     return tables
+
+
+#: The names MariaDB makes up for an unnamed CHECK (``CONSTRAINT_1``, ...).
+_MARIADB_CHECK_NAME = re.compile(r"CONSTRAINT_[0-9]+")
+
+
+def _check(info: Mapping[str, Any], dialect: str) -> CheckInfo:
+    name = info.get("name")
+    if dialect in ("mysql", "mariadb") and name and _MARIADB_CHECK_NAME.fullmatch(name):
+        name = None  # unnamed in the model too: recreated unnamed, it gets the next number
+    return CheckInfo(name, str(info["sqltext"]))
 
 
 def reflect(
