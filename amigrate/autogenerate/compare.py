@@ -369,7 +369,9 @@ def _compare_default(
         rendered,
     )
     if differs is None:
-        differs = defaults_differ(db.default, rendered)
+        affinity = getattr(column.type, "_type_affinity", None)  # a TypeDecorator's impl's
+        textual = isinstance(affinity, type) and issubclass(affinity, sa.String)
+        differs = defaults_differ(db.default, rendered, textual=textual)
     if differs:
         kw["server_default"] = model_default.arg if model_default is not None else None
         found.append(f"server default {db.default} -> {rendered}")

@@ -212,12 +212,14 @@ def _strip_parens(text: str) -> str:
     return text
 
 
-def normalize_default(sql: str | None) -> tuple[str, Any] | None:
+def normalize_default(sql: str | None, *, textual: bool = False) -> tuple[str, Any] | None:
     """SQL default text reduced for comparing.
 
     ``'n/a'::character varying`` gives ``("str", "n/a")``, ``0.00`` and ``'0'``
     give ``("num", Decimal(0))``, ``current_timestamp()`` gives
-    ``("expr", "current_timestamp")``; no default gives None.
+    ``("expr", "current_timestamp")``; no default gives None. A *textual*
+    column's (``String``, ``Text``, ...) literals stay text, numbers or not:
+    ``'007'`` is not ``'7'`` there.
     """
     if sql is None:
         return None
@@ -226,11 +228,15 @@ def normalize_default(sql: str | None) -> tuple[str, Any] | None:
         text = _strip_parens(match["body"].strip())
     if len(text) >= 2 and text[0] == text[-1] == "'" and "'" not in text[1:-1].replace("''", ""):
         literal = text[1:-1].replace("''", "'")
+        if textual:
+            return ("str", literal)
         if literal.lower() in ("true", "false"):  # (a Boolean's "false" is stored bare)
             return ("num", Decimal(literal.lower() == "true"))
         number = _number(literal)
         return ("num", number) if number is not None else ("str", literal)
     lowered = text.lower()
+    if textual and _number(text) is not None:
+        return ("str", text)  # a bare number in a text column's DDL stores its digits
     if lowered in ("true", "false"):
         return ("num", Decimal(lowered == "true"))
     number = _number(text)
@@ -255,6 +261,11 @@ def _number(text: str) -> Decimal | None:
         return None
 
 
-def defaults_differ(inspected: str | None, metadata_sql: str | None) -> bool:
-    """Whether the database's default and the model's (both SQL text) differ."""
-    return normalize_default(inspected) != normalize_default(metadata_sql)
+def defaults_differ(
+    inspected: str | None, metadata_sql: str | None, *, textual: bool = False
+) -> bool:
+    """Whether the database's default and the model's (both SQL text) differ; *textual*
+    for a column of a string type (see :func:`normalize_default`)."""
+    return normalize_default(inspected, textual=textual) != normalize_default(
+        metadata_sql, textual=textual
+    )

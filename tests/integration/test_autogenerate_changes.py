@@ -170,6 +170,25 @@ async def test_server_defaults_are_compared_only_when_asked(db_url: str, tmp_pat
     assert (await compare(config)).is_empty
 
 
+async def test_a_text_columns_numeric_default_is_compared_as_text(
+    db_url: str, tmp_path: Path
+) -> None:
+    """'007' and '7' are different defaults of a string column (they compared as numbers),
+    and each database's way of writing '007' back is not a change."""
+    models = BEFORE.replace(
+        'sa.Column("label", sa.String(30)),',
+        'sa.Column("label", sa.String(30), server_default="007"),',
+    )
+    project = models_project(tmp_path, db_url, models)
+    config = project.config()
+    await write_revision(config, "before", rev_id="a1")
+    await amigrate.upgrade(config, "head")
+    assert (await compare(config)).is_empty
+    set_models(project, models.replace('server_default="007"', 'server_default="7"'))
+    (change,) = await compare(config)
+    assert change.description.startswith("modify column 'item.label': server default")
+
+
 FILTERS = """
 def include_name(name, type_, parent_names):
     if type_ == "table":

@@ -179,3 +179,21 @@ def test_model_defaults_as_sql() -> None:
 )
 def test_defaults_differ(inspected: str | None, model: str | None, differ: bool) -> None:
     assert defaults_differ(inspected, model) is differ
+
+
+@pytest.mark.parametrize(
+    ("inspected", "model", "differ"),
+    [
+        ("'007'::character varying", "'7'", True),  # PostgreSQL
+        ("'007'", "'007'", False),
+        ("'1.0'", "'1'", True),
+        ("'7'::character varying", "7", False),  # server_default=sa.text("7")
+        ("'true'", "'1'", True),
+        ("'n/a'::character varying", "'n/a'", False),
+        ("now()", "CURRENT_TIMESTAMP", False),
+    ],
+)
+def test_a_text_columns_defaults_are_text(inspected: str, model: str, differ: bool) -> None:
+    """Numbers in a text column are compared as the text they store (they were compared as
+    numbers: a change from '007' to '7' went unnoticed)."""
+    assert defaults_differ(inspected, model, textual=True) is differ
