@@ -244,7 +244,7 @@ def _compare_table(cmp: Comparison, key: TableKey, table: sa.Table, info: TableI
             if options.object_included(column, column_name, "column", False, conn_column):
                 _compare_column(cmp, key, column, db_columns[column_name], info)
         elif options.object_included(column, column_name, "column", False, None):
-            add = AddColumnOp(name, model_column(column), schema=schema)
+            add = AddColumnOp(name, model_column(column, cmp.dialect), schema=schema)
             cmp.add(
                 Change(
                     "add_column",

@@ -51,13 +51,21 @@ def sql_text(element: Any, dialect: Dialect) -> str:
     return str(compiled)
 
 
-def model_column(column: sa.Column[Any]) -> sa.Column[Any]:
-    """A detached copy of a model column: type, nullability, server default, comment.
+def model_column(column: sa.Column[Any], checks_for: Dialect | None = None) -> sa.Column[Any]:
+    """A detached copy of a model column: type, nullability, server default, comment;
+    with *checks_for* a dialect, the column's own ``CheckConstraint`` too (as that
+    dialect writes its SQL), for a column added to an existing table.
 
     ``primary_key``, foreign keys, ``index=`` and ``unique=`` are left out:
     autogenerate emits those as constraints and indexes of their own.
     """
     extra: list[Any] = []
+    if checks_for is not None:
+        extra += [
+            sa.CheckConstraint(sa.text(sql_text(c.sqltext, checks_for)), name=constraint_name(c))
+            for c in column.constraints
+            if isinstance(c, sa.CheckConstraint)
+        ]
     default = column.server_default
     server_default: Any = None
     if isinstance(default, sa.Computed | sa.Identity):

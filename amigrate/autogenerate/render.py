@@ -122,6 +122,11 @@ def render_column(column: sa.Column[Any], ctx: RenderContext, *, in_table: bool 
             _fk_node(fk, ctx) for fk in sorted(column.foreign_keys, key=lambda f: f.target_fullname)
         ]
     args += _generated(column, ctx)
+    for check in column.constraints if not in_table else ():
+        if isinstance(check, sa.CheckConstraint):
+            check_args: list[Node] = [py_str(sql(check.sqltext, ctx))]
+            _constraint_name(check_args, check, ctx)
+            args.append(Call(ctx.sa("CheckConstraint"), tuple(check_args)))
     if not in_table and column.primary_key:
         args.append(Kw("primary_key", "True"))
     if not column.nullable and (in_table or not column.primary_key):

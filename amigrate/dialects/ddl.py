@@ -246,10 +246,16 @@ def _create_plain_index(element: CreatePlainIndex, compiler: DDLCompiler, **kw: 
 def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
     column = element.table.c[element.column_name]
     spec = compiler.get_column_specification(column)
+    # MariaDB takes no name on a column's CHECK: a named one is added as the table's,
+    # in the same statement.
+    mariadb = bool(getattr(compiler.dialect, "is_mariadb", False))
+    added: list[str] = []
     for constraint in column.constraints:
         if not isinstance(constraint, sa.ForeignKeyConstraint):
             sql = compiler.process(constraint)
-            if sql:
+            if sql and mariadb and isinstance(constraint, sa.CheckConstraint) and constraint.name:
+                added.append(f", ADD {sql}")
+            elif sql:
                 spec += " " + sql
     if element.inline_primary_key and column.primary_key:
         spec += " PRIMARY KEY"
@@ -275,7 +281,7 @@ def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
         spec += " FIRST"
     elif element.after is not None:
         spec += f" AFTER {compiler.preparer.quote(element.after)}"
-    return f"ALTER TABLE {_table(compiler, element.table)} ADD COLUMN {guard}{spec}"
+    return f"ALTER TABLE {_table(compiler, element.table)} ADD COLUMN {guard}{spec}{''.join(added)}"
 
 
 @compiles(DropColumn)

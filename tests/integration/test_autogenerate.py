@@ -74,7 +74,7 @@ SECOND = (
     .replace(
         '    sa.Index("ix_item_price", "price"),\n',
         '    sa.Index("ix_item_price", "price"),\n'
-        '    sa.Column("weight", sa.Float),\n'
+        '    sa.Column("weight", sa.Float, sa.CheckConstraint("weight >= 0", name="ck_weight")),\n'
         '    sa.Index("ix_item_code", "code"),\n',
     )
     .split("legacy = sa.Table(")[0]
@@ -121,11 +121,14 @@ def test_autogenerate_then_check_then_a_second_change(db_url: str, tmp_path: Pat
     # The downgrade recreates the dropped table with its checks, as the database has them.
     assert 'name=op.f("ck_legacy_qty_max")' in second_text
     assert "CONSTRAINT_" not in second_text  # MariaDB's made-up names are not kept
+    # An added column keeps its own check (Alembic leaves it out).
+    assert 'sa.CheckConstraint("weight >= 0", name="ck_weight")' in second_text
 
     assert run_cli("upgrade", "head", cwd=cwd).code == 0
     assert run_cli("check", cwd=cwd).code == 0
     second_state = run_async(lambda: describe(db_url))
     assert "legacy" not in second_state["tables"]
+    assert "ck_weight" in [name for name, _ in second_state["tables"]["item"]["checks"]]
 
     down = run_cli("downgrade", "-1", cwd=cwd)
     assert down.code == 0, down

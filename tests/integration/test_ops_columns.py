@@ -68,6 +68,35 @@ else:
         assert cols["owner_id"][4] == "who"
 
 
+async def test_add_column_with_its_own_checks(db_url: str, tmp_path: Path) -> None:
+    """A column's CHECK constraints come with it, a named one by its name (on MariaDB, which
+    takes no name on a column's CHECK, as the table's, in the same ALTER TABLE)."""
+    upgrade = """
+await op.add_column(
+    "item",
+    sa.Column("size", sa.Integer, sa.CheckConstraint("size > 0", name="ck_item_size"),
+              sa.CheckConstraint("size < 100")),
+)
+"""
+    downgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.drop_column("size")
+"""
+
+    async def check() -> None:
+        # (MariaDB reports a failed CHECK as an OperationalError, the others as IntegrityError.)
+        with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError), match="size|CHECK"):
+            await query(db_url, "UPDATE item SET size = 0")
+        with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError), match="CHECK|item"):
+            await query(db_url, "UPDATE item SET size = 100")
+
+    _, after = await op_roundtrip(
+        tmp_path, db_url, setup=TABLES, upgrade=upgrade, downgrade=downgrade, check=check
+    )
+    checks = after["tables"]["item"]["checks"]
+    assert "ck_item_size" in [name for name, _ in checks]
+
+
 async def test_add_column_if_not_exists(db_url: str, tmp_path: Path) -> None:
     upgrade = 'await op.add_column("item", sa.Column("name", sa.Text), if_not_exists=True)'
     if backend(db_url) == "sqlite":
