@@ -233,12 +233,18 @@ class ScriptDirectory:
                         f"cannot merge {a} with its descendant {b}",
                         hint="merge the heads of separate branches",
                     )
+        heads = set(graph.heads)
+        for rid in resolved:
+            if rid not in heads:  # (Alembic refuses too): the merge would leave a new head
+                raise CommandError(
+                    f"revision {rid} is not a head, so merging it would fork the history",
+                    hint="merge heads ('amigrate heads' lists them; a branch's is label@head)",
+                )
         for label in branch_labels:
             if label in graph.labels:
                 raise CommandError(f"branch label {label!r} is already used")
         new = NewRevision(self._new_id(rev_id), message, tuple(resolved), tuple(branch_labels))
-        folder = self.script(resolved[0]).path.parent
-        return self._write(new, folder, None)
+        return self._write(new, self._location_of(resolved[0]), None)
 
     def _new_id(self, rev_id: str | None) -> str:
         if rev_id is None:
@@ -267,13 +273,22 @@ class ScriptDirectory:
         if len(locations) == 1:
             return locations[0]
         if parents:
-            return self.script(parents[0]).path.parent
+            return self._location_of(parents[0])
         raise CommandError(
             "there are several version locations and the new revision starts a new branch",
             hint="choose its folder with --version-path (one of: "
             + ", ".join(map(str, locations))
             + ")",
         )
+
+    def _location_of(self, rev_id: str) -> Path:
+        """The version location holding *rev_id*'s file: a new revision on top of it goes
+        there, never into the subfolder a ``file_template`` made (``year/``), which the
+        template would add again."""
+        path = self.script(rev_id).path.resolve()
+        holding = [loc.resolve() for loc in self.version_locations]
+        holding = [loc for loc in holding if path.is_relative_to(loc)]
+        return max(holding, key=lambda loc: len(loc.parts)) if holding else path.parent
 
     def _check_new(self, new: NewRevision) -> None:
         """Refuse, before writing, a revision the reader would reject once written.

@@ -163,6 +163,25 @@ def test_several_heads_need_a_choice(tmp_path: Path) -> None:
     assert_clean_error(run_cli("merge", "b1", "-m", "m", cwd=tmp_path), match="nothing to merge")
 
 
+def test_merge_takes_heads_only(tmp_path: Path) -> None:
+    """Merging a revision that is not a head would leave one more head (Alembic refuses too)."""
+    make_project(
+        tmp_path,
+        "sqlite+aiosqlite:///x.db",
+        Rev("a1", None),
+        Rev("b1", "a1"),
+        Rev("c1", "b1"),
+        Rev("b2", "a1"),
+    )
+    versions = tmp_path / "migrations" / "versions"
+    before = sorted(p.name for p in versions.iterdir())
+    result = run_cli("merge", "b1", "b2", "-m", "m", cwd=tmp_path)
+    assert_clean_error(result, match="revision b1 is not a head")
+    assert "amigrate heads" in result.err
+    assert sorted(p.name for p in versions.iterdir()) == before
+    assert run_cli("merge", "c1", "b2", "-m", "m", cwd=tmp_path).code == 0
+
+
 def test_version_locations_and_file_template(tmp_path: Path) -> None:
     project = make_project(tmp_path, "sqlite+aiosqlite:///x.db", Rev("a1", None))
     other = tmp_path / "plugin_versions"
@@ -200,10 +219,17 @@ def test_version_locations_and_file_template(tmp_path: Path) -> None:
     assert (
         run_cli("revision", "-m", "next", "--head", "p1", "--rev-id", "p2", cwd=tmp_path).code == 0
     )
-    assert list(other.rglob("p2_*.py"))
+    (child,) = other.rglob("p2_*.py")
+    assert child.parent == path.parent  # other/<year>/, not other/<year>/<year>/
     heads = run_cli("heads", cwd=tmp_path).out.split()
     assert "a1" in heads
     assert "p2" in heads
+    # a merge goes to its first parent's location, with the template's subfolder once
+    merged = run_cli("merge", "heads", "-m", "join", "--rev-id", "m1", cwd=tmp_path)
+    assert merged.code == 0, merged
+    (merge,) = tmp_path.rglob("m1_*.py")
+    assert merge.parent.parent in (project.versions, other)
+    assert merge.parent.name == path.parent.name
 
 
 def test_edit_uses_the_editor(tmp_path: Path) -> None:
