@@ -147,8 +147,10 @@ def _needs_database(spec: str | None, indicate_current: bool) -> bool:
         return True
     if not spec:
         return False
+    # +N / -N and label@+N / label@-N count from the database's heads.
     return "current" in spec or any(
-        part.startswith(("+", "-")) for part in spec.replace(":", " ").split()
+        part.startswith(("+", "-")) or "@+" in part or "@-" in part
+        for part in spec.replace(":", " ").split()
     )
 
 

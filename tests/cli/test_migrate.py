@@ -40,6 +40,30 @@ def test_upgrade_current_downgrade(db_url: str, tmp_path: Path) -> None:
     assert run_cli("current", cwd=tmp_path).out == ""
 
 
+def test_history_counts_label_relative_ranges_from_the_database(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """label@-1 counts from the branch's applied head, with or without -i (without, it
+    said that nothing was applied)."""
+    make_project(
+        tmp_path,
+        sqlite_url,
+        Rev("a1", None, branch_labels=("feature",)),
+        Rev("a2", "a1"),
+        Rev("a3", "a2"),
+    )
+    assert run_cli("upgrade", "a2", cwd=tmp_path).code == 0
+    result = run_cli("history", "-r", "feature@-1:", cwd=tmp_path)
+    assert result.code == 0, result
+    assert [line.split(",")[0] for line in result.out.splitlines()] == [
+        "a2 -> a3 (feature) (head)",
+        "a1 -> a2 (feature)",
+        "<base> -> a1 (feature)",
+    ]
+    marked = run_cli("history", "-i", "-r", "feature@-1:", cwd=tmp_path).out
+    assert marked.replace(" (current)", "") == result.out
+
+
 def test_progress_lines(db_url: str, tmp_path: Path) -> None:
     make_project(tmp_path, db_url, *linear(2))
     result = run_cli("-v", "upgrade", "head", cwd=tmp_path)
