@@ -94,7 +94,10 @@ def create_date(timezone: str | None) -> dt.datetime:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
-        zone = ZoneInfo(timezone)
+        try:
+            zone = ZoneInfo(timezone)
+        except ZoneInfoNotFoundError:
+            zone = ZoneInfo(timezone.upper())  # utc, est: Alembic takes these too
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             f"timezone = {timezone!r} is not a known time zone",

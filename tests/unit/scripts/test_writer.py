@@ -86,6 +86,7 @@ def test_bad_file_templates(template: str, match: str) -> None:
 def test_create_date_timezone() -> None:
     assert create_date("UTC").utcoffset() == dt.timedelta(0)
     assert create_date(None).tzinfo is None
+    assert create_date("utc").utcoffset() == dt.timedelta(0)  # as Alembic reads it
     with pytest.raises(ConfigError, match="not a known time zone"):
         create_date("Mars/Olympus")
 
