@@ -27,6 +27,7 @@ from amigrate.errors import (
     AmigrateError,
     CheckFailed,
     ConfigError,
+    ConfigWarning,
     MigrationError,
     ScriptError,
     ValidationWarning,
@@ -538,6 +539,8 @@ class Migrator:
             versions_exist = await self.versions.exists(conn)
             history_exists = await self.history.exists(conn)
             heads = await self.versions.read_existing(conn) if versions_exist else ()
+            if not versions_exist and direction == "up":
+                await self._warn_of_alembic(conn)
             failure = await self.history.last_failure(conn, exists=history_exists)
             db_user = await database_user(conn)
             await ctx.commit()
@@ -623,6 +626,24 @@ class Migrator:
         await ctx.finish(
             [recorder.write(note, "resolved the failure recorded before", 0.0)], commit=True
         )
+
+    async def _warn_of_alembic(self, conn: AsyncConnection) -> None:
+        """Say so when the version table is missing but Alembic's is there: an upgrade
+        would start from base on a database Alembic migrated."""
+        versions = self.versions
+        if versions.name == "alembic_version":
+            return
+        found = await conn.run_sync(
+            lambda sync: sa.inspect(sync).has_table("alembic_version", schema=versions.schema)
+        )
+        if found:
+            warnings.warn(
+                f"this database has Alembic's alembic_version table but no "
+                f"{versions.qualified_name}, so this upgrade starts from base; to go on from "
+                "Alembic's history, set version_table = alembic_version (docs/from-alembic.md)",
+                ConfigWarning,
+                stacklevel=2,
+            )
 
     async def _check_applied(self, ctx: OnlineContext, heads: tuple[str, ...]) -> None:
         mode = self.config.validate_on_upgrade

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
-from amigrate.errors import AmbiguousRevision, UnknownRevision
+from amigrate.errors import AmbiguousRevision, ConfigWarning, UnknownRevision
 from amigrate.revisions import apply_changes
 from amigrate.revisions.planner import plan_upgrade
 from tests.projects import Rev, linear, make_project, table_rev
@@ -155,6 +156,29 @@ async def test_ensure_version(db_url: str, tmp_path: Path) -> None:
 
 
 async def test_adopts_an_alembic_database(db_url: str, tmp_path: Path) -> None:
+    await _alembic_leftovers(db_url)
+    project = make_project(tmp_path, db_url, *linear(3), version_table="alembic_version")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the table is the configured one: nothing to say
+        result = await amigrate.upgrade(project.config())
+    assert [s.revision for s in result.steps] == ["r002", "r003"]
+    assert await snapshot(db_url, "alembic_version") == ({"rt1", "rt2", "rt3"}, ["r003"])
+
+
+async def test_an_alembic_database_without_its_version_table_configured(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Forgetting version_table = alembic_version gets a warning that says what to set."""
+    await _alembic_leftovers(sqlite_url)
+    project = make_project(tmp_path, sqlite_url, *linear(3))
+    with (
+        pytest.warns(ConfigWarning, match="set version_table = alembic_version"),
+        pytest.raises(amigrate.MigrationFailed),  # rt1 is there already
+    ):
+        await amigrate.upgrade(project.config())
+
+
+async def _alembic_leftovers(db_url: str) -> None:
     # What Alembic leaves behind: its version table with one row, and the schema.
     engine = create_async_engine(db_url, poolclass=NullPool)
     async with engine.begin() as conn:
@@ -167,10 +191,6 @@ async def test_adopts_an_alembic_database(db_url: str, tmp_path: Path) -> None:
         await conn.execute(sa.text("INSERT INTO alembic_version VALUES ('r001')"))
         await conn.execute(sa.text("CREATE TABLE rt1 (id INTEGER PRIMARY KEY, name VARCHAR(50))"))
     await engine.dispose()
-    project = make_project(tmp_path, db_url, *linear(3), version_table="alembic_version")
-    result = await amigrate.upgrade(project.config())
-    assert [s.revision for s in result.steps] == ["r002", "r003"]
-    assert await snapshot(db_url, "alembic_version") == ({"rt1", "rt2", "rt3"}, ["r003"])
 
 
 async def test_mariadb_url_scheme(mysql_url: str, tmp_path: Path) -> None:
