@@ -70,6 +70,10 @@ def import_file(path: Path, module_name: str) -> ModuleType:
     return module
 
 
+#: What an env.py written for Alembic has: ``from alembic import context``.
+_ALEMBIC_ENV = re.compile(r"^\s*from\s+alembic\s+import\s+.*\bcontext\b", re.M)
+
+
 def _failing_line(exc: BaseException, path: Path) -> int | None:
     tb = exc.__traceback__
     line = None
@@ -138,7 +142,15 @@ def load_env(script_location: Path, *, sys_path: Iterable[Path] = ()) -> EnvHook
     if not path.is_file():
         return EnvHooks()
     prepend_sys_path(sys_path)
-    module = import_file(path, f"amigrate_env_{zlib.crc32(str(path).encode()):08x}")
+    try:
+        module = import_file(path, f"amigrate_env_{zlib.crc32(str(path).encode()):08x}")
+    except ScriptError as exc:
+        if _ALEMBIC_ENV.search(path.read_text(encoding="utf-8", errors="replace")):
+            exc.hint = (
+                "this is Alembic's env.py, which amigrate cannot run: replace it with "
+                "amigrate's (from 'amigrate init'), see docs/from-alembic.md"
+            )
+        raise
     hooks = EnvHooks(path=path, module=module)
     hooks.target_metadata = getattr(module, "target_metadata", None)
     options = getattr(module, "engine_options", None) or {}

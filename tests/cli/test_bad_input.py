@@ -109,6 +109,12 @@ def env_import_error(p: Project) -> None:
     (p.root / "migrations" / "env.py").write_text("import no_such_module_for_env\n")
 
 
+def alembic_env(p: Project) -> None:
+    (p.root / "migrations" / "env.py").write_text(
+        "from alembic import context\n\nconfig = context.config\n"
+    )
+
+
 def database_ahead(p: Project) -> None:
     # the version table names a revision no file has
     async def go() -> None:
@@ -257,6 +263,7 @@ CASES = [
     Case("current at an unknown revision", database_ahead, ("current",), "zz99"),
     Case("stamp of an unknown revision", nothing, ("stamp", "nope"), "no revision matches"),
     Case("an import error in env.py", env_import_error, ("upgrade",), "env.py:1: importing it"),
+    Case("Alembic's env.py", alembic_env, ("current",), "this is Alembic's env.py"),
     Case(
         "a bad lock_timeout",
         add_setting("lock_timeout", "soon"),
