@@ -91,7 +91,11 @@ _USERINFO_PASSWORD = re.compile(
     r"""((?:[\w+.-]+(?::/{1,2}|//)|^|(?<=[\s'"(=]))[^:/?#@\s'"]*:)[^@/?#\s]*@"""
 )
 # A password given as a query parameter (``?password=...``), which drivers accept too.
-_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?(?:password|passwd|pwd)=)[^&#\s'\"]*", re.IGNORECASE)
+# It ends before ``&``, ``#``, a space or a quote, and before the ``: `` that joins an
+# error message to the URL.
+_QUERY_PASSWORD = re.compile(
+    r"([?&](?:ssl)?(?:password|passwd|pwd)=)[^&#\s'\"]*?(?=:\s|[&#\s'\"]|:?$)", re.IGNORECASE
+)
 
 
 #: The passwords of the URLs this process has read (see :func:`remember_password`).

@@ -472,6 +472,11 @@ def test_sections_and_multidb_keys(tmp_path: Path) -> None:
         ),
         ("mysql+asyncmy://root@db/app?PASSWD=s3cret", "mysql+asyncmy://root@db/app?PASSWD=***"),
         ("postgresql://h/d?sslpassword=s3cret", "postgresql://h/d?sslpassword=***"),
+        (  # an error message after the URL keeps its separator
+            "postgresql://h/d?password=s3:c: database does not exist",
+            "postgresql://h/d?password=***: database does not exist",
+        ),
+        ("postgresql://h/d?password=a:b", "postgresql://h/d?password=***"),
         # Not URLs: left alone.
         ("10:30 at noon, see a@b", "10:30 at noon, see a@b"),
         ("sqlite+aiosqlite:///C:/data/x.db", "sqlite+aiosqlite:///C:/data/x.db"),
