@@ -134,9 +134,11 @@ class HistoryTable:
 
         On PostgreSQL in a ``DO`` block that looks first: ``IF NOT EXISTS`` alone needs
         the right to create (and to own the table), which a role that only migrates
-        data may lack, where online nothing is created. MySQL has no ``CREATE INDEX IF
-        NOT EXISTS`` (MariaDB has): there the index is declared in the ``CREATE
-        TABLE``, which makes both or neither.
+        data may lack, where online nothing is created. On MySQL, which has no such
+        block in a script, a statement prepared from what ``information_schema`` says
+        (the ``CREATE TABLE``, or ``DO 0``). MySQL has no ``CREATE INDEX IF NOT
+        EXISTS`` (MariaDB has): there the index is declared in the ``CREATE TABLE``,
+        which makes both or neither.
         """
         table = str(CreateTable(self.table, if_not_exists=True).compile(dialect=dialect)).strip()
         (index,) = self.table.indexes
@@ -163,7 +165,18 @@ class HistoryTable:
         quote = dialect.identifier_preparer.quote
         columns = ", ".join(quote(str(c.name)) for c in index.columns)
         inline = f",\n\tINDEX {quote(str(index.name))} ({columns})"
-        return [table[: -len("\n)")] + inline + "\n)"]
+        create = table[: -len("\n)")] + inline + "\n)"
+        schema = f"'{_mysql_text(self.table.schema)}'" if self.table.schema else "DATABASE()"
+        missing = (
+            "(SELECT COUNT(*) FROM information_schema.tables "
+            f"WHERE table_schema = {schema} AND table_name = '{_mysql_text(self.table.name)}') = 0"
+        )
+        return [
+            f"SET @amigrate_ddl = IF({missing}, '{_mysql_text(create)}', 'DO 0')",
+            "PREPARE amigrate_ddl FROM @amigrate_ddl",
+            "EXECUTE amigrate_ddl",
+            "DEALLOCATE PREPARE amigrate_ddl",
+        ]
 
     def offline_insert(self, values: dict[str, Any], dialect: Dialect) -> Executable:
         """The INSERT of one row in a script: the time and the database user are the
@@ -292,3 +305,8 @@ async def database_user(conn: AsyncConnection) -> str | None:
     if name in ("mysql", "mariadb"):
         return str((await conn.execute(sa.text("SELECT CURRENT_USER()"))).scalar_one())
     return conn.engine.url.username
+
+
+def _mysql_text(text: str) -> str:
+    """*text* inside a MySQL string literal (backslashes escape there)."""
+    return text.replace("\\", "\\\\").replace("'", "''")

@@ -6,8 +6,8 @@ row changes commit with the version row; a revision that committed work of its
 own (an autocommit block, MySQL's DDL) commits its version row with it even when
 the run is one transaction. An upgrade or a stamp from base starts with
 the version table's ``CREATE TABLE IF NOT EXISTS``, and a script with steps
-with the history table's where it is missing (on MySQL only from base): each
-step writes its history row, as online; on MySQL, after a step's DDL (which
+with the history table's where it is missing: each step writes its history
+row, as online; on MySQL, after a step's DDL (which
 commits) its row changes begin a transaction again. The
 script does what the online run does, so a downgrade to base keeps the (empty)
 version table, as online (Alembic's offline SQL drops it).
@@ -145,11 +145,9 @@ async def render_plan(
     """
     ctx = _context(config, url, x_args, schema)
     starts = not plan.from_heads and plan.direction != "down"
-    # The history table where it is missing; on MySQL only from base (as the version
-    # table), since its CREATE ... IF NOT EXISTS needs the right to create anyway.
-    records = (bool(plan.steps) or plan.purge) and (
-        starts or ctx.dialect.name not in ("mysql", "mariadb")
-    )
+    # The history table where it is missing (a database Alembic migrated has none), on
+    # every database: on MySQL a step's DDL commits before its history row is written.
+    records = bool(plan.steps) or plan.purge
     if starts or records:
         await _create_tables(ctx, versions if starts else None, recorder.table if records else None)
     if plan.purge:  # stamp --purge: the steps start from an empty table, as online

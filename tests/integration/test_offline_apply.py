@@ -335,6 +335,47 @@ async def test_a_range_script_runs_for_a_role_that_only_changes_data(
         await query(postgresql_url, "DROP ROLE amig_dml")
 
 
+async def test_a_range_script_creates_a_missing_history_table(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """A database Alembic migrated has no history table: a range script makes it before
+    the first step writes its row (on MySQL the step's DDL had committed when the row
+    failed, leaving the version row behind)."""
+    pair = Pair(tmp_path, db_url, second_db_url, SIMPLE)
+    await pair.run(db_url, "upgrade", "a1")
+    await query(db_url, "DROP TABLE amigrate_history")
+    await apply_script(db_url, await pair.render("upgrade", "a1:head"))
+    assert await version_rows(db_url) == ["b2"]
+    rows = await query(db_url, "SELECT revision, status FROM amigrate_history ORDER BY id")
+    assert rows == [("b2", "applied")]
+
+
+@pytest.mark.parametrize("db_url", ["mysql"], indirect=True)
+async def test_a_range_script_runs_for_a_mysql_user_that_only_changes_data(
+    tmp_path: Path, db_url: str
+) -> None:
+    """MySQL checks the right to create before IF NOT EXISTS looks: the history table is
+    created only where information_schema says it is missing."""
+    revisions = [
+        table_rev("a1", None, "t1"),
+        Rev("b2", "a1", upgrade='await op.execute("INSERT INTO t1 (id) VALUES (1)")'),
+    ]
+    pair = Pair(tmp_path, db_url, db_url, revisions)
+    await pair.run(db_url, "upgrade", "a1")
+    database = sa.make_url(db_url).database
+    await query(db_url, "DROP USER IF EXISTS 'amig_dml'@'%'")
+    await query(db_url, "CREATE USER 'amig_dml'@'%'")
+    try:
+        await query(
+            db_url, f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO 'amig_dml'@'%'"
+        )
+        as_user = sa.make_url(db_url).set(username="amig_dml").render_as_string()
+        await apply_script(as_user, await pair.render("upgrade", "a1:b2"))
+        assert await version_rows(db_url) == ["b2"]
+    finally:
+        await query(db_url, "DROP USER IF EXISTS 'amig_dml'@'%'")
+
+
 @pytest.mark.parametrize("revisions", [("a1",), ("b2",), ("heads",)])
 async def test_stamp(
     tmp_path: Path, db_url: str, second_db_url: str, revisions: tuple[str, ...]
