@@ -130,7 +130,9 @@ class Operations(ConstraintMethods):
     ) -> OpCall[Any]:
         """Execute SQL: a string, ``sa.text()``, or a Core statement (``sa.update(...)``).
 
-        Returns the ``CursorResult`` online (``None`` with ``--sql``).
+        Returns the ``CursorResult`` online. With ``--sql`` the statement goes to the
+        script and the result is ``None``; for a query it is an object that fails the
+        render, naming the revision, if the revision looks at it (there are no rows).
         """
         return self._call(ExecuteOp(sqltext, execution_options), self._run)
 

@@ -737,7 +737,8 @@ class OfflineContext(MigrationContext):
         return ScriptError(
             f"revision {self.revision or '?'} uses {what}, which needs a live database; "
             "it cannot be rendered as offline SQL",
-            hint="run it without --sql, or write the step with op.execute(...) statements",
+            hint="run it without --sql, or write the step with op.execute(...) statements "
+            "(a query whose result it does not use is written to the script)",
         )
 
     @property
@@ -768,8 +769,7 @@ class OfflineContext(MigrationContext):
     ) -> Any:
         if parameters is not None:  # ops render one literal statement per row offline
             raise TypeError("offline SQL has no parameters")
-        if isinstance(statement, sa.Select | sa.TextClause) and _reads(statement):
-            raise self._offline_error("a query that reads data")
+        reads = isinstance(statement, sa.Select | sa.TextClause) and _reads(statement)
         kind = self._starting(statement)  # what it commits, as online (see apply_plan)
         ends_transaction = kind == "ddl" and not self.transactional_ddl and not self._autocommitting
         if self._reopen and kind != "read" and not ends_transaction:
@@ -782,6 +782,10 @@ class OfflineContext(MigrationContext):
         self._finished(statement, kind)
         if ends_transaction and self._open:
             self._reopen = True
+        if reads:
+            # Written to the script, as Alembic writes it (SELECT setval(...) is run for
+            # what it does); a revision that looks at the rows cannot be rendered.
+            return NoRows(self._offline_error("the result of a query that reads data"))
         return None
 
     async def begin(self) -> None:
@@ -822,6 +826,25 @@ class OfflineContext(MigrationContext):
         if self._statements:
             text = script_header(self._dialect) + text
         return text + "\n" if text else ""
+
+
+class NoRows:
+    """What ``op.execute()`` of a query gives offline: the query is in the script, and
+    anything done with its result (rows, a scalar, a row count, its truth) raises the
+    error it was made with: a script has no rows to give a revision."""
+
+    __slots__ = ("_error",)
+
+    def __init__(self, error: Exception) -> None:
+        object.__setattr__(self, "_error", error)
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self._error
+
+    __bool__ = __iter__ = __len__ = __getitem__ = __aiter__ = __setattr__ = _refuse
 
 
 def _compile(statement: Executable, dialect: Dialect, *, literal_binds: bool = False) -> Any:

@@ -252,9 +252,9 @@ CASES = [
     ),
     Case(
         "offline with a revision that reads data",
-        add(Rev("r004", "r003", upgrade="await op.execute('SELECT 1')")),
+        add(Rev("r004", "r003", upgrade="(await op.execute('SELECT 1')).scalar()")),
         ("upgrade", "r003:r004", "--sql"),
-        "a query that reads data",
+        "the result of a query that reads data",
     ),
     Case(
         "offline downgrade without a range", nothing, ("downgrade", "-1", "--sql"), "needs a range"
@@ -355,7 +355,10 @@ def test_the_commands_json_flag_gives_json_errors_too(
             "upgrade r003 -> r004 (r004) cannot be rendered as SQL: AttributeError",
         ),
         ("await op.connection.execute(sa.text('SELECT 1'))", "revision r004 uses op.connection"),
-        ("await op.execute('-- how many\\nSELECT count(*) FROM rt1')", "a query that reads data"),
+        (
+            "print((await op.execute('-- how many\\nSELECT count(*) FROM rt1')).scalar())",
+            "the result of a query that reads data",
+        ),
     ],
 )
 def test_offline_sql_that_fails_midway_prints_no_script(

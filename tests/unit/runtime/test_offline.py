@@ -147,18 +147,33 @@ async def test_an_upgrade_range_that_runs_backwards(project_dir: Path) -> None:
     assert await render(project_dir, URLS["sqlite"], "up", "b2:b2") == ""  # nothing between
 
 
+READS = "the result of a query that reads data"
+
+
+async def test_a_query_whose_result_is_not_used_is_written(tmp_path: Path) -> None:
+    """SELECT setval(...) after a bulk insert is run for what it does, as Alembic writes it."""
+    body = (
+        "await op.execute(\"SELECT setval('account_id_seq', 5)\")\n"
+        'result = await op.execute("SELECT 1")'
+    )
+    make_project(tmp_path, URLS["sqlite"], Rev("a1", None, upgrade=body))
+    script = await render(tmp_path, URLS["postgresql"], "up", "head")
+    assert "SELECT setval('account_id_seq', 5);" in script
+    assert "SELECT 1;" in script
+
+
 @pytest.mark.parametrize(
     ("body", "what"),
     [
         ('await op.connection.execute(sa.text("SELECT 1"))', "op.connection"),
         ("await op.run_sync(lambda c: None)", "op.run_sync()"),
-        ('await op.execute("SELECT count(*) FROM account")', "a query that reads data"),
-        ("await op.execute(sa.select(sa.literal(1)))", "a query that reads data"),
-        ('await op.execute("(SELECT 1)")', "a query that reads data"),
-        ('await op.execute("/* how many */ -- now\\nselect 1")', "a query that reads data"),
-        ('await op.execute("VALUES (1)")', "a query that reads data"),
-        ('await op.execute("WITH x AS (SELECT 1) SELECT * FROM x")', "a query that reads data"),
-        ('await op.execute("PRAGMA table_info(account)")', "a query that reads data"),
+        ('(await op.execute("SELECT count(*) FROM account")).scalar()', READS),
+        ("(await op.execute(sa.select(sa.literal(1)))).first()", READS),
+        ('list(await op.execute("(SELECT 1)"))', READS),
+        ('(await op.execute("/* how many */ -- now\\nselect 1")).all()', READS),
+        ('if await op.execute("VALUES (1)"): pass', READS),
+        ('len(await op.execute("WITH x AS (SELECT 1) SELECT * FROM x"))', READS),
+        ('(await op.execute("PRAGMA table_info(account)")).rowcount', READS),
     ],
 )
 async def test_revisions_that_need_a_database(tmp_path: Path, body: str, what: str) -> None:
