@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +36,17 @@ class OfflineLiterals(SQLCompiler):
     ) -> Any:
         if render_literal_value is not _NO_VALUE:
             kw["render_literal_value"] = render_literal_value
+        elif (
+            bindparam.required
+            and bindparam.value is None
+            and bindparam.callable is None
+            and not (self._collect_params and bindparam.key in self._collected_params)
+        ):
+            # Online the statement fails; SQLAlchemy's literal would be NULL (an UPDATE
+            # that empties a column, a DELETE that matches nothing).
+            raise sa.exc.CompileError(
+                f"a value is required for the bind parameter {bindparam.key!r}"
+            )
         elif (
             bindparam.value is None
             and bindparam.callable is None
@@ -62,6 +74,16 @@ class OfflineLiterals(SQLCompiler):
             value = value.replace(tzinfo=None)
         if (
             self.dialect.name == "postgresql"
+            and isinstance(value, dt.datetime)
+            and value.tzinfo is None
+            and isinstance(type_, sa.DateTime)  # the plain type: not a TypeDecorator
+            and type_.timezone
+        ):
+            # asyncpg sends a naive value for TIMESTAMP WITH TIME ZONE as UTC; the bare
+            # literal would be read in the session's time zone.
+            value = value.replace(tzinfo=dt.UTC)
+        if (
+            self.dialect.name == "postgresql"
             and isinstance(value, dt.timedelta)
             and isinstance(type_, _AbstractInterval)  # sa.Interval, PostgreSQL's INTERVAL
         ):
@@ -69,6 +91,8 @@ class OfflineLiterals(SQLCompiler):
             # SQLAlchemy's literal is all seconds ('24:00:05').
             secs = f"{value.seconds}.{value.microseconds:06d}"
             return f"make_interval(days => {value.days}, secs => {secs})"
+        if isinstance(value, float) and not math.isfinite(value):
+            return self._not_finite(value)
         decorators, stored = _decorators(type_, self.dialect)
         if decorators and isinstance(stored, sa.ARRAY):
             # The decorators' own processing (outermost first), as online; then the
@@ -119,6 +143,16 @@ class OfflineLiterals(SQLCompiler):
             )
         digits = bytes(sent).hex()
         return f"decode('{digits}', 'hex')" if self.dialect.name == "postgresql" else f"X'{digits}'"
+
+    def _not_finite(self, value: float) -> str:
+        """Infinity and NaN, which SQLAlchemy writes as bare ``inf`` / ``nan`` (names of
+        columns to the database), as each database takes them from its driver."""
+        name = self.dialect.name
+        if name == "postgresql":
+            return "'NaN'" if math.isnan(value) else f"'{'-' if value < 0 else ''}Infinity'"
+        if name == "sqlite":  # (sqlite3 stores NaN as NULL)
+            return "NULL" if math.isnan(value) else f"{'-' if value < 0 else ''}9e999"
+        raise sa.exc.CompileError(f"{name} cannot store the float {value!r}")
 
     def _fallback(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str | None:
         """A value SQLAlchemy has no literal for, as what the driver would get

@@ -687,6 +687,80 @@ AWARE = Rev(
 )
 
 
+NAIVE_TZ = Rev(
+    "n1",
+    None,
+    upgrade="""
+    t = await op.create_table("tz", sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True)))
+    await op.bulk_insert(t, [{"id": 1, "at": dt.datetime(2021, 5, 5, 10, 0)}])
+    await op.execute(sa.insert(t).values(id=2, at=dt.datetime(2021, 5, 5, 11, 0)))
+    """,
+    downgrade='await op.drop_table("tz")',
+    extra="import datetime as dt",
+)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_naive_datetime_for_a_timestamptz_is_utc_as_online(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """asyncpg takes a naive value for TIMESTAMP WITH TIME ZONE as UTC; the script's
+    literal was read in the session's time zone (9 hours off in Asia/Tokyo)."""
+    pair = Pair(tmp_path, db_url, second_db_url, [NAIVE_TZ])
+    script = await pair.render("upgrade", "head")
+    await apply_script(db_url, "SET timezone = 'Asia/Tokyo';\n" + script)
+    await pair.run(second_db_url, "upgrade", "head")
+    sql = "SELECT id, at FROM tz ORDER BY id"
+    assert await query(db_url, sql) == await query(second_db_url, sql)
+    (first, _) = await query(db_url, sql)
+    assert first[1] == dt.datetime(2021, 5, 5, 10, 0, tzinfo=dt.UTC)
+
+
+NOT_FINITE = Rev(
+    "f1",
+    None,
+    upgrade="""
+    t = await op.create_table("fl", sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("f", sa.Float))
+    await op.bulk_insert(t, [{"id": 1, "f": float("inf")}, {"id": 2, "f": float("-inf")},
+        {"id": 3, "f": float("nan")}])
+    """,
+    downgrade='await op.drop_table("fl")',
+)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_infinity_and_nan_are_stored_as_online(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """SQLAlchemy writes them as bare inf / nan, which the database reads as column names."""
+    pair = Pair(tmp_path, db_url, second_db_url, [NOT_FINITE])
+    script = await pair.render("upgrade", "head")
+    await apply_script(db_url, script)
+    await pair.run(second_db_url, "upgrade", "head")
+    sql = "SELECT id, CAST(f AS TEXT) FROM fl ORDER BY id"
+    assert await query(db_url, sql) == await query(second_db_url, sql)
+
+
+@pytest.mark.parametrize("db_url", ["mysql"], indirect=True)
+async def test_infinity_is_refused_offline_on_mysql(tmp_path: Path, db_url: str) -> None:
+    """MySQL stores neither (online the driver's value fails the step)."""
+    pair = Pair(tmp_path, db_url, db_url, [NOT_FINITE])
+    with pytest.raises(MigrationFailed, match="cannot store the float inf"):
+        await pair.render("upgrade", "head")
+
+
+UNBOUND = Rev("u1", None, upgrade='await op.execute(sa.text("DELETE FROM t WHERE id = :x"))')
+
+
+async def test_a_bind_parameter_without_a_value_is_refused(tmp_path: Path, db_url: str) -> None:
+    """Online it fails the step; SQLAlchemy's literal was NULL (a DELETE matching nothing)."""
+    pair = Pair(tmp_path, db_url, db_url, [UNBOUND])
+    with pytest.raises(MigrationFailed, match="a value is required for the bind parameter 'x'"):
+        await pair.render("upgrade", "head")
+
+
 @pytest.mark.parametrize("db_url", ["sqlite", "mysql"], indirect=True)
 async def test_an_aware_datetime_is_its_wall_time_as_online(
     tmp_path: Path, db_url: str, second_db_url: str
