@@ -53,7 +53,12 @@ from amigrate.runtime.history import (
     os_identity,
 )
 from amigrate.runtime.locking import migration_lock
-from amigrate.runtime.offline import offline_ends, render_plan, render_version_table
+from amigrate.runtime.offline import (
+    offline_ends,
+    refuse_current,
+    render_plan,
+    render_version_table,
+)
 from amigrate.runtime.repair import RepairResult, choose_repairs, named_revisions, write_repairs
 from amigrate.runtime.runner import (
     PURGED,
@@ -796,6 +801,8 @@ class Migrator:
     async def stamp_sql(self, revisions: Sequence[str], *, purge: bool = False) -> RunResult:
         """Render the SQL of ``stamp revisions`` on a database whose version table is
         empty or missing; with *purge*, whatever rows it has are deleted first."""
+        for revision in revisions:
+            refuse_current(revision, "'stamp <revision> --sql'")
         plan = self._make_plan("stamp", revisions, (), purge=purge)
         return await self._offline(plan, " ".join(revisions))
 

@@ -40,16 +40,21 @@ def _names_current(end: Target) -> bool:
     return end.steps is None or (end.text or "").strip().lower().startswith("current")
 
 
-def offline_ends(graph: RevisionGraph, direction: str, spec: str) -> tuple[tuple[str, ...], str]:
-    """Where an offline run starts (heads) and its target, from a target or ``from:to``."""
+def refuse_current(spec: str, example: str = "'upgrade <revision>:head --sql'") -> None:
+    """Refuse ``current`` in an offline target: resolved without a database it would be
+    base, and the script one from scratch."""
     given = parse_range(spec) if ":" in spec else (parse_target(spec),)
     if any(end is not None and end.kind == "current" and _names_current(end) for end in given):
-        # Resolved without a database, 'current' would be base: a script from scratch.
         raise InvalidTarget(
             f"offline SQL has no database to read 'current' from, in {spec!r}",
-            hint="name the revision the database is at ('amigrate current' shows it), "
-            "e.g. 'upgrade <revision>:head --sql'",
+            hint=f"name the revision the database is at ('amigrate current' shows it), "
+            f"e.g. {example}",
         )
+
+
+def offline_ends(graph: RevisionGraph, direction: str, spec: str) -> tuple[tuple[str, ...], str]:
+    """Where an offline run starts (heads) and its target, from a target or ``from:to``."""
+    refuse_current(spec)
     if ":" in spec:
         lower, upper = parse_range(spec)
         if direction == "up":

@@ -248,6 +248,7 @@ async def test_the_version_table_as_online(project_dir: Path) -> None:
         ("up", "current+1"),
         ("down", "head:current"),
         ("down", "current:a1"),
+        ("stamp", "current"),
     ],
 )
 async def test_current_needs_a_database(project_dir: Path, direction: str, spec: str) -> None:
