@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .output import emit_json
@@ -16,10 +18,11 @@ __all__ = ["show_config"]
 def show_config(state: CliState, json_output: bool) -> None:
     """Show the settings in effect (files, script location, URL with the password masked)."""
     from amigrate.config import mask_url
+    from amigrate.scripts.hooks import hook_specs
 
     config = state.load_config()
     url = config.url_or_none
-    settings = {
+    settings: dict[str, Any] = {
         "config_files": [str(p) for p in (config.ini_path, config.toml_path) if p],
         "section": config.section,
         "script_location": str(config.script_location),
@@ -30,9 +33,18 @@ def show_config(state: CliState, json_output: bool) -> None:
         "history_table": config.history_table,
         "transaction_per_migration": config.transaction_per_migration,
         "lock_timeout": config.lock_timeout,
+        "validate_on_upgrade": config.validate_on_upgrade,
         "file_template": config.file_template,
+        "truncate_slug_length": config.truncate_slug_length,
+        "timezone": config.timezone,
+        "recursive_version_locations": config.recursive_version_locations,
+        "prepend_sys_path": [str(p) for p in config.prepend_sys_path],
+        "post_write_hooks": [f"{h.name} ({h.type}: {h.target})" for h in hook_specs(config)],
         "x_args": config.x_args,
     }
+    databases = _databases(config, mask_url)
+    if databases:
+        settings["databases"] = databases
     if state.json:
         emit_json(settings)
         return
@@ -42,4 +54,21 @@ def show_config(state: CliState, json_output: bool) -> None:
             value = ", ".join(value) if value else "(none)"
         elif value is None:
             value = "(not set)"
+        elif key == "databases":
+            value = ", ".join(f"{name} {url}" for name, url in value.items())
         click.echo(f"{key:<{width}}  {value}")
+
+
+def _databases(config: Any, mask_url: Any) -> dict[str, str]:
+    """A multidb project's databases (or the [targets]), each with its masked URL."""
+    from amigrate.errors import AmigrateError
+    from amigrate.fanout import configured_databases, configured_targets
+
+    try:
+        if config.get_list("databases"):
+            targets = configured_databases(config)
+        else:
+            targets = configured_targets(config)
+    except AmigrateError as exc:  # a ${VARIABLE} not set, say: shown, not fatal here
+        return {"(error)": mask_url(str(exc))}
+    return {t.name: mask_url(t.url) for t in targets}

@@ -62,6 +62,29 @@ def test_x_arguments_reach_the_config(tmp_path: Path) -> None:
     assert '"tenant": "acme"' in result.out
 
 
+def test_config_shows_the_settings_in_effect(tmp_path: Path) -> None:
+    """The databases of a multidb project (passwords masked), the hooks and the revision
+    file settings too."""
+    (tmp_path / "amigrate.ini").write_text(
+        "[amigrate]\nscript_location = m\ndatabases = main, audit\ntimezone = UTC\n"
+        "[main]\nsqlalchemy.url = postgresql+asyncpg://u:s3cret@db/main\n"
+        "[audit]\nsqlalchemy.url = sqlite+aiosqlite:///audit.db\n"
+        "[post_write_hooks]\nhooks = fmt\nfmt.type = console_scripts\nfmt.entrypoint = ruff\n"
+    )
+    result = run_cli("config", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "s3cret" not in result.out
+    lines = dict(line.split(None, 1) for line in result.out.splitlines())
+    assert lines["databases"] == (
+        "main postgresql+asyncpg://u:***@db/main, audit sqlite+aiosqlite:///audit.db"
+    )
+    assert lines["post_write_hooks"] == "fmt (console_scripts: ruff)"
+    assert lines["timezone"] == "UTC"
+    data = json.loads(run_cli("--json", "config", cwd=tmp_path).out)
+    assert data["truncate_slug_length"] == 40
+    assert data["databases"]["audit"] == "sqlite+aiosqlite:///audit.db"
+
+
 @pytest.mark.parametrize(
     ("files", "args", "match"),
     [
