@@ -387,15 +387,16 @@ class Migrator:
         await ctx.release()
 
     @asynccontextmanager
-    async def _locked(self) -> AsyncIterator[None]:
-        """Hold the migration lock (on a connection of its own) for the block."""
+    async def _locked(self) -> AsyncIterator[Callable[[], bool]]:
+        """Hold the migration lock (on a connection of its own) for the block; give the
+        function that says whether it is still held (see :func:`migration_lock`)."""
         engine = (
             self._connection.engine if self._connection is not None else await self._get_engine()
         )
         async with migration_lock(
             engine, self.versions.schema, self.versions.name, lock_timeout=self._lock_timeout
-        ):
-            yield
+        ) as held:
+            yield held
 
     async def _setup(self, ctx: OnlineContext) -> None:
         await ctx.prepare()
@@ -538,7 +539,7 @@ class Migrator:
     ) -> RunResult:
         # Lock, then read the heads, then plan, then apply (another replica may have
         # migrated while this one waited).
-        async with self._locked(), self._connect() as ctx:
+        async with self._locked() as lock_held, self._connect() as ctx:
             _refuse_implicit_commit(ctx)
             conn = ctx.connection
             versions_exist = await self.versions.exists(conn)
@@ -576,6 +577,7 @@ class Migrator:
                     per_migration=self.config.transaction_per_migration,
                     on_step=self._on_step,
                     recorder=recorder,
+                    lock_held=lock_held,
                 )
             resolved = None
             if failure is not None and not steps:

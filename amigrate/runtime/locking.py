@@ -117,7 +117,7 @@ async def _server_lock(
     take: Statement,
     release: Statement,
     describe_holder: Callable[[AsyncConnection], Awaitable[str | None]],
-) -> AsyncIterator[None]:
+) -> AsyncIterator[Callable[[], bool]]:
     """A lock held by a session of its own (PostgreSQL, MySQL).
 
     Each attempt borrows a connection and gives it back unless it took the lock, so
@@ -156,7 +156,7 @@ async def _server_lock(
     await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
     (conn,) = held
     try:
-        yield
+        yield lambda: not _session_ended(conn)
     finally:
         with anyio.CancelScope(shield=True):
             await _release(conn, what, release)
@@ -164,6 +164,17 @@ async def _server_lock(
             with contextlib.suppress(Exception):
                 await conn.invalidate()
                 await conn.close()
+
+
+def _session_ended(conn: AsyncConnection) -> bool:
+    """Whether the lock's session is known to have ended (asyncpg notices the server
+    closing an idle connection at once; asyncmy only when it next reads: never here)."""
+    try:
+        driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    except Exception:
+        return False
+    is_closed = getattr(driver, "is_closed", None)
+    return bool(is_closed()) if callable(is_closed) else False
 
 
 async def _release(conn: AsyncConnection, what: str, release: Statement) -> None:
@@ -183,7 +194,7 @@ async def _release(conn: AsyncConnection, what: str, release: Statement) -> None
 
 def _postgresql(
     engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
-) -> AbstractAsyncContextManager[None]:
+) -> AbstractAsyncContextManager[Callable[[], bool]]:
     key = _pg_key(name)
 
     async def setup(conn: AsyncConnection) -> None:
@@ -227,7 +238,7 @@ def _postgresql(
 
 def _mysql(
     engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
-) -> AbstractAsyncContextManager[None]:
+) -> AbstractAsyncContextManager[Callable[[], bool]]:
     # Named locks are at most 64 characters; a digest keeps long names unique.
     lock = "amigrate:" + hashlib.sha1(name.encode()).hexdigest()
 
@@ -264,7 +275,9 @@ def _mysql(
 
 
 @asynccontextmanager
-async def _sqlite(path: Path, what: str, lock_timeout: float | None) -> AsyncIterator[None]:
+async def _sqlite(
+    path: Path, what: str, lock_timeout: float | None
+) -> AsyncIterator[Callable[[], bool]]:
     import fcntl
 
     lock_path = path.with_name(path.name + ".amigrate-lock")
@@ -292,12 +305,16 @@ async def _sqlite(path: Path, what: str, lock_timeout: float | None) -> AsyncIte
 
         await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
         try:
-            yield
+            yield _always  # (the process holds it as long as it lives)
         finally:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _always() -> bool:
+    return True
 
 
 def _unusable_folder(path: Path, exc: OSError) -> DatabaseError:
@@ -336,25 +353,27 @@ def _sqlite_file(engine: AsyncEngine) -> Path | None:
 @asynccontextmanager
 async def migration_lock(
     engine: AsyncEngine, schema: str | None, table: str, *, lock_timeout: float | None = None
-) -> AsyncIterator[None]:
+) -> AsyncIterator[Callable[[], bool]]:
     """Hold the migration lock of the version table *schema.table* in *engine*'s database.
 
     Raises :class:`~amigrate.errors.LockTimeout` after *lock_timeout* seconds (None:
-    wait as long as it takes, logging who holds the lock every few seconds).
+    wait as long as it takes, logging who holds the lock every few seconds). Gives a
+    function that says whether the lock is still held, as far as can be known without
+    a trip to the server (False once its session is seen to have ended).
     """
     url = engine.url
     what = url.render_as_string(hide_password=True)
     dialect = engine.dialect.name
     if dialect == "postgresql":
         name = lock_name(url.database or "", schema, table)
-        async with _postgresql(engine, name, what, lock_timeout):
-            yield
+        async with _postgresql(engine, name, what, lock_timeout) as held:
+            yield held
     elif dialect in ("mysql", "mariadb"):
         name = lock_name(url.database or "", schema, table)
-        async with _mysql(engine, name, what, lock_timeout):
-            yield
+        async with _mysql(engine, name, what, lock_timeout) as held:
+            yield held
     elif dialect == "sqlite" and (path := _sqlite_file(engine)) is not None:
-        async with _sqlite(path, what, lock_timeout):
-            yield
+        async with _sqlite(path, what, lock_timeout) as held:
+            yield held
     else:  # an in-memory SQLite database has one connection and nothing to share
-        yield
+        yield _always

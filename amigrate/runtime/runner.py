@@ -221,6 +221,7 @@ async def apply_plan(
     per_migration: bool = True,
     on_step: StepCallback | None = None,
     recorder: Recorder | None = None,
+    lock_held: Callable[[], bool] | None = None,
 ) -> list[StepResult]:
     """Apply every step of *plan*; return the results, or raise MigrationFailed.
 
@@ -233,7 +234,8 @@ async def apply_plan(
     are the steps that stay committed. A step that committed part of its work before
     failing (or being cancelled) is recorded in the history as ``failed``. A
     cancellation goes through as it is, with a note (and :func:`interruption`) saying
-    what it left behind.
+    what it left behind. With a transaction per step, a step does not start once
+    *lock_held* says the migration lock was lost (another migrator could start).
     """
     results: list[StepResult] = []
     offline = isinstance(ctx, OfflineContext)
@@ -246,6 +248,15 @@ async def apply_plan(
     durable = 0
     for index, step in enumerate(plan.steps):
         message = messages.get(step.revision, "")
+        if per_migration and index and lock_held is not None and not lock_held():
+            raise MigrationFailed(
+                f"stopped before {_VERBS[step_direction(step)]} {_ends(step)}: the session "
+                "holding the migration lock ended (closed by the server, an administrator "
+                "or a proxy), and another migrator may start now",
+                applied=results,
+                failed=step,
+                hint="the steps before it are applied; run the command again to continue",
+            )
         if on_step is not None:
             on_step(StepEvent(step, message))
         log.info("Running %s", step)

@@ -299,6 +299,29 @@ async def test_the_lock_session_outlives_idle_session_timeout(
     assert (await snapshot(postgresql_url))[1] == ["b2"]
 
 
+async def test_no_step_starts_once_the_lock_session_is_seen_to_end(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """An administrator (or a proxy) ending the lock's session lets another migrator in:
+    the run stops before its next step, with the steps so far applied."""
+    kill_lock = (
+        'await op.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE '
+        "locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND database = "
+        '(SELECT oid FROM pg_database WHERE datname = current_database())")\n'
+        'await op.execute("SELECT pg_sleep(0.3)")'
+    )
+    revisions = [*linear(1), Rev("r002", "r001", upgrade=kill_lock), Rev("r003", "r002")]
+    project = make_project(tmp_path, postgresql_url, *revisions)
+    with pytest.raises(amigrate.MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert "the session holding the migration lock ended" in str(info.value)
+    assert str(info.value).startswith("stopped before upgrade r002 -> r003")
+    assert [s.revision for s in info.value.applied] == ["r001", "r002"]
+    assert (await snapshot(postgresql_url))[1] == ["r002"]
+    result = await amigrate.upgrade(project.config())  # the next run takes it from there
+    assert [s.revision for s in result.steps] == ["r003"]
+
+
 @pytest.mark.parametrize("server", ["postgresql", "mysql"])  # (SQLite's lock is a file's)
 async def test_tasks_waiting_on_an_application_engine_leave_its_pool_free(
     server: str, request: pytest.FixtureRequest, tmp_path: Path
