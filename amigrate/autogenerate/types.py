@@ -131,13 +131,32 @@ def types_differ(inspected: TypeEngine[Any], metadata: TypeEngine[Any], dialect:
         return a != b
     if not _same_name(a, b, dialect):
         return True
-    # Arguments count only where both sides give them (INTEGER vs INTEGER(11) is the same);
-    # MySQL's ENUM and SET arguments are their values, however many.
+    a, b = _with_scale(a), _with_scale(b)
+    # Arguments count only where both sides give them (INTEGER vs INTEGER(11) is the same),
+    # except PostgreSQL's VARCHAR and NUMERIC, unlimited without them (String(50) ->
+    # String() is a change there); MySQL's ENUM and SET arguments are their values,
+    # however many.
     if a.args is None or b.args is None:
-        return False
+        return (
+            dialect.name == "postgresql"
+            and a.name in _UNLIMITED_WITHOUT_ARGS
+            and (a.args is None) != (b.args is None)
+        )
     if len(a.args) == len(b.args) or a.words[0] in ("enum", "set"):
         return _args(a.args) != _args(b.args)
     return False
+
+
+#: PostgreSQL types whose length or precision is unlimited when not given.
+_UNLIMITED_WITHOUT_ARGS = frozenset({"varchar", "character varying", "numeric", "decimal"})
+
+
+def _with_scale(words: TypeWords) -> TypeWords:
+    """``NUMERIC(10)`` as the ``NUMERIC(10, 0)`` it is (a scale dropped from a model's
+    ``Numeric(10, 2)`` was missed: one argument against two)."""
+    if words.words[0] in ("numeric", "decimal") and words.args and len(words.args) == 1:
+        return TypeWords(words.words, (*words.args, "0"))
+    return words
 
 
 #: MySQL keeps ``BLOB(n)`` / ``TEXT(n)`` as the smallest type that holds n bytes.

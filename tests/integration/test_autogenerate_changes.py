@@ -189,6 +189,36 @@ async def test_a_text_columns_numeric_default_is_compared_as_text(
     assert change.description.startswith("modify column 'item.label': server default")
 
 
+SIZES = """
+sized = sa.Table(
+    "sized",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("whole", sa.Numeric(10)),
+    sa.Column("price", sa.Numeric(10, 2)),
+    sa.Column("any_number", sa.Numeric()),
+    sa.Column("code", sa.String(20)),
+)
+"""
+
+
+async def test_sizes_dropped_from_a_type(db_url: str, tmp_path: Path) -> None:
+    """A scale dropped from Numeric(10, 2), and on PostgreSQL a length dropped from a
+    String (unlimited there), are changes; the types as created are not."""
+    project = models_project(tmp_path, db_url, SIZES)
+    config = project.config()
+    await write_revision(config, "sized", rev_id="s1")
+    await amigrate.upgrade(config, "head")
+    assert (await compare(config)).is_empty
+    set_models(project, SIZES.replace("sa.Numeric(10, 2)", "sa.Numeric(10)"))
+    (change,) = await compare(config)
+    assert change.description.startswith("modify column 'sized.price': type")
+    if backend(db_url) == "postgresql":
+        set_models(project, SIZES.replace("sa.String(20)", "sa.String()"))
+        (change,) = await compare(config)
+        assert change.description.startswith("modify column 'sized.code': type")
+
+
 FILTERS = """
 def include_name(name, type_, parent_names):
     if type_ == "table":

@@ -69,6 +69,12 @@ SAME = [
     ("sqlite", sqlite.CHAR(length=32), sa.Uuid()),
     ("sqlite", sqlite.DATETIME(), sa.DateTime(timezone=True)),  # type: ignore[no-untyped-call]
     ("sqlite", sa.types.NullType(), sa.Integer()),  # unknown: never reported
+    ("postgresql", postgresql.NUMERIC(precision=10, scale=0), sa.Numeric(10)),
+    ("mariadb", mysql.DECIMAL(precision=10, scale=0), sa.Numeric(10)),
+    ("mariadb", mysql.DECIMAL(precision=10, scale=0), sa.Numeric()),  # MySQL's default
+    ("postgresql", postgresql.NUMERIC(), sa.Numeric()),
+    ("postgresql", postgresql.CHAR(length=1), sa.CHAR()),  # CHAR is CHAR(1)
+    ("postgresql", postgresql.TIMESTAMP(precision=6), sa.DateTime()),
 ]
 
 DIFFERENT = [
@@ -87,6 +93,13 @@ DIFFERENT = [
     ("mariadb", mysql.FLOAT(), sa.Float(precision=53)),
     ("mysql", mysql.JSON(), sa.Text()),
     ("sqlite", sqlite.INTEGER(), sa.String(10)),
+    # (These were missed: an argument list on one side only.)
+    ("postgresql", postgresql.NUMERIC(precision=10, scale=2), sa.Numeric(10)),
+    ("mariadb", mysql.DECIMAL(precision=10, scale=2), sa.Numeric(10)),
+    ("sqlite", sqlite.NUMERIC(precision=10, scale=2), sa.Numeric(10)),
+    ("postgresql", postgresql.VARCHAR(length=50), sa.String()),
+    ("postgresql", postgresql.VARCHAR(), sa.String(50)),
+    ("postgresql", postgresql.NUMERIC(precision=10, scale=2), sa.Numeric()),
     (  # a collation changed (it was missed: "extra words on one side")
         "mariadb",
         mysql.VARCHAR(50, charset="utf8mb4", collation="utf8mb4_bin"),
