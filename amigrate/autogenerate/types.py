@@ -100,6 +100,8 @@ def _same_name(a: TypeWords, b: TypeWords, dialect: Dialect) -> bool:
     collations = _collation(a), _collation(b)
     if None not in collations and collations[0] != collations[1]:
         return False  # (both say one: MySQL writes it back; a model without one takes any)
+    if dialect.name == "postgresql" and collations[0] != collations[1]:
+        return False  # PostgreSQL reports a collation only where one was given
     if a.words[:1] == b.words[:1] and len(a.words) != len(b.words):
         return True  # extra words on one side only (CHARACTER SET ..., UNSIGNED)
     if a.words == b.words:

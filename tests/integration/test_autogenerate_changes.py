@@ -219,6 +219,36 @@ async def test_sizes_dropped_from_a_type(db_url: str, tmp_path: Path) -> None:
         assert change.description.startswith("modify column 'sized.code': type")
 
 
+COLLATED = """
+named = sa.Table(
+    "named",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sorted_c", sa.String(20, collation="C")),
+    sa.Column("plain", sa.Text),
+)
+"""
+
+
+async def test_a_collation_added_or_removed_on_postgresql(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL reports a collation only where one was given: one on either side only
+    is a change (it was missed), the same one is not."""
+    project = models_project(tmp_path, postgresql_url, COLLATED)
+    config = project.config()
+    await write_revision(config, "named", rev_id="c1")
+    await amigrate.upgrade(config, "head")
+    assert (await compare(config)).is_empty
+    for changed in (
+        COLLATED.replace('sa.String(20, collation="C")', "sa.String(20)"),
+        COLLATED.replace("sa.Text)", 'sa.Text(collation="POSIX"))'),
+    ):
+        set_models(project, changed)
+        (change,) = await compare(config)
+        assert "type" in change.description
+
+
 FILTERS = """
 def include_name(name, type_, parent_names):
     if type_ == "table":

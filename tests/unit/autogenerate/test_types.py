@@ -75,6 +75,7 @@ SAME = [
     ("postgresql", postgresql.NUMERIC(), sa.Numeric()),
     ("postgresql", postgresql.CHAR(length=1), sa.CHAR()),  # CHAR is CHAR(1)
     ("postgresql", postgresql.TIMESTAMP(precision=6), sa.DateTime()),
+    ("postgresql", postgresql.VARCHAR(10, collation="C"), sa.String(10, collation="C")),
 ]
 
 DIFFERENT = [
@@ -93,7 +94,9 @@ DIFFERENT = [
     ("mariadb", mysql.FLOAT(), sa.Float(precision=53)),
     ("mysql", mysql.JSON(), sa.Text()),
     ("sqlite", sqlite.INTEGER(), sa.String(10)),
-    # (These were missed: an argument list on one side only.)
+    # (These were missed: a collation on one side only, an argument list on one side only.)
+    ("postgresql", postgresql.VARCHAR(10), sa.String(10, collation="C")),
+    ("postgresql", postgresql.TEXT(collation="POSIX"), sa.Text()),
     ("postgresql", postgresql.NUMERIC(precision=10, scale=2), sa.Numeric(10)),
     ("mariadb", mysql.DECIMAL(precision=10, scale=2), sa.Numeric(10)),
     ("sqlite", sqlite.NUMERIC(precision=10, scale=2), sa.Numeric(10)),
