@@ -8,7 +8,7 @@ CREATE TABLE IF NOT EXISTS amigrate_version (
 	PRIMARY KEY (version_num)
 );
 
-CREATE TABLE IF NOT EXISTS amigrate_history (
+SET @amigrate_ddl = IF((SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'amigrate_history') = 0, 'CREATE TABLE IF NOT EXISTS amigrate_history (
 	id INTEGER NOT NULL AUTO_INCREMENT, 
 	run_id VARCHAR(32) NOT NULL, 
 	revision VARCHAR(32) NOT NULL, 
@@ -26,7 +26,13 @@ CREATE TABLE IF NOT EXISTS amigrate_history (
 	amigrate_version VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (id),
 	INDEX ix_amigrate_history_revision (revision)
-);
+)', 'DO 0');
+
+PREPARE amigrate_ddl FROM @amigrate_ddl;
+
+EXECUTE amigrate_ddl;
+
+DEALLOCATE PREPARE amigrate_ddl;
 
 COMMIT;
 
@@ -115,6 +121,36 @@ COMMIT;
 
 -- amigrate down head:base
 SET NAMES utf8mb4;
+
+BEGIN;
+
+SET @amigrate_ddl = IF((SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'amigrate_history') = 0, 'CREATE TABLE IF NOT EXISTS amigrate_history (
+	id INTEGER NOT NULL AUTO_INCREMENT, 
+	run_id VARCHAR(32) NOT NULL, 
+	revision VARCHAR(32) NOT NULL, 
+	direction VARCHAR(8) NOT NULL, 
+	from_revisions VARCHAR(255) NOT NULL, 
+	to_revisions VARCHAR(255) NOT NULL, 
+	message VARCHAR(255) NOT NULL, 
+	checksum VARCHAR(80), 
+	status VARCHAR(16) NOT NULL, 
+	error TEXT, 
+	applied_at DATETIME NOT NULL, 
+	duration FLOAT NOT NULL, 
+	db_user VARCHAR(128), 
+	os_user VARCHAR(255) NOT NULL, 
+	amigrate_version VARCHAR(32) NOT NULL, 
+	PRIMARY KEY (id),
+	INDEX ix_amigrate_history_revision (revision)
+)', 'DO 0');
+
+PREPARE amigrate_ddl FROM @amigrate_ddl;
+
+EXECUTE amigrate_ddl;
+
+DEALLOCATE PREPARE amigrate_ddl;
+
+COMMIT;
 
 -- Running downgrade e1 -> <base>
 
