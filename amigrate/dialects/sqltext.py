@@ -57,23 +57,39 @@ def _identifier(kind: str, text: str) -> str | None:
     return None
 
 
-def identifiers(sql: str) -> set[str]:
-    """Every identifier (and keyword) in *sql*, lower-cased; string literals excluded."""
-    found = set()
-    for kind, text in _tokens(sql):
+def _names(sql: str) -> list[tuple[str, str, str | None]]:
+    """*sql*'s tokens, each with the identifier it names: None for a string, a symbol, a
+    comment, and for a function's name (a bare word before ``(``: ``date(created)``
+    calls ``date``, whatever column is called so)."""
+    found = _tokens(sql)
+    named: list[tuple[str, str, str | None]] = []
+    for i, (kind, text) in enumerate(found):
         name = _identifier(kind, text)
-        if name is not None:
-            found.add(name)
-    return found
+        if kind == "word" and _next_symbol(found, i + 1) == "(":
+            name = None
+        named.append((kind, text, name))
+    return named
+
+
+def _next_symbol(found: list[tuple[str, str]], start: int) -> str | None:
+    for kind, text in found[start:]:
+        if kind == "comment" or text.isspace():
+            continue
+        return text
+    return None
+
+
+def identifiers(sql: str) -> set[str]:
+    """Every identifier (and keyword) in *sql*, lower-cased; string literals and the
+    names of functions called excluded."""
+    return {name for _, _, name in _names(sql) if name is not None}
 
 
 def rename_identifier(sql: str, old: str, new: str, quote: Callable[[str], str]) -> str:
-    """*sql* with each identifier *old* replaced by ``quote(new)``."""
+    """*sql* with each identifier *old* replaced by ``quote(new)`` (a function of that
+    name keeps its name)."""
     target = old.lower()
-    out = []
-    for kind, text in _tokens(sql):
-        out.append(quote(new) if _identifier(kind, text) == target else text)
-    return "".join(out)
+    return "".join(quote(new) if name == target else text for _, text, name in _names(sql))
 
 
 def split_index_sql(sql: str) -> tuple[str, str]:

@@ -48,6 +48,16 @@ def test_identifiers_skip_string_literals() -> None:
     )
 
 
+def test_a_function_is_not_the_column_of_its_name() -> None:
+    """date(created) calls date(): dropping or renaming a column called date must leave
+    it be (a CHECK and an index on created were dropped, or rewritten to day(created))."""
+    assert identifiers("date(created) IS NOT NULL") == {"created", "is", "not", "null"}
+    assert identifiers("date /* a call */ (created)") == {"created"}
+    assert rename_identifier("date(created) > date", "date", "day", quote) == (
+        "date(created) > day"
+    )
+
+
 def test_split_index_sql() -> None:
     head, body = split_index_sql('CREATE INDEX "on" ON item (lower(name)) WHERE qty > 0')
     assert head == 'CREATE INDEX "on" ON item '
