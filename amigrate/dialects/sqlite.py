@@ -176,7 +176,15 @@ def reflect_table(
     reflect_args: tuple[Any, ...],
     reflect_kwargs: dict[str, Any],
 ) -> SQLiteTable:
-    """Reflect *table_name* for a batch that recreates it."""
+    """Reflect *table_name* for a batch that recreates it (SQLite's names ignore case:
+    ``Account`` is the table stored as ``account``, and is read by that name)."""
+    quote = conn.dialect.identifier_preparer.quote
+    master = f"{quote(schema)}.sqlite_master" if schema else "sqlite_master"
+    stored = conn.exec_driver_sql(
+        f"SELECT name FROM {master} WHERE type = 'table' AND lower(name) = lower(?)",
+        (table_name,),
+    ).scalar()
+    table_name = stored if isinstance(stored, str) else table_name
     with warnings.catch_warnings():
         # Expression indexes are read from sqlite_master below instead.
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
@@ -194,12 +202,10 @@ def reflect_table(
                 f"batch_alter_table({table_name!r}): there is no table {table_name!r}",
                 hint="check the table name (and schema=)",
             ) from None
-    quote = conn.dialect.identifier_preparer.quote
-    master = f"{quote(schema)}.sqlite_master" if schema else "sqlite_master"
     _read_back_what_reflection_misses(conn, table, master)
     rows = conn.exec_driver_sql(
         f"SELECT type, name, sql FROM {master} "
-        "WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL "
+        "WHERE lower(tbl_name) = lower(?) AND type IN ('index', 'trigger') AND sql IS NOT NULL "
         "ORDER BY type, name",
         (table_name,),
     ).all()
@@ -215,7 +221,7 @@ def reflect_table(
         prefix = f"{quote(schema)}." if schema else ""
         for (other,) in tables:
             refs = conn.exec_driver_sql(f"PRAGMA {prefix}foreign_key_list({quote(other)})").all()
-            if any(ref[2] == table_name for ref in refs):
+            if any(str(ref[2]).lower() == table_name.lower() for ref in refs):
                 info.referenced = True
                 break
     return info

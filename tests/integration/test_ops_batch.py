@@ -303,22 +303,25 @@ async def test_batch_errors_before_anything_runs(db_url: str, tmp_path: Path) ->
         )
 
 
+@pytest.mark.parametrize(
+    ("referent", "batched"),
+    [("item", "item"), ("ITEM", "item"), ("item", "Item")],  # SQLite's names ignore case
+)
 async def test_sqlite_batch_refuses_a_referenced_table_with_foreign_keys_on(
-    sqlite_url: str, tmp_path: Path
+    sqlite_url: str, tmp_path: Path, referent: str, batched: str
 ) -> None:
-    setup = """
+    setup = f"""
 await op.create_table("item", sa.Column("id", sa.Integer, primary_key=True),
                       sa.Column("name", sa.String(5)))
-await op.create_table(
-    "note",
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("item.id", ondelete="CASCADE")),
+await op.execute(
+    "CREATE TABLE note (id INTEGER PRIMARY KEY, "
+    "item_id INTEGER REFERENCES {referent}(id) ON DELETE CASCADE)"
 )
 await op.execute("INSERT INTO item (id) VALUES (1)")
 await op.execute("INSERT INTO note (id, item_id) VALUES (1, 1)")
 """
-    upgrade = """
-async with op.batch_alter_table("item") as batch:
+    upgrade = f"""
+async with op.batch_alter_table("{batched}") as batch:
     await batch.alter_column("name", type_=sa.String(50))
 """
     project = make_project(
@@ -339,6 +342,39 @@ async with op.batch_alter_table("item") as batch:
     assert "foreign keys point at this table" in str(cause)
     assert await query(sqlite_url, "SELECT count(*) FROM note") == [(1,)]  # nothing cascaded
     assert (await describe(sqlite_url))["tables"]["item"]["columns"][1][1] == "VARCHAR(5)"
+
+
+async def test_sqlite_batch_on_a_name_in_another_case(sqlite_url: str, tmp_path: Path) -> None:
+    """batch_alter_table("Account") is the table stored as account (SQLite's names ignore
+    case): its key, AUTOINCREMENT counter, indexes and triggers are kept, and its name.
+    (Read under the other name, the key and the rest were silently lost.)"""
+    setup = """
+await op.execute(
+    "CREATE TABLE account (id INTEGER PRIMARY KEY AUTOINCREMENT, a TEXT, n INT)"
+)
+await op.execute("CREATE INDEX ix_account_lower ON account (lower(a))")
+await op.execute("CREATE INDEX ix_account_n ON account (n)")
+await op.execute("CREATE TRIGGER trg_account AFTER INSERT ON account BEGIN SELECT 1; END")
+await op.execute("INSERT INTO account (a, n) VALUES ('x', 1), ('y', 2), ('z', 3)")
+await op.execute("DELETE FROM account WHERE id = 3")
+"""
+    upgrade = """
+async with op.batch_alter_table("Account") as batch:
+    await batch.alter_column("n", type_=sa.BigInteger)
+"""
+    project = make_project(
+        tmp_path, sqlite_url, Rev("a1", None, upgrade=setup), Rev("b2", "a1", upgrade=upgrade)
+    )
+    await amigrate.upgrade(project.config())
+    names = await query(sqlite_url, "SELECT type, name FROM sqlite_master ORDER BY type, name")
+    assert [n for n in names if "account" in n[1].lower()] == [
+        ("index", "ix_account_lower"),
+        ("index", "ix_account_n"),
+        ("table", "account"),
+        ("trigger", "trg_account"),
+    ]
+    await query(sqlite_url, "INSERT INTO account (a, n) VALUES ('w', 4)")
+    assert await query(sqlite_url, "SELECT id FROM account WHERE a = 'w'") == [(4,)]
 
 
 async def test_sqlite_batch_in_place_with_an_expression_index(
