@@ -22,7 +22,12 @@ from sqlalchemy.sql.expression import Executable
 
 from amigrate.dialects.common import stand_in, type_constraints
 from amigrate.dialects.ddl import RawDDL, RenameTable
-from amigrate.dialects.sqltext import identifiers, rename_identifier, split_index_sql
+from amigrate.dialects.sqltext import (
+    identifiers,
+    in_schema,
+    rename_identifier,
+    split_index_sql,
+)
 from amigrate.dialects.tablemodel import (
     ColumnPlan,
     ConstraintPlan,
@@ -429,10 +434,16 @@ class TableRebuild(TableModel):
             ]
         else:
             statements.append(rename)
-        statements += [RawDDL(sql) for sql in self.indexes.values()]
+        statements += [RawDDL(self._stored(sql)) for sql in self.indexes.values()]
         statements += [CreateIndex(op.to_index()) for op in self.new_indexes]
-        statements += [RawDDL(sql) for sql in self.triggers]
+        statements += [RawDDL(self._stored(sql)) for sql in self.triggers]
         return statements
+
+    def _stored(self, sql: str) -> str:
+        """Stored SQL of an index or trigger, to be made again where the table is."""
+        if self.schema is None:
+            return sql
+        return in_schema(sql, self.dialect.identifier_preparer.quote_schema(self.schema))
 
 
 def _words(sql: str) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "Token",
     "create_table_definitions",
     "identifiers",
+    "in_schema",
     "rename_identifier",
     "split_index_sql",
     "table_clauses",
@@ -90,6 +91,27 @@ def rename_identifier(sql: str, old: str, new: str, quote: Callable[[str], str])
     name keeps its name)."""
     target = old.lower()
     return "".join(quote(new) if name == target else text for _, text, name in _names(sql))
+
+
+def in_schema(create_sql: str, schema: str) -> str:
+    """A ``CREATE INDEX`` / ``CREATE TRIGGER`` that SQLite stored (without the schema it
+    is in) made in *schema* (quoted) again: its name qualified, ``CREATE INDEX
+    other.ix ON t (a)``. Replayed bare, it would be made in ``main``, on a table of
+    the same name there."""
+    found = _tokens(create_sql)
+    seen_kind = False
+    for i, (kind, text) in enumerate(found):
+        if kind == "comment" or text.isspace():
+            continue
+        word = text.upper() if kind == "word" else None
+        if not seen_kind:
+            seen_kind = word in ("INDEX", "TRIGGER")
+            continue
+        if word in ("IF", "NOT", "EXISTS"):
+            continue
+        head = "".join(t for _, t in found[:i])
+        return f"{head}{schema}.{''.join(t for _, t in found[i:])}"
+    return create_sql
 
 
 def split_index_sql(sql: str) -> tuple[str, str]:

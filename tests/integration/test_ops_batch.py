@@ -377,6 +377,54 @@ async with op.batch_alter_table("Account") as batch:
     assert await query(sqlite_url, "SELECT id FROM account WHERE a = 'w'") == [(4,)]
 
 
+async def test_sqlite_batch_in_an_attached_schema(sqlite_url: str, tmp_path: Path) -> None:
+    """The indexes and triggers of a table in an attached database are made again there
+    (they were made in main, on a table of the same name there)."""
+    other = tmp_path / "other.db"
+    setup = """
+await op.execute("CREATE TABLE other.t (id INTEGER PRIMARY KEY, a TEXT, n INT)")
+await op.execute("CREATE INDEX other.ix_a ON t (a)")
+await op.execute(
+    "CREATE TRIGGER other.trg AFTER INSERT ON t BEGIN UPDATE t SET n = 1 WHERE id = new.id; END"
+)
+await op.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, n INT)")
+"""
+    upgrade = """
+async with op.batch_alter_table("t", schema="other") as batch:
+    await batch.alter_column("n", type_=sa.BigInteger)
+"""
+    project = make_project(
+        tmp_path, sqlite_url, Rev("a1", None, upgrade=setup), Rev("b2", "a1", upgrade=upgrade)
+    )
+    project.env(
+        f"""
+        import sqlalchemy as sa
+
+        async def on_connect(connection, config):
+            await connection.execute(sa.text("ATTACH DATABASE '{other}' AS other"))
+        """
+    )
+    await amigrate.upgrade(project.config())
+    engine = create_async_engine(sqlite_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql(f"ATTACH DATABASE '{other}' AS other")
+            main = await conn.exec_driver_sql(
+                "SELECT type, name FROM sqlite_master WHERE tbl_name = 't' ORDER BY name"
+            )
+            attached = await conn.exec_driver_sql(
+                "SELECT type, name FROM other.sqlite_master WHERE tbl_name = 't' ORDER BY name"
+            )
+            assert [tuple(r) for r in main] == [("table", "t")]
+            assert [tuple(r) for r in attached] == [
+                ("index", "ix_a"),
+                ("table", "t"),
+                ("trigger", "trg"),
+            ]
+    finally:
+        await engine.dispose()
+
+
 async def test_sqlite_batch_in_place_with_an_expression_index(
     sqlite_url: str, tmp_path: Path
 ) -> None:
