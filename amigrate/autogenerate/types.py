@@ -93,7 +93,8 @@ def _synonyms(dialect: Dialect) -> Sequence[frozenset[str]]:
 def _collation(t: TypeWords) -> str | None:
     words = t.words
     at = words.index("collate") if "collate" in words else -1
-    return words[at + 1].strip('"`') if 0 <= at < len(words) - 1 else None
+    name = words[at + 1].strip('"`') if 0 <= at < len(words) - 1 else None
+    return None if name == "default" else name  # (PostgreSQL's: the type's own)
 
 
 def _same_name(a: TypeWords, b: TypeWords, dialect: Dialect) -> bool:
@@ -169,6 +170,8 @@ def _as_mysql_stores(words: TypeWords) -> TypeWords:
     """A model's type as MySQL/MariaDB store it: ``FLOAT(p)`` over 24 is ``DOUBLE``,
     ``BLOB(n)`` and ``TEXT(n)`` the smallest BLOB/TEXT that holds n (else a change is
     found on every run)."""
+    if words.words[:1] in (("decimal",), ("numeric",)) and words.args is None:
+        return TypeWords(words.words, ("10", "0"))  # what MySQL makes of a bare DECIMAL
     if len(words.words) < 1 or not words.args or not words.args[0].isdigit():
         return words
     name, size = words.words[0], int(words.args[0])

@@ -254,6 +254,8 @@ def _add_column(element: AddColumn, compiler: DDLCompiler, **kw: Any) -> str:
         if not isinstance(constraint, sa.ForeignKeyConstraint):
             sql = compiler.process(constraint)
             if sql and mariadb and isinstance(constraint, sa.CheckConstraint) and constraint.name:
+                if element.flag:  # (ADD COLUMN IF NOT EXISTS: the check too)
+                    sql = sql.replace("CONSTRAINT ", "CONSTRAINT IF NOT EXISTS ", 1)
                 added.append(f", ADD {sql}")
             elif sql:
                 spec += " " + sql

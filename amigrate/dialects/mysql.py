@@ -55,6 +55,7 @@ from amigrate.operations.ops import (
     AddColumnOp,
     AlterColumnOp,
     CreateIndexOp,
+    CreateTableOp,
     CreateSchemaOp,
     CreateSequenceOp,
     DropConstraintOp,
@@ -78,6 +79,40 @@ def _rename_table(element: RenameTable, compiler: DDLCompiler, **kw: Any) -> str
         f"ALTER TABLE {compiler.preparer.format_table(element.table)} "
         f"RENAME TO {compiler.preparer.format_table(new)}"
     )
+
+
+# -- create_table: MariaDB takes no name on a column's CHECK --------------------------------
+
+
+@register(CreateTableOp, "mysql")
+def _create_table(op: CreateTableOp, dialect: Dialect) -> CompiledOp:
+    """On MariaDB a column's named CHECK (``CONSTRAINT ck CHECK (...)`` after the column,
+    a syntax error there) is written as one of the table's: the same rule, the same name."""
+    if not _is_mariadb(dialect) or not any(
+        _named_checks(item) for item in op.columns if isinstance(item, sa.Column)
+    ):
+        return generic.create_table(op, dialect)
+    items: list[sa.schema.SchemaItem] = []
+    moved: list[sa.schema.SchemaItem] = []
+    for item in op.columns:
+        checks = _named_checks(item) if isinstance(item, sa.Column) else []
+        if not checks:
+            items.append(item)
+            continue
+        assert isinstance(item, sa.Column)
+        column = item._copy()
+        column.constraints = {c for c in column.constraints if not _is_named_check(c)}
+        items.append(column)
+        moved += [sa.CheckConstraint(c.sqltext, name=c.name) for c in checks]
+    return generic.create_table(replace(op, columns=(*items, *moved)), dialect)
+
+
+def _named_checks(column: sa.Column[Any]) -> list[sa.CheckConstraint]:
+    return [c for c in column.constraints if isinstance(c, sa.CheckConstraint) and c.name]
+
+
+def _is_named_check(constraint: Any) -> bool:
+    return isinstance(constraint, sa.CheckConstraint) and constraint.name is not None
 
 
 # -- add_column: MySQL places a new column (FIRST, AFTER c) ------------------------------

@@ -79,9 +79,10 @@ class OfflineLiterals(SQLCompiler):
             and isinstance(type_, sa.DateTime)  # the plain type: not a TypeDecorator
             and type_.timezone
         ):
-            # asyncpg sends a naive value for TIMESTAMP WITH TIME ZONE as UTC; the bare
-            # literal would be read in the session's time zone.
-            value = value.replace(tzinfo=dt.UTC)
+            # asyncpg sends a naive value for TIMESTAMP WITH TIME ZONE as the instant it
+            # is in the client's local time (datetime.astimezone); the bare literal would
+            # be read in the session's time zone.
+            value = value.astimezone(dt.UTC)
         if (
             self.dialect.name == "postgresql"
             and isinstance(value, dt.timedelta)

@@ -564,8 +564,8 @@ def _offline_failure(step: Step, message: str, exc: BaseException) -> MigrationF
         f"{what} cannot be rendered as SQL: {_driver_message(exc)}",
         applied=[],
         failed=step,
-        hint="nothing was printed; with --sql nothing runs (op.execute() returns None, "
-        "nothing can be read): fix the revision, or run it without --sql",
+        hint="nothing was printed; with --sql nothing runs and nothing can be read: fix "
+        "the revision, or run it without --sql",
     )
 
 

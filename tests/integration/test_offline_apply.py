@@ -9,6 +9,7 @@ another, and compares the two: schema, version rows and data.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
@@ -702,19 +703,25 @@ NAIVE_TZ = Rev(
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-async def test_a_naive_datetime_for_a_timestamptz_is_utc_as_online(
-    tmp_path: Path, db_url: str, second_db_url: str
+async def test_a_naive_datetime_for_a_timestamptz_is_local_time_as_online(
+    tmp_path: Path, db_url: str, second_db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """asyncpg takes a naive value for TIMESTAMP WITH TIME ZONE as UTC; the script's
-    literal was read in the session's time zone (9 hours off in Asia/Tokyo)."""
-    pair = Pair(tmp_path, db_url, second_db_url, [NAIVE_TZ])
-    script = await pair.render("upgrade", "head")
-    await apply_script(db_url, "SET timezone = 'Asia/Tokyo';\n" + script)
-    await pair.run(second_db_url, "upgrade", "head")
+    """asyncpg takes a naive value for TIMESTAMP WITH TIME ZONE in the client's local time
+    zone; the script's literal was read in the session's (another one here)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        pair = Pair(tmp_path, db_url, second_db_url, [NAIVE_TZ])
+        script = await pair.render("upgrade", "head")
+        await apply_script(db_url, "SET timezone = 'Asia/Tokyo';\n" + script)
+        await pair.run(second_db_url, "upgrade", "head")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
     sql = "SELECT id, at FROM tz ORDER BY id"
     assert await query(db_url, sql) == await query(second_db_url, sql)
     (first, _) = await query(db_url, sql)
-    assert first[1] == dt.datetime(2021, 5, 5, 10, 0, tzinfo=dt.UTC)
+    assert first[1] == dt.datetime(2021, 5, 5, 14, 0, tzinfo=dt.UTC)  # 10:00 EDT
 
 
 NOT_FINITE = Rev(

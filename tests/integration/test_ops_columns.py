@@ -97,6 +97,45 @@ async with op.batch_alter_table("item") as batch:
     assert "ck_item_size" in [name for name, _ in checks]
 
 
+async def test_create_table_with_a_columns_named_check(db_url: str, tmp_path: Path) -> None:
+    """MariaDB takes no name on a column's CHECK: there it is the table's, by that name."""
+    upgrade = """
+await op.create_table(
+    "gauge",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("level", sa.Integer, sa.CheckConstraint("level >= 0", name="ck_gauge_level")),
+)
+"""
+    downgrade = 'await op.drop_table("gauge")'
+
+    async def check() -> None:
+        with pytest.raises((sa.exc.IntegrityError, sa.exc.OperationalError), match="level"):
+            await query(db_url, "INSERT INTO gauge (id, level) VALUES (1, -1)")
+
+    _, after = await op_roundtrip(
+        tmp_path, db_url, setup=TABLES, upgrade=upgrade, downgrade=downgrade, check=check
+    )
+    assert "ck_gauge_level" in [name for name, _ in after["tables"]["gauge"]["checks"]]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+async def test_add_column_if_not_exists_with_a_named_check(db_url: str, tmp_path: Path) -> None:
+    """A column that is there already is left as it is, its check too (MariaDB added the
+    check anyway: 'Duplicate CHECK constraint name')."""
+    add = (
+        'await op.add_column("item", sa.Column("size", sa.Integer, '
+        'sa.CheckConstraint("size > 0", name="ck_item_size")), if_not_exists=True)\n'
+    )
+    project = make_project(tmp_path, db_url, Rev("a1", None, upgrade=TABLES + add + add))
+    await amigrate.upgrade(project.config())
+    checks = await query(
+        db_url,
+        "SELECT count(*) FROM information_schema.table_constraints "
+        "WHERE constraint_name = 'ck_item_size'",
+    )
+    assert checks == [(1,)]
+
+
 async def test_add_column_if_not_exists(db_url: str, tmp_path: Path) -> None:
     upgrade = 'await op.add_column("item", sa.Column("name", sa.Text), if_not_exists=True)'
     if backend(db_url) == "sqlite":

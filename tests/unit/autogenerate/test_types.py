@@ -76,6 +76,7 @@ SAME = [
     ("postgresql", postgresql.CHAR(length=1), sa.CHAR()),  # CHAR is CHAR(1)
     ("postgresql", postgresql.TIMESTAMP(precision=6), sa.DateTime()),
     ("postgresql", postgresql.VARCHAR(10, collation="C"), sa.String(10, collation="C")),
+    ("postgresql", postgresql.VARCHAR(10), sa.String(10, collation="default")),
 ]
 
 DIFFERENT = [
@@ -103,6 +104,7 @@ DIFFERENT = [
     ("postgresql", postgresql.VARCHAR(length=50), sa.String()),
     ("postgresql", postgresql.VARCHAR(), sa.String(50)),
     ("postgresql", postgresql.NUMERIC(precision=10, scale=2), sa.Numeric()),
+    ("mariadb", mysql.DECIMAL(precision=8, scale=2), sa.Numeric()),  # DECIMAL(10, 0) there
     (  # a collation changed (it was missed: "extra words on one side")
         "mariadb",
         mysql.VARCHAR(50, charset="utf8mb4", collation="utf8mb4_bin"),
