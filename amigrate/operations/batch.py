@@ -386,7 +386,7 @@ class BatchBlock:
                 "so it is not part of the batch",
                 hint=f"write 'await batch.{call.description.split('(')[0]}(...)'",
             )
-        if not self._batch.collected:
-            return
+        if not self._batch.collected and self._template.recreate != "always":
+            return  # (recreate="always" with no change still rebuilds: table_args, say)
         op = replace(self._template, operations=tuple(self._batch.collected))
         await self._context.run_op(op)

@@ -218,6 +218,29 @@ async with op.batch_alter_table("item", partial_reordering=[("name", "qty", "leg
     ]  # fmt: skip
 
 
+async def test_an_empty_batch_that_always_recreates_applies_its_table_args(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The Alembic idiom for adding a constraint on SQLite: no change in the block, the
+    constraint in table_args (it was silently not applied)."""
+    upgrade = """
+async with op.batch_alter_table(
+    "item",
+    recreate="always",
+    table_args=(sa.CheckConstraint("qty > 0", name="ck_item_qty"),),
+) as batch:
+    pass
+"""
+    downgrade = """
+async with op.batch_alter_table("item") as batch:
+    await batch.drop_constraint("ck_item_qty", type_="check")
+"""
+    _, after = await op_roundtrip(
+        tmp_path, sqlite_url, setup=SIMPLE, upgrade=upgrade, downgrade=downgrade
+    )
+    assert "ck_item_qty" in dict(after["tables"]["item"]["checks"])
+
+
 async def test_batch_naming_convention_names_unnamed_constraints(
     sqlite_url: str, tmp_path: Path
 ) -> None:
