@@ -69,7 +69,12 @@ from amigrate.runtime.runner import (
     apply_plan,
     step_direction,
 )
-from amigrate.runtime.validation import ValidationReport, applied_checksums, compare
+from amigrate.runtime.validation import (
+    ValidationReport,
+    applied_checksums,
+    below_heads,
+    compare,
+)
 from amigrate.runtime.versions import VersionTable
 from amigrate.scripts.directory import ScriptDirectory
 from amigrate.scripts.loader import EnvHooks, check_function, load_env
@@ -683,7 +688,8 @@ class Migrator:
             return report
 
     async def _validate(self, ctx: OnlineContext, heads: tuple[str, ...]) -> ValidationReport:
-        applied = applied_checksums(await self.history.entries(ctx.connection))
+        recorded = applied_checksums(await self.history.entries(ctx.connection))
+        applied = below_heads(recorded, self.graph, heads)
         files, paths = await self._file_checksums(applied)
         return compare(applied, files, paths, heads, known=self.scripts.scripts.keys())
 
@@ -723,7 +729,7 @@ class Migrator:
             await ctx.rollback()
             if failure is not None:
                 raise _unresolved(failure, then="; then repair")
-            recorded = applied_checksums(entries)
+            recorded = below_heads(applied_checksums(entries), self.graph, heads)
             named = named_revisions(self.graph, requested, heads, recorded) if requested else None
             files, paths = await self._file_checksums([*recorded, *(named or ())])
             repairs, unchanged, remaining = choose_repairs(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from amigrate.revisions import RevisionGraph
 from amigrate.runtime.context import OnlineContext
 from amigrate.runtime.direct import Write
 from amigrate.runtime.history import HistoryTable, os_identity
-from amigrate.runtime.validation import Problem, compare
+from amigrate.runtime.validation import Problem, applied_by_versions, compare
 
 __all__ = [
     "RepairResult",
@@ -91,15 +91,6 @@ class RepairResult:
         }
 
 
-def _applied_by_versions(graph: RevisionGraph, heads: Iterable[str]) -> set[str]:
-    """The revisions the version table says are applied: its heads and their ancestors."""
-    applied: set[str] = set()
-    for head in heads:
-        if head in graph:
-            applied |= graph.ancestors(head) | {head}
-    return applied
-
-
 def named_revisions(
     graph: RevisionGraph,
     requested: Sequence[str],
@@ -112,7 +103,7 @@ def named_revisions(
     applied according to the history (*recorded*). Raises a one-line error for
     the first that is not.
     """
-    applied = _applied_by_versions(graph, heads) | set(recorded)
+    applied = applied_by_versions(graph, heads) | set(recorded)
     found: list[str] = []
     for target in requested:
         try:

@@ -12,9 +12,17 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from amigrate.revisions import RevisionGraph
 from amigrate.runtime.history import HistoryEntry
 
-__all__ = ["Problem", "ValidationReport", "applied_checksums", "compare"]
+__all__ = [
+    "Problem",
+    "ValidationReport",
+    "applied_by_versions",
+    "applied_checksums",
+    "below_heads",
+    "compare",
+]
 
 
 def applied_checksums(entries: Iterable[HistoryEntry]) -> dict[str, str | None]:
@@ -35,6 +43,29 @@ def applied_checksums(entries: Iterable[HistoryEntry]) -> dict[str, str | None]:
         else:
             applied.pop(entry.revision, None)
     return applied
+
+
+def applied_by_versions(graph: RevisionGraph, heads: Iterable[str]) -> set[str]:
+    """The revisions the version table says are applied: its heads and their ancestors."""
+    applied: set[str] = set()
+    for head in heads:
+        if head in graph:
+            applied |= graph.ancestors(head) | {head}
+    return applied
+
+
+def below_heads(
+    applied: Mapping[str, str | None], graph: RevisionGraph, heads: Iterable[str]
+) -> dict[str, str | None]:
+    """Of *applied* (from :func:`applied_checksums`), what the version table's *heads* still
+    have: a stamp, which records only where it went, may have left others behind (a3 after
+    ``stamp a1``). A revision no file declares cannot be placed, and stays; so does
+    everything while a head is one (what is below it is not known)."""
+    heads = list(heads)
+    if any(head not in graph for head in heads):
+        return dict(applied)
+    below = applied_by_versions(graph, heads)
+    return {r: c for r, c in applied.items() if r in below or r not in graph}
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,26 @@ async def test_repair_refuses_before_writing(db_url: str, tmp_path: Path) -> Non
     assert not (await amigrate.validate(config)).ok
 
 
+async def test_what_a_stamp_left_behind_is_not_applied(sqlite_url: str, tmp_path: Path) -> None:
+    """After 'stamp r001' (or base, or --purge onto another branch) the revisions above are
+    no longer applied: validate does not check them and repair refuses them (validate
+    reported r003 changed and repair wrote a row for it)."""
+    project = make_project(tmp_path, sqlite_url, *linear(3), Rev("b1", "r001"))
+    config = project.config()
+    await amigrate.upgrade(config, "r003")
+    await amigrate.stamp(config, "r001")
+    edit(project, "r003")
+    report = await amigrate.validate(config)
+    assert (report.ok, report.checked) == (True, 1)
+    with pytest.raises(CommandError, match="revision r003 is not applied to this database"):
+        await amigrate.repair(config, ["r003"])
+    await amigrate.stamp(config, "base")
+    assert (await amigrate.validate(config)).checked == 0
+    await amigrate.stamp(config, "r003")
+    await amigrate.stamp(config, "b1", purge=True)  # another branch: r002, r003 left behind
+    assert (await amigrate.validate(config)).ok
+
+
 async def test_repair_of_a_revision_whose_file_is_gone(db_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, db_url, *linear(3))
     config = project.config()
