@@ -351,8 +351,13 @@ class Migrator:
             conn = self._connection
         else:
             engine = await self._get_engine()
+            # SQLAlchemy's aiosqlite adapter, cancelled while it sets a new connection up,
+            # leaves a close that never ends (a task asyncio.run then waits for, forever):
+            # a SQLite connect, local and quick, is not cancelled (a cancel lands just after).
+            local = anyio.CancelScope(shield=engine.dialect.name == "sqlite")
             try:
-                conn = await engine.connect()
+                with local:
+                    conn = await engine.connect()
             except Exception as exc:
                 raise connect_error(self.url, exc) from None
         ctx = OnlineContext(

@@ -174,6 +174,22 @@ async def test_fail_fast_stops_early(tmp_path: Path) -> None:
             assert await heads_of(r.target.url) in ([], ["r001"])  # rolled back mid-step
 
 
+async def test_a_sqlite_target_cancelled_as_it_connects_leaves_no_task(tmp_path: Path) -> None:
+    """--fail-fast cancelling a SQLite target while it connected left SQLAlchemy's close of
+    that connection pending forever: asyncio.run, then the CLI, never ended (not even on
+    SIGTERM)."""
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    down = DatabaseTarget("down", "postgresql+asyncpg://u:pw@127.0.0.1:9/nowhere")  # refused
+    for attempt in range(3):
+        (tmp_path / str(attempt)).mkdir()
+        (lite,) = sqlite_targets(tmp_path / str(attempt), 1)
+        before = asyncio.all_tasks()
+        results = await amigrate.upgrade(project.config(), targets=[lite, down], fail_fast=True)
+        assert [r.status for r in results][1] == "failed"
+        await asyncio.sleep(0.2)
+        assert asyncio.all_tasks() - before == set()
+
+
 async def test_cancelling_a_fan_out_releases_every_lock(tmp_path: Path) -> None:
     slow = Rev("r002", "r001", upgrade="import asyncio\nawait asyncio.sleep(30)")
     project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1), slow)
