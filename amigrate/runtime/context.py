@@ -700,10 +700,14 @@ class OnlineContext(MigrationContext):
             self._entered_block()
             try:
                 yield
-            finally:
+            except BaseException:
+                # Failed or interrupted: the step ends here, and its error (not the
+                # one a BEGIN on a lost or cancelled connection would raise) is reported.
                 self._autocommitting = False
-                if was_open:
-                    await self.begin()
+                raise
+            self._autocommitting = False
+            if was_open:
+                await self.begin()
             return
         was_open = self._conn.in_transaction()
         # Read the level while still inside the transaction: reading it later would autobegin.
@@ -713,13 +717,17 @@ class OnlineContext(MigrationContext):
         await self._conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
             yield
-        finally:
+        except BaseException:
+            # As above; SQLAlchemy puts the isolation level back when the connection
+            # goes back to its pool, and amigrate's own are closed.
             self._autocommitting = False
-            # Under AUTOCOMMIT SQLAlchemy still autobegins a (no-op) transaction object.
-            await self.commit()
-            await self._conn.execution_options(isolation_level=previous)
-            if was_open:
-                await self.begin()
+            raise
+        self._autocommitting = False
+        # Under AUTOCOMMIT SQLAlchemy still autobegins a (no-op) transaction object.
+        await self.commit()
+        await self._conn.execution_options(isolation_level=previous)
+        if was_open:
+            await self.begin()
 
 
 class OfflineContext(MigrationContext):

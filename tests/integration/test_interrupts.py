@@ -25,6 +25,7 @@ import sqlalchemy as sa
 import amigrate
 from tests.conftest import _admin, run_async
 from tests.helpers import Result, assert_clean_error, run_cli
+from tests.integration.test_ops_support import backend
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
 
@@ -124,6 +125,29 @@ def test_ctrl_c_after_an_autocommit_block(postgresql_url: str, tmp_path: Path) -
     assert asyncio.run(snapshot(postgresql_url)) == ({"t1"}, [])
     entries = asyncio.run(amigrate.log(str(tmp_path / "amigrate.ini")))
     assert [(e.revision, e.status) for e in entries] == [("a1", "failed")]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+def test_ctrl_c_inside_an_autocommit_block(db_url: str, tmp_path: Path) -> None:
+    """Interrupted in the block, the run says so (exit 130, partly changed): it failed with
+    exit 1 and 'PendingRollbackError: Can't reconnect until invalid transaction is rolled
+    back', raised by the BEGIN after the block on the cancelled connection."""
+    sleep = "SELECT pg_sleep(5)" if backend(db_url) == "postgresql" else "DO SLEEP(5)"
+    body = f"""
+await op.execute("CREATE TABLE t1 (id int)")
+async with op.autocommit_block():
+    await op.execute("CREATE INDEX ix_t1_id ON t1 (id)")
+    {MARK}
+    await op.execute("{sleep}")
+"""
+    make_project(tmp_path, db_url, Rev("a1", None, upgrade=body, extra="import pathlib"))
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker")
+    assert_clean_error(result, code=130, match="the database may be partly changed")
+    assert "interrupted during upgrade <base> -> a1" in result.err
+    assert "PendingRollbackError" not in result.err
+    entries = asyncio.run(amigrate.log(str(tmp_path / "amigrate.ini")))
+    assert [(e.revision, e.status) for e in entries] == [("a1", "failed")]
+    assert "PendingRollbackError" not in (entries[0].error or "")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
