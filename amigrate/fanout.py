@@ -423,8 +423,18 @@ async def resolve(
     *databases* names a multidb project's databases (``"all"`` for every one).
     *targets* is ``"all"`` (every configured target: ``[targets]``,
     ``targets_file`` and env.py's ``targets()``), names among those, or
-    explicit ``DatabaseTarget`` objects / ``(name, url[, schema])`` tuples.
+    explicit ``DatabaseTarget`` objects / ``(name, url[, schema])`` tuples. An empty
+    list names no database (an application whose tenant query found none migrates
+    none), never every one.
     """
+    if databases is not None and databases != "all":
+        databases = list(databases)  # (once: it may be an iterator)
+        if not databases:
+            return []
+    if targets is not None and targets != "all":
+        targets = list(targets)
+        if not targets:
+            return []
     if databases is not None:
         if not config.get_list("databases"):
             raise ConfigError(

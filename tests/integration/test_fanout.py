@@ -174,6 +174,18 @@ async def test_fail_fast_stops_early(tmp_path: Path) -> None:
             assert await heads_of(r.target.url) in ([], ["r001"])  # rolled back mid-step
 
 
+async def test_an_empty_list_names_no_database(tmp_path: Path) -> None:
+    """targets=[] (a tenant query that found none) migrates nothing; it meant every one."""
+    targets_project(tmp_path, 2)
+    config = amigrate.load_config(str(tmp_path / "amigrate.ini"))
+    assert len(await amigrate.upgrade(config, targets=[])) == 0
+    assert len(await amigrate.upgrade(config, targets=iter([]))) == 0
+    assert len(await amigrate.fan_out(config, lambda m: m.current(), targets=())) == 0
+    assert not list(tmp_path.glob("*.db"))  # no database was touched
+    results = await amigrate.upgrade(config, targets=iter(["t00"]))  # an iterator, read once
+    assert [r.target.name for r in results] == ["t00"]
+
+
 async def test_a_sqlite_target_cancelled_as_it_connects_leaves_no_task(tmp_path: Path) -> None:
     """--fail-fast cancelling a SQLite target while it connected left SQLAlchemy's close of
     that connection pending forever: asyncio.run, then the CLI, never ended (not even on
