@@ -33,11 +33,7 @@ def log(
 
     async def read() -> tuple[list[HistoryEntry], Migrator]:
         async with migrator(state) as m:
-            wanted: list[str] | None = None
-            if revisions:
-                wanted = []
-                for target in revisions:
-                    wanted += m.graph.resolve(target)
+            wanted = await _wanted(m, revisions)
             return await m.log(limit=None if show_all else limit, revisions=wanted), m
 
     from amigrate.cli.fanout import fanout_selection, raise_for_failures, run_fanout
@@ -52,7 +48,7 @@ def log(
     else:
 
         async def read_one(m: Migrator) -> list[HistoryEntry]:
-            wanted = [r for t in revisions for r in m.graph.resolve(t)] if revisions else None
+            wanted = await _wanted(m, revisions)
             return await m.log(limit=None if show_all else limit, revisions=wanted)
 
         rows = []
@@ -69,7 +65,10 @@ def log(
     elif not rows:
         readable = results is None or all(r.ok for r in results)
         where = where if readable else "the databases that could be read"
-        click.echo(f"No history in {where} yet.", err=True)
+        if revisions:
+            click.echo(f"No history rows for {', '.join(revisions)} in {where}.", err=True)
+        else:
+            click.echo(f"No history in {where} yet.", err=True)
     for name, e in [] if state.json or json_output else rows:
         ends = f"{e.from_revisions or '<base>'} -> {e.to_revisions or '<base>'}"
         status = "" if e.status == "applied" else f"  [{e.status.upper()}: {e.error}]"
@@ -82,6 +81,15 @@ def log(
         )
     if results is not None:
         raise_for_failures(results, "read")  # after the others' rows
+
+
+async def _wanted(m: Migrator, revisions: tuple[str, ...]) -> list[str] | None:
+    """The revisions -r names, resolved as upgrade would resolve them (``current``, ``-1``
+    and ``label@-1`` count from the database's heads)."""
+    if not revisions:
+        return None
+    heads = await m.current()
+    return [r for target in revisions for r in m.graph.resolve(target, heads)]
 
 
 @click.command()

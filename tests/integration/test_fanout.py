@@ -179,10 +179,10 @@ async def test_an_empty_list_names_no_database(tmp_path: Path) -> None:
     targets_project(tmp_path, 2)
     config = amigrate.load_config(str(tmp_path / "amigrate.ini"))
     assert len(await amigrate.upgrade(config, targets=[])) == 0
-    assert len(await amigrate.upgrade(config, targets=iter([]))) == 0
+    assert len(await amigrate.upgrade(config, targets=())) == 0
     assert len(await amigrate.fan_out(config, lambda m: m.current(), targets=())) == 0
     assert not list(tmp_path.glob("*.db"))  # no database was touched
-    results = await amigrate.upgrade(config, targets=iter(["t00"]))  # an iterator, read once
+    results = await amigrate.upgrade(config, targets=["t00"])
     assert [r.target.name for r in results] == ["t00"]
 
 

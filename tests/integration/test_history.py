@@ -194,6 +194,20 @@ def test_validate_and_log_cli(sqlite_url: str, tmp_path: Path) -> None:
     assert set(entries[0]) >= {"revision", "direction", "applied_at", "os_user", "checksum"}
 
 
+def test_log_revision_counts_from_the_database(sqlite_url: str, tmp_path: Path) -> None:
+    """-r current / -1 are the database's, as for upgrade (they resolved as if nothing
+    were applied); a filter that matches no row says so, not 'no history yet'."""
+    make_project(tmp_path, sqlite_url, *linear(3))
+    assert run_cli("upgrade", cwd=tmp_path).code == 0
+    for spec, revision in (("current", "r003"), ("-1", "r002")):
+        entries = json.loads(run_cli("--json", "log", "-r", spec, cwd=tmp_path).out)
+        assert [e["revision"] for e in entries] == [revision], spec
+    assert run_cli("downgrade", "base", cwd=tmp_path).code == 0
+    nothing = run_cli("log", "-r", "base", cwd=tmp_path)
+    assert nothing.code == 0, nothing
+    assert nothing.err.startswith("No history rows for base in ")
+
+
 def test_validate_says_one_revision_in_the_singular(sqlite_url: str, tmp_path: Path) -> None:
     make_project(tmp_path, sqlite_url, *linear(1))
     assert run_cli("upgrade", cwd=tmp_path).code == 0
