@@ -116,6 +116,13 @@ def _report(state: CliState, result: RunResult) -> None:
             err=True,
         )
         return
+    if not result.steps and result.from_heads != result.to_heads:  # stamp --purge base
+        click.echo(
+            f"{_ends(result.from_heads)} -> {_ends(result.to_heads)}: the version table was "
+            "emptied",
+            err=True,
+        )
+        return
     if not result.steps:
         click.echo(f"Nothing to do: the database is at {_ends(result.to_heads)}.", err=True)
         return

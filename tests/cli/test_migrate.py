@@ -145,6 +145,8 @@ def test_stamp(sqlite_url: str, tmp_path: Path) -> None:
     for bare in (("stamp",), ("stamp", "--purge"), ("--json", "stamp", "--purge")):
         assert_clean_error(run_cli(*bare, cwd=tmp_path), code=2, match="REVISIONS")
     assert run_cli("current", cwd=tmp_path).out.strip() == "r001"
+    purged = run_cli("stamp", "--purge", "base", cwd=tmp_path)  # (it said "Nothing to do")
+    assert (purged.code, purged.err) == (0, "r001 -> <base>: the version table was emptied\n")
 
 
 def test_offline_sql_needs_no_server(tmp_path: Path) -> None:
