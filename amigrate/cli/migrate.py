@@ -244,7 +244,7 @@ def _migrate_many(
     policy: dict[str, Any],
 ) -> None:
     from amigrate.cli.fanout import run_migrations
-    from amigrate.errors import MigrationError
+    from amigrate.errors import MigrationError, MigrationFailed
 
     async def action(m: Migrator) -> RunResult:
         if direction == "up":
@@ -262,10 +262,20 @@ def _migrate_many(
             parts.append(f"{unstarted} {were} stopped or not started (--fail-fast, --canary)")
         if completed:
             parts.append("the others completed" if not unstarted else f"{completed} completed")
+        partial = [
+            r for r in failed if isinstance(r.error, MigrationFailed) and r.error.partial
+        ]
+        for r in partial:  # what to do there is not "run it again": it would refuse
+            parts.append(f"{r.target.name} is partly changed: {getattr(r.error, 'hint', '')}")
+        again = (
+            "running the command again only touches what is behind"
+            if not partial
+            else "running the command again continues the others"
+        )
         raise MigrationError(
             f"{len(failed)} of {len(results)} databases did not reach {target}: "
             + ", ".join(f"{r.target.name} ({r.status})" for r in failed),
-            hint="; ".join(parts) + "; running the command again only touches what is behind",
+            hint="; ".join(parts) + "; " + again,
             results=results,
         )
 

@@ -398,6 +398,23 @@ def test_plan_reports_each_target_when_one_is_unreachable(tmp_path: Path) -> Non
     assert_clean_error(alone, match="cannot connect to postgresql+asyncpg://u:***@127.0.0.1:1/x")
 
 
+def test_a_partly_changed_database_gets_its_own_hint(tmp_path: Path) -> None:
+    """Running the command again refuses a database that failed partway: the error says
+    what to do there instead of 'running the command again only touches what is behind'."""
+    from tests.integration.test_failures import AFTER_A_BLOCK
+
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1), AFTER_A_BLOCK)
+    targets = sqlite_targets(tmp_path, 2)
+    section = "".join(f"{t.name} = {t.url}\n" for t in targets)
+    project.ini.write_text(project.ini.read_text() + "\n[targets]\n" + section)
+    asyncio.run(_admin(targets[1].url, "CREATE TABLE nope (x INTEGER)"))  # t01 gets through
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(result, match="1 of 2 databases did not reach head: t00 (failed)")
+    assert "t00 is partly changed: " in result.err
+    assert "amigrate stamp" in result.err
+    assert "only touches what is behind" not in result.err
+
+
 def test_reads_report_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
     alpha_and_an_unreachable_target(tmp_path)
     assert run_cli("-d", "alpha", "upgrade", cwd=tmp_path).code == 0
