@@ -74,7 +74,7 @@ def log(
         status = "" if e.status == "applied" else f"  [{e.status.upper()}: {e.error}]"
         click.echo(
             (f"{name}: " if name else "")
-            + f"{e.applied_at:%Y-%m-%d %H:%M:%S}  {e.direction:<6} {ends}"
+            + f"{e.applied_at:%Y-%m-%d %H:%M:%S} UTC  {e.direction:<6} {ends}"
             f"{', ' + e.message if e.message else ''}"
             f"  by {e.os_user}{' as ' + e.db_user if e.db_user else ''}"
             f"  ({e.duration * 1000:.0f} ms, run {e.run_id[:8]}){status}"

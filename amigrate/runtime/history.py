@@ -76,7 +76,7 @@ class HistoryEntry:
     checksum: str | None
     status: str
     error: str | None
-    applied_at: dt.datetime
+    applied_at: dt.datetime  #: UTC (aware)
     duration: float
     db_user: str | None
     os_user: str
@@ -87,6 +87,11 @@ class HistoryEntry:
         data = dict(self.__dict__)
         data["applied_at"] = self.applied_at.isoformat()
         return data
+
+
+def _utc(stored: dt.datetime) -> dt.datetime:
+    """``applied_at`` as read (UTC, stored without a zone) made aware: it says so."""
+    return stored.replace(tzinfo=dt.UTC) if stored.tzinfo is None else stored.astimezone(dt.UTC)
 
 
 def _short(text: str | None, length: int) -> str | None:
@@ -263,7 +268,9 @@ class HistoryTable:
         if limit is not None:
             query = query.limit(limit)
         rows = await conn.execute(query)
-        return [HistoryEntry(**row._asdict()) for row in rows]
+        return [
+            HistoryEntry(**{**row._asdict(), "applied_at": _utc(row.applied_at)}) for row in rows
+        ]
 
     async def last_failure(
         self, conn: AsyncConnection, *, exists: bool | None = None

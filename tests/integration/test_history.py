@@ -19,7 +19,7 @@ from tests.projects import Rev, linear, make_project
 async def test_one_row_per_step(db_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, db_url, *linear(3))
     config = project.config()
-    before = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5)
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     await amigrate.upgrade(config)
     await amigrate.downgrade(config, "-1")
     entries = await amigrate.log(config)
@@ -38,7 +38,7 @@ async def test_one_row_per_step(db_url: str, tmp_path: Path) -> None:
     assert first.message == "create rt1"
     assert first.checksum == checksum((project.versions / "r001.py").read_bytes())
     assert first.status == "applied"
-    assert before <= first.applied_at <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert before <= first.applied_at <= dt.datetime.now(dt.UTC)  # aware: UTC
     assert first.duration >= 0
     assert "@" in first.os_user
     assert first.amigrate_version == amigrate.__version__
