@@ -27,7 +27,12 @@ from amigrate.dialects.common import unsupported
 from amigrate.dialects.generic import placement_problem
 from amigrate.dialects.rebuild import TableRebuild
 from amigrate.dialects.registry import Executor, apply_op, compile_op, register_applier
-from amigrate.dialects.sqlite import add_column_problem, reflect_table
+from amigrate.dialects.sqlite import (
+    SQLiteTable,
+    add_column_problem,
+    check_dependents,
+    reflect_table,
+)
 from amigrate.errors import ScriptError, UnsupportedOperation
 from amigrate.operations.ops import (
     AddColumnOp,
@@ -260,6 +265,8 @@ async def _apply_batch(op: BatchAlterTableOp, executor: Executor) -> None:
             )
         legacy = source.legacy_alter_table
     rebuild = rebuild_for(op, dialect, source)
+    if isinstance(source, SQLiteTable):
+        check_dependents(source, [(c.source, c.name) for c in rebuild.columns.values()])
     statements = rebuild.statements(
         table_args=op.table_args, table_kwargs=dict(op.table_kwargs), legacy_alter_table=legacy
     )

@@ -9,6 +9,7 @@ table, which ``batch_alter_table`` does. The plain ops that would need it raise
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -20,7 +21,12 @@ from amigrate.dialects import generic
 from amigrate.dialects.common import BATCH_HINT, unsupported
 from amigrate.dialects.ddl import CreateView, DropView, RenameColumn
 from amigrate.dialects.registry import CompiledOp, register
-from amigrate.dialects.sqltext import ConstraintClauses, TableClauses, table_clauses
+from amigrate.dialects.sqltext import (
+    ConstraintClauses,
+    TableClauses,
+    identifiers,
+    table_clauses,
+)
 from amigrate.dialects.tablemodel import CANNOT_KEEP
 from amigrate.errors import ScriptError
 from amigrate.operations.base import MigrateOp
@@ -167,6 +173,11 @@ class SQLiteTable:
     foreign_keys_on: bool = False
     legacy_alter_table: bool = False
     referenced: bool = False
+    #: Views and triggers (of any table): ``(kind, name, table, sql)``; and the foreign
+    #: keys of other tables to this one: ``(table, referred columns)``. A batch that
+    #: drops or renames a column they use would leave them broken (see check_dependents).
+    dependents: list[tuple[str, str, str, str]] = field(default_factory=list)
+    referring: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 def reflect_table(
@@ -216,15 +227,72 @@ def reflect_table(
         foreign_keys_on=bool(conn.exec_driver_sql("PRAGMA foreign_keys").scalar()),
         legacy_alter_table=bool(conn.exec_driver_sql("PRAGMA legacy_alter_table").scalar()),
     )
-    if info.foreign_keys_on:
-        tables = conn.exec_driver_sql(f"SELECT name FROM {master} WHERE type = 'table'").all()
-        prefix = f"{quote(schema)}." if schema else ""
-        for (other,) in tables:
-            refs = conn.exec_driver_sql(f"PRAGMA {prefix}foreign_key_list({quote(other)})").all()
-            if any(str(ref[2]).lower() == table_name.lower() for ref in refs):
-                info.referenced = True
-                break
+    info.dependents = [
+        (str(kind), str(name), str(owner), str(sql))
+        for kind, name, owner, sql in conn.exec_driver_sql(
+            f"SELECT type, name, tbl_name, sql FROM {master} "
+            "WHERE type IN ('view', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+        )
+    ]
+    tables = conn.exec_driver_sql(f"SELECT name FROM {master} WHERE type = 'table'").all()
+    prefix = f"{quote(schema)}." if schema else ""
+    key = tuple(c.name for c in table.primary_key.columns)
+    for (other,) in tables:
+        refs = conn.exec_driver_sql(f"PRAGMA {prefix}foreign_key_list({quote(other)})").all()
+        # (id, seq, table, from, to, ...): "to" is None where the key names no columns.
+        mine = [ref for ref in refs if str(ref[2]).lower() == table_name.lower()]
+        info.referenced = info.referenced or bool(mine)
+        if mine and str(other).lower() != table_name.lower():
+            referred = tuple(str(ref[4]) for ref in mine if ref[4] is not None)
+            info.referring.append((str(other), referred or key))
     return info
+
+
+def check_dependents(source: SQLiteTable, columns: Iterable[tuple[str | None, str]]) -> None:
+    """Refuse a rebuild that drops or renames a column a view, a trigger or another table's
+    foreign key uses: the recreated table would leave them broken (SQLite's own ALTER
+    TABLE DROP COLUMN refuses, and its RENAME COLUMN rewrites them; a rebuild can do
+    neither). *columns*: each new column's ``(name in the old table, name)``."""
+    table = source.table.name
+    kept = {old.lower(): new for old, new in columns if old is not None}
+    gone = {c.name.lower() for c in source.table.columns} - set(kept)
+    renamed = {old for old, new in kept.items() if new.lower() != old}
+    changed = gone | renamed
+    if not changed:
+        return
+
+    def refuse(what: str, column: str, hint: str) -> ScriptError:
+        verb = "drops" if column in gone else "renames"
+        return ScriptError(
+            f"batch_alter_table({table!r}): {what} uses column {column!r}, which this batch "
+            f"{verb}; the recreated table would leave it broken",
+            hint=hint
+            + (
+                "; or rename the column in a batch of its own (SQLite's RENAME COLUMN "
+                "rewrites what uses it)"
+                if verb == "renames"
+                else ""
+            ),
+        )
+
+    for kind, name, owner, sql in source.dependents:
+        words = identifiers(sql)
+        own = kind == "trigger" and owner.lower() == table.lower()
+        used = sorted(words & changed) if own or table.lower() in words else []
+        if used:
+            raise refuse(
+                f"{kind} {name!r}",
+                used[0],
+                f"drop the {kind} before the batch and create it again after it",
+            )
+    for other, referred in source.referring:
+        used = sorted({c.lower() for c in referred} & changed)
+        if used:
+            raise refuse(
+                f"a foreign key of table {other!r}",
+                used[0],
+                f"drop that foreign key first (a batch on {other!r})",
+            )
 
 
 def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, master: str) -> None:

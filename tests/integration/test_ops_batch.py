@@ -367,6 +367,72 @@ async with op.batch_alter_table("{batched}") as batch:
     assert (await describe(sqlite_url))["tables"]["item"]["columns"][1][1] == "VARCHAR(5)"
 
 
+DEPENDENTS = """
+await op.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE, legacy TEXT, n INT)")
+await op.execute("CREATE TABLE log (msg TEXT)")
+await op.execute("CREATE VIEW v AS SELECT id, n FROM t")
+await op.execute("CREATE VIEW everything AS SELECT * FROM t")
+await op.execute(
+    "CREATE TRIGGER trg AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.legacy); END"
+)
+await op.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, tcode TEXT REFERENCES t(code))")
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            'await batch.drop_column("legacy")',
+            "trigger 'trg' uses column 'legacy', which this batch drops",
+        ),
+        (
+            'await batch.alter_column("n", new_column_name="qty")',
+            "view 'v' uses column 'n', which this batch renames",
+        ),
+        (
+            'await batch.alter_column("code", new_column_name="ref")',
+            "a foreign key of table 'child' uses column 'code', which this batch renames",
+        ),
+    ],
+)
+async def test_sqlite_rebuild_refuses_to_break_what_uses_a_column(
+    sqlite_url: str, tmp_path: Path, change: str, match: str
+) -> None:
+    """A rebuild cannot rewrite the views, triggers and other tables' keys that use a column
+    it drops or renames (SQLite's own DROP COLUMN refuses, its RENAME COLUMN rewrites them):
+    they were left broken, the run said it succeeded."""
+    upgrade = f"""
+async with op.batch_alter_table("t", recreate="always") as batch:
+    {change}
+"""
+    cause = await expect_failure(
+        tmp_path, sqlite_url, setup=DEPENDENTS, upgrade=upgrade, error=ScriptError, match=match
+    )
+    assert isinstance(cause, ScriptError)
+    hint = cause.hint or ""
+    assert "create it again after" in hint or "foreign key first" in hint
+
+
+async def test_sqlite_rebuild_keeps_what_does_not_use_the_column(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SELECT * names no column, and the trigger only names legacy: dropping n is fine."""
+    setup = DEPENDENTS.replace("SELECT id, n FROM t", "SELECT id FROM t")
+    upgrade = """
+async with op.batch_alter_table("t") as batch:
+    await batch.alter_column("code", type_=sa.String(20))
+    await batch.drop_column("n")
+"""
+    project = make_project(
+        tmp_path, sqlite_url, Rev("a1", None, upgrade=setup), Rev("b2", "a1", upgrade=upgrade)
+    )
+    await amigrate.upgrade(project.config())
+    await query(sqlite_url, "INSERT INTO t (id, code, legacy) VALUES (1, 'c', 'x')")
+    assert await query(sqlite_url, "SELECT msg FROM log") == [("x",)]
+    assert await query(sqlite_url, "SELECT * FROM everything") == [(1, "c", "x")]
+
+
 async def test_sqlite_batch_on_a_name_in_another_case(sqlite_url: str, tmp_path: Path) -> None:
     """batch_alter_table("Account") is the table stored as account (SQLite's names ignore
     case): its key, AUTOINCREMENT counter, indexes and triggers are kept, and its name.
