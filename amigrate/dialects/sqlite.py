@@ -20,7 +20,14 @@ from sqlalchemy.exc import NoSuchTableError, SAWarning
 from amigrate.dialects import generic
 from amigrate.dialects.common import BATCH_HINT, unsupported
 from amigrate.dialects.ddl import CreateView, DropView, RenameColumn
-from amigrate.dialects.registry import CompiledOp, register
+from amigrate.dialects.registry import (
+    CompiledOp,
+    Executor,
+    compile_op,
+    register,
+    register_applier,
+    run_compiled,
+)
 from amigrate.dialects.sqltext import (
     ConstraintClauses,
     TableClauses,
@@ -41,6 +48,7 @@ from amigrate.operations.ops import (
     CreateTableCommentOp,
     CreateUniqueConstraintOp,
     CreateViewOp,
+    DropColumnOp,
     DropConstraintOp,
     DropSchemaOp,
     DropSequenceOp,
@@ -87,6 +95,37 @@ def _add_column(op: AddColumnOp, dialect: Dialect) -> CompiledOp:
     _, statements = generic.add_column_statements(op, dialect)
     # Foreign keys are written inline by AddColumn: SQLite cannot add constraints later.
     return CompiledOp([s for s in statements if not isinstance(s, sa.schema.AddConstraint)])
+
+
+@register_applier(DropColumnOp, "sqlite")
+async def _apply_drop_column(op: DropColumnOp, executor: Executor) -> Any:
+    """SQLite's DROP COLUMN refuses a column in an index, a key or a UNIQUE constraint,
+    with an error that does not say what to do: refused first, pointing at a batch."""
+    compiled = compile_op(op, executor.dialect)
+    if not executor.as_sql:
+        problem = await executor.run_sync(_drop_column_problem, op)
+        if problem is not None:
+            raise unsupported(op, executor.dialect, problem, BATCH_HINT)
+    return await run_compiled(compiled, executor)
+
+
+def _drop_column_problem(conn: sa.Connection, op: DropColumnOp) -> str | None:
+    quote = conn.dialect.identifier_preparer.quote
+    prefix = f"{quote(op.schema)}." if op.schema else ""
+    table, column = quote(op.table_name), op.column_name.lower()
+    for row in conn.exec_driver_sql(f"PRAGMA {prefix}table_info({table})"):
+        if str(row[1]).lower() == column and row[5]:  # (cid, name, type, notnull, dflt, pk)
+            return "its DROP COLUMN cannot drop a column of the primary key"
+    for row in conn.exec_driver_sql(f"PRAGMA {prefix}index_list({table})"):
+        name, origin = row[1], row[3]  # (seq, name, unique, origin 'c' / 'u' / 'pk', partial)
+        used = conn.exec_driver_sql(f"PRAGMA {prefix}index_info({quote(name)})")
+        if any(str(info[2]).lower() == column for info in used if info[2] is not None):
+            what = {"u": "a UNIQUE constraint", "pk": "the primary key"}.get(origin)
+            return f"its DROP COLUMN cannot drop a column in {what or f'the index {name!r}'}"
+    for row in conn.exec_driver_sql(f"PRAGMA {prefix}foreign_key_list({table})"):
+        if str(row[3]).lower() == column:
+            return "its DROP COLUMN cannot drop a column with a foreign key"
+    return None
 
 
 @register(AlterColumnOp, "sqlite")

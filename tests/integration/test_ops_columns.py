@@ -321,6 +321,36 @@ async def test_drop_column(db_url: str, tmp_path: Path) -> None:
     assert list(columns(after)) == ["id", "name"]
 
 
+@pytest.mark.parametrize(
+    ("setup", "column", "match"),
+    [
+        ('await op.create_index("ix_item_qty", "item", ["qty"])', "qty", "the index 'ix_item_qty'"),
+        (
+            'await op.execute("CREATE UNIQUE INDEX ux_item_name ON item (name)")',
+            "name",
+            "ux_item_name",
+        ),
+        (
+            'await op.execute("CREATE TABLE u (id INTEGER PRIMARY KEY, code TEXT UNIQUE)")',
+            None,
+            "a UNIQUE constraint",
+        ),
+        ("pass", "id", "a column of the primary key"),
+    ],
+)
+async def test_sqlite_drop_column_that_sqlite_cannot_drop(
+    sqlite_url: str, tmp_path: Path, setup: str, column: str | None, match: str
+) -> None:
+    """SQLite's DROP COLUMN refuses these with errors that do not say what to do ('error
+    in index ix after drop column'): refused first, pointing at a batch."""
+    table = "item" if column is not None else "u"
+    upgrade = f'await op.drop_column("{table}", "{column or "code"}")'
+    cause = await expect_failure(
+        tmp_path, sqlite_url, setup=TABLES + setup, upgrade=upgrade, match=match
+    )
+    assert "batch_alter_table" in str(getattr(cause, "hint", ""))
+
+
 async def test_drop_column_if_exists(db_url: str, tmp_path: Path) -> None:
     upgrade = 'await op.drop_column("item", "nope", if_exists=True)'
     if backend(db_url) == "sqlite":
