@@ -99,8 +99,9 @@ def _add_column(op: AddColumnOp, dialect: Dialect) -> CompiledOp:
 
 @register_applier(DropColumnOp, "sqlite")
 async def _apply_drop_column(op: DropColumnOp, executor: Executor) -> Any:
-    """SQLite's DROP COLUMN refuses a column in an index, a key or a UNIQUE constraint,
-    with an error that does not say what to do: refused first, pointing at a batch."""
+    """SQLite's DROP COLUMN refuses a column in an index, the primary key or a UNIQUE
+    constraint, with an error that does not say what to do: refused first, pointing at a
+    batch. (A column's own REFERENCES goes with it.)"""
     compiled = compile_op(op, executor.dialect)
     if not executor.as_sql:
         problem = await executor.run_sync(_drop_column_problem, op)
@@ -122,9 +123,6 @@ def _drop_column_problem(conn: sa.Connection, op: DropColumnOp) -> str | None:
         if any(str(info[2]).lower() == column for info in used if info[2] is not None):
             what = {"u": "a UNIQUE constraint", "pk": "the primary key"}.get(origin)
             return f"its DROP COLUMN cannot drop a column in {what or f'the index {name!r}'}"
-    for row in conn.exec_driver_sql(f"PRAGMA {prefix}foreign_key_list({table})"):
-        if str(row[3]).lower() == column:
-            return "its DROP COLUMN cannot drop a column with a foreign key"
     return None
 
 
