@@ -30,7 +30,9 @@ from amigrate.dialects.registry import Executor, apply_op, compile_op, register_
 from amigrate.dialects.sqlite import (
     SQLiteTable,
     add_column_problem,
+    broken_dependents,
     check_dependents,
+    probe_dependents,
     reflect_table,
 )
 from amigrate.errors import ScriptError, UnsupportedOperation
@@ -265,14 +267,19 @@ async def _apply_batch(op: BatchAlterTableOp, executor: Executor) -> None:
             )
         legacy = source.legacy_alter_table
     rebuild = rebuild_for(op, dialect, source)
+    before: dict[str, str] | None = None
     if isinstance(source, SQLiteTable):
         check_dependents(source, [(c.source, c.name) for c in rebuild.columns.values()])
+        if source.dependents:
+            before = await executor.run_sync(broken_dependents, source)
     statements = rebuild.statements(
         table_args=op.table_args, table_kwargs=dict(op.table_kwargs), legacy_alter_table=legacy
     )
     try:
         for statement in statements:
             await executor.execute(statement)
+        if before is not None:
+            await executor.run_sync(probe_dependents, source, before)
     except Exception:
         if dialect.name == "sqlite" and not executor.as_sql and not legacy:
             # The pragma is the connection's, not the transaction's: a rollback keeps it.

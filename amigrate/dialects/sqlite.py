@@ -31,7 +31,6 @@ from amigrate.dialects.registry import (
 from amigrate.dialects.sqltext import (
     ConstraintClauses,
     TableClauses,
-    identifiers,
     table_clauses,
 )
 from amigrate.dialects.tablemodel import CANNOT_KEEP
@@ -286,49 +285,80 @@ def reflect_table(
 
 
 def check_dependents(source: SQLiteTable, columns: Iterable[tuple[str | None, str]]) -> None:
-    """Refuse a rebuild that drops or renames a column a view, a trigger or another table's
-    foreign key uses: the recreated table would leave them broken (SQLite's own ALTER
-    TABLE DROP COLUMN refuses, and its RENAME COLUMN rewrites them; a rebuild can do
-    neither). *columns*: each new column's ``(name in the old table, name)``."""
-    table = source.table.name
+    """Refuse, before anything runs, a rebuild that drops or renames a column another
+    table's foreign key refers to: the key would be left pointing at nothing (SQLite's
+    RENAME COLUMN rewrites it; a rebuild cannot). *columns*: each new column's ``(name
+    in the old table, name)``. Views and triggers are checked by :func:`probe_dependents`."""
     kept = {old.lower(): new for old, new in columns if old is not None}
     gone = {c.name.lower() for c in source.table.columns} - set(kept)
     renamed = {old for old, new in kept.items() if new.lower() != old}
-    changed = gone | renamed
-    if not changed:
-        return
-
-    def refuse(what: str, column: str, hint: str) -> ScriptError:
-        verb = "drops" if column in gone else "renames"
-        return ScriptError(
-            f"batch_alter_table({table!r}): {what} uses column {column!r}, which this batch "
-            f"{verb}; the recreated table would leave it broken",
-            hint=hint
-            + (
-                "; or rename the column in a batch of its own (SQLite's RENAME COLUMN "
-                "rewrites what uses it)"
-                if verb == "renames"
-                else ""
-            ),
-        )
-
-    for kind, name, owner, sql in source.dependents:
-        words = identifiers(sql)
-        own = kind == "trigger" and owner.lower() == table.lower()
-        used = sorted(words & changed) if own or table.lower() in words else []
-        if used:
-            raise refuse(
-                f"{kind} {name!r}",
-                used[0],
-                f"drop the {kind} before the batch and create it again after it",
-            )
     for other, referred in source.referring:
-        used = sorted({c.lower() for c in referred} & changed)
+        used = sorted({c.lower() for c in referred} & (gone | renamed))
         if used:
-            raise refuse(
-                f"a foreign key of table {other!r}",
-                used[0],
-                f"drop that foreign key first (a batch on {other!r})",
+            verb = "drops" if used[0] in gone else "renames"
+            raise ScriptError(
+                f"batch_alter_table({source.table.name!r}): a foreign key of table {other!r} "
+                f"refers to column {used[0]!r}, which this batch {verb}; the recreated table "
+                "would leave it pointing at nothing",
+                hint=f"drop that foreign key first (a batch on {other!r})"
+                + (
+                    "; or rename the column in a batch of its own (SQLite's RENAME COLUMN "
+                    "rewrites what uses it)"
+                    if verb == "renames"
+                    else ""
+                ),
+            )
+
+
+def broken_dependents(conn: sa.Connection, source: SQLiteTable) -> dict[str, str]:
+    """The views and triggers that mention the table and do not compile now: what each
+    says. SQLite compiles a view, and a table's triggers, when a statement using them is
+    prepared: ``EXPLAIN`` prepares one without running it. Run before and after a rebuild
+    (:func:`probe_dependents`), in its transaction."""
+    quote = conn.dialect.identifier_preparer.quote
+    prefix = f"{quote(source.table.schema)}." if source.table.schema else ""
+    table = source.table.name.lower()
+    probes: dict[str, list[str]] = {}
+    # The table's own triggers first: another table's trigger that writes to this table
+    # fails with the error of this table's trigger, which names it better.
+    ordered = sorted(source.dependents, key=lambda d: d[2].lower() != table)
+    for kind, name, owner, sql in ordered:
+        if kind == "view" and table in sql.lower():
+            probes[f"view {name!r}"] = [f"EXPLAIN SELECT * FROM {prefix}{quote(name)}"]
+        elif kind == "trigger" and (owner.lower() == table or table in sql.lower()):
+            target = f"{prefix}{quote(owner)}"
+            columns = [
+                quote(str(row[1]))
+                for row in conn.exec_driver_sql(f"PRAGMA {prefix}table_info({quote(owner)})")
+            ]
+            assignments = ", ".join(f"{c} = {c}" for c in columns)
+            probes[f"the triggers of {owner!r}"] = [
+                f"EXPLAIN INSERT INTO {target} DEFAULT VALUES",
+                *([f"EXPLAIN UPDATE {target} SET {assignments}"] if assignments else []),
+                f"EXPLAIN DELETE FROM {target}",
+            ]
+    broken: dict[str, str] = {}
+    for what, statements in probes.items():
+        for statement in statements:
+            try:
+                conn.exec_driver_sql(statement).all()
+            except sa.exc.DBAPIError as exc:
+                broken[what] = str(exc.orig).strip().splitlines()[0]
+                break
+    return broken
+
+
+def probe_dependents(conn: sa.Connection, source: SQLiteTable, before: dict[str, str]) -> None:
+    """Fail a rebuild (its transaction then rolls it back) after which a view or a trigger
+    that compiled before no longer does: it dropped or renamed a column they use."""
+    for what, error in broken_dependents(conn, source).items():
+        if what not in before:
+            raise ScriptError(
+                f"batch_alter_table({source.table.name!r}): with the table recreated, {what} "
+                f"would fail: {error}",
+                hint="a column this batch drops or renames is used there: drop it before the "
+                "batch and create it again after it, or rename the column in a batch of its "
+                "own (SQLite's RENAME COLUMN rewrites what uses it)",
             )
 
 

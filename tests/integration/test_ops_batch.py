@@ -368,7 +368,9 @@ async with op.batch_alter_table("{batched}") as batch:
 
 
 DEPENDENTS = """
-await op.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE, legacy TEXT, n INT)")
+await op.execute(
+    "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE, legacy TEXT, n INT, x TEXT)"
+)
 await op.execute("CREATE TABLE log (msg TEXT)")
 await op.execute("CREATE VIEW v AS SELECT id, n FROM t")
 await op.execute("CREATE VIEW everything AS SELECT * FROM t")
@@ -376,6 +378,10 @@ await op.execute(
     "CREATE TRIGGER trg AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.legacy); END"
 )
 await op.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, tcode TEXT REFERENCES t(code))")
+await op.execute("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT)")
+await op.execute(
+    "CREATE TRIGGER copy AFTER INSERT ON src BEGIN INSERT INTO t(x) VALUES (new.v); END"
+)
 """
 
 
@@ -384,15 +390,19 @@ await op.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, tcode TEXT REFEREN
     [
         (
             'await batch.drop_column("legacy")',
-            "trigger 'trg' uses column 'legacy', which this batch drops",
+            "the triggers of 't' would fail: no such column: new.legacy",
         ),
         (
             'await batch.alter_column("n", new_column_name="qty")',
-            "view 'v' uses column 'n', which this batch renames",
+            "view 'v' would fail: no such column: n",
         ),
         (
             'await batch.alter_column("code", new_column_name="ref")',
-            "a foreign key of table 'child' uses column 'code', which this batch renames",
+            "a foreign key of table 'child' refers to column 'code', which this batch renames",
+        ),
+        (
+            'await batch.drop_column("x")',  # a trigger of another table writes t.x
+            "the triggers of 'src' would fail: table t has no column named x",
         ),
     ],
 )
@@ -414,6 +424,41 @@ async with op.batch_alter_table("t", recreate="always") as batch:
     assert "create it again after" in hint or "foreign key first" in hint
 
 
+async def test_sqlite_rebuild_leaves_be_what_only_looks_like_it_uses_a_column(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A view or trigger naming another table's column of the same name, or a column named
+    like a keyword of every trigger (end), is no reason to refuse (they were refused by a
+    check that read words)."""
+    setup = """
+await op.execute('CREATE TABLE account (id INTEGER PRIMARY KEY, name TEXT, "end" TEXT, x INT)')
+await op.execute("CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT)")
+await op.execute("CREATE TABLE log (name TEXT)")
+await op.execute(
+    "CREATE VIEW v AS SELECT a.id, c.name FROM account a JOIN customer c ON c.id = a.x"
+)
+await op.execute(
+    "CREATE TRIGGER gone AFTER DELETE ON account BEGIN INSERT INTO log (name) VALUES ('x'); END"
+)
+await op.execute(  # broken from the start: not this batch's doing
+    "CREATE TRIGGER pre AFTER UPDATE ON customer BEGIN INSERT INTO account (nope) VALUES (1); END"
+)
+"""
+    upgrade = """
+async with op.batch_alter_table("account", recreate="always") as batch:
+    await batch.drop_column("name")
+    await batch.drop_column("end")
+"""
+    project = make_project(
+        tmp_path, sqlite_url, Rev("a1", None, upgrade=setup), Rev("b2", "a1", upgrade=upgrade)
+    )
+    await amigrate.upgrade(project.config())
+    await query(sqlite_url, "INSERT INTO account (id, x) VALUES (1, 1)")
+    await query(sqlite_url, "DELETE FROM account")
+    assert await query(sqlite_url, "SELECT name FROM log") == [("x",)]
+    assert await query(sqlite_url, "SELECT * FROM v") == []
+
+
 async def test_sqlite_rebuild_keeps_what_does_not_use_the_column(
     sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -430,7 +475,7 @@ async with op.batch_alter_table("t") as batch:
     await amigrate.upgrade(project.config())
     await query(sqlite_url, "INSERT INTO t (id, code, legacy) VALUES (1, 'c', 'x')")
     assert await query(sqlite_url, "SELECT msg FROM log") == [("x",)]
-    assert await query(sqlite_url, "SELECT * FROM everything") == [(1, "c", "x")]
+    assert await query(sqlite_url, "SELECT * FROM everything") == [(1, "c", "x", None)]
 
 
 async def test_sqlite_batch_on_a_name_in_another_case(sqlite_url: str, tmp_path: Path) -> None:
