@@ -9,6 +9,7 @@ statements as SQL text for ``--sql``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -718,9 +719,14 @@ class OnlineContext(MigrationContext):
         try:
             yield
         except BaseException:
-            # As above; SQLAlchemy puts the isolation level back when the connection
-            # goes back to its pool, and amigrate's own are closed.
+            # As above; but the isolation level goes back as it was (a connection the
+            # application passed in stays its own: left in AUTOCOMMIT, its rollbacks would
+            # undo nothing), unless the connection is lost, whatever interrupted this.
             self._autocommitting = False
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                if not (self._conn.closed or self._conn.invalidated):
+                    await self._conn.rollback()
+                    await self._conn.execution_options(isolation_level=previous)
             raise
         self._autocommitting = False
         # Under AUTOCOMMIT SQLAlchemy still autobegins a (no-op) transaction object.

@@ -162,6 +162,34 @@ async def test_autocommit_block_runs_outside_the_transaction(db_url: str, tmp_pa
     assert await snapshot(db_url) == ({"rt1", "after"}, ["r002"])
 
 
+async def test_a_failure_in_an_autocommit_block_leaves_the_connection_transactional(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The application's connection gets its isolation level back after a failure inside
+    op.autocommit_block() too: left in AUTOCOMMIT (MySQL), its rollbacks undid nothing."""
+    body = """
+        await op.execute("CREATE TABLE acx (id int)")
+        async with op.autocommit_block():
+            await op.execute("INSERT INTO acx VALUES (1)")
+            await op.execute("SELECT * FROM no_such_table")
+    """
+    project = make_project(tmp_path, db_url, Rev("a1", None, upgrade=body))
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(MigrationFailed):
+                await amigrate.upgrade(project.config(), connection=conn)
+            await conn.execute(sa.text("CREATE TABLE appt (id int)"))
+            await conn.commit()
+            await conn.execute(sa.text("INSERT INTO appt VALUES (7)"))
+            await conn.rollback()
+            count = (await conn.execute(sa.text("SELECT count(*) FROM appt"))).scalar()
+            await conn.rollback()
+        assert count == 0
+    finally:
+        await engine.dispose()
+
+
 async def test_env_hooks(sqlite_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, sqlite_url, *linear(1))
     project.env(
