@@ -353,8 +353,11 @@ class Migrator:
             engine = await self._get_engine()
             # SQLAlchemy's aiosqlite adapter, cancelled while it sets a new connection up,
             # leaves a close that never ends (a task asyncio.run then waits for, forever):
-            # a SQLite connect, local and quick, is not cancelled (a cancel lands just after).
-            local = anyio.CancelScope(shield=engine.dialect.name == "sqlite")
+            # a SQLite connect of amigrate's own engine (no pool to wait for, no listener
+            # of the application's) is local and quick, and not cancelled (a cancel lands
+            # just after). An application's engine is left to the application's cancels.
+            own = self._engine is None and self.env.create_engine is None
+            local = anyio.CancelScope(shield=own and engine.dialect.name == "sqlite")
             try:
                 with local:
                     conn = await engine.connect()

@@ -190,6 +190,24 @@ async def test_a_failure_in_an_autocommit_block_leaves_the_connection_transactio
         await engine.dispose()
 
 
+async def test_a_cancel_scope_stops_a_wait_for_the_application_s_pool(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """anyio.fail_after() around an upgrade on an application's engine whose pool is busy
+    ends at its deadline (a shielded connect waited out the pool's timeout instead)."""
+    import anyio
+
+    project = make_project(tmp_path, sqlite_url, *linear(1))
+    engine = create_async_engine(sqlite_url, pool_size=1, max_overflow=0, pool_timeout=5)
+    try:
+        async with engine.connect():  # the application holds the only connection
+            with pytest.raises(TimeoutError):
+                with anyio.fail_after(0.5):
+                    await amigrate.upgrade(project.config(), engine=engine)
+    finally:
+        await engine.dispose()
+
+
 async def test_env_hooks(sqlite_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, sqlite_url, *linear(1))
     project.env(
