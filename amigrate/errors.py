@@ -27,6 +27,7 @@ next; the CLI prints ``error: <message>`` and ``hint: <hint>`` and exits with
     ├── MigrationError                    applying revisions failed (.results: per database)
     │   ├── MigrationFailed               a step failed (.applied, .failed, .partial, __cause__)
     │   │   └── MigrationInterrupted      exit 130: the CLI was interrupted during a run
+    │   ├── PartlyApplied                 refused: a revision failed partway before (stamp)
     │   └── UnsupportedOperation          the dialect cannot do this op here
     ├── DatabaseError                     connecting or talking to the database failed
     ├── CheckFailed                       exit 3: a check found a problem
@@ -66,6 +67,7 @@ __all__ = [
     "MigrationInterrupted",
     "MissingEnvironmentVariable",
     "MultipleHeads",
+    "PartlyApplied",
     "RelativeOutOfRange",
     "ResolutionError",
     "RevisionError",
@@ -308,6 +310,12 @@ class MigrationFailed(MigrationError):
         self.applied = tuple(applied)
         self.failed = failed
         self.partial = partial
+
+
+class PartlyApplied(MigrationError):
+    """Refused: the history records a revision that failed partway (the database may be
+    partly changed) and nothing has resolved it yet; ``amigrate stamp`` (or ``--force``)
+    does, once the database is put right."""
 
 
 class MigrationInterrupted(MigrationFailed):

@@ -29,6 +29,7 @@ from amigrate.errors import (
     ConfigError,
     ConfigWarning,
     MigrationError,
+    PartlyApplied,
     ScriptError,
     ValidationWarning,
 )
@@ -111,9 +112,9 @@ class RunResult:
         return sum(step.duration for step in self.steps)
 
 
-def _unresolved(failure: HistoryEntry, *, then: str = "") -> MigrationError:
+def _unresolved(failure: HistoryEntry, *, then: str = "") -> PartlyApplied:
     when = failure.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return MigrationError(
+    return PartlyApplied(
         f"revision {failure.revision} failed partway on {when} and the database may be partly "
         f"changed: {failure.error or 'no details recorded'}",
         hint="finish or undo that revision by hand, then record where the database is with "

@@ -244,7 +244,7 @@ def _migrate_many(
     policy: dict[str, Any],
 ) -> None:
     from amigrate.cli.fanout import run_migrations
-    from amigrate.errors import MigrationError, MigrationFailed
+    from amigrate.errors import MigrationError, MigrationFailed, PartlyApplied
 
     async def action(m: Migrator) -> RunResult:
         if direction == "up":
@@ -262,7 +262,12 @@ def _migrate_many(
             parts.append(f"{unstarted} {were} stopped or not started (--fail-fast, --canary)")
         if completed:
             parts.append("the others completed" if not unstarted else f"{completed} completed")
-        partial = [r for r in failed if isinstance(r.error, MigrationFailed) and r.error.partial]
+        partial = [
+            r
+            for r in failed
+            if isinstance(r.error, PartlyApplied)
+            or (isinstance(r.error, MigrationFailed) and r.error.partial)
+        ]
         for r in partial:  # what to do there is not "run it again": it would refuse
             parts.append(f"{r.target.name} is partly changed: {getattr(r.error, 'hint', '')}")
         again = (

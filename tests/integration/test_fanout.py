@@ -413,6 +413,10 @@ def test_a_partly_changed_database_gets_its_own_hint(tmp_path: Path) -> None:
     assert "t00 is partly changed: " in result.err
     assert "amigrate stamp" in result.err
     assert "only touches what is behind" not in result.err
+    again = run_cli("upgrade", cwd=tmp_path)  # refused there now: said again
+    assert_clean_error(again, match="t00 (failed)")
+    assert "t00 is partly changed: " in again.err
+    assert "only touches what is behind" not in again.err
 
 
 def test_reads_report_each_target_when_one_is_unreachable(tmp_path: Path) -> None:
