@@ -200,7 +200,12 @@ _CAST = re.compile(r"^(?P<body>.*?)\s*::\s*[\w\s\".]+(?:\(\d+(?:,\s*\d+)?\))?(?:
 _NOW = {"now()", "current_timestamp", "current_timestamp()", "localtimestamp", "getdate()"}
 # A string literal's cast inside an expression: 'utc'::text
 _INNER_CAST = re.compile(r"('(?:[^']|'')*')::(?:[a-z_][\w ]*?)(?:\(\d+\))?(?=[\s,)]|$)")
-_NOW_CALL = re.compile(r"\bcurrent_timestamp\(\)")
+_NOW_CALL = re.compile(r"\b(?:current_timestamp|now|localtimestamp)\((\d*)\)")
+# A typed literal as a model writes it (interval '30 days'), as PostgreSQL writes it back
+# once the inner casts are gone ('30 days').
+_TYPED_LITERAL = re.compile(r"\b(?:interval|date|time|timestamp|timestamptz)\s+('(?:[^']|'')*')")
+# PostgreSQL's spellings of a boolean literal.
+_TRUE, _FALSE = {"true", "t", "yes", "y", "on"}, {"false", "f", "no", "n", "off"}
 
 
 def default_sql(default: Any, dialect: Dialect) -> str | None:
@@ -254,8 +259,8 @@ def normalize_default(sql: str | None, *, textual: bool = False) -> tuple[str, A
         literal = text[1:-1].replace("''", "'")
         if textual:
             return ("str", literal)
-        if literal.lower() in ("true", "false"):  # (a Boolean's "false" is stored bare)
-            return ("num", Decimal(literal.lower() == "true"))
+        if literal.lower() in _TRUE | _FALSE:  # (a Boolean's "false" is stored bare)
+            return ("num", Decimal(literal.lower() in _TRUE))
         number = _number(literal)
         return ("num", number) if number is not None else ("str", literal)
     lowered = text.lower()
@@ -271,9 +276,15 @@ def normalize_default(sql: str | None, *, textual: bool = False) -> tuple[str, A
     # PostgreSQL writes back the casts of literals inside an expression
     # (timezone('utc'::text, now())); MariaDB writes current_timestamp() everywhere.
     lowered = _INNER_CAST.sub(r"\1", lowered)
-    lowered = _NOW_CALL.sub("current_timestamp", lowered)
+    lowered = _TYPED_LITERAL.sub(r"\1", lowered)
+    lowered = _NOW_CALL.sub(_now, lowered)
     expr = re.sub(r"\s+", "", lowered).replace('"', "").replace("`", "")
     return ("expr", "current_timestamp" if expr in _NOW else expr)
+
+
+def _now(match: re.Match[str]) -> str:
+    """now(6), current_timestamp(6): the same; without a precision, current_timestamp."""
+    return f"current_timestamp({match[1]})" if match[1] else "current_timestamp"
 
 
 def _number(text: str) -> Decimal | None:

@@ -249,6 +249,43 @@ async def test_a_collation_added_or_removed_on_postgresql(
         assert "type" in change.description
 
 
+SPELLED_DEFAULTS = {
+    "postgresql": """
+token = sa.Table(
+    "token",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("expires", sa.DateTime(timezone=True),
+              server_default=sa.text("now() + interval '30 days'")),
+    sa.Column("on", sa.Boolean, server_default="t"),
+    sa.Column("off", sa.Boolean, server_default="off"),
+)
+""",
+    "mysql": """
+from sqlalchemy.dialects import mysql
+
+token = sa.Table(
+    "token",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", mysql.DATETIME(fsp=6), server_default=sa.func.now(6)),
+)
+""",
+}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+async def test_defaults_as_the_database_spells_them_back(db_url: str, tmp_path: Path) -> None:
+    """interval '30 days', 't' / 'off' for a Boolean (PostgreSQL) and now(6) (MariaDB) come
+    back as '30 days'::interval, true / false and current_timestamp(6): no change (they
+    were reported on every run)."""
+    project = models_project(tmp_path, db_url, SPELLED_DEFAULTS[backend(db_url)])
+    config = project.config()
+    await write_revision(config, "first", rev_id="d1")
+    await amigrate.upgrade(config, "head")
+    assert (await compare(config)).is_empty
+
+
 FILTERS = """
 def include_name(name, type_, parent_names):
     if type_ == "table":

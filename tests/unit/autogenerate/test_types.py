@@ -193,6 +193,13 @@ def test_model_defaults_as_sql() -> None:
             "CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP",
             False,
         ),
+        ("current_timestamp(6)", "now(6)", False),  # MariaDB, func.now(6)
+        ("current_timestamp(6)", "now(3)", True),
+        ("(now() + '30 days'::interval)", "now() + interval '30 days'", False),  # PostgreSQL
+        ("(now() + '30 days'::interval)", "now() + interval '31 days'", True),
+        ("true", "'t'", False),  # PostgreSQL's spellings of a boolean
+        ("false", "'off'", False),
+        ("false", "'yes'", True),
     ],
 )
 def test_defaults_differ(inspected: str | None, model: str | None, differ: bool) -> None:
