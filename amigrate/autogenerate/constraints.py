@@ -28,6 +28,7 @@ from amigrate.autogenerate.objects import (
     index_elements,
     reflected_index_elements,
     sql_text,
+    unique_options,
 )
 from amigrate.autogenerate.snapshot import IndexInfo, TableInfo, UniqueInfo
 from amigrate.operations.ops import (
@@ -228,7 +229,7 @@ def _unique_changes(cmp: Comparison, table: sa.Table, info: TableInfo, consumed:
         if match is not None:
             _remove_unique(cmp, table, info, match)
         final = uq_name or _generated("uq", name, *columns)
-        create = CreateUniqueConstraintOp(final, name, columns, schema)
+        create = CreateUniqueConstraintOp(final, name, columns, schema, unique_options(model))
         cmp.add(
             Change(
                 "add_unique",

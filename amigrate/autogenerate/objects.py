@@ -29,6 +29,7 @@ __all__ = [
     "reflected_index_elements",
     "reflected_table",
     "sql_text",
+    "unique_options",
 ]
 
 
@@ -159,7 +160,11 @@ def model_table_items(table: sa.Table, dialect: Dialect) -> tuple[sa.schema.Sche
             items.append(_fk_from_model(constraint))
         elif isinstance(constraint, sa.UniqueConstraint):
             items.append(
-                sa.UniqueConstraint(*constraint.columns.keys(), name=constraint_name(constraint))
+                sa.UniqueConstraint(
+                    *constraint.columns.keys(),
+                    name=constraint_name(constraint),
+                    **unique_options(constraint),
+                )
             )
         elif isinstance(constraint, sa.CheckConstraint) and not getattr(
             constraint, "_type_bound", False
@@ -171,6 +176,17 @@ def model_table_items(table: sa.Table, dialect: Dialect) -> tuple[sa.schema.Sche
                 )
             )
     return tuple(items)
+
+
+def unique_options(constraint: sa.UniqueConstraint) -> dict[str, Any]:
+    """A model unique constraint's ``deferrable``, ``initially`` and dialect options
+    (``postgresql_nulls_not_distinct``), as keywords for the op that creates it."""
+    options: dict[str, Any] = {
+        k: v
+        for k, v in (("deferrable", constraint.deferrable), ("initially", constraint.initially))
+        if v is not None
+    }
+    return {**options, **constraint.dialect_kwargs}
 
 
 def _sorted_constraints(constraints: Iterable[sa.Constraint]) -> list[sa.Constraint]:

@@ -172,6 +172,9 @@ def _table_items(table: sa.Table, ctx: RenderContext) -> list[Node]:
     for constraint in others:
         if isinstance(constraint, sa.UniqueConstraint):
             args = [py_str(c.name) for c in constraint.columns]
+            for option in ("deferrable", "initially"):
+                _kw(args, option, getattr(constraint, option), ctx)
+            _extra(args, constraint.dialect_kwargs, ctx)
             func = "UniqueConstraint"
         elif getattr(constraint, "_type_bound", False):
             continue  # added by an Enum / Boolean type itself

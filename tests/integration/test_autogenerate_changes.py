@@ -286,6 +286,41 @@ async def test_defaults_as_the_database_spells_them_back(db_url: str, tmp_path: 
     assert (await compare(config)).is_empty
 
 
+DEFERRED_UNIQUE = """
+pair = sa.Table(
+    "pair",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("a", sa.Integer),
+    sa.Column("b", sa.Integer),
+    sa.UniqueConstraint("a", "b", name="uq_pair_ab", deferrable=True, initially="DEFERRED",
+                        postgresql_nulls_not_distinct=True),
+)
+"""
+
+
+async def test_unique_constraint_options_are_kept(postgresql_url: str, tmp_path: Path) -> None:
+    """deferrable, initially and postgresql_nulls_not_distinct reach the database, in a new
+    table and in a unique constraint added later (they were left out)."""
+    from tests.integration.test_ops_support import query
+
+    project = models_project(tmp_path, postgresql_url, DEFERRED_UNIQUE)
+    config = project.config()
+    await write_revision(config, "first", rev_id="u1")
+    await amigrate.upgrade(config, "head")
+    added = 'pair.append_constraint(sa.UniqueConstraint("b", name="uq_pair_b", deferrable=True))'
+    set_models(project, DEFERRED_UNIQUE + added + "\n")
+    await write_revision(config, "second", rev_id="u2")
+    await amigrate.upgrade(config, "head")
+    rows = await query(
+        postgresql_url,
+        "SELECT conname, condeferrable, condeferred, indnullsnotdistinct FROM pg_constraint "
+        "JOIN pg_index ON indexrelid = conindid WHERE conname LIKE 'uq_pair%' ORDER BY conname",
+    )
+    assert rows == [("uq_pair_ab", True, True, True), ("uq_pair_b", True, False, False)]
+    assert (await compare(config)).is_empty
+
+
 FILTERS = """
 def include_name(name, type_, parent_names):
     if type_ == "table":
