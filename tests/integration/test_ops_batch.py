@@ -369,7 +369,7 @@ async with op.batch_alter_table("{batched}") as batch:
 
 DEPENDENTS = """
 await op.execute(
-    "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE, legacy TEXT, n INT, x TEXT)"
+    "CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT UNIQUE, legacy TEXT, n INT, x TEXT, y INT)"
 )
 await op.execute("CREATE TABLE log (msg TEXT)")
 await op.execute("CREATE VIEW v AS SELECT id, n FROM t")
@@ -379,6 +379,10 @@ await op.execute(
 )
 await op.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, tcode TEXT REFERENCES t(code))")
 await op.execute("CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT)")
+await op.execute("CREATE VIEW tv AS SELECT id, code FROM t")
+await op.execute(
+    "CREATE TRIGGER tvi INSTEAD OF INSERT ON tv BEGIN INSERT INTO t(id, y) VALUES (new.id, 1); END"
+)
 await op.execute(
     "CREATE TRIGGER copy AFTER INSERT ON src BEGIN INSERT INTO t(x) VALUES (new.v); END"
 )
@@ -390,7 +394,7 @@ await op.execute(
     [
         (
             'await batch.drop_column("legacy")',
-            "the triggers of 't' would fail: no such column: new.legacy",
+            "the INSERT triggers of 't' would fail: no such column: new.legacy",
         ),
         (
             'await batch.alter_column("n", new_column_name="qty")',
@@ -401,8 +405,12 @@ await op.execute(
             "a foreign key of table 'child' refers to column 'code', which this batch renames",
         ),
         (
+            'await batch.drop_column("y")',  # an INSTEAD OF trigger of a view writes t.y
+            "the INSERT triggers of 'tv' would fail: table t has no column named y",
+        ),
+        (
             'await batch.drop_column("x")',  # a trigger of another table writes t.x
-            "the triggers of 'src' would fail: table t has no column named x",
+            "the INSERT triggers of 'src' would fail: table t has no column named x",
         ),
     ],
 )
@@ -443,6 +451,14 @@ await op.execute(
 await op.execute(  # broken from the start: not this batch's doing
     "CREATE TRIGGER pre AFTER UPDATE ON customer BEGIN INSERT INTO account (nope) VALUES (1); END"
 )
+await op.execute("CREATE TABLE gone_soon (id INTEGER PRIMARY KEY)")
+await op.execute(  # a view broken from the start, with an INSTEAD OF trigger
+    "CREATE VIEW broken AS SELECT account.id FROM account JOIN gone_soon USING (id)"
+)
+await op.execute(
+    "CREATE TRIGGER bd INSTEAD OF DELETE ON broken BEGIN DELETE FROM account WHERE id = old.id; END"
+)
+await op.execute("DROP TABLE gone_soon")
 """
     upgrade = """
 async with op.batch_alter_table("account", recreate="always") as batch:
@@ -475,7 +491,7 @@ async with op.batch_alter_table("t") as batch:
     await amigrate.upgrade(project.config())
     await query(sqlite_url, "INSERT INTO t (id, code, legacy) VALUES (1, 'c', 'x')")
     assert await query(sqlite_url, "SELECT msg FROM log") == [("x",)]
-    assert await query(sqlite_url, "SELECT * FROM everything") == [(1, "c", "x", None)]
+    assert await query(sqlite_url, "SELECT * FROM everything") == [(1, "c", "x", None, None)]
 
 
 async def test_sqlite_batch_on_a_name_in_another_case(sqlite_url: str, tmp_path: Path) -> None:
