@@ -53,6 +53,11 @@ async def heads_of(url: str, schema: str | None = None) -> list[str]:
     table = f"{schema}.amigrate_version" if schema else "amigrate_version"
     try:
         async with engine.connect() as conn:
+            found = await conn.run_sync(
+                lambda sync: sa.inspect(sync).has_table("amigrate_version", schema=schema)
+            )
+            if not found:  # (a target cancelled before it made its tables)
+                return []
             return sorted(
                 r[0] for r in await conn.execute(sa.text(f"SELECT version_num FROM {table}"))
             )
