@@ -370,7 +370,9 @@ def _compare_default(
     )
     if differs is None:
         affinity = getattr(column.type, "_type_affinity", None)  # a TypeDecorator's impl's
-        textual = isinstance(affinity, type) and issubclass(affinity, sa.String)
+        textual = isinstance(column.type, sa.String) or (  # (an Enum is one: its values)
+            isinstance(affinity, type) and issubclass(affinity, sa.String)
+        )
         differs = defaults_differ(db.default, rendered, textual=textual)
     if differs:
         kw["server_default"] = model_default.arg if model_default is not None else None

@@ -203,7 +203,9 @@ _INNER_CAST = re.compile(r"('(?:[^']|'')*')::(?:[a-z_][\w ]*?)(?:\(\d+\))?(?=[\s
 _NOW_CALL = re.compile(r"\b(?:current_timestamp|now|localtimestamp)\((\d*)\)")
 # A typed literal as a model writes it (interval '30 days'), as PostgreSQL writes it back
 # once the inner casts are gone ('30 days').
-_TYPED_LITERAL = re.compile(r"\b(?:interval|date|time|timestamp|timestamptz)\s+('(?:[^']|'')*')")
+_TYPED_LITERAL = re.compile(
+    r"\b(?:interval|date|time|timestamp|timestamptz)\s+('(?:[^']|'')*')", re.IGNORECASE
+)
 # PostgreSQL's spellings of a boolean literal.
 _TRUE, _FALSE = {"true", "t", "yes", "y", "on"}, {"false", "f", "no", "n", "off"}
 
@@ -252,7 +254,7 @@ def normalize_default(sql: str | None, *, textual: bool = False) -> tuple[str, A
     """
     if sql is None:
         return None
-    text = _strip_parens(sql.strip())
+    text = _strip_parens(_TYPED_LITERAL.sub(r"\1", sql.strip()))
     while match := _CAST.match(text):  # PostgreSQL casts: 'n/a'::character varying
         text = _strip_parens(match["body"].strip())
     if len(text) >= 2 and text[0] == text[-1] == "'" and "'" not in text[1:-1].replace("''", ""):

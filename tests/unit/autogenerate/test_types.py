@@ -197,6 +197,8 @@ def test_model_defaults_as_sql() -> None:
         ("current_timestamp(6)", "now(3)", True),
         ("(now() + '30 days'::interval)", "now() + interval '30 days'", False),  # PostgreSQL
         ("(now() + '30 days'::interval)", "now() + interval '31 days'", True),
+        ("'30 days'::interval", "interval '30 days'", False),
+        ("'30 days'::interval", "INTERVAL '31 days'", True),
         ("true", "'t'", False),  # PostgreSQL's spellings of a boolean
         ("false", "'off'", False),
         ("false", "'yes'", True),
