@@ -229,7 +229,9 @@ def _unique_changes(cmp: Comparison, table: sa.Table, info: TableInfo, consumed:
         if match is not None:
             _remove_unique(cmp, table, info, match)
         final = uq_name or _generated("uq", name, *columns)
-        create = CreateUniqueConstraintOp(final, name, columns, schema, unique_options(model))
+        create = CreateUniqueConstraintOp(
+            final, name, columns, schema, unique_options(model, cmp.dialect)
+        )
         cmp.add(
             Change(
                 "add_unique",

@@ -163,7 +163,7 @@ def model_table_items(table: sa.Table, dialect: Dialect) -> tuple[sa.schema.Sche
                 sa.UniqueConstraint(
                     *constraint.columns.keys(),
                     name=constraint_name(constraint),
-                    **unique_options(constraint),
+                    **unique_options(constraint, dialect),
                 )
             )
         elif isinstance(constraint, sa.CheckConstraint) and not getattr(
@@ -178,14 +178,15 @@ def model_table_items(table: sa.Table, dialect: Dialect) -> tuple[sa.schema.Sche
     return tuple(items)
 
 
-def unique_options(constraint: sa.UniqueConstraint) -> dict[str, Any]:
+def unique_options(constraint: sa.UniqueConstraint, dialect: Dialect) -> dict[str, Any]:
     """A model unique constraint's ``deferrable``, ``initially`` and dialect options
-    (``postgresql_nulls_not_distinct``), as keywords for the op that creates it."""
-    options: dict[str, Any] = {
-        k: v
-        for k, v in (("deferrable", constraint.deferrable), ("initially", constraint.initially))
-        if v is not None
-    }
+    (``postgresql_nulls_not_distinct``), as keywords for the op that creates it. Only
+    PostgreSQL defers a unique constraint: elsewhere (SQLite, MySQL refuse the words)
+    the two are left out, as the database could not keep them."""
+    options: dict[str, Any] = {}
+    if dialect.name == "postgresql":
+        pairs = (("deferrable", constraint.deferrable), ("initially", constraint.initially))
+        options = {k: v for k, v in pairs if v is not None}
     return {**options, **constraint.dialect_kwargs}
 
 

@@ -69,7 +69,9 @@ class CreateUniqueConstraintOp(MigrateOp):
 
     def to_constraint(self) -> sa.UniqueConstraint:
         """The constraint, on a stand-in table that has the named columns."""
-        table = _stand_in(self.table_name, self.schema, self.columns)
+        # (postgresql_include names columns of the table too: the stand-in needs them)
+        included = tuple(c for c in self.kw.get("postgresql_include") or () if isinstance(c, str))
+        table = _stand_in(self.table_name, self.schema, (*self.columns, *included))
         constraint = sa.UniqueConstraint(*self.columns, name=self.constraint_name, **self.kw)
         table.append_constraint(constraint)
         return constraint

@@ -328,6 +328,17 @@ async def test_unique_constraint_options_are_kept(postgresql_url: str, tmp_path:
     assert (await compare(config)).is_empty
 
 
+@pytest.mark.parametrize("db_url", ["sqlite", "mysql"], indirect=True)
+async def test_a_deferrable_unique_constraint_elsewhere(db_url: str, tmp_path: Path) -> None:
+    """Only PostgreSQL defers a unique constraint: elsewhere the revision leaves deferrable
+    and initially out (SQLite and MariaDB refused the statement)."""
+    project = models_project(tmp_path, db_url, DEFERRED_UNIQUE)
+    config = project.config()
+    await write_revision(config, "first", rev_id="u1")
+    await amigrate.upgrade(config, "head")
+    assert (await compare(config)).is_empty
+
+
 FILTERS = """
 def include_name(name, type_, parent_names):
     if type_ == "table":

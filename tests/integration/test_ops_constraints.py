@@ -179,6 +179,32 @@ async def test_create_unique_constraint(db_url: str, tmp_path: Path) -> None:
     assert after["tables"]["item"]["uniques"] == [("uq_item_code", ("code", "owner_id"))]
 
 
+async def test_create_unique_constraint_with_included_columns(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """postgresql_include names another column of the table (it failed: KeyError)."""
+    upgrade = (
+        'await op.create_unique_constraint("uq_item_code", "item", ["code"], '
+        'postgresql_include=["owner_id"])'
+    )
+
+    async def check() -> None:
+        rows = await query(
+            postgresql_url,
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'uq_item_code'",
+        )
+        assert rows == [("UNIQUE (code) INCLUDE (owner_id)",)]
+
+    await op_roundtrip(
+        tmp_path,
+        postgresql_url,
+        setup=TABLES,
+        upgrade=upgrade,
+        downgrade='await op.drop_constraint("uq_item_code", "item", type_="unique")',
+        check=check,
+    )
+
+
 async def test_create_foreign_key(db_url: str, tmp_path: Path) -> None:
     upgrade = """
 await op.create_foreign_key("fk_item_owner", "item", "owner", ["owner_id"], ["id"],
