@@ -62,6 +62,19 @@ class OfflineLiterals(SQLCompiler):
         return super().render_literal_bindparam(bindparam, **kw)  # type: ignore[no-untyped-call]
 
     def render_literal_value(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str:
+        rendered = self._literal(value, type_)
+        if "\x00" not in rendered:
+            return rendered
+        # A NUL in text: the clients read a script as C strings (sqlite3 cuts the statement
+        # there, mysql stops): written as each database spells it, as online it is stored.
+        name = self.dialect.name
+        if name in ("mysql", "mariadb"):  # (its literals take backslash escapes)
+            return rendered.replace("\x00", "\\0")
+        if name == "sqlite":
+            return "(" + rendered.replace("\x00", "' || char(0) || '") + ")"
+        raise sa.exc.CompileError(f"{name} cannot store a NUL character in text")
+
+    def _literal(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str:
         type_ = _variant(type_, self.dialect)  # with_variant(...): this dialect's type
         if (
             self.dialect.name in ("mysql", "mariadb")

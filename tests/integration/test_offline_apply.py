@@ -758,6 +758,40 @@ async def test_infinity_is_refused_offline_on_mysql(tmp_path: Path, db_url: str)
         await pair.render("upgrade", "head")
 
 
+NUL_TEXT = Rev(
+    "z1",
+    None,
+    upgrade="""
+    t = await op.create_table("nul", sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("s", sa.String(20)))
+    await op.bulk_insert(t, [{"id": 1, "s": "a\\x00b"}, {"id": 2, "s": "after"}])
+    await op.execute(t.update().where(t.c.id == 2).values(s="\\x00"))
+    """,
+    downgrade='await op.drop_table("nul")',
+)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "mysql"], indirect=True)
+async def test_a_nul_character_is_stored_as_online(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """The clients read a script as C strings: a raw NUL cut the statement (sqlite3) or
+    stopped the client (mysql). Written char(0) / \\0, it is stored as online."""
+    pair = Pair(tmp_path, db_url, second_db_url, [NUL_TEXT])
+    script = await pair.compare(("upgrade", "head"), ("upgrade", "head"), ("nul",))
+    assert "\x00" not in script
+    assert await query(db_url, "SELECT s FROM nul ORDER BY id") == [("a\x00b",), ("\x00",)]
+
+
+async def test_a_nul_character_is_refused_offline_on_postgresql(
+    tmp_path: Path, postgresql_url: str
+) -> None:
+    """PostgreSQL's text cannot hold one (online the step fails too)."""
+    pair = Pair(tmp_path, postgresql_url, postgresql_url, [NUL_TEXT])
+    with pytest.raises(MigrationFailed, match="cannot store a NUL character"):
+        await pair.render("upgrade", "head")
+
+
 UNBOUND = Rev("u1", None, upgrade='await op.execute(sa.text("DELETE FROM t WHERE id = :x"))')
 
 
