@@ -107,14 +107,22 @@ def check(state: CliState, json_output: bool) -> None:
 
     diffs = compare_databases(state)
     count = sum(len(d) for d in diffs)
+    notes = sum(len(d.notes) for d in diffs)
     if state.json or json_output:
-        emit_json(diffs_json(diffs))
+        emit_json({**diffs_json(diffs), "ok": not count and not notes})
     else:
         print_changes(state, diffs)
-        if not count and state.verbosity >= 0:
+        if not count and not notes and state.verbosity >= 0:
             click.echo("No differences between the models and the database.")
     if count:
         raise CheckFailed(
-            f"the models and the database differ: {count} change{'s' if count > 1 else ''}",
+            f"the models and the database differ: {count} change{'s' if count > 1 else ''}"
+            + (f" and {notes} to handle by hand (the notes)" if notes else ""),
             hint="write a revision for them with 'amigrate revision --autogenerate -m MESSAGE'",
+        )
+    if notes:  # differences autogenerate cannot write are differences: a CI gate must fail
+        raise CheckFailed(
+            f"the models and the database differ in {notes} way{'s' if notes > 1 else ''} "
+            "autogenerate cannot write (the notes above)",
+            hint="change the database by hand in a revision (each note says how), or the models",
         )

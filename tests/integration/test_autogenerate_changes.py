@@ -7,12 +7,14 @@ the schema back exactly as it was (read by reflection).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 import amigrate
 from amigrate.errors import ConfigError
+from tests.helpers import assert_clean_error, run_cli
 from tests.integration.test_autogenerate_support import (
     compare,
     kinds,
@@ -465,3 +467,8 @@ item = sa.Table(
     (note,) = diff.notes
     assert "differs from the database's (ondelete=None" in note
     assert "no name to drop it by" in note
+    # check, a CI gate, fails on it (it said "No differences" and exited 0)
+    result = await asyncio.to_thread(run_cli, "check", cwd=project.root)
+    assert_clean_error(result, code=3, match="differ in 1 way autogenerate cannot write")
+    assert "No differences" not in result.out
+    assert "note: " in result.err
