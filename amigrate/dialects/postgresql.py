@@ -147,13 +147,59 @@ def _with_enum_cast(op: AlterColumnOp, enum: ENUM, dialect: Dialect) -> AlterCol
     return dataclasses.replace(op, postgresql_using=using)
 
 
+def _keeping_default(
+    op: AlterColumnOp, enum: ENUM, dialect: Dialect, current: str | None
+) -> AlterColumnOp:
+    """A default the op leaves as it is (*current*: its SQL, read from the catalog, or the
+    op's ``existing_server_default``) cannot be cast to the enum by PostgreSQL: it is
+    dropped before the type changes and set again after, cast through text."""
+    if op.server_default is not False:
+        return op  # (changed: generic.alter_column drops it first and sets the new one)
+    existing = op.existing_server_default
+    if current is None and isinstance(existing, str):
+        current = "'" + existing.replace("'", "''") + "'"
+    elif current is None and isinstance(existing, sa.TextClause):
+        current = existing.text
+    if current is None:
+        return op
+    preparer = dialect.identifier_preparer
+    assert enum.name is not None
+    assert op.type_ is not None
+    target = preparer.quote(enum.name)
+    if enum.schema:
+        target = f"{preparer.quote_schema(enum.schema)}.{target}"
+    dims = "[]" if isinstance(_stored_type(op.type_, dialect), sa.ARRAY) else ""
+    return dataclasses.replace(
+        op, server_default=sa.text(f"({current})::text{dims}::{target}{dims}")
+    )
+
+
 @register(AlterColumnOp, "postgresql")
 def _alter_column(op: AlterColumnOp, dialect: Dialect) -> CompiledOp:
     enum = _new_enum(op, dialect)
     if enum is None:
         return generic.alter_column(op, dialect)
-    compiled = generic.alter_column(_with_enum_cast(op, enum, dialect), dialect)
+    changed = _keeping_default(_with_enum_cast(op, enum, dialect), enum, dialect, None)
+    compiled = generic.alter_column(changed, dialect)
     return CompiledOp([_create_type(enum), *compiled.statements])
+
+
+async def _column_default(
+    executor: Executor, table: str, schema: str | None, column: str
+) -> str | None:
+    """The column's default as PostgreSQL writes it (None: it has none)."""
+    found = await executor.execute(
+        sa.text(
+            "SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d\n"
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum\n"
+            "JOIN pg_catalog.pg_class c ON c.oid = d.adrelid\n"
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "WHERE c.relname = :table AND a.attname = :column\n"
+            "AND n.nspname = coalesce(:schema, current_schema())"
+        ).bindparams(table=table, column=column, schema=schema)
+    )
+    value = found.scalar()
+    return str(value) if value is not None else None
 
 
 # -- the catalog queries (online they run as they are; offline inside a DO block) ---------
@@ -392,6 +438,11 @@ async def _apply_alter_column(op: AlterColumnOp, executor: Executor) -> None:
         await run_compiled(compile_op(op, dialect), executor)
         return
     changed = op if enum is None else _with_enum_cast(op, enum, dialect)
+    if enum is not None and op.server_default is False and not executor.as_sql:
+        current = await _column_default(executor, op.table_name, op.schema, op.column_name)
+        changed = _keeping_default(changed, enum, dialect, current)
+    elif enum is not None:
+        changed = _keeping_default(changed, enum, dialect, None)
     compiled = generic.alter_column(changed, dialect)
     # A domain the column now is of is created where missing, as create_table does.
     column: sa.Column[Any] = sa.Column(op.column_name, op.type_)

@@ -306,6 +306,42 @@ async def test_alter_a_column_to_a_new_enum(postgresql_url: str, tmp_path: Path)
     assert columns(after)["name"][1] == "size"
 
 
+async def test_alter_a_column_with_a_default_to_a_new_enum(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """A default the op leaves as it is survives the change (PostgreSQL could not cast
+    'happy'::character varying to the enum, and the step failed), online and offline."""
+    setup = """
+await op.create_table("a", sa.Column("id", sa.Integer, primary_key=True),
+                      sa.Column("m", sa.String(10), server_default="happy"))
+"""
+    upgrade = """
+await op.alter_column("a", "m", type_=sa.Enum("happy", "sad", name="mood"),
+                      existing_type=sa.String(10))
+"""
+    offline = upgrade.replace(")\n", ', existing_server_default="happy")\n')
+    downgrade = 'await op.alter_column("a", "m", type_=sa.String(10), server_default="happy")'
+
+    async def check() -> None:
+        await query(postgresql_url, "INSERT INTO a (id) VALUES (1)")
+        assert await query(postgresql_url, "SELECT m::text FROM a") == [("happy",)]
+        await query(postgresql_url, "DELETE FROM a")
+
+    _, after = await op_roundtrip(
+        tmp_path, postgresql_url, setup=setup, upgrade=upgrade, downgrade=downgrade, check=check
+    )
+    assert columns(after, "a")["m"][1] == "mood"
+    project = make_project(
+        tmp_path / "offline",
+        postgresql_url,
+        Rev("a1", None, upgrade=setup),
+        Rev("b2", "a1", upgrade=offline),
+    )
+    async with amigrate.Migrator(project.ini) as m:
+        script = (await m.sql("up", "a1:b2")).sql or ""
+    assert "SET DEFAULT ('happy')::text::mood" in script
+
+
 async def test_drop_column(db_url: str, tmp_path: Path) -> None:
     before, after = await op_roundtrip(
         tmp_path,
