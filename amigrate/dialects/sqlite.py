@@ -418,13 +418,17 @@ def _read_back_what_reflection_misses(conn: sa.Connection, table: sa.Table, mast
 
 
 def _read_back_reference(table: sa.Table, column: sa.Column[Any], options: dict[str, Any]) -> None:
-    """A column's inline ``REFERENCES ... ON DELETE CASCADE [DEFERRABLE ...]``: reflection
-    finds the key but not its actions (a recreated table would stop cascading)."""
+    """A column's inline ``[CONSTRAINT fk] REFERENCES ... ON DELETE CASCADE [DEFERRABLE
+    ...]``: reflection finds the key but not its name nor its actions (a recreated table
+    would stop cascading, and the key could no longer be dropped by its name)."""
     for fk in table.foreign_key_constraints:
         bare = not (fk.ondelete or fk.onupdate or fk.deferrable is not None or fk.initially)
-        if bare and [c.name for c in fk.columns] == [column.name]:
-            for target in (fk, *fk.elements):
-                for name, value in options.items():
+        if bare and fk.name is None and [c.name for c in fk.columns] == [column.name]:
+            for name, value in options.items():
+                if name == "name":
+                    fk.name = value
+                    continue
+                for target in (fk, *fk.elements):
                     setattr(target, name, value)
             return
 

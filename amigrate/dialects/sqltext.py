@@ -265,6 +265,8 @@ def _column(definition: list[Token], name: str) -> ColumnClauses:
             target = None
         if word == "references":
             clauses.references = _reference_options(definition, i + 1)
+            if i >= 2 and _word(definition[i - 2]) == "constraint":  # CONSTRAINT fk REFERENCES
+                clauses.references["name"] = _name(*definition[i - 1])
         elif word == "collate" and i + 1 < len(definition):
             clauses.collation = _name(*definition[i + 1])
         elif word == "autoincrement":

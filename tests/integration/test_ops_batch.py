@@ -494,6 +494,30 @@ async with op.batch_alter_table("t") as batch:
     assert await query(sqlite_url, "SELECT * FROM everything") == [(1, "c", "x", None, None)]
 
 
+async def test_sqlite_batch_keeps_the_name_of_an_inline_foreign_key(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """pid INTEGER CONSTRAINT fk_p REFERENCES p(id): the rebuilt table keeps the key's name
+    (reflection finds the key unnamed; it could no longer be dropped by its name)."""
+    setup = """
+await op.execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")
+await op.execute(
+    "CREATE TABLE a (id INTEGER PRIMARY KEY, "
+    "pid INTEGER CONSTRAINT fk_p REFERENCES p(id) ON DELETE CASCADE, old TEXT)"
+)
+"""
+    upgrade = """
+async with op.batch_alter_table("a") as batch:
+    await batch.drop_column("old")
+"""
+    project = make_project(
+        tmp_path, sqlite_url, Rev("a1", None, upgrade=setup), Rev("b2", "a1", upgrade=upgrade)
+    )
+    await amigrate.upgrade(project.config())
+    (sql,) = await query(sqlite_url, "SELECT sql FROM sqlite_master WHERE name = 'a'")
+    assert "CONSTRAINT fk_p FOREIGN KEY(pid) REFERENCES p (id) ON DELETE CASCADE" in sql[0]
+
+
 async def test_sqlite_batch_on_a_name_in_another_case(sqlite_url: str, tmp_path: Path) -> None:
     """batch_alter_table("Account") is the table stored as account (SQLite's names ignore
     case): its key, AUTOINCREMENT counter, indexes and triggers are kept, and its name.
