@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.named_types import (
@@ -31,7 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.expression import Executable
 
 from amigrate.dialects import generic
-from amigrate.dialects.ddl import RawDDL
+from amigrate.dialects.ddl import RawDDL, format_default
 from amigrate.dialects.registry import (
     CompiledOp,
     Executor,
@@ -130,20 +130,25 @@ def _new_enum(op: AlterColumnOp, dialect: Dialect) -> ENUM | None:
     return found[0] if found else None
 
 
-def _with_enum_cast(op: AlterColumnOp, enum: ENUM, dialect: Dialect) -> AlterColumnOp:
-    """No implicit cast turns text (or another enum) into an enum: cast through text,
-    unless the revision gave its own ``postgresql_using``."""
-    if op.postgresql_using is not None:
-        return op
+def _through_text(enum: ENUM, type_: Any, dialect: Dialect) -> str:
+    """``::text::mood``: the cast that takes text (or another enum) to *enum*; for an array
+    of it (*type_*), ``::text[]::mood[]`` (any number of dimensions)."""
     preparer = dialect.identifier_preparer
     assert enum.name is not None
     target = preparer.quote(enum.name)
     if enum.schema:
         target = f"{preparer.quote_schema(enum.schema)}.{target}"
-    assert op.type_ is not None
-    # An array of the enum: through an array of text (any number of dimensions).
-    dims = "[]" if isinstance(_stored_type(op.type_, dialect), sa.ARRAY) else ""
-    using = f"{preparer.quote(op.column_name)}::text{dims}::{target}{dims}"
+    dims = "[]" if isinstance(_stored_type(type_, dialect), sa.ARRAY) else ""
+    return f"::text{dims}::{target}{dims}"
+
+
+def _with_enum_cast(op: AlterColumnOp, enum: ENUM, dialect: Dialect) -> AlterColumnOp:
+    """No implicit cast turns text (or another enum) into an enum: cast through text,
+    unless the revision gave its own ``postgresql_using``."""
+    if op.postgresql_using is not None:
+        return op
+    cast = _through_text(enum, op.type_, dialect)
+    using = f"{dialect.identifier_preparer.quote(op.column_name)}{cast}"
     return dataclasses.replace(op, postgresql_using=using)
 
 
@@ -156,22 +161,12 @@ def _keeping_default(
     if op.server_default is not False:
         return op  # (changed: generic.alter_column drops it first and sets the new one)
     existing = op.existing_server_default
-    if current is None and isinstance(existing, str):
-        current = "'" + existing.replace("'", "''") + "'"
-    elif current is None and isinstance(existing, sa.TextClause):
-        current = existing.text
+    if current is None and isinstance(existing, str | sa.sql.ClauseElement):
+        current = format_default(dialect.ddl_compiler(dialect, cast(Any, None)), existing)
     if current is None:
         return op
-    preparer = dialect.identifier_preparer
-    assert enum.name is not None
-    assert op.type_ is not None
-    target = preparer.quote(enum.name)
-    if enum.schema:
-        target = f"{preparer.quote_schema(enum.schema)}.{target}"
-    dims = "[]" if isinstance(_stored_type(op.type_, dialect), sa.ARRAY) else ""
-    return dataclasses.replace(
-        op, server_default=sa.text(f"({current})::text{dims}::{target}{dims}")
-    )
+    default = sa.text(f"({current}){_through_text(enum, op.type_, dialect)}")
+    return dataclasses.replace(op, server_default=default)
 
 
 @register(AlterColumnOp, "postgresql")

@@ -171,13 +171,14 @@ class HistoryTable:
         columns = ", ".join(quote(str(c.name)) for c in index.columns)
         inline = f",\n\tINDEX {quote(str(index.name))} ({columns})"
         create = table[: -len("\n)")] + inline + "\n)"
-        schema = f"'{_mysql_text(self.table.schema)}'" if self.table.schema else "DATABASE()"
+        literal = dialect.statement_compiler(dialect, None).render_literal_value
+        schema = literal(self.table.schema, sa.String()) if self.table.schema else "DATABASE()"
         missing = (
-            "(SELECT COUNT(*) FROM information_schema.tables "
-            f"WHERE table_schema = {schema} AND table_name = '{_mysql_text(self.table.name)}') = 0"
+            "(SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
+            f"{schema} AND table_name = {literal(self.table.name, sa.String())}) = 0"
         )
         return [
-            f"SET @amigrate_ddl = IF({missing}, '{_mysql_text(create)}', 'DO 0')",
+            f"SET @amigrate_ddl = IF({missing}, {literal(create, sa.String())}, 'DO 0')",
             "PREPARE amigrate_ddl FROM @amigrate_ddl",
             "EXECUTE amigrate_ddl",
             "DEALLOCATE PREPARE amigrate_ddl",
@@ -312,8 +313,3 @@ async def database_user(conn: AsyncConnection) -> str | None:
     if name in ("mysql", "mariadb"):
         return str((await conn.execute(sa.text("SELECT CURRENT_USER()"))).scalar_one())
     return conn.engine.url.username
-
-
-def _mysql_text(text: str) -> str:
-    """*text* inside a MySQL string literal (backslashes escape there)."""
-    return text.replace("\\", "\\\\").replace("'", "''")
