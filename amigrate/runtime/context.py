@@ -75,8 +75,8 @@ _READS = frozenset({"SELECT", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES", "
 #: ``DO`` evaluates and discards on MySQL; on PostgreSQL it runs a block of code.
 _MYSQL = frozenset({"mysql", "mariadb"})
 #: Leading words of SQL text that changes rows, never the schema; ``SET`` changes a session
-#: variable. Neither commits on MySQL. Anything else (CALL too: a procedure may run DDL)
-#: counts as DDL, which MySQL commits as it runs.
+#: variable. Neither commits on MySQL (but for the statements ``_mysql_kind`` knows). Anything
+#: else (CALL too: a procedure may run DDL) counts as DDL, which MySQL commits as it runs.
 _WRITES_ROWS = frozenset(
     {"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "WITH", "SET", "COPY", "LOCK"}
 )
@@ -100,11 +100,45 @@ def statement_kind(statement: Executable | str, dialect: str | None = None) -> S
         statement = statement.text
     if not isinstance(statement, str):
         return "ddl"
-    _, first = _first_word(statement)
+    return _text_kind(*_first_word(statement), dialect)
+
+
+def _text_kind(text: str, first: str, dialect: str | None) -> StatementKind:
     if first in _READS or (first == "DO" and dialect in _MYSQL):
         return "read"
-    # LOCK TABLE is PostgreSQL's (MySQL's LOCK TABLES commits, but not in a migration).
+    if dialect in _MYSQL:
+        mysql = _mysql_kind(text, first, dialect)
+        if mysql is not None:
+            return mysql
     return "dml" if first in _WRITES_ROWS else "ddl"
+
+
+#: MariaDB's ``SET STATEMENT var = value [, ...] FOR statement``: the statement after FOR.
+_SET_STATEMENT = re.compile(r"SET\s+STATEMENT\b.*?\bFOR\b(.*)\Z", re.I | re.S)
+_AUTOCOMMIT = re.compile(r"\bautocommit\s*:?=\s*(\w+)", re.I)
+_TEMPORARY = re.compile(r"(?:CREATE|DROP)\s+TEMPORARY\b", re.I)
+
+
+def _mysql_kind(text: str, first: str, dialect: str) -> StatementKind | None:
+    """What MySQL/MariaDB make of statements PostgreSQL treats otherwise (None: the same).
+
+    ``LOCK TABLES`` and ``SET autocommit = 1`` commit the open transaction (MySQL's
+    implicit commits), ``SET STATEMENT ... FOR`` is what follows its FOR, and a
+    TEMPORARY table is created and dropped without a commit.
+    """
+    if first == "LOCK":
+        return "ddl"
+    if first == "SET":
+        statement = _SET_STATEMENT.match(text)
+        if statement is not None:
+            return _text_kind(*_first_word(statement.group(1)), dialect)
+        autocommit = _AUTOCOMMIT.search(text)
+        if autocommit is not None and autocommit.group(1).upper() not in ("0", "OFF", "FALSE"):
+            return "ddl"
+        return None
+    if _TEMPORARY.match(text):
+        return "dml"
+    return None
 
 
 def _ends_transaction(text: str) -> bool:

@@ -323,6 +323,63 @@ async def test_mysql_ddl_commits_the_row_changes_before_it(mysql_url: str, tmp_p
     assert (await amigrate.log(project.config(), limit=1))[0].status == "failed"
 
 
+@pytest.mark.parametrize(
+    "committing",
+    [
+        "LOCK TABLES rt1 WRITE",
+        "SET autocommit = 1",
+        "SET STATEMENT lock_wait_timeout=5 FOR ALTER TABLE rt1 ADD note VARCHAR(20)",
+    ],
+)
+async def test_mysql_statements_that_commit_implicitly(
+    mysql_url: str, tmp_path: Path, committing: str
+) -> None:
+    """LOCK TABLES, SET autocommit = 1 and MariaDB's SET STATEMENT ... FOR <DDL> commit the
+    row change before them: the step is partly applied (it said 'rolled back', and a rerun
+    applied the UPDATE twice)."""
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade=f"""
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+            await op.execute({committing!r})
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+        """,
+    )
+    project = make_project(tmp_path, mysql_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert info.value.partial
+    assert "is partly applied" in (info.value.hint or "")
+    assert (await amigrate.log(project.config(), limit=1))[0].status == "failed"
+
+
+async def test_mysql_temporary_tables_do_not_commit(mysql_url: str, tmp_path: Path) -> None:
+    """CREATE/DROP TEMPORARY TABLE commit nothing on MySQL: the failed step was rolled back
+    (it was reported partly applied, and the next run refused)."""
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+            await op.execute("CREATE TEMPORARY TABLE tmp_ids (id INT PRIMARY KEY)")
+            await op.execute("INSERT INTO tmp_ids VALUES (1)")
+            await op.execute("DROP TEMPORARY TABLE tmp_ids")
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+        """,
+    )
+    project = make_project(tmp_path, mysql_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert not info.value.partial
+    assert "rolled back" in (info.value.hint or "")
+    assert [e.status for e in await amigrate.log(project.config())] == ["applied"]
+    engine = create_async_engine(mysql_url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT count(*) FROM rt1"))).scalar() == 0
+    await engine.dispose()
+
+
 async def test_a_batch_failing_its_name_check_changed_nothing(db_url: str, tmp_path: Path) -> None:
     typo = Rev(
         "r002",

@@ -47,6 +47,28 @@ def test_do_reads_on_mysql_and_runs_code_on_postgresql() -> None:
     assert statement_kind("DO SLEEP(3)") == "ddl"  # unknown dialect: the safe side
 
 
+@pytest.mark.parametrize(
+    ("statement", "mysql", "postgresql"),
+    [
+        ("LOCK TABLES t WRITE", "ddl", "dml"),  # MySQL commits before locking tables
+        ("lock table t in exclusive mode", "ddl", "dml"),
+        ("SET autocommit = 1", "ddl", "dml"),
+        ("SET @@session.autocommit=ON", "ddl", "dml"),
+        ("SET autocommit = 0", "dml", "dml"),
+        ("SET NAMES utf8mb4", "dml", "dml"),
+        ("SET STATEMENT lock_wait_timeout=5 FOR ALTER TABLE t ADD x int", "ddl", "dml"),
+        ("SET STATEMENT max_statement_time=60 FOR UPDATE t SET id = 2", "dml", "dml"),
+        ("SET STATEMENT max_statement_time=60 FOR SELECT * FROM t", "read", "dml"),
+        ("CREATE TEMPORARY TABLE tmp (id int)", "dml", "ddl"),
+        ("drop temporary table tmp", "dml", "ddl"),
+    ],
+)
+def test_mysql_implicit_commits(statement: str, mysql: str, postgresql: str) -> None:
+    assert statement_kind(statement, "mysql") == mysql
+    assert statement_kind(statement, "mariadb") == mysql
+    assert statement_kind(statement, "postgresql") == postgresql
+
+
 def test_constructs() -> None:
     assert statement_kind(sa.select(T)) == "read"
     assert statement_kind(sa.union(sa.select(T), sa.select(T))) == "read"
