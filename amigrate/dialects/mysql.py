@@ -219,20 +219,31 @@ def _restated(element: ModifyColumn, compiler: DDLCompiler) -> str:
     """The column as the database has it, with the op's changes."""
     op, definition = element.op, element.definition
     assert definition is not None
+    # The definition read from the server is SQL as it runs; what the compiler writes has
+    # each '%' doubled for a driver that formats with '%' (asyncmy): the new parts are
+    # restated as they run too, and the whole is escaped once.
+    doubled = compiler.dialect.paramstyle in ("format", "pyformat")
+
+    def plain(sql: str) -> str:
+        return sql.replace("%%", "%") if doubled else sql
+
     default = op.server_default
     comment = op.comment
-    return definition.changed(
-        type_sql=None if op.type_ is None else _type_sql(compiler, op.type_),
+    spec = definition.changed(
+        type_sql=None if op.type_ is None else plain(_type_sql(compiler, op.type_)),
         text=op.type_ is not None and _holds_text(op.type_, compiler.dialect),
         nullable=op.nullable,
         default=default
         if default is False or default is None
-        else format_default(compiler, default),
-        comment=comment if comment is False or comment is None else _comment_sql(compiler, comment),
+        else plain(format_default(compiler, default)),
+        comment=comment
+        if comment is False or comment is None
+        else plain(_comment_sql(compiler, comment)),
         autoincrement=op.autoincrement,
         new_name=op.new_column_name if "name" in op.changes else None,
-        quote=compiler.preparer.quote,
+        quote=lambda name: plain(compiler.preparer.quote(name)),
     ).sql()
+    return spec.replace("%", "%%") if doubled else spec
 
 
 def _written(op: AlterColumnOp, compiler: DDLCompiler) -> str:

@@ -376,6 +376,9 @@ def describe_statement(statement: Executable | str, dialect: Dialect) -> str:
         text = statement if isinstance(statement, str) else str(_compile(statement, dialect))
     except Exception:  # a statement that does not compile is still worth naming
         text = type(statement).__name__
+    else:
+        if not isinstance(statement, str) and dialect.paramstyle in ("format", "pyformat"):
+            text = text.replace("%%", "%")  # as the server runs it, not as the driver takes it
     text = " ".join(text.split())
     return text if len(text) <= 200 else text[:197] + "..."
 

@@ -354,6 +354,28 @@ async def test_mysql_statements_that_commit_implicitly(
     assert (await amigrate.log(project.config(), limit=1))[0].status == "failed"
 
 
+async def test_mysql_partial_hint_shows_the_statement_as_run(
+    mysql_url: str, tmp_path: Path
+) -> None:
+    """The last committed statement is named as the server ran it: DEFAULT '5%', not the
+    driver's escaped '5%%'."""
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.add_column("rt1", sa.Column("rate", sa.String(10), server_default="5%"))
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+        """,
+    )
+    project = make_project(tmp_path, mysql_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert "(the last: ALTER TABLE rt1 ADD COLUMN rate VARCHAR(10) DEFAULT '5%')" in (
+        info.value.hint or ""
+    )
+
+
 async def test_mysql_temporary_tables_do_not_commit(mysql_url: str, tmp_path: Path) -> None:
     """CREATE/DROP TEMPORARY TABLE commit nothing on MySQL: the failed step was rolled back
     (it was reported partly applied, and the next run refused)."""

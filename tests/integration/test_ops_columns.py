@@ -684,6 +684,31 @@ await op.alter_column("j", "we`ird", type_=sa.Text)
     assert await column_checks(mysql_url) == []
 
 
+async def test_mysql_modify_keeps_percent_signs(mysql_url: str, tmp_path: Path) -> None:
+    # The column is restated as SHOW CREATE TABLE has it: a '%' in its default, comment or
+    # enum values must reach the server as written (asyncmy formats with '%': it failed
+    # with "not enough arguments for format string"), and so must a new one.
+    upgrade = """
+await op.create_table(
+    "m",
+    sa.Column("rate", sa.String(10), server_default="5%"),
+    sa.Column("c", sa.String(10), comment="100% sure"),
+    sa.Column("e", sa.Enum("5%", "50%", name="pct")),
+)
+await op.alter_column("m", "rate", nullable=False)
+await op.alter_column("m", "c", type_=sa.String(20))
+await op.alter_column("m", "e", new_column_name="e%2", comment="it's 1%")
+"""
+    project = make_project(
+        tmp_path, mysql_url, Rev("a1", None, upgrade=upgrade, downgrade='await op.drop_table("m")')
+    )
+    await amigrate.upgrade(project.config(), "a1")
+    facts = await column_facts(mysql_url)
+    assert (facts["rate"][0], *facts["rate"][3:5]) == ("varchar(10)", "NO", "'5%'")
+    assert facts["c"][0] == "varchar(20)" and facts["c"][-1] == "100% sure"
+    assert facts["e%2"][0] == "enum('5%','50%')" and facts["e%2"][-1] == "it's 1%"
+
+
 async def test_alter_column_adds_changes_and_drops_an_identity(
     postgresql_url: str, tmp_path: Path
 ) -> None:
