@@ -126,6 +126,10 @@ class HistoryTable:
             sa.Column("amigrate_version", sa.String(32), nullable=False),
             sa.Index(f"ix_{name}_revision", "revision"),
             schema=schema,
+            # A message or an error holds any text, whatever the database's default
+            # character set (latin1, utf8mb3) would take.
+            mysql_charset="utf8mb4",
+            mariadb_charset="utf8mb4",
         )
         #: The INSERT of one row, built once (its compiled form is reused).
         self.insert = self.table.insert()
@@ -165,12 +169,13 @@ class HistoryTable:
             if "$$" in body:
                 raise AssertionError(f"unexpected $$ in the history table's DDL: {body!r}")
             return [f"DO $$\n{body}\n$$"]
-        if not table.endswith("\n)"):
+        body, close, options = table.rpartition("\n)")
+        if not close:
             raise AssertionError(f"unexpected CREATE TABLE of the history table: {table!r}")
         quote = dialect.identifier_preparer.quote
         columns = ", ".join(quote(str(c.name)) for c in index.columns)
         inline = f",\n\tINDEX {quote(str(index.name))} ({columns})"
-        create = table[: -len("\n)")] + inline + "\n)"
+        create = body + inline + close + options
         literal = dialect.statement_compiler(dialect, None).render_literal_value
         schema = literal(self.table.schema, sa.String()) if self.table.schema else "DATABASE()"
         missing = (

@@ -26,7 +26,7 @@ SET @amigrate_ddl = IF((SELECT COUNT(*) FROM information_schema.tables WHERE tab
 	amigrate_version VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (id),
 	INDEX ix_amigrate_history_revision (revision)
-)', 'DO 0');
+)CHARSET=utf8mb4', 'DO 0');
 
 PREPARE amigrate_ddl FROM @amigrate_ddl;
 
@@ -115,7 +115,7 @@ SET @amigrate_ddl = IF((SELECT COUNT(*) FROM information_schema.tables WHERE tab
 	amigrate_version VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (id),
 	INDEX ix_amigrate_history_revision (revision)
-)', 'DO 0');
+)CHARSET=utf8mb4', 'DO 0');
 
 PREPARE amigrate_ddl FROM @amigrate_ddl;
 
@@ -190,7 +190,7 @@ SET @amigrate_ddl = IF((SELECT COUNT(*) FROM information_schema.tables WHERE tab
 	amigrate_version VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (id),
 	INDEX ix_amigrate_history_revision (revision)
-)', 'DO 0');
+)CHARSET=utf8mb4', 'DO 0');
 
 PREPARE amigrate_ddl FROM @amigrate_ddl;
 
@@ -252,7 +252,7 @@ SET @amigrate_ddl = IF((SELECT COUNT(*) FROM information_schema.tables WHERE tab
 	amigrate_version VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (id),
 	INDEX ix_amigrate_history_revision (revision)
-)', 'DO 0');
+)CHARSET=utf8mb4', 'DO 0');
 
 PREPARE amigrate_ddl FROM @amigrate_ddl;
 

@@ -26,7 +26,7 @@ SET @amigrate_ddl = IF((SELECT COUNT(*) FROM information_schema.tables WHERE tab
 	amigrate_version VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (id),
 	INDEX ix_amigrate_history_revision (revision)
-)', 'DO 0');
+)CHARSET=utf8mb4', 'DO 0');
 
 PREPARE amigrate_ddl FROM @amigrate_ddl;
 
@@ -142,7 +142,7 @@ SET @amigrate_ddl = IF((SELECT COUNT(*) FROM information_schema.tables WHERE tab
 	amigrate_version VARCHAR(32) NOT NULL, 
 	PRIMARY KEY (id),
 	INDEX ix_amigrate_history_revision (revision)
-)', 'DO 0');
+)CHARSET=utf8mb4', 'DO 0');
 
 PREPARE amigrate_ddl FROM @amigrate_ddl;
 

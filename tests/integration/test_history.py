@@ -117,6 +117,27 @@ async def test_mysql_partial_failure(mysql_url: str, tmp_path: Path) -> None:
     assert [s.revision for s in result2.steps] == ["r002"]
 
 
+async def test_mysql_history_holds_any_text(mysql_url: str, tmp_path: Path) -> None:
+    """In a latin1 database the history table is still utf8mb4: a message with ✓ and an
+    emoji is recorded (the INSERT failed after the revision's DDL had committed)."""
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _admin
+
+    name = make_url(mysql_url).database
+    await _admin(mysql_url, f"ALTER DATABASE {name} CHARACTER SET latin1")
+    rev = Rev(
+        "r001",
+        None,
+        upgrade='await op.create_table("t", sa.Column("id", sa.Integer))',
+        message="add ✓ column 🚀",
+    )
+    project = make_project(tmp_path, mysql_url, rev)
+    await amigrate.upgrade(project.config())
+    (entry,) = await amigrate.log(project.config())
+    assert (entry.status, entry.message) == ("applied", "add ✓ column 🚀")
+
+
 async def test_force_runs_over_a_recorded_failure(mysql_url: str, tmp_path: Path) -> None:
     bad = Rev("r002", "r001", upgrade='await op.execute("CREATE TABLE half (id INTEGER)")\n1 / 0')
     project = make_project(tmp_path, mysql_url, *linear(1), bad, Rev("r003", "r002"))
