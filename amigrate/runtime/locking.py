@@ -52,6 +52,22 @@ def lock_name(database: str, schema: str | None, table: str) -> str:
     return f"amigrate:{database}:{schema or ''}:{table}"
 
 
+async def _named_schema(engine: AsyncEngine, schema: str | None) -> str | None:
+    """*schema* as the lock's name has it: None for the database's default schema, where a
+    version table without a schema is, so that both ways of naming it take one lock."""
+    if schema is None:
+        return None
+    if engine.dialect.name in ("mysql", "mariadb"):
+        default = engine.url.database  # a schema is a database there
+    else:
+        if engine.dialect.default_schema_name is None:  # known from the first connection
+            conn = await _dedicated(engine)
+            with anyio.CancelScope(shield=True):
+                await conn.close()
+        default = engine.dialect.default_schema_name
+    return None if schema == default else schema
+
+
 def _pg_key(name: str) -> int:
     digest = hashlib.sha256(name.encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -365,11 +381,11 @@ async def migration_lock(
     what = url.render_as_string(hide_password=True)
     dialect = engine.dialect.name
     if dialect == "postgresql":
-        name = lock_name(url.database or "", schema, table)
+        name = lock_name(url.database or "", await _named_schema(engine, schema), table)
         async with _postgresql(engine, name, what, lock_timeout) as held:
             yield held
     elif dialect in ("mysql", "mariadb"):
-        name = lock_name(url.database or "", schema, table)
+        name = lock_name(url.database or "", await _named_schema(engine, schema), table)
         async with _mysql(engine, name, what, lock_timeout) as held:
             yield held
     elif dialect == "sqlite" and (path := _sqlite_file(engine)) is not None:

@@ -124,6 +124,25 @@ async def test_lock_timeout_names_the_holder(db_url: str, tmp_path: Path) -> Non
     await slow
 
 
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+async def test_the_default_schema_named_or_not_is_one_lock(db_url: str, tmp_path: Path) -> None:
+    """version_table_schema set to the database's default schema names the version table
+    the other config uses without one: the two take one lock (they took two, and both ran
+    the revision)."""
+    from sqlalchemy.engine import make_url
+
+    default = "public" if backend(db_url) == "postgresql" else make_url(db_url).database
+    assert default is not None
+    project = make_project(tmp_path, db_url, *history(2, "await asyncio.sleep(3)"))
+    slow = asyncio.create_task(amigrate.upgrade(project.config()))
+    await asyncio.sleep(1.0)
+    with pytest.raises(LockTimeout):
+        named = project.config(version_table_schema=default)
+        await amigrate.upgrade(named, lock_timeout=0.5)
+    await slow
+    assert await applied_counts(db_url) == {"r001": 1, "r002": 1}
+
+
 async def test_cancelled_upgrade_releases_the_lock(db_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, db_url, *history(3, "await asyncio.sleep(30)"))
     task = asyncio.create_task(amigrate.upgrade(project.config()))
