@@ -40,7 +40,7 @@ def show_config(state: CliState, json_output: bool) -> None:
         "recursive_version_locations": config.recursive_version_locations,
         "prepend_sys_path": [str(p) for p in config.prepend_sys_path],
         "post_write_hooks": [f"{h.name} ({h.type}: {h.target})" for h in hook_specs(config)],
-        "x_args": config.x_args,
+        "x_args": {key: _masked_x(key, value, mask_url) for key, value in config.x_args.items()},
     }
     databases = _databases(config, mask_url)
     if databases:
@@ -57,6 +57,17 @@ def show_config(state: CliState, json_output: bool) -> None:
         elif key == "databases":
             value = ", ".join(f"{name} {url}" for name, url in value.items())
         click.echo(f"{key:<{width}}  {value}")
+
+
+#: Words in an ``-x`` key that say its value is a secret (``-x db_password=...``).
+_SECRET_KEYS = ("password", "passwd", "secret", "token")
+
+
+def _masked_x(key: str, value: str, mask_url: Any) -> str:
+    """An ``-x`` value as ``config`` shows it: a secret's as ``***``, a URL's password masked."""
+    if any(word in key.lower() for word in _SECRET_KEYS):
+        return "***"
+    return str(mask_url(value))
 
 
 def _databases(config: Any, mask_url: Any) -> dict[str, str]:

@@ -84,6 +84,18 @@ def test_config_masks_the_password(tmp_path: Path, url: str) -> None:
     assert "***" in result.out
 
 
+@pytest.mark.parametrize(
+    "x_arg", [f"url=postgresql://u:{SECRET}@h/db", f"db_password={SECRET}", f"API_TOKEN={SECRET}"]
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_config_masks_secrets_in_x_values(tmp_path: Path, x_arg: str, as_json: bool) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///unused.db")
+    result = run_cli(*(["--json"] if as_json else []), "-x", x_arg, "config", cwd=tmp_path)
+    assert result.code == 0, result
+    assert_hidden(result)
+    assert "***" in result.out
+
+
 def test_a_working_url_with_a_query_password_is_masked(tmp_path: Path, postgresql_url: str) -> None:
     # The server trusts local connections, so the password is accepted and unused.
     url = f"{postgresql_url}?password={SECRET}"
