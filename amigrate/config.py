@@ -352,6 +352,17 @@ class Config:
                 return {k: with_here(v) for k, v in value.items()}
             return value
 
+        if self.section != DEFAULT_SECTION and self.ini_path is None:
+            # -n NAME without an ini file: the table [tool.amigrate.NAME], over the
+            # settings of [tool.amigrate] it does not give itself.
+            named = section.get(self.section)
+            if not isinstance(named, dict):
+                raise ConfigError(
+                    f"{path} has no [tool.amigrate.{self.section}] table",
+                    hint=f"add a [tool.amigrate.{self.section}] table, or choose another "
+                    "with -n/--name",
+                )
+            section = {k: v for k, v in section.items() if k != self.section} | named
         self._toml_values = {key: with_here(value) for key, value in section.items()}
 
     @property
@@ -371,6 +382,16 @@ class Config:
                     continue
                 if self._is_multidb_key(key):
                     continue
+                if values is self._toml_values and isinstance(values[key], dict):
+                    if key == "sqlalchemy" or any(f"{key}.{k}" in KNOWN_KEYS for k in values[key]):
+                        dotted = next(iter(values[key]), "url")
+                        warnings.warn(
+                            f"{key}.{dotted} in {where} is read as a table {key!r}: quote the "
+                            f'key in TOML, "{key}.{dotted}" = ...',
+                            ConfigWarning,
+                            stacklevel=3,
+                        )
+                    continue  # a table: settings for -n NAME, as an ini file's other sections
                 near = _nearest(key)
                 advice = f"did you mean {near!r}?" if near else "see docs/configuration.md"
                 warnings.warn(

@@ -280,6 +280,46 @@ def test_named_section(tmp_path: Path) -> None:
     assert "-n" in (info.value.hint or "")
 
 
+def test_named_table_of_a_pyproject_alone(tmp_path: Path) -> None:
+    """-n NAME with only a pyproject.toml reads [tool.amigrate.NAME] over [tool.amigrate]
+    (it was ignored, with a warning, and the command ran on the default database)."""
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [tool.amigrate]
+        script_location = "%(here)s/m"
+        "sqlalchemy.url" = "sqlite+aiosqlite:///prod.db"
+
+        [tool.amigrate.staging]
+        "sqlalchemy.url" = "sqlite+aiosqlite:///staging.db"
+        """,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_config().url.endswith("prod.db")
+        staging = load_config(name="staging")
+    assert staging.url.endswith("staging.db")
+    assert staging.script_location == tmp_path / "m"
+    with pytest.raises(ConfigError, match=r"no \[tool.amigrate.nosuch\] table") as info:
+        load_config(name="nosuch")
+    assert "-n" in (info.value.hint or "")
+
+
+def test_an_unquoted_dotted_key_in_toml_says_to_quote_it(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [tool.amigrate]
+        script_location = "m"
+        sqlalchemy.url = "sqlite+aiosqlite:///app.db"
+        """,
+    )
+    with pytest.warns(
+        ConfigWarning, match=r'sqlalchemy.url .* quote the key in TOML, "sqlalchemy.url"'
+    ):
+        load_config()
+
+
 def test_url_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path / "amigrate.ini", "[amigrate]\nsqlalchemy.url = sqlite:///from-ini.db\n")
     assert load_config().url == "sqlite:///from-ini.db"
