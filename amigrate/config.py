@@ -276,8 +276,9 @@ class Config:
         return cls(values=values, here=Path(here) if here else None, url=url, x_args=x_args)
 
     def _read_ini(self, path: Path) -> None:
-        here = str(path.parent)
-        parser = configparser.ConfigParser(defaults={"here": here, "__file__": str(path)})
+        # Interpolation reads a default as an ini value: a folder's own '%' must be doubled.
+        here, file = (str(p).replace("%", "%%") for p in (path.parent, path))
+        parser = configparser.ConfigParser(defaults={"here": here, "__file__": file})
         try:
             with path.open(encoding="utf-8-sig") as fh:  # (as Notepad saves it, with a BOM)
                 parser.read_file(fh)
@@ -614,7 +615,8 @@ class Config:
 
     def _folder(self, value: str) -> Path:
         path = Path(value).expanduser()
-        return path if path.is_absolute() else (self.here / path)
+        # (normalized: %(here)s/../migrations is shown and compared as .../migrations)
+        return Path(os.path.normpath(path if path.is_absolute() else (self.here / path)))
 
     @property
     def script_location(self) -> Path:

@@ -9,6 +9,7 @@ the environment) with ``{{ name }}`` placeholders filled in.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -88,11 +89,50 @@ def _render(text: str, values: dict[str, str], source: Path) -> str:
 
 
 def _script_location_value(directory: Path, config_dir: Path) -> str:
+    """Where the environment is, as a config value: from the config file's folder
+    (``%(here)s/../migrations`` too, so the project can move), the path's own ``%`` and
+    ``${`` escaped (they would be read as a reference)."""
     try:
-        relative = directory.relative_to(config_dir)
-    except ValueError:
-        return directory.as_posix()
-    return "%(here)s/" + relative.as_posix() if relative.parts else "%(here)s"
+        relative = Path(os.path.relpath(directory, config_dir)).as_posix()
+    except ValueError:  # another drive
+        return _literal(directory.as_posix())
+    return "%(here)s" if relative == "." else "%(here)s/" + _literal(relative)
+
+
+def _literal(text: str) -> str:
+    """*text* as a config value that reads back as itself (see ``Config``)."""
+    return text.replace("%", "%%").replace("${", "$${")
+
+
+def _toml_string(text: str) -> str:
+    """*text* as a TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _pyproject_text(source: Path, values: dict[str, str], existing: str) -> str:
+    """The pyproject.toml to write: *existing* (if any) with the ``[tool.amigrate]`` table."""
+    toml_values = {key: _toml_string(value) for key, value in values.items()}
+    section = _render(source.read_text(encoding="utf-8"), toml_values, source)
+    if not existing:
+        return section
+    separator = "" if existing.endswith("\n") else "\n"
+    return existing + separator + "\n" + section
+
+
+def _check_pyproject(text: str, path: Path, *, extending: bool) -> None:
+    """Refuse, before writing anything, a pyproject.toml that would not read back."""
+    try:
+        tool = tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError as exc:
+        if not extending:  # the template's own text: amigrate's bug
+            raise
+        raise CommandError(
+            f"cannot add a [tool.amigrate] table to {path}: the file would not be valid TOML "
+            f"({exc})",
+            hint="add the table by hand (see docs/configuration.md), or use the generic "
+            "template",
+        ) from None
+    assert isinstance(tool.get("amigrate"), dict), "the template has a [tool.amigrate] table"
 
 
 def _check_creatable(folder: Path) -> None:
@@ -167,6 +207,10 @@ def init_environment(
         "script_location": _script_location_value(target, conf_dir),
         "database_file": "app.db",
     }
+    toml_text = None
+    if "pyproject.toml.template" in files:
+        toml_text = _pyproject_text(files["pyproject.toml.template"], values, existing_toml)
+        _check_pyproject(toml_text, toml_path, extending=bool(existing_toml))
     written: list[Path] = []
     config_files: list[Path] = []
     extended: list[Path] = []
@@ -180,12 +224,10 @@ def init_environment(
             )
             config_files.append(ini_path)
         elif name == "pyproject.toml.template":
-            section = _render(source.read_text(encoding="utf-8"), values, source)
+            assert toml_text is not None
             if existing_toml:
-                separator = "" if existing_toml.endswith("\n") else "\n"
-                section = existing_toml + separator + "\n" + section
                 extended.append(toml_path)
-            toml_path.write_text(section, encoding="utf-8")
+            toml_path.write_text(toml_text, encoding="utf-8")
             config_files.append(toml_path)
         else:
             dest = target / name

@@ -106,9 +106,46 @@ def test_config_path_from_c(tmp_path: Path) -> None:
     result = run_cli("-c", "deploy/dev.ini", "init", "migrations", cwd=tmp_path)
     assert result.code == 0, result
     text = (tmp_path / "deploy" / "dev.ini").read_text()
-    assert "script_location = %(here)s/../migrations" not in text  # not below deploy/
+    # From the ini file's folder, so that a clone elsewhere finds it (it was absolute).
+    assert "script_location = %(here)s/../migrations" in text
     config = load_config(tmp_path / "deploy" / "dev.ini")
     assert config.script_location == tmp_path / "migrations"
+
+
+@pytest.mark.parametrize("template", ["generic", "pyproject"])
+@pytest.mark.parametrize("name", ["mig%s", 'mig"x', "mig\\tx", "mig${HOME}", "mig %%(here)s"])
+def test_any_folder_name_reads_back(tmp_path: Path, template: str, name: str) -> None:
+    """The folder's name is written as a config value that reads back as itself: '%' and
+    '${' escaped, and in TOML a quote and a backslash (init wrote what the next command
+    could not read)."""
+    result = run_cli("init", name, "-t", template, cwd=tmp_path)
+    assert result.code == 0, result
+    assert load_config(tmp_path / "amigrate.ini").script_location == tmp_path / name
+    revision = run_cli("revision", "-m", "first", cwd=tmp_path)
+    assert revision.code == 0, revision
+
+
+def test_a_config_folder_with_a_percent_sign(tmp_path: Path) -> None:
+    """%(here)s in a folder whose path holds '%' (it was read as a stray '%')."""
+    folder = tmp_path / "pc%t"
+    folder.mkdir()
+    assert run_cli("init", "migrations", cwd=folder).code == 0
+    for command in (("revision", "-m", "x"), ("upgrade", "head"), ("current",)):
+        result = run_cli(*command, cwd=folder)
+        assert result.code == 0, result
+    assert (folder / "app.db").is_file()
+
+
+def test_an_existing_pyproject_that_would_break_is_left_alone(tmp_path: Path) -> None:
+    """A root 'tool = {...}' inline table cannot take a [tool.amigrate] table: init refuses
+    before writing anything (it appended one, and the file no longer parsed)."""
+    original = 'tool = {ruff = {line-length = 100}}\n'
+    (tmp_path / "pyproject.toml").write_text(original)
+    result = run_cli("init", "migrations", "-t", "pyproject", cwd=tmp_path)
+    assert_clean_error(result, match="would not be valid TOML")
+    assert (tmp_path / "pyproject.toml").read_text() == original
+    assert not (tmp_path / "migrations").exists()
+    assert not (tmp_path / "amigrate.ini").exists()
 
 
 def test_pyproject_template_appends_to_an_existing_file(tmp_path: Path) -> None:
