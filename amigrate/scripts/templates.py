@@ -129,8 +129,7 @@ def _check_pyproject(text: str, path: Path, *, extending: bool) -> None:
         raise CommandError(
             f"cannot add a [tool.amigrate] table to {path}: the file would not be valid TOML "
             f"({exc})",
-            hint="add the table by hand (see docs/configuration.md), or use the generic "
-            "template",
+            hint="add the table by hand (see docs/configuration.md), or use the generic template",
         ) from None
     assert isinstance(tool.get("amigrate"), dict), "the template has a [tool.amigrate] table"
 

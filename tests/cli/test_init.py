@@ -139,7 +139,7 @@ def test_a_config_folder_with_a_percent_sign(tmp_path: Path) -> None:
 def test_an_existing_pyproject_that_would_break_is_left_alone(tmp_path: Path) -> None:
     """A root 'tool = {...}' inline table cannot take a [tool.amigrate] table: init refuses
     before writing anything (it appended one, and the file no longer parsed)."""
-    original = 'tool = {ruff = {line-length = 100}}\n'
+    original = "tool = {ruff = {line-length = 100}}\n"
     (tmp_path / "pyproject.toml").write_text(original)
     result = run_cli("init", "migrations", "-t", "pyproject", cwd=tmp_path)
     assert_clean_error(result, match="would not be valid TOML")

@@ -136,8 +136,8 @@ async def test_the_default_schema_named_or_not_is_one_lock(db_url: str, tmp_path
     project = make_project(tmp_path, db_url, *history(2, "await asyncio.sleep(3)"))
     slow = asyncio.create_task(amigrate.upgrade(project.config()))
     await asyncio.sleep(1.0)
+    named = project.config(version_table_schema=default)
     with pytest.raises(LockTimeout):
-        named = project.config(version_table_schema=default)
         await amigrate.upgrade(named, lock_timeout=0.5)
     await slow
     assert await applied_counts(db_url) == {"r001": 1, "r002": 1}

@@ -705,8 +705,8 @@ await op.alter_column("m", "e", new_column_name="e%2", comment="it's 1%")
     await amigrate.upgrade(project.config(), "a1")
     facts = await column_facts(mysql_url)
     assert (facts["rate"][0], *facts["rate"][3:5]) == ("varchar(10)", "NO", "'5%'")
-    assert facts["c"][0] == "varchar(20)" and facts["c"][-1] == "100% sure"
-    assert facts["e%2"][0] == "enum('5%','50%')" and facts["e%2"][-1] == "it's 1%"
+    assert (facts["c"][0], facts["c"][-1]) == ("varchar(20)", "100% sure")
+    assert (facts["e%2"][0], facts["e%2"][-1]) == ("enum('5%','50%')", "it's 1%")
 
 
 async def test_alter_column_adds_changes_and_drops_an_identity(
