@@ -61,6 +61,14 @@ def _finish(
         raise error
 
 
+def _check_hooks(state: CliState) -> None:
+    """The post-write hooks' settings, checked before a file is written (an error after
+    it would leave a revision the caller does not know about)."""
+    from amigrate.scripts.hooks import hook_specs
+
+    hook_specs(state.load_config())
+
+
 @click.command()
 @click.option(
     "-m",
@@ -108,6 +116,7 @@ def revision(
     if allow_empty and not autogenerate:
         raise click.UsageError("--allow-empty goes with --autogenerate")
     scripts = ScriptDirectory.from_config(state.load_config())
+    _check_hooks(state)
     options: dict[str, Any] = {
         "head": head,
         "splice": splice,
@@ -183,5 +192,6 @@ def merge(
     from amigrate.scripts.directory import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(state.load_config())
+    _check_hooks(state)
     path = scripts.generate_merge(revisions, message, branch_labels=branch_labels, rev_id=rev_id)
     _finish(state, path, json_output)

@@ -75,7 +75,15 @@ def _spec(name: str, values: dict[str, Any]) -> HookSpec:
             hint=f"set {name}.{key}",
         )
     cwd = values.get("cwd")
-    return HookSpec(name, kind, target, str(values.get("options") or ""), str(cwd) if cwd else None)
+    options = str(values.get("options") or "")
+    try:
+        shlex.split(options)
+    except ValueError as exc:  # "No closing quotation"
+        raise ConfigError(
+            f"post-write hook {name!r}: {name}.options cannot be split into arguments: {exc}",
+            hint="close the quote, or escape it with a backslash",
+        ) from None
+    return HookSpec(name, kind, target, options, str(cwd) if cwd else None)
 
 
 def hook_specs(config: Any) -> list[HookSpec]:
@@ -89,7 +97,8 @@ def hook_specs(config: Any) -> list[HookSpec]:
                 {
                     key.split(".", 1)[1]: value
                     for key, value in section.items()
-                    if key.startswith(name + ".")
+                    # (an ini file's keys are lower case, whatever the hook's name)
+                    if key.lower().startswith(name.lower() + ".")
                 },
             )
             for name in names

@@ -277,7 +277,6 @@ def test_ruff_post_write_hook_reformats(tmp_path: Path) -> None:
         ),
         ({"type": "console_scripts", "entrypoint": "no-such-script-xyz"}, "no console script"),
         ({"type": "module", "module": "no_such_module_xyz"}, "failed with exit status 1"),
-        ({"type": "magic"}, "has type 'magic'"),
     ],
 )
 def test_failing_hooks_are_reported(tmp_path: Path, hook: dict[str, str], match: str) -> None:
@@ -288,6 +287,48 @@ def test_failing_hooks_are_reported(tmp_path: Path, hook: dict[str, str], match:
     result = run_cli("revision", "-m", "x", "--rev-id", "f1", cwd=tmp_path)
     assert_clean_error(result, match=match)
     assert (tmp_path / "migrations" / "versions" / "f1_x.py").exists()  # the file stays
+
+
+@pytest.mark.parametrize(
+    ("hook", "match"),
+    [
+        ({"type": "magic"}, "has type 'magic'"),
+        ({"executable": "true"}, "has type '(none)'"),
+        ({"type": "exec", "executable": "echo", "options": '"unclosed REVISION_SCRIPT_FILENAME'},
+         "bad.options cannot be split into arguments"),
+        ({"type": "exec", "executable": "echo", "options": "${AMIGRATE_NO_SUCH_VAR_XYZ}"},
+         "AMIGRATE_NO_SUCH_VAR_XYZ"),
+        ({"type": "exec", "executable": "echo", "options": "%(nokey)s"}, "nokey"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_misconfigured_hook_writes_no_file(
+    tmp_path: Path, hook: dict[str, str], match: str, as_json: bool
+) -> None:
+    """Hook settings are checked before the revision is written: an error after it left a
+    file that a retry would write a second time (and --json did not name it)."""
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db")
+    lines = ["", "[post_write_hooks]", "hooks = bad"] + [f"bad.{k} = {v}" for k, v in hook.items()]
+    with (tmp_path / "amigrate.ini").open("a") as fh:
+        fh.write("\n".join(lines) + "\n")
+    json_flag = ["--json"] if as_json else []
+    for command in (("revision", "-m", "x", "--rev-id", "f1"), ("merge", "heads")):
+        result = run_cli(*json_flag, *command, cwd=tmp_path)
+        assert result.code == 1, result
+        assert match in (result.out + result.err), result
+        assert "Traceback" not in result.err
+        assert not list((tmp_path / "migrations" / "versions").glob("*.py"))
+
+
+def test_a_hook_named_in_mixed_case(tmp_path: Path) -> None:
+    """An ini file's keys are lower case: 'RuffFmt.type' is found for hooks = RuffFmt."""
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db")
+    with (tmp_path / "amigrate.ini").open("a") as fh:
+        fh.write("\n[post_write_hooks]\nhooks = MyHook\nMyHook.type = exec\n")
+        fh.write("MyHook.executable = true\n")
+    result = run_cli("revision", "-m", "x", "--rev-id", "f1", cwd=tmp_path)
+    assert result.code == 0, result
+    assert "Ran post-write hook 'MyHook' ... done" in result.out
 
 
 def test_module_and_pyproject_hooks(tmp_path: Path) -> None:
