@@ -25,11 +25,11 @@ def init(state: CliState, directory: str, template: str, package: bool) -> None:
     """Create a migration environment in DIRECTORY, and its config file here."""
     from amigrate.scripts.templates import init_environment
 
-    ini = next((Path(p) for p in state.config_files if not p.endswith(".toml")), None)
+    ini, config_dir = _config_target(state, template)
     result = init_environment(
         directory,
         template,
-        config_dir=ini.parent if ini else None,
+        config_dir=config_dir,
         ini_name=ini.name if ini else "amigrate.ini",
         package=package,
     )
@@ -50,12 +50,42 @@ def init(state: CliState, directory: str, template: str, package: bool) -> None:
             verb = "added [tool.amigrate] to" if path in result.extended else "created"
             click.echo(f"{verb} {_short(path, cwd)}")
         config_names = " and ".join(_short(p, cwd) for p in result.config_files)
-        # The next command must find the config that was just written.
-        options = f"-c {shlex.quote(str(ini))} " if ini else ""
+        # The next command must find the config that was just written ($AMIGRATE_CONFIG
+        # finds it again; -c must be given again).
+        written = result.config_files[0]
+        given = bool(state.config_files) and written != Path.cwd() / "amigrate.ini"
+        options = f"-c {shlex.quote(_short(written, cwd))} " if given else ""
         click.echo(
             f"Edit {config_names} (the database URL, then script settings), "
             f"then run 'amigrate {options}revision -m \"...\"'."
         )
+
+
+def _config_target(state: CliState, template: str) -> tuple[Path | None, Path | None]:
+    """The ini file to write and the folder of the config files, from ``-c`` or else
+    ``$AMIGRATE_CONFIG``, as the other commands will look for them (None: defaults)."""
+    from amigrate.errors import CommandError
+
+    given = list(state.config_files)
+    if not given and os.environ.get("AMIGRATE_CONFIG"):
+        given = [p for p in os.environ["AMIGRATE_CONFIG"].split(os.pathsep) if p]
+    paths = [Path(p).expanduser().resolve() for p in given]
+    ini = next((p for p in paths if p.suffix != ".toml"), None)
+    toml = next((p for p in paths if p.suffix == ".toml"), None)
+    if toml is not None:
+        if template != "pyproject" and ini is None:
+            raise CommandError(
+                f"the {template} template writes an ini file, and the config named is "
+                f"{toml.name}",
+                hint="name an ini file with -c, or use -t pyproject",
+            )
+        if toml.name != "pyproject.toml" or (ini is not None and ini.parent != toml.parent):
+            raise CommandError(
+                f"init writes pyproject.toml beside the ini file, not {toml}",
+                hint="name a pyproject.toml (and an ini file) in one folder with -c",
+            )
+    folder = ini.parent if ini else toml.parent if toml else None
+    return ini, folder
 
 
 def _short(path: Path, cwd: Path) -> str:

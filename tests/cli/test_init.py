@@ -248,3 +248,32 @@ def test_next_step_names_the_config_and_an_extended_pyproject(tmp_path: Path) ->
     assert "added [tool.amigrate] to pyproject.toml" in result.out.splitlines()
     assert "created pyproject.toml" not in result.out
     assert result.out.splitlines()[-1].endswith("then run 'amigrate revision -m \"...\"'.")
+
+
+def test_the_config_named_by_c_toml_or_amigrate_config(tmp_path: Path) -> None:
+    """init writes the config where the other commands will look: a pyproject.toml named
+    with -c, or the file $AMIGRATE_CONFIG names (both were written into ./ instead)."""
+    result = run_cli("-c", "sub/pyproject.toml", "init", "-t", "pyproject", "mig", cwd=tmp_path)
+    assert result.code == 0, result
+    assert (tmp_path / "sub" / "pyproject.toml").is_file()
+    assert (tmp_path / "sub" / "amigrate.ini").is_file()
+    assert not (tmp_path / "pyproject.toml").exists()
+    assert result.out.splitlines()[-1].endswith(
+        "'amigrate -c sub/amigrate.ini revision -m \"...\"'."
+    )
+    assert run_cli("-c", "sub/amigrate.ini", "revision", "-m", "one", cwd=tmp_path).code == 0
+
+    env = {"AMIGRATE_CONFIG": "conf/dev.ini"}
+    result = run_cli("init", "migrations", cwd=tmp_path, env=env)
+    assert result.code == 0, result
+    assert (tmp_path / "conf" / "dev.ini").is_file()
+    assert result.out.splitlines()[-1].endswith("then run 'amigrate revision -m \"...\"'.")
+    assert run_cli("revision", "-m", "two", cwd=tmp_path, env=env).code == 0
+
+
+def test_a_toml_config_for_an_ini_template_is_refused(tmp_path: Path) -> None:
+    result = run_cli("-c", "pyproject.toml", "init", "migrations", cwd=tmp_path)
+    assert_clean_error(result, match="the generic template writes an ini file")
+    result = run_cli("-c", "x.toml", "init", "-t", "pyproject", "migrations", cwd=tmp_path)
+    assert_clean_error(result, match="init writes pyproject.toml beside the ini file")
+    assert sorted(tmp_path.iterdir()) == []
