@@ -75,8 +75,7 @@ def _config_target(state: CliState, template: str) -> tuple[Path | None, Path | 
     if toml is not None:
         if template != "pyproject" and ini is None:
             raise CommandError(
-                f"the {template} template writes an ini file, and the config named is "
-                f"{toml.name}",
+                f"the {template} template writes an ini file, and the config named is {toml.name}",
                 hint="name an ini file with -c, or use -t pyproject",
             )
         if toml.name != "pyproject.toml" or (ini is not None and ini.parent != toml.parent):

@@ -67,15 +67,15 @@ class RevisionFile:
 
 
 def find_revision_files(location: Path, *, recursive: bool = False) -> Iterator[Path]:
-    """Every ``*.py`` revision file in *location* (and below it, when *recursive*)."""
+    """Every ``*.py`` revision file in *location* (and below it, when *recursive*).
+
+    A folder that does not exist holds none, as in Alembic: git keeps no empty folder, so
+    a fresh clone of a new project has no ``versions/`` (``revision`` creates it).
+    """
     try:
         entries = list(os.scandir(location))
     except FileNotFoundError:
-        raise ScriptParseError(
-            "version folder does not exist",
-            path=str(location),
-            hint="create it, or fix script_location / version_locations in the config",
-        ) from None
+        return
     except (NotADirectoryError, PermissionError) as exc:
         raise ScriptParseError(
             f"version folder cannot be read ({exc.strerror})",

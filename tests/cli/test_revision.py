@@ -511,3 +511,31 @@ def test_history_range_must_go_up_one_branch(tmp_path: Path, spec: str, hint: st
         "<base> -> a1 (branchpoint), a1",
     ]
     assert len(run_cli("history", "-r", "a1:heads", cwd=tmp_path).out.splitlines()) == 3
+
+
+def test_a_fresh_clone_without_a_versions_folder(tmp_path: Path) -> None:
+    """git keeps no empty folder: a new project cloned has no versions/. The history is
+    empty (as in Alembic), and 'revision' creates the folder, a --version-path one too."""
+    assert run_cli("init", "migrations", cwd=tmp_path).code == 0
+    (tmp_path / "migrations" / "versions").rmdir()
+    heads = run_cli("heads", cwd=tmp_path)
+    assert (heads.code, heads.out) == (0, ""), heads
+    assert run_cli("history", cwd=tmp_path).code == 0
+    result = run_cli("revision", "-m", "first", "--rev-id", "a1", cwd=tmp_path)
+    assert result.code == 0, result
+    assert (tmp_path / "migrations" / "versions" / "a1_first.py").is_file()
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            "[amigrate]\n",
+            "[amigrate]\nversion_locations = %(here)s/migrations/versions %(here)s/extra\n",
+            1,
+        )
+    )
+    result = run_cli(
+        "revision", "-m", "other", "--rev-id", "b1", "--head", "base",
+        "--version-path", "extra", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.code == 0, result
+    assert (tmp_path / "extra" / "b1_other.py").is_file()
+    assert run_cli("upgrade", "heads", cwd=tmp_path).code == 0

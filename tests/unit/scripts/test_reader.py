@@ -190,6 +190,5 @@ def test_find_revision_files(tmp_path: Path) -> None:
     ]
 
 
-def test_missing_version_folder(tmp_path: Path) -> None:
-    with pytest.raises(ScriptParseError, match="version folder does not exist"):
-        list(find_revision_files(tmp_path / "nope"))
+def test_missing_version_folder_holds_no_revisions(tmp_path: Path) -> None:
+    assert list(find_revision_files(tmp_path / "nope")) == []
