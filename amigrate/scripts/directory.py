@@ -44,6 +44,10 @@ class Script:
         return self.revision.revision
 
 
+#: The longest file name most file systems take, in bytes.
+_NAME_MAX = 255
+
+
 class ScriptDirectory:
     """The revision files of one environment, read with ``ast`` (never imported to list them).
 
@@ -305,17 +309,27 @@ class ScriptDirectory:
     ) -> Path:
         config = self.config
         created = create_date(config.timezone)
-        message = new.message if new.message.strip() else EMPTY_MESSAGE
+        given = new.message if new.message.strip() else ""
+        message = given or EMPTY_MESSAGE
         new = NewRevision(
             new.rev_id, message, new.down_revision, new.branch_labels, new.depends_on, created
         )
         self._check_new(new)
-        name = revision_filename(
-            config.file_template,
-            new.rev_id,
-            slugify(new.message, config.truncate_slug_length),
-            created,
-        )
+        # No -m: the file is <rev>_.py and its docstring says "empty message", as Alembic's.
+        slug = slugify(given, config.truncate_slug_length)
+        name = revision_filename(config.file_template, new.rev_id, slug, created)
+        while len(f"{name.rsplit('/', 1)[-1]}.py".encode()) > _NAME_MAX:
+            if not slug.strip("_"):
+                raise ConfigError(
+                    f"file_template {config.file_template!r} makes a file name longer than "
+                    f"{_NAME_MAX} bytes",
+                    hint="shorten file_template",
+                )
+            # Cut the slug (a word, or a character of a long one) until the name fits the
+            # file system: truncate_slug_length counts characters, and one may be 4 bytes.
+            shorter = slug.rstrip("_").rsplit("_", 1)[0]
+            slug = (shorter if shorter != slug.rstrip("_") else slug.rstrip("_")[:-1]) + "_"
+            name = revision_filename(config.file_template, new.rev_id, slug, created)
         if "/" in name and not self.recursive:
             raise ConfigError(
                 f"file_template {config.file_template!r} puts revisions in subfolders ({name})",

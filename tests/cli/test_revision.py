@@ -480,8 +480,9 @@ def test_a_template_that_renders_invalid_python_writes_nothing(tmp_path: Path) -
 def test_no_message_is_an_empty_message(tmp_path: Path) -> None:
     make_project(tmp_path, "sqlite+aiosqlite:///x.db", Rev("a1", None), Rev("b1", "a1"))
     assert run_cli("revision", "--head", "a1", "--splice", "--rev-id", "c1", cwd=tmp_path).code == 0
-    assert (tmp_path / "migrations" / "versions" / "c1_empty_message.py").exists()
+    assert (tmp_path / "migrations" / "versions" / "c1_.py").exists()  # as Alembic names it
     assert run_cli("merge", "heads", "--rev-id", "m1", cwd=tmp_path).code == 0
+    assert (tmp_path / "migrations" / "versions" / "m1_.py").exists()
     history = run_cli("history", "-r", "a1:", cwd=tmp_path).out.splitlines()
     assert history == [
         "b1, c1 -> m1 (head) (mergepoint), empty message",
@@ -539,3 +540,18 @@ def test_a_fresh_clone_without_a_versions_folder(tmp_path: Path) -> None:
     assert result.code == 0, result
     assert (tmp_path / "extra" / "b1_other.py").is_file()
     assert run_cli("upgrade", "heads", cwd=tmp_path).code == 0
+
+
+@pytest.mark.parametrize(
+    ("message", "truncate"), [("日本語 " * 100, 200), ("x" * 300, 1000), ("word " * 300, 1000)]
+)
+def test_a_slug_longer_than_a_file_name_is_cut(tmp_path: Path, message: str, truncate: int) -> None:
+    """truncate_slug_length counts characters; a file name is at most 255 bytes (three
+    per character here): the slug is cut to fit ('unexpected OSError: File name too long')."""
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db", truncate_slug_length=str(truncate))
+    result = run_cli("revision", "-m", message, "--rev-id", "a1", cwd=tmp_path)
+    assert result.code == 0, result
+    (path,) = (tmp_path / "migrations" / "versions").glob("a1_*.py")
+    assert len(path.name.encode()) <= 255
+    assert len(path.name.encode()) > 200  # cut only as much as needed
+    assert run_cli("heads", cwd=tmp_path).out.strip() == "a1 (head)"
