@@ -254,10 +254,13 @@ class Config:
             )
         if (self.ini_path or self.toml_path) and not (self._has_ini_section or self._toml_values):
             missing = f"[{section}] section" if self.ini_path else "[tool.amigrate] table"
+            hint = "run 'amigrate init DIR' to create one, or pass the right file with -c"
+            if self._ini is not None and self._ini.has_section("alembic"):
+                hint = "it is Alembic's: read its [alembic] section with -n alembic"
             raise ConfigError(
                 f"no {missing} in {self.ini_path or self.toml_path}"
                 + (" and no [tool.amigrate] table" if self.ini_path and not self.toml_path else ""),
-                hint="run 'amigrate init DIR' to create one, or pass the right file with -c",
+                hint=hint,
             )
         self._warn_unknown_keys()
 
@@ -811,12 +814,13 @@ def find_config_files(
             full = path if path.is_absolute() else base / path
             if full.is_dir():
                 raise ConfigError(
-                    f"config file {path} is a folder",
+                    f"config file {path} is a folder" + ("" if paths else " ($AMIGRATE_CONFIG)"),
                     hint="pass the file itself with -c (its amigrate.ini or pyproject.toml)",
                 )
             if not full.is_file():
                 raise ConfigError(
-                    f"config file {path} not found",
+                    f"config file {path} not found"
+                    + ("" if paths else " (named by $AMIGRATE_CONFIG)"),
                     hint="run 'amigrate init DIR' to create one, or pass the right path with -c",
                 )
             if full.suffix == ".toml":

@@ -70,6 +70,12 @@ def _config_target(state: CliState, template: str) -> tuple[Path | None, Path | 
     if not given and os.environ.get("AMIGRATE_CONFIG"):
         given = [p for p in os.environ["AMIGRATE_CONFIG"].split(os.pathsep) if p]
     paths = [Path(p).expanduser().resolve() for p in given]
+    for path in paths:
+        if path.is_dir():
+            raise CommandError(
+                f"config file {path} is a folder",
+                hint="name the config file to write, e.g. -c deploy/amigrate.ini",
+            )
     ini = next((p for p in paths if p.suffix != ".toml"), None)
     toml = next((p for p in paths if p.suffix == ".toml"), None)
     if toml is not None:

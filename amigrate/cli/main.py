@@ -91,7 +91,9 @@ def _not_nan(param: click.Parameter, value: float | None) -> float | None:
 @click.option("-q", "--quiet", "quiet", count=True, help="Less output.")
 @click.option("-v", "--verbose", "verbose", count=True, help="More output (-vv: debug).")
 @json_option
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option(
+    "--debug", "--raiseerr", is_flag=True, help="Show tracebacks (--raiseerr: as Alembic says it)."
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -225,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 
     gc.set_threshold(10_000, 50, 50)
     args = list(sys.argv[1:] if argv is None else argv)
-    state = CliState(debug="--debug" in args, argv=tuple(args))
+    state = CliState(debug="--debug" in args or "--raiseerr" in args, argv=tuple(args))
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     failure: Callable[[], dict[str, Any]] | None = None  # the error as JSON, for --json

@@ -150,6 +150,12 @@ CASES = [
     Case("missing config file", nothing, ("-c", "nope.ini", "upgrade"), "config file nope.ini"),
     Case("unknown section", nothing, ("-n", "prod", "upgrade"), "no [prod] section"),
     Case(
+        "an Alembic ini",
+        config_text("[alembic]\nscript_location = migrations\nsqlalchemy.url = URL\n"),
+        ("upgrade",),
+        "read its [alembic] section with -n alembic",
+    ),
+    Case(
         "unreadable versions folder",
         versions_folder_is_a_file,
         ("upgrade",),
@@ -527,3 +533,21 @@ def test_help_under_json_is_on_stdout(tmp_path: Path) -> None:
         result = run_cli(*args, cwd=tmp_path)
         assert result.code == 0, result
         assert "Usage: amigrate upgrade" in result.out
+
+
+def test_a_config_named_by_amigrate_config_says_so(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db")
+    result = run_cli("heads", cwd=tmp_path, env={"AMIGRATE_CONFIG": "/nonexistent/a.ini"})
+    assert_clean_error(
+        result, match="config file /nonexistent/a.ini not found (named by $AMIGRATE_CONFIG)"
+    )
+    (tmp_path / "confdir").mkdir()
+    result = run_cli("-c", "confdir", "init", "migrations", cwd=tmp_path)
+    assert_clean_error(result, match="is a folder")
+
+
+def test_alembics_raiseerr_shows_the_traceback(tmp_path: Path) -> None:
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db")
+    result = run_cli("--raiseerr", "-n", "prod", "heads", cwd=tmp_path)
+    assert result.code == 1
+    assert "Traceback" in result.err
