@@ -255,7 +255,7 @@ class Config:
         if (self.ini_path or self.toml_path) and not (self._has_ini_section or self._toml_values):
             missing = f"[{section}] section" if self.ini_path else "[tool.amigrate] table"
             hint = "run 'amigrate init DIR' to create one, or pass the right file with -c"
-            if self._ini is not None and self._ini.has_section("alembic"):
+            if "alembic" in self.sections():
                 hint = "it is Alembic's: read its [alembic] section with -n alembic"
             raise ConfigError(
                 f"no {missing} in {self.ini_path or self.toml_path}"
