@@ -14,7 +14,7 @@ from amigrate.cli.output import emit_json
 from amigrate.cli.state import CliState, json_option, pass_state
 
 if TYPE_CHECKING:
-    from amigrate.revisions import RevisionGraph
+    from amigrate.revisions import RevisionGraph, Target
     from amigrate.scripts.directory import ScriptDirectory
 
 __all__ = ["branches", "edit", "heads", "history", "show"]
@@ -92,18 +92,29 @@ def branches(state: CliState, verbose: bool, json_output: bool) -> None:
 
 def _select(graph: RevisionGraph, spec: str | None, current: Sequence[str]) -> list[str]:
     """The ids ``history -r spec`` shows, newest first."""
-    from amigrate.revisions import parse_range
+    from amigrate.revisions import parse_range, parse_target
 
     order = list(reversed(graph.ids))
     if not spec:
         return order
     lower, upper = parse_range(spec)
+    if (
+        lower is not None
+        and lower.branch
+        and (upper is None or (upper.kind in ("head", "heads") and upper.branch is None))
+    ):
+        upper = parse_target(f"{lower.branch}@heads")  # label@base: is that branch's history
     keep: set[str] | None = None
     if upper is not None:
-        tops = graph.resolve(upper, current)
+        # As Alembic: a bare +N counts from the lower end (base without one), not from
+        # the database ("r3:+1" is r3 and the one above it).
+        start = () if lower is None else graph.resolve(lower, current)
+        tops = graph.resolve(upper, start if _bare_relative(upper) else current)
         keep = set(tops).union(*(graph.ancestors(t) for t in tops))
     if lower is not None:
-        bottoms = graph.resolve(lower, current)
+        # ... and a bare -N from the upper end ("-2:" is the newest three).
+        below = tops if upper is not None else graph.heads
+        bottoms = graph.resolve(lower, below if _bare_relative(lower) else current)
         if keep is not None:
             _check_range(graph, spec, bottoms, tops, keep)
         if bottoms:  # "base" as the lower end leaves everything in
@@ -142,15 +153,25 @@ def _check_range(
     )
 
 
+def _bare_relative(end: Target) -> bool:
+    """``+N`` / ``-N`` alone: in a range it counts from the range's other end."""
+    text = (end.text or "").strip().lower()
+    return (
+        end.kind == "current"
+        and end.is_relative
+        and not end.branch
+        and not text.startswith("current")
+    )
+
+
 def _needs_database(spec: str | None, indicate_current: bool) -> bool:
     if indicate_current:
         return True
     if not spec:
         return False
-    # +N / -N and label@+N / label@-N count from the database's heads.
+    # label@+N / label@-N count from the database's heads (+N / -N from the other end).
     return "current" in spec or any(
-        part.startswith(("+", "-")) or "@+" in part or "@-" in part
-        for part in spec.replace(":", " ").split()
+        "@+" in part or "@-" in part for part in spec.replace(":", " ").split()
     )
 
 

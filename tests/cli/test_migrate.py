@@ -64,6 +64,50 @@ def test_history_counts_label_relative_ranges_from_the_database(
     assert marked.replace(" (current)", "") == result.out
 
 
+def test_history_range_relative_ends_count_from_the_other_end(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """As Alembic: in a range a bare +N counts from the lower end and -N from the upper one
+    (they counted from the database: '-1:' showed the whole history, '-2:' needed one)."""
+    make_project(tmp_path, sqlite_url, *linear(5))
+
+    def ids(spec: str) -> list[str]:
+        result = run_cli("history", "-r", spec, cwd=tmp_path)
+        assert result.code == 0, result
+        return [line.split(",")[0].split(" -> ")[1].split()[0] for line in result.out.splitlines()]
+
+    assert ids("-2:") == ["r005", "r004", "r003"]  # nothing applied: no database needed
+    assert run_cli("upgrade", "r002", cwd=tmp_path).code == 0
+    assert ids("-1:") == ["r005", "r004"]
+    assert ids("r003:+1") == ["r004", "r003"]
+    assert ids(":+1") == ["r001"]
+    assert ids("-1:current") == ["r002", "r001"]  # current is the database's
+    assert ids("current:+1") == ["r003", "r002"]
+
+
+def test_history_of_a_branch_from_its_base(sqlite_url: str, tmp_path: Path) -> None:
+    """label@base: (and label@rev:) is that branch's history, as in Alembic (it was all)."""
+    make_project(
+        tmp_path,
+        sqlite_url,
+        Rev("l1", None, branch_labels=("main",)),
+        Rev("l2", "l1"),
+        Rev("l3", "l2"),
+        Rev("s1", "l2", branch_labels=("side",)),
+        Rev("s2", "s1"),
+    )
+
+    def ids(spec: str) -> list[str]:
+        result = run_cli("history", "-r", spec, cwd=tmp_path)
+        assert result.code == 0, result
+        return [line.split(",")[0].split(" -> ")[1].split()[0] for line in result.out.splitlines()]
+
+    assert ids("side@base:") == ["s2", "s1", "l2", "l1"]
+    assert ids("side@base:heads") == ["s2", "s1", "l2", "l1"]
+    assert ids("side@l2:") == ["s2", "s1", "l2"]
+    assert sorted(ids("main@base:")) == ["l1", "l2", "l3", "s1", "s2"]  # side grew from main
+
+
 def test_progress_lines(db_url: str, tmp_path: Path) -> None:
     make_project(tmp_path, db_url, *linear(2))
     result = run_cli("-v", "upgrade", "head", cwd=tmp_path)
