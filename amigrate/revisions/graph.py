@@ -198,6 +198,12 @@ class RevisionGraph:
             return False
         return len(_order.closure(known, self._tables.parents)) == len(self.ids)
 
+    def applied(self, current_heads: Sequence[str]) -> frozenset[str]:
+        """Every revision a database at *current_heads* has: those and all below them
+        (through ``depends_on`` too). Unknown ids are left out."""
+        known = [rid for rid in current_heads if rid in self]
+        return _order.closure(known, self._tables.parents)
+
     def effective_current(self, current_heads: Sequence[str]) -> tuple[str, ...]:
         """What Alembic's ``current`` lists for a database at *current_heads*: those, then
         the tip of each branch they depend on (``depends_on``), which has no version row

@@ -156,7 +156,8 @@ def plan_downgrade(
         roots = _roots_on_branch(graph, roots, anchor, text)
     applied = _order.closure(current, tables.parents)
     drop = _order.closure(roots, tables.children, tables.dependents) & applied
-    if dest is not None and not drop and dest not in current:
+    # (applied through a depends_on, with nothing above it: nothing to do, not an error)
+    if dest is not None and not drop and dest not in applied:
         raise ResolutionError(
             f"cannot downgrade to {dest}: it is not below the current heads "
             f"({', '.join(current) or 'none'})",

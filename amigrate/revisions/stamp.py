@@ -73,6 +73,13 @@ def plan_stamp(
     for dest in dests:
         if dest in current:
             continue
+        if dest in graph.applied(table.rows) and not any(
+            graph.is_ancestor(dest, h, include_dependencies=False) for h in table.rows
+        ):
+            # Applied already, through a revision that depends_on it: there is no row to
+            # write, and the dependent's rows must stay (replacing them would record its
+            # branch as never applied).
+            continue
         # Every current head in the destination's lineage gives way to it: all of
         # them are below it (an upgrade) or all above it (a downgrade), since the
         # current heads are consistent.  A head an earlier destination took over is

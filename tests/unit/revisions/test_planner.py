@@ -276,3 +276,12 @@ def test_merge_that_names_a_revision_and_its_descendant() -> None:
     down = plan_downgrade(g, plan.to_heads, "base")
     check(down)
     assert writes(down)[0] == "down m: insert b; update m -> c"
+
+
+def test_downgrade_to_a_revision_applied_through_depends_on_is_nothing_to_do() -> None:
+    """z1 is applied (w1 depends on it) and nothing above it by down_revision is: there is
+    nothing to undo (it said z1 was not below the current heads)."""
+    g = graph(rev("z1"), rev("w1", deps="z1"), rev("w2", "w1"))
+    plan = plan_downgrade(g, ["w2"], "z1")
+    assert plan.steps == ()
+    assert plan.to_heads == ("w2",)

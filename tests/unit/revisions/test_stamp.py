@@ -9,7 +9,7 @@ import pytest
 from amigrate.errors import ResolutionError, UnknownRevision
 from amigrate.revisions import Plan, Target, apply_changes, plan_stamp
 
-from .histories import BRANCHED, DIAMOND, LINEAR, graph
+from .histories import BRANCHED, DIAMOND, LINEAR, graph, rev
 
 linear = graph(*LINEAR)
 branched = graph(*BRANCHED)
@@ -126,3 +126,14 @@ def test_base_with_other_targets() -> None:
 def test_duplicate_targets_are_stamped_once() -> None:
     plan = plan_stamp(linear, (), ["c", "c"])
     assert writes(plan) == ["up c: insert c"]
+
+
+def test_stamp_of_a_revision_applied_through_depends_on_changes_nothing() -> None:
+    """z1 is applied because w1 depends on it: stamping z1 writes nothing (it replaced w2's
+    row with z1, recording w1 and w2 as never applied)."""
+    g = graph(rev("z1"), rev("w1", deps="z1"), rev("w2", "w1"))
+    plan = plan_stamp(g, ["w2"], "z1")
+    assert plan.steps == ()
+    assert plan.to_heads == ("w2",)
+    # Below a head by down_revision it is still a stamp downwards.
+    assert plan_stamp(g, ["w2"], "w1").to_heads == ("w1",)
