@@ -276,7 +276,13 @@ class RevisionGraph:
         matches = ids[start:end]
         if branch is not None and len(matches) > 1:
             anchor = self.lookup(branch)
-            matches = [rid for rid in matches if self.in_lineage(rid, anchor)]
+            on_branch = [rid for rid in matches if self.in_lineage(rid, anchor)]
+            if not on_branch:
+                raise UnknownRevision(
+                    ident,
+                    hint=f"{', '.join(matches)} start with {ident!r}, but none is on that branch",
+                )
+            matches = on_branch
         if not matches:
             raise UnknownRevision(ident)
         if len(matches) > 1:

@@ -32,6 +32,7 @@ from amigrate.revisions.targets import (
     parse_target,
     resolve_target,
     walk_up,
+    with_steps,
 )
 from amigrate.revisions.versions import VersionChange, VersionTable
 
@@ -106,7 +107,8 @@ def plan_upgrade(graph: RevisionGraph, current_heads: Sequence[str], target: str
     if t.kind == "current" and t.steps is not None and t.steps < 0:
         raise InvalidTarget(
             f"upgrade {t.text or t!s} would move down",
-            hint=f"use 'downgrade {t.text or t!s}' to go down, or '+{-t.steps}' to go up",
+            hint=f"use 'downgrade {t.text or t!s}' to go down, or "
+            f"'{with_steps(t, -t.steps)}' to go up",
         )
     current = current_heads_of(graph, current_heads)
     tables = graph._tables
@@ -133,7 +135,7 @@ def plan_downgrade(
     if t.kind == "current" and t.steps is not None and t.steps > 0:
         raise InvalidTarget(
             f"downgrade {text} would move up",
-            hint=f"use 'upgrade {text}' to go up, or '-{t.steps}' to go down",
+            hint=f"use 'upgrade {text}' to go up, or '{with_steps(t, -t.steps)}' to go down",
         )
     current = current_heads_of(graph, current_heads)
     anchor = branch_anchor(graph, t.branch) if t.branch else None

@@ -218,7 +218,12 @@ def absolute(graph: RevisionGraph, t: Target, current_heads: Sequence[str]) -> t
             raise MultipleHeads(text, heads, hint=hint)
         return heads
     assert t.ident is not None
-    rid = graph.lookup(t.ident, branch=anchor)
+    try:
+        rid = graph.lookup(t.ident, branch=anchor)
+    except UnknownRevision as exc:
+        if anchor is None:
+            raise
+        raise UnknownRevision(text, hint=exc.hint) from None  # named as written: label@prefix
     if anchor is not None and not graph.in_lineage(rid, anchor):
         raise ResolutionError(
             f"revision {rid} is not on branch {t.branch!r}",
@@ -343,13 +348,15 @@ def downgrade_start_and_walk(
             raise RelativeOutOfRange(
                 f"{text} goes {-t.steps} down from {start}, past base",
                 hint=f"the furthest down is {done} step{'s' if done != 1 else ''} "
-                f"('{_with_steps(t, -done)}' reaches base)",
+                f"('{with_steps(t, -done)}' reaches base)",
             )
         downs = graph[node].down_revisions
         if len(downs) > 1:
+            left = -t.steps - done - 1  # steps still to go below the merge's parents
+            sides = ", ".join(f"'{d}-{left}'" if left else f"'{d}'" for d in downs)
             raise ResolutionError(
                 f"{text} is ambiguous: revision {node} merges {', '.join(downs)}",
-                hint="start from a revision on one side of the merge: '<id>-N'",
+                hint=f"name the side to stop on: {sides}",
             )
         node = downs[0] if downs else None
     return anchor, node
@@ -414,5 +421,5 @@ def _start_name(start: str | None) -> str:
     return start if start is not None else "base"
 
 
-def _with_steps(t: Target, steps: int) -> str:
+def with_steps(t: Target, steps: int) -> str:
     return str(Target(t.kind, t.ident, t.branch, steps))

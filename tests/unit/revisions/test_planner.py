@@ -285,3 +285,13 @@ def test_downgrade_to_a_revision_applied_through_depends_on_is_nothing_to_do() -
     plan = plan_downgrade(g, ["w2"], "z1")
     assert plan.steps == ()
     assert plan.to_heads == ("w2",)
+
+
+def test_the_other_direction_hint_keeps_the_branch() -> None:
+    b = graph(*BRANCHED)
+    with pytest.raises(InvalidTarget) as info:
+        plan_upgrade(b, ["x2", "y2"], "xb@-1")
+    assert info.value.hint == "use 'downgrade xb@-1' to go down, or 'xb@+1' to go up"
+    with pytest.raises(InvalidTarget) as info:
+        plan_downgrade(b, ["x2", "y2"], "xb@+1")
+    assert info.value.hint == "use 'upgrade xb@+1' to go up, or 'xb@-1' to go down"

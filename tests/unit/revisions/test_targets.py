@@ -259,8 +259,21 @@ def test_ambiguous_relative(target: str, current: Sequence[str], message: str) -
 def test_walking_down_through_a_merge_is_ambiguous() -> None:
     diamond = graph(*DIAMOND)
     assert diamond.resolve("n-1") == ("m",)
-    with pytest.raises(ResolutionError, match="m merges b2, c2"):
+    with pytest.raises(ResolutionError, match="m merges b2, c2") as info:
         diamond.resolve("n-2")
+    # The hint names where to stop, not a walk that goes further than asked.
+    assert info.value.hint == "name the side to stop on: 'b2', 'c2'"
+    with pytest.raises(ResolutionError) as info:
+        diamond.resolve("n-3")
+    assert info.value.hint == "name the side to stop on: 'b2-1', 'c2-1'"
+
+
+def test_a_prefix_on_no_revision_of_the_branch_says_so() -> None:
+    # x1, x2 start with "x"; branch yb has neither (it said no revision matches 'x').
+    with pytest.raises(ResolutionError) as info:
+        branched.resolve("yb@x")
+    assert "yb@x" in str(info.value)
+    assert info.value.hint == "x1, x2 start with 'x', but none is on that branch"
 
 
 def test_label_relative_when_the_branch_head_is_not_a_current_head() -> None:
