@@ -381,10 +381,15 @@ async def plan(
     engine: AsyncEngine | None = None,
     connection: AsyncConnection | None = None,
     url: str | None = None,
+    force: bool = False,
 ) -> Plan:
-    """The steps an upgrade (or downgrade) to *target* would run now."""
+    """The steps an upgrade (or downgrade) to *target* would run now.
+
+    Raises :class:`~amigrate.errors.PartlyApplied` where the run would refuse (a failure
+    recorded in the history), unless *force*.
+    """
     async with _migrator(config, engine, connection, url, None) as m:
-        return await m.plan(target, direction=direction)
+        return await m.plan(target, direction=direction, force=force)
 
 
 async def ensure_version(

@@ -481,12 +481,40 @@ class Migrator:
             finally:
                 await ctx.rollback()
 
-    async def plan(self, target: str = "head", *, direction: Literal["up", "down"] = "up") -> Plan:
-        """The steps ``upgrade`` / ``downgrade`` would run now (reads the database only)."""
+    async def plan(
+        self,
+        target: str = "head",
+        *,
+        direction: Literal["up", "down"] = "up",
+        force: bool = False,
+    ) -> Plan:
+        """The steps ``upgrade`` / ``downgrade`` would run now (reads the database only).
+
+        Raises :class:`~amigrate.errors.PartlyApplied` where the run would refuse: a
+        failure recorded in the history (unless *force*, as the run's own).
+        """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        heads = await self.current()
+        heads, failure = await self.status()
+        if failure is not None and not force:
+            raise _unresolved(failure)
         return self._make_plan(direction, target, heads)
+
+    async def last_failure(self) -> HistoryEntry | None:
+        """The failure recorded in the history that nothing has resolved since (read-only):
+        ``upgrade`` and ``downgrade`` refuse to run over it (see ``stamp``)."""
+        return (await self.status())[1]
+
+    async def status(self) -> tuple[tuple[str, ...], HistoryEntry | None]:
+        """The version rows and the unresolved failure (see :meth:`last_failure`), read in
+        one connection (read-only)."""
+        if self._missing_sqlite_file():
+            return (), None
+        async with self._connect() as ctx:
+            heads = await self.versions.read(ctx.connection)
+            failure = await self.history.last_failure(ctx.connection)
+            await ctx.rollback()
+            return heads, failure
 
     def _naming_convention(self) -> Mapping[str, Any] | None:
         """The naming convention of env.py's ``target_metadata`` (this database's entry

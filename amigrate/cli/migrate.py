@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from amigrate.fanout import FanoutResult
     from amigrate.migrator import Migrator, RunResult
     from amigrate.revisions import Plan, RevisionGraph
+    from amigrate.runtime.history import HistoryEntry
     from amigrate.runtime.runner import StepEvent
 
 __all__ = ["current", "downgrade", "ensure_version", "stamp", "upgrade"]
@@ -151,7 +152,7 @@ def _migrate(
         async def preview(m: Migrator) -> Any:
             if sql:
                 return await m.sql(direction, target)  # no connection
-            plan = await m.plan(target, direction=direction)
+            plan = await m.plan(target, direction=direction, force=force)
             return plan, {s.revision: m.graph[s.revision].message for s in plan.steps}
 
         _preview_many(state, selection, preview, sql=sql)
@@ -167,7 +168,7 @@ def _migrate(
             if sql:
                 _report(state, await m.sql(direction, target))
             elif plan_only:
-                plan = await m.plan(target, direction=direction)
+                plan = await m.plan(target, direction=direction, force=force)
                 messages = {s.revision: m.graph[s.revision].message for s in plan.steps}
                 _print_plan(state, plan, m.database, messages)
             elif direction == "up":
@@ -401,39 +402,38 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
     from amigrate.scripts.directory import ScriptDirectory
 
     selection = fanout_selection(state)
-    results: FanoutResult[tuple[str, tuple[str, ...]]] | None = None
+    results: FanoutResult[tuple[str, tuple[str, ...], HistoryEntry | None]] | None = None
+    per_database: dict[str, tuple[str, tuple[str, ...], HistoryEntry | None]]
     if selection is None:
         from amigrate.cli.run import quick_heads
         from amigrate.config import mask_url
 
+        # (None where the history records a failure: the ordinary path reports it)
         quick = quick_heads(state)
         if quick is not None:
-            per_database = {"": (mask_url(state.load_config().url), quick)}
+            per_database = {"": (mask_url(state.load_config().url), quick, None)}
         else:
 
-            async def read() -> tuple[tuple[str, ...], str]:
+            async def read() -> tuple[str, tuple[str, ...], HistoryEntry | None]:
                 async with migrator(state) as m:
-                    return await m.current(), m.database
+                    return m.database, *await m.status()
 
-            heads, database = run_async(read)
-            per_database = {"": (database, heads)}
+            per_database = {"": run_async(read)}
     else:
 
-        async def read_one(m: Migrator) -> tuple[str, tuple[str, ...]]:
-            return m.database, await m.current()
+        async def read_one(m: Migrator) -> tuple[str, tuple[str, ...], HistoryEntry | None]:
+            return m.database, *await m.status()
 
         results = run_fanout(state, read_one, selection, progress=False)
         if len(results) == 1:
             raise_for_failures(results, "read")
-        per_database = {
-            r.target.name: (r.value[0], r.value[1]) for r in results if r.value is not None
-        }
+        per_database = {r.target.name: r.value for r in results if r.value is not None}
     scripts = ScriptDirectory.from_config(state.load_config())
     graph = scripts.graph
     problems: list[str] = []
     unknowns: list[str] = []
     data: dict[str, Any] = {}
-    for name, (database, heads) in per_database.items():
+    for name, (database, heads, failure) in per_database.items():
         prefix = f"{name}: " if name else ""
         known = [h for h in heads if h in graph]
         unknown = [h for h in heads if h not in graph]
@@ -446,7 +446,16 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
             "heads": entries,
             "up_to_date": not unknown and graph.is_fully_applied(heads),
             "pending": None if unknown else len(graph.ids) - len(applied),
+            "failed": None if failure is None else _failure_json(failure),
         }
+        if failure is not None and not state.json:
+            when = failure.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            click.echo(
+                f"{prefix}warning: revision {failure.revision} failed partway on {when} and the "
+                "database may be partly changed; upgrade and downgrade refuse until 'amigrate "
+                "stamp <revision>' says where it is ('amigrate log' shows the failure)",
+                err=True,
+            )
         if not state.json:
             if name and not heads:
                 click.echo(f"{prefix}<base>")
@@ -491,6 +500,15 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
         )
     if problems:
         raise CheckFailed("; ".join(problems), hint="run 'amigrate upgrade heads'")
+
+
+def _failure_json(failure: HistoryEntry) -> dict[str, Any]:
+    return {
+        "revision": failure.revision,
+        "direction": failure.direction,
+        "applied_at": failure.applied_at.isoformat(),
+        "error": failure.error,
+    }
 
 
 def _stale_rows(graph: RevisionGraph, heads: Sequence[str]) -> str | None:

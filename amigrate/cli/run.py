@@ -102,10 +102,10 @@ def quick_heads(state: CliState) -> tuple[str, ...] | None:
         return None
     if config.engine_options:  # echo, connect_args...: the engine's path shows and uses them
         return None
-    table, schema = config.version_table, config.version_table_schema
+    tables, schema = (config.version_table, config.history_table), config.version_table_schema
     if url.startswith("sqlite"):  # no event loop needed for a local file
-        return read_sqlite_heads(url, table, schema)
-    return run_async(lambda: read_heads(url, table, schema))
+        return read_sqlite_heads(url, tables, schema)
+    return run_async(lambda: read_heads(url, tables, schema))
 
 
 def current_heads(

@@ -69,48 +69,70 @@ def parse_plain_url(url: str) -> PlainURL | None:
     )
 
 
-def _usable(url: str, table: str, schema: str | None) -> PlainURL | None:
+def _usable(url: str, tables: tuple[str, str], schema: str | None) -> PlainURL | None:
     plain = parse_plain_url(url)
-    if plain is None or not _IDENT.fullmatch(table) or (schema and not _IDENT.fullmatch(schema)):
+    if plain is None or not all(_IDENT.fullmatch(t) for t in tables):
+        return None
+    if schema and not _IDENT.fullmatch(schema):
         return None
     return plain
 
 
-def read_sqlite_heads(url: str, table: str, schema: str | None) -> tuple[str, ...] | None:
-    """The rows of a SQLite version table, without an event loop; None if not handled here."""
-    plain = _usable(url, table, schema)
+def read_sqlite_heads(
+    url: str, tables: tuple[str, str], schema: str | None
+) -> tuple[str, ...] | None:
+    """The rows of a SQLite version table, without an event loop; None if not handled here.
+
+    *tables* are the version table and the history table: where the history's newest row
+    records a failure, the ordinary path reads the database (it reports the failure).
+    """
+    plain = _usable(url, tables, schema)
     if plain is None or plain.backend != "sqlite" or plain.driver not in ("", "aiosqlite"):
         return None
     if schema:
         return None
-    return _sqlite(plain.database or "", table)
+    return _sqlite(plain.database or "", tables)
 
 
-async def read_heads(url: str, table: str, schema: str | None) -> tuple[str, ...] | None:
-    """The version table's rows, sorted; ``()`` without a table; None if not handled here."""
-    plain = _usable(url, table, schema)
+async def read_heads(
+    url: str, tables: tuple[str, str], schema: str | None
+) -> tuple[str, ...] | None:
+    """The version table's rows, sorted; ``()`` without a table; None if not handled here
+    (see :func:`read_sqlite_heads`)."""
+    plain = _usable(url, tables, schema)
     if plain is None:
         return None
     if plain.backend == "sqlite":
-        return read_sqlite_heads(url, table, schema)
+        return read_sqlite_heads(url, tables, schema)
     if plain.backend == "postgresql" and plain.driver in ("", "asyncpg"):
-        return await _postgresql(plain, table, schema, url)
+        return await _postgresql(plain, tables, schema, url)
     return None
 
 
-def _sqlite(path: str, table: str) -> tuple[str, ...]:
+_NEWEST_STATUS = "SELECT status FROM {} ORDER BY id DESC LIMIT 1"
+
+
+def _sqlite(path: str, tables: tuple[str, str]) -> tuple[str, ...] | None:
     import os
     import sqlite3
     from urllib.parse import quote
 
     if not os.path.exists(path):
         return ()
+    table, history = tables
     conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
     try:
-        found = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-        ).fetchone()
-        if found is None:
+        found = {
+            str(r[0])
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)", tables
+            )
+        }
+        if history in found:
+            newest = conn.execute(_NEWEST_STATUS.format(f'"{history}"')).fetchone()
+            if newest is not None and newest[0] == "failed":
+                return None
+        if table not in found:
             return ()
         rows = conn.execute(f'SELECT version_num FROM "{table}"').fetchall()
         return tuple(sorted(str(r[0]) for r in rows))
@@ -118,7 +140,9 @@ def _sqlite(path: str, table: str) -> tuple[str, ...]:
         conn.close()
 
 
-async def _postgresql(plain: PlainURL, table: str, schema: str | None, url: str) -> tuple[str, ...]:
+async def _postgresql(
+    plain: PlainURL, tables: tuple[str, str], schema: str | None, url: str
+) -> tuple[str, ...] | None:
     import asyncpg
 
     try:
@@ -136,7 +160,7 @@ async def _postgresql(plain: PlainURL, table: str, schema: str | None, url: str)
             raise connect_error(url, exc) from None
         raise
     try:
-        return await _read_rows(conn, table, schema)
+        return await _read_rows(conn, tables, schema)
     except Exception as exc:
         if is_database_error(exc):  # connected, then refused: a privilege, say
             raise database_error(exc, url) from None
@@ -145,10 +169,16 @@ async def _postgresql(plain: PlainURL, table: str, schema: str | None, url: str)
         await conn.close()
 
 
-async def _read_rows(conn: Any, table: str, schema: str | None) -> tuple[str, ...]:
-    qualified = f'"{schema}"."{table}"' if schema else f'"{table}"'
-    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", qualified)
-    if not exists:
+async def _read_rows(
+    conn: Any, tables: tuple[str, str], schema: str | None
+) -> tuple[str, ...] | None:
+    table, history = (f'"{schema}"."{t}"' if schema else f'"{t}"' for t in tables)
+    exists = await conn.fetchrow(
+        "SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL", table, history
+    )
+    if exists[1] and await conn.fetchval(_NEWEST_STATUS.format(history)) == "failed":
+        return None
+    if not exists[0]:
         return ()
-    rows = await conn.fetch(f"SELECT version_num FROM {qualified}")
+    rows = await conn.fetch(f"SELECT version_num FROM {table}")
     return tuple(sorted(str(r[0]) for r in rows))

@@ -191,6 +191,39 @@ async def test_a_failure_after_an_autocommit_block_is_recorded(db_url: str, tmp_
         await amigrate.upgrade(config)
 
 
+async def test_plan_and_current_tell_of_a_recorded_failure(db_url: str, tmp_path: Path) -> None:
+    """upgrade --plan refuses as upgrade does (it printed a step and exited 0), and current
+    warns, in JSON too; --force plans anyway. The driver-only read of the CLI steps aside."""
+    import json
+
+    from tests.helpers import assert_clean_error, run_cli
+
+    project = make_project(tmp_path, db_url, *linear(1), AFTER_A_BLOCK)
+    config = project.config()
+    with pytest.raises(MigrationFailed):
+        await amigrate.upgrade(config)
+    with pytest.raises(MigrationError, match="r002 failed partway"):
+        await amigrate.plan(config)
+    assert (await amigrate.plan(config, force=True)).revisions == ("r002",)
+    async with Migrator(config) as m:
+        failure = await m.last_failure()
+    assert failure is not None
+    assert failure.revision == "r002"
+
+    planned = run_cli("upgrade", "--plan", cwd=tmp_path)
+    assert_clean_error(planned, match="revision r002 failed partway")
+    assert "(1 step)" in run_cli("upgrade", "--plan", "--force", cwd=tmp_path).out
+    current = run_cli("current", cwd=tmp_path)
+    assert current.code == 0, current
+    assert current.out.strip() == "r001"
+    assert "warning: revision r002 failed partway" in current.err
+    data = json.loads(run_cli("--json", "current", cwd=tmp_path).out)
+    assert data["failed"]["revision"] == "r002"
+    assert run_cli("stamp", "r001", cwd=tmp_path).code == 0  # says where the database is
+    assert "warning" not in run_cli("current", cwd=tmp_path).err
+    assert json.loads(run_cli("--json", "current", cwd=tmp_path).out)["failed"] is None
+
+
 async def test_concurrently_after_an_autocommit_block(postgresql_url: str, tmp_path: Path) -> None:
     concurrently = Rev(
         "r002",

@@ -17,9 +17,10 @@ from tests.projects import linear, make_project
 async def test_same_heads_as_the_migrator(db_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, db_url, *linear(3))
     config = project.config()
-    assert await read_heads(db_url, "amigrate_version", None) in ((), None)
+    tables = ("amigrate_version", "amigrate_history")
+    assert await read_heads(db_url, tables, None) in ((), None)
     await amigrate.upgrade(config, "r002")
-    quick = await read_heads(db_url, "amigrate_version", None)
+    quick = await read_heads(db_url, tables, None)
     if db_url.startswith("mysql"):
         assert quick is None  # not handled here: the ordinary path reads it
     else:
@@ -38,8 +39,9 @@ async def test_schema_table(postgresql_url: str, tmp_path: Path) -> None:
         await conn.execute(sa.text("CREATE SCHEMA audit"))
     await engine.dispose()
     await amigrate.upgrade(project.config())
-    assert await read_heads(postgresql_url, "amigrate_version", "audit") == ("r001",)
-    assert await read_heads(postgresql_url, "amigrate_version", None) == ()
+    tables = ("amigrate_version", "amigrate_history")
+    assert await read_heads(postgresql_url, tables, "audit") == ("r001",)
+    assert await read_heads(postgresql_url, tables, None) == ()
 
 
 def test_current_does_not_create_a_sqlite_file(tmp_path: Path) -> None:
