@@ -9,9 +9,10 @@ statements as SQL text for ``--sql``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -681,7 +682,7 @@ class OnlineContext(MigrationContext):
         """Execute *statement*; a list of dicts in *parameters* makes it an executemany."""
         kind = self._starting(statement)
         try:
-            result = await self._execute(statement, options, parameters)
+            result = await self._until_done(self._execute(statement, options, parameters))
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 self._interrupted(kind)
@@ -718,7 +719,29 @@ class OnlineContext(MigrationContext):
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         self.catalog.clear()
-        return await self._conn.run_sync(fn, *args, **kwargs)
+        return await self._until_done(self._conn.run_sync(fn, *args, **kwargs))
+
+    async def _until_done(self, work: Coroutine[Any, Any, T]) -> T:
+        """Await *work*; on SQLite, a cancel interrupts the statement it runs and waits for
+        it to end before it goes on.
+
+        aiosqlite runs the statement in its worker thread, which a cancel does not stop:
+        the run ended only with the statement (minutes, for a big UPDATE), and SQLAlchemy,
+        cancelled meanwhile under a cancel scope (a fan-out, ``move_on_after``), dropped
+        the connection mid-statement, holding SQLite's write lock, with a close that never
+        ends. sqlite3's ``interrupt()`` may be called from any thread.
+        """
+        if not self._sqlite:
+            return await work
+        task = asyncio.ensure_future(work)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                self._conn.sync_connection.connection.driver_connection._conn.interrupt()  # type: ignore[union-attr]
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await task  # (it fails: "interrupted"; the cancel is what is reported)
+            raise
 
     @asynccontextmanager
     async def autocommit_block(self) -> AsyncIterator[None]:

@@ -392,3 +392,78 @@ def test_ctrl_c_as_json(fan_out: bool, tmp_path: Path) -> None:
     assert a["failure"]["failed"]["revision"] == "r002"
     assert a["failure"]["partial"] is False
     assert (b["target"], b["status"], b["failure"]) == ("b", "skipped", None)
+
+
+LONG_SQLITE_QUERY = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400000000) "
+    "SELECT count(*) FROM c"
+)  # a minute or so of SQLite's time
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_sqlite_interrupts_the_running_statement(
+    sqlite_url: str, tmp_path: Path, sig: int
+) -> None:
+    """aiosqlite's worker thread ran the statement to its end before the run stopped: the
+    interrupt now stops it (sqlite3's interrupt()), and the step rolls back."""
+    rev = sleeping_rev('await op.execute("CREATE TABLE t1 (id INTEGER)")', LONG_SQLITE_QUERY)
+    make_project(tmp_path, sqlite_url, rev)
+    started = time.monotonic()
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker", sig)
+    assert_clean_error(result, code=130, match="revision a1 rolled back")
+    assert time.monotonic() - started < 20  # not after the query ran out
+    assert asyncio.run(snapshot(sqlite_url)) == (set(), [])
+
+
+def test_a_cancel_scope_on_sqlite_leaves_the_database_unlocked(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Cancelled by a scope mid-statement, SQLAlchemy dropped the connection in the middle
+    of it: SQLite's write lock stayed held, and asyncio.run() never returned (a close that
+    never ends). Now the statement is interrupted and the step rolled back first."""
+    rev = Rev(
+        "a1",
+        None,
+        upgrade=(
+            'await op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))\n'
+            "for i in range(1, 5_000_000):\n"
+            '    await op.execute(sa.text("INSERT INTO t (id) VALUES (:i)").bindparams(i=i))'
+        ),
+    )
+    project = make_project(tmp_path, sqlite_url, rev)
+    path = sqlite_url.partition(":///")[2]
+    script = f"""
+import asyncio, sqlite3, anyio, amigrate
+async def main():
+    with anyio.move_on_after(1.5):
+        await amigrate.upgrade(amigrate.Config(ini_path=__import__("pathlib").Path({str(project.ini)!r})))
+    db = sqlite3.connect({path!r}, timeout=0)
+    db.execute("BEGIN IMMEDIATE")  # fails with 'database is locked' if the step's is open
+    db.rollback()
+    print("writable")
+asyncio.run(main())
+print("returned")
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["writable", "returned"]
+
+
+def test_sigterm_during_a_sqlite_fan_out_exits(tmp_path: Path) -> None:
+    """Two SQLite targets, a statement running in each: SIGTERM ends the command (it hung
+    until a second signal, waiting on the closes its cancelled connections left behind)."""
+    rev = sleeping_rev("", LONG_SQLITE_QUERY)
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", rev)
+    with project.ini.open("a") as fh:
+        fh.write(
+            "\n[targets]\n"
+            f"a = sqlite+aiosqlite:///{tmp_path / 'a.db'}\n"
+            f"b = sqlite+aiosqlite:///{tmp_path / 'b.db'}\n"
+        )
+    started = time.monotonic()
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker", signal.SIGTERM)
+    assert result.code == 130, result
+    assert "rolled back" in result.err
+    assert time.monotonic() - started < 20
