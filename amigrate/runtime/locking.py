@@ -52,20 +52,18 @@ def lock_name(database: str, schema: str | None, table: str) -> str:
     return f"amigrate:{database}:{schema or ''}:{table}"
 
 
-async def _named_schema(engine: AsyncEngine, schema: str | None) -> str | None:
-    """*schema* as the lock's name has it: None for the database's default schema, where a
-    version table without a schema is, so that both ways of naming it take one lock."""
-    if schema is None:
-        return None
-    if engine.dialect.name in ("mysql", "mariadb"):
-        default = engine.url.database  # a schema is a database there
-    else:
-        if engine.dialect.default_schema_name is None:  # known from the first connection
-            conn = await _dedicated(engine)
-            with anyio.CancelScope(shield=True):
-                await conn.close()
-        default = engine.dialect.default_schema_name
-    return None if schema == default else schema
+def _resolved_name(engine: AsyncEngine, schema: str | None, table: str) -> Callable[[], str]:
+    """The lock's name with the schema the version table is in: the configured one, else
+    the connection's default (PostgreSQL's search_path; MySQL's database), so that two
+    ways of naming one table take one lock. Read once the engine has connected."""
+
+    def name() -> str:
+        database = engine.url.database or ""
+        default = database if engine.dialect.name in ("mysql", "mariadb") else None
+        resolved = schema or default or engine.dialect.default_schema_name
+        return lock_name(database, resolved, table)
+
+    return name
 
 
 def _pg_key(name: str) -> int:
@@ -130,8 +128,8 @@ async def _server_lock(
     lock_timeout: float | None,
     *,
     setup: Callable[[AsyncConnection], Awaitable[None]],
-    take: Statement,
-    release: Statement,
+    take: Callable[[], Statement],
+    release: Callable[[], Statement],
     describe_holder: Callable[[AsyncConnection], Awaitable[str | None]],
 ) -> AsyncIterator[Callable[[], bool]]:
     """A lock held by a session of its own (PostgreSQL, MySQL).
@@ -145,7 +143,8 @@ async def _server_lock(
     async def try_once() -> bool:
         conn = await _dedicated(engine)
         try:
-            taken = bool((await conn.execute(sa.text(take[0]), take[1])).scalar_one() == 1)
+            sql, params = take()  # (after connecting: the name may need the connection's schema)
+            taken = bool((await conn.execute(sa.text(sql), params)).scalar_one() == 1)
             if taken:
                 await setup(conn)  # (only the holder's session: it never goes back to a pool)
         except BaseException:
@@ -193,11 +192,12 @@ def _session_ended(conn: AsyncConnection) -> bool:
     return bool(is_closed()) if callable(is_closed) else False
 
 
-async def _release(conn: AsyncConnection, what: str, release: Statement) -> None:
+async def _release(conn: AsyncConnection, what: str, release: Callable[[], Statement]) -> None:
     """Release the lock; a connection lost meanwhile released it already (the run's
     outcome stands, with a warning that the lock was not held to the end)."""
     try:
-        await conn.execute(sa.text(release[0]), release[1])
+        sql, params = release()
+        await conn.execute(sa.text(sql), params)
     except Exception as exc:
         log.warning(
             "the connection holding the migration lock of %s was lost before the end of the "
@@ -209,9 +209,14 @@ async def _release(conn: AsyncConnection, what: str, release: Statement) -> None
 
 
 def _postgresql(
-    engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
+    engine: AsyncEngine, name: Callable[[], str], what: str, lock_timeout: float | None
 ) -> AbstractAsyncContextManager[Callable[[], bool]]:
-    key = _pg_key(name)
+    keys: list[int] = []
+
+    def key() -> int:
+        if not keys:
+            keys.append(_pg_key(name()))
+        return keys[0]
 
     async def setup(conn: AsyncConnection) -> None:
         await conn.execute(sa.text("SELECT set_config('application_name', 'amigrate', false)"))
@@ -221,7 +226,7 @@ def _postgresql(
             await conn.execute(sa.text("SELECT set_config('idle_session_timeout', '0', false)"))
 
     async def holder(conn: AsyncConnection) -> str | None:
-        hi, lo = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+        hi, lo = (key() >> 32) & 0xFFFFFFFF, key() & 0xFFFFFFFF
         row = (
             await conn.execute(
                 sa.text(
@@ -246,17 +251,17 @@ def _postgresql(
         what,
         lock_timeout,
         setup=setup,
-        take=("SELECT CASE WHEN pg_try_advisory_lock(:k) THEN 1 ELSE 0 END", {"k": key}),
-        release=("SELECT pg_advisory_unlock(:k)", {"k": key}),
+        take=lambda: ("SELECT CASE WHEN pg_try_advisory_lock(:k) THEN 1 ELSE 0 END", {"k": key()}),
+        release=lambda: ("SELECT pg_advisory_unlock(:k)", {"k": key()}),
         describe_holder=holder,
     )
 
 
 def _mysql(
-    engine: AsyncEngine, name: str, what: str, lock_timeout: float | None
+    engine: AsyncEngine, name: Callable[[], str], what: str, lock_timeout: float | None
 ) -> AbstractAsyncContextManager[Callable[[], bool]]:
     # Named locks are at most 64 characters; a digest keeps long names unique.
-    lock = "amigrate:" + hashlib.sha1(name.encode()).hexdigest()
+    lock = "amigrate:" + hashlib.sha1(name().encode()).hexdigest()
 
     async def setup(conn: AsyncConnection) -> None:
         # The lock's session is idle while the migration runs: wait_timeout (8 hours by
@@ -284,8 +289,8 @@ def _mysql(
         what,
         lock_timeout,
         setup=setup,
-        take=("SELECT GET_LOCK(:n, 0)", {"n": lock}),
-        release=("SELECT RELEASE_LOCK(:n)", {"n": lock}),
+        take=lambda: ("SELECT GET_LOCK(:n, 0)", {"n": lock}),
+        release=lambda: ("SELECT RELEASE_LOCK(:n)", {"n": lock}),
         describe_holder=holder,
     )
 
@@ -380,12 +385,11 @@ async def migration_lock(
     url = engine.url
     what = url.render_as_string(hide_password=True)
     dialect = engine.dialect.name
+    name = _resolved_name(engine, schema, table)
     if dialect == "postgresql":
-        name = lock_name(url.database or "", await _named_schema(engine, schema), table)
         async with _postgresql(engine, name, what, lock_timeout) as held:
             yield held
     elif dialect in ("mysql", "mariadb"):
-        name = lock_name(url.database or "", await _named_schema(engine, schema), table)
         async with _mysql(engine, name, what, lock_timeout) as held:
             yield held
     elif dialect == "sqlite" and (path := _sqlite_file(engine)) is not None:

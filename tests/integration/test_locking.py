@@ -143,6 +143,32 @@ async def test_the_default_schema_named_or_not_is_one_lock(db_url: str, tmp_path
     assert await applied_counts(db_url) == {"r001": 1, "r002": 1}
 
 
+async def test_one_schema_is_one_lock_whatever_the_search_path(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """version_table_schema = app, from an engine whose search_path is app and from one
+    whose is public: one table, one lock (the first lock name left the default schema
+    out, so the two took two locks and both ran the revision)."""
+    admin = create_async_engine(postgresql_url, poolclass=NullPool)
+    async with admin.begin() as conn:
+        await conn.execute(sa.text("CREATE SCHEMA app"))
+    await admin.dispose()
+    project = make_project(
+        tmp_path, postgresql_url, *history(2, "await asyncio.sleep(3)"), version_table_schema="app"
+    )
+    app_engine = create_async_engine(
+        postgresql_url,
+        poolclass=NullPool,
+        connect_args={"server_settings": {"search_path": "app"}},
+    )
+    slow = asyncio.create_task(amigrate.upgrade(project.config(), engine=app_engine))
+    await asyncio.sleep(1.0)
+    with pytest.raises(LockTimeout):
+        await amigrate.upgrade(project.config(), lock_timeout=0.5)
+    await slow
+    await app_engine.dispose()
+
+
 async def test_cancelled_upgrade_releases_the_lock(db_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, db_url, *history(3, "await asyncio.sleep(30)"))
     task = asyncio.create_task(amigrate.upgrade(project.config()))
