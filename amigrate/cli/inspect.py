@@ -105,16 +105,24 @@ def _select(graph: RevisionGraph, spec: str | None, current: Sequence[str]) -> l
     ):
         upper = parse_target(f"{lower.branch}@heads")  # label@base: is that branch's history
     keep: set[str] | None = None
+    tops: tuple[str, ...] = ()
     if upper is not None:
         # As Alembic: a bare +N counts from the lower end (base without one), not from
         # the database ("r3:+1" is r3 and the one above it).
-        start = () if lower is None else graph.resolve(lower, current)
-        tops = graph.resolve(upper, start if _bare_relative(upper) else current)
+        if _bare_relative(upper):
+            start = () if lower is None or _bare_relative(lower) else graph.resolve(lower, current)
+            tops = graph.resolve(upper, start)
+        else:
+            tops = graph.resolve(upper, current)
         keep = set(tops).union(*(graph.ancestors(t) for t in tops))
     if lower is not None:
-        # ... and a bare -N from the upper end ("-2:" is the newest three).
-        below = tops if upper is not None else graph.heads
-        bottoms = graph.resolve(lower, below if _bare_relative(lower) else current)
+        if _bare_relative(lower):
+            # ... and a bare -N from the upper end, from each of its heads ("-2:" is the
+            # newest three of each branch).
+            below = tops if upper is not None else graph.heads
+            bottoms = graph.sort({b for top in below for b in graph.resolve(lower, (top,))})
+        else:
+            bottoms = graph.resolve(lower, current)
         if keep is not None:
             _check_range(graph, spec, bottoms, tops, keep)
         if bottoms:  # "base" as the lower end leaves everything in

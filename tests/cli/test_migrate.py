@@ -83,6 +83,28 @@ def test_history_range_relative_ends_count_from_the_other_end(
     assert ids(":+1") == ["r001"]
     assert ids("-1:current") == ["r002", "r001"]  # current is the database's
     assert ids("current:+1") == ["r003", "r002"]
+    assert ids("-1:r004") == ["r004", "r003"]  # from the upper end, the database aside
+    assert ids("-2:r005") == ["r005", "r004", "r003"]
+
+
+def test_history_minus_n_of_several_heads(sqlite_url: str, tmp_path: Path) -> None:
+    """'-1:' with two heads counts down from each, as Alembic does (it asked which of the
+    database's heads, with no database involved)."""
+    make_project(
+        tmp_path,
+        sqlite_url,
+        Rev("a1", None),
+        Rev("m1", "a1"),
+        Rev("m2", "m1"),
+        Rev("x1", "a1"),
+        Rev("x2", "x1"),
+    )
+    result = run_cli("history", "-r", "-1:", cwd=tmp_path)
+    assert result.code == 0, result
+    shown = sorted(
+        line.split(",")[0].split(" -> ")[1].split()[0] for line in result.out.splitlines()
+    )
+    assert shown == ["m1", "m2", "x1", "x2"]
 
 
 def test_history_of_a_branch_from_its_base(sqlite_url: str, tmp_path: Path) -> None:

@@ -433,10 +433,10 @@ def test_a_cancel_scope_on_sqlite_leaves_the_database_unlocked(
     project = make_project(tmp_path, sqlite_url, rev)
     path = sqlite_url.partition(":///")[2]
     script = f"""
-import asyncio, sqlite3, anyio, amigrate
+import asyncio, pathlib, sqlite3, anyio, amigrate
 async def main():
     with anyio.move_on_after(1.5):
-        await amigrate.upgrade(amigrate.Config(ini_path=__import__("pathlib").Path({str(project.ini)!r})))
+        await amigrate.upgrade(amigrate.Config(ini_path=pathlib.Path({str(project.ini)!r})))
     db = sqlite3.connect({path!r}, timeout=0)
     db.execute("BEGIN IMMEDIATE")  # fails with 'database is locked' if the step's is open
     db.rollback()
