@@ -116,8 +116,15 @@ def _text_kind(text: str, first: str, dialect: str | None) -> StatementKind:
 
 #: MariaDB's ``SET STATEMENT var = value [, ...] FOR statement``: the statement after FOR.
 _SET_STATEMENT = re.compile(r"SET\s+STATEMENT\b.*?\bFOR\b(.*)\Z", re.I | re.S)
-_AUTOCOMMIT = re.compile(r"\bautocommit\s*:?=\s*(\w+)", re.I)
-_TEMPORARY = re.compile(r"(?:CREATE|DROP)\s+TEMPORARY\b", re.I)
+#: ``autocommit = value`` of the session (not ``@autocommit``, a user variable, nor in a
+#: string): ``SET autocommit = 1``, ``SET SESSION autocommit = 'ON'``, ``SET @@autocommit := 1``.
+_AUTOCOMMIT = re.compile(
+    r"(?<![@\w.'\"])(?:@@(?:session\.|local\.)?|(?:SESSION|LOCAL)\s+)?autocommit\s*:?=\s*"
+    r"('[^']*'|\"[^\"]*\"|@?\w+)",
+    re.I,
+)
+_GLOBAL_AUTOCOMMIT = re.compile(r"(?:\bGLOBAL\s+|@@global\.)autocommit\b", re.I)
+_TEMPORARY = re.compile(r"(?:CREATE(?:\s+OR\s+REPLACE)?|DROP)\s+TEMPORARY\b", re.I)
 
 
 def _mysql_kind(text: str, first: str, dialect: str) -> StatementKind | None:
@@ -133,13 +140,25 @@ def _mysql_kind(text: str, first: str, dialect: str) -> StatementKind | None:
         statement = _SET_STATEMENT.match(text)
         if statement is not None:
             return _text_kind(*_first_word(statement.group(1)), dialect)
-        autocommit = _AUTOCOMMIT.search(text)
-        if autocommit is not None and autocommit.group(1).upper() not in ("0", "OFF", "FALSE"):
-            return "ddl"
-        return None
-    if _TEMPORARY.match(text):
+        return "ddl" if mysql_autocommit(text) else None
+    if _TEMPORARY.match(_INLINE_COMMENT.sub(" ", text)):
         return "dml"
     return None
+
+
+_INLINE_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+
+
+def mysql_autocommit(text: str) -> bool | None:
+    """What a MySQL ``SET`` does to the session's autocommit: True (on: it commits the open
+    transaction, and each statement after it commits itself), False (off), None (neither).
+    A value that cannot be read here (a variable, DEFAULT) counts as on."""
+    if _first_word(text)[1] != "SET" or _GLOBAL_AUTOCOMMIT.search(text):
+        return None
+    found = _AUTOCOMMIT.search(text)
+    if found is None:
+        return None
+    return found.group(1).strip("'\"").upper() not in ("0", "OFF", "FALSE")
 
 
 def _ends_transaction(text: str) -> bool:
@@ -202,6 +221,7 @@ class MigrationContext:
         #: Autocommit blocks entered in this run.
         self.autocommit_blocks = 0
         self._autocommitting = False
+        self._session_autocommits = False  # (a revision's SET autocommit = 1, on MySQL)
         # Row changes of this step in the open transaction: committed with the next
         # early commit, rolled back on failure.
         self._pending = 0
@@ -241,7 +261,9 @@ class MigrationContext:
     def _commits_itself(self, kind: StatementKind) -> bool:
         if kind == "read":
             return False
-        return self._autocommitting or (kind == "ddl" and not self.transactional_ddl)
+        if self._autocommitting or self._session_autocommits:
+            return True
+        return kind == "ddl" and not self.transactional_ddl
 
     def _starting(self, statement: Executable) -> StatementKind:
         """Count *statement*, about to run; return its kind."""
@@ -260,6 +282,12 @@ class MigrationContext:
             # MySQL commits the open transaction before a DDL statement runs, even one
             # that then fails.
             self._committed_early()
+        if not self.transactional_ddl and isinstance(statement, sa.TextClause):
+            autocommit = mysql_autocommit(statement.text)
+            if autocommit is not None:
+                # SET autocommit = 1: what runs after it commits as it runs, for the rest
+                # of the session (SQLAlchemy begins MySQL's transactions implicitly).
+                self._session_autocommits = autocommit
         return kind
 
     def _finished(self, statement: Executable, kind: StatementKind) -> None:

@@ -409,6 +409,26 @@ async def test_mysql_partial_hint_shows_the_statement_as_run(
     )
 
 
+async def test_mysql_what_runs_after_set_autocommit_commits(mysql_url: str, tmp_path: Path) -> None:
+    """After SET autocommit = 1 each statement commits as it runs: the INSERT after it is
+    counted as committed (the hint said it was rolled back, and it was in the table)."""
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.execute("SET autocommit = 1")
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+        """,
+    )
+    project = make_project(tmp_path, mysql_url, *linear(1), rev)
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    assert "2 of its statements committed (the last: INSERT INTO rt1 (id) VALUES (1))" in (
+        info.value.hint or ""
+    )
+
+
 async def test_mysql_temporary_tables_do_not_commit(mysql_url: str, tmp_path: Path) -> None:
     """CREATE/DROP TEMPORARY TABLE commit nothing on MySQL: the failed step was rolled back
     (it was reported partly applied, and the next run refused)."""

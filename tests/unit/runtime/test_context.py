@@ -55,6 +55,15 @@ def test_do_reads_on_mysql_and_runs_code_on_postgresql() -> None:
         ("SET autocommit = 1", "ddl", "dml"),
         ("SET @@session.autocommit=ON", "ddl", "dml"),
         ("SET autocommit = 0", "dml", "dml"),
+        ("SET autocommit = 'ON'", "ddl", "dml"),
+        ("SET SESSION autocommit = @on", "ddl", "dml"),
+        ('SET autocommit = "off"', "dml", "dml"),
+        ("SET @autocommit = 1", "dml", "dml"),  # a user variable
+        ("SET @x = 'autocommit=1'", "dml", "dml"),
+        ("SET GLOBAL autocommit = 1", "dml", "dml"),  # other sessions'
+        ("SET @@global.autocommit = 1", "dml", "dml"),
+        ("CREATE OR REPLACE TEMPORARY TABLE tmp (id int)", "dml", "ddl"),
+        ("CREATE /* scratch */ TEMPORARY TABLE tmp (id int)", "dml", "ddl"),
         ("SET NAMES utf8mb4", "dml", "dml"),
         ("SET STATEMENT lock_wait_timeout=5 FOR ALTER TABLE t ADD x int", "ddl", "dml"),
         ("SET STATEMENT max_statement_time=60 FOR UPDATE t SET id = 2", "dml", "dml"),
