@@ -235,6 +235,7 @@ class Config:
         self._ini_values: dict[str, str] = {}
         self._ini_inherited: set[str] = set()
         self._toml_values: dict[str, Any] = {}
+        self._toml_named = False  # -n NAME found [tool.amigrate.NAME]
         if here is not None:
             self.here = here.resolve()
         elif self.ini_path:
@@ -247,7 +248,12 @@ class Config:
             self._read_ini(self.ini_path)
         if self.toml_path:
             self._read_toml(self.toml_path)
-        if self.ini_path and section != DEFAULT_SECTION and not self._has_ini_section:
+        if (
+            self.ini_path
+            and section != DEFAULT_SECTION
+            and not self._has_ini_section
+            and not self._toml_named
+        ):
             raise ConfigError(
                 f"{self.ini_path} has no [{section}] section",
                 hint=f"add a [{section}] section, or choose another with -n/--name",
@@ -356,17 +362,20 @@ class Config:
                 return {k: with_here(v) for k, v in value.items()}
             return value
 
-        if self.section != DEFAULT_SECTION and self.ini_path is None:
-            # -n NAME without an ini file: the table [tool.amigrate.NAME], over the
-            # settings of [tool.amigrate] it does not give itself.
+        if self.section != DEFAULT_SECTION:
+            # -n NAME: the table [tool.amigrate.NAME], over the settings of
+            # [tool.amigrate] it does not give itself (with an ini file, its [NAME]
+            # section comes first, as [amigrate] does).
             named = section.get(self.section)
-            if not isinstance(named, dict):
+            if isinstance(named, dict):
+                section = {k: v for k, v in section.items() if k != self.section} | named
+                self._toml_named = True
+            elif self.ini_path is None:
                 raise ConfigError(
                     f"{path} has no [tool.amigrate.{self.section}] table",
                     hint=f"add a [tool.amigrate.{self.section}] table, or choose another "
                     "with -n/--name",
                 )
-            section = {k: v for k, v in section.items() if k != self.section} | named
         self._toml_values = {key: with_here(value) for key, value in section.items()}
 
     @property
@@ -395,7 +404,9 @@ class Config:
                             ConfigWarning,
                             stacklevel=3,
                         )
-                    continue  # a table: settings for -n NAME, as an ini file's other sections
+                        continue
+                    if not _nearest(key):
+                        continue  # settings for -n NAME, as an ini file's other sections
                 near = _nearest(key)
                 advice = f"did you mean {near!r}?" if near else "see docs/configuration.md"
                 warnings.warn(

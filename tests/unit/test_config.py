@@ -305,6 +305,48 @@ def test_named_table_of_a_pyproject_alone(tmp_path: Path) -> None:
     assert "-n" in (info.value.hint or "")
 
 
+def test_named_table_with_an_ini_file_too(tmp_path: Path) -> None:
+    """-n NAME with both files: [NAME] of the ini, then [tool.amigrate.NAME], then
+    [tool.amigrate] (the table was ignored there)."""
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [tool.amigrate]
+        script_location = "%(here)s/m"
+        "sqlalchemy.url" = "sqlite+aiosqlite:///main.db"
+
+        [tool.amigrate.staging]
+        "sqlalchemy.url" = "sqlite+aiosqlite:///staging.db"
+        version_table = "v_toml"
+        """,
+    )
+    write(tmp_path / "amigrate.ini", "[amigrate]\n\n[staging]\nversion_table = v_ini\n")
+    staging = load_config(name="staging")
+    assert staging.url.endswith("staging.db")
+    assert staging.version_table == "v_ini"
+    write(tmp_path / "amigrate.ini", "[amigrate]\n")  # no [staging]: the table alone
+    assert load_config(name="staging").version_table == "v_toml"
+    with pytest.raises(ConfigError, match=r"no \[other\] section"):
+        load_config(name="other")
+
+
+def test_a_misspelt_table_in_toml_is_warned_about(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pyproject.toml",
+        """
+        [tool.amigrate]
+        script_location = "m"
+        [tool.amigrate.databses.main]
+        "sqlalchemy.url" = "sqlite+aiosqlite:///x.db"
+        [tool.amigrate.staging]
+        version_table = "v2"
+        """,
+    )
+    with pytest.warns(ConfigWarning, match="did you mean 'databases'") as caught:
+        load_config()
+    assert not any("staging" in str(w.message) for w in caught)
+
+
 def test_an_unquoted_dotted_key_in_toml_says_to_quote_it(tmp_path: Path) -> None:
     write(
         tmp_path / "pyproject.toml",
