@@ -604,6 +604,9 @@ class Migrator:
                 await self.versions.create(conn)
                 await self.history.create(conn)
                 await ctx.commit()
+            if history_exists:  # (a step or a resolution writes a row)
+                await self.history.ensure_charset(conn)
+                await ctx.commit()
             if direction == "up" and plan.steps:
                 await self._check_applied(ctx, heads)
             recorder = Recorder(self.history, uuid.uuid4().hex, db_user, os_identity(), checksums)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
+import logging
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -100,6 +101,9 @@ def _short(text: str | None, length: int) -> str | None:
     return text if len(text) <= length else text[: length - 3] + "..."
 
 
+log = logging.getLogger("amigrate.history")
+
+
 class HistoryTable:
     """The history table of one database (``history_table`` in the config)."""
 
@@ -137,6 +141,27 @@ class HistoryTable:
     async def create(self, conn: AsyncConnection) -> None:
         """Create the table (and its index) if it does not exist."""
         await conn.run_sync(lambda sync: self.table.create(sync, checkfirst=True))
+
+    async def ensure_charset(self, conn: AsyncConnection) -> None:
+        """On MySQL, convert a table that an earlier amigrate made in the database's default
+        character set (latin1, utf8mb3) to utf8mb4, so that any message fits (a row that
+        did not fit failed the step after its DDL had committed). Elsewhere nothing."""
+        if conn.dialect.name not in ("mysql", "mariadb"):
+            return
+        collation = (
+            await conn.execute(
+                sa.text(
+                    "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE "
+                    "TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :name"
+                ),
+                {"schema": self.schema, "name": self.name},
+            )
+        ).scalar()
+        if collation is None or str(collation).startswith("utf8mb4"):
+            return
+        table = conn.dialect.identifier_preparer.format_table(self.table)
+        log.info("converting %s from %s to utf8mb4", table, collation)
+        await conn.execute(sa.text(f"ALTER TABLE {table} CONVERT TO CHARACTER SET utf8mb4"))
 
     def create_script(self, dialect: Dialect) -> list[str]:
         """The table and its index as offline SQL, each made only where it is missing.

@@ -187,6 +187,9 @@ async def write_repairs(
         await ctx.begin()
         await history.create(conn)
         await ctx.commit()
+    else:
+        await history.ensure_charset(conn)
+        await ctx.commit()
     run_id = uuid.uuid4().hex
     os_user = os_identity()
     writes = [

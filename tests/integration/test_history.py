@@ -138,6 +138,31 @@ async def test_mysql_history_holds_any_text(mysql_url: str, tmp_path: Path) -> N
     assert (entry.status, entry.message) == ("applied", "add ✓ column 🚀")
 
 
+async def test_mysql_an_older_latin1_history_is_converted(mysql_url: str, tmp_path: Path) -> None:
+    """A history table an earlier amigrate made in a latin1 database is converted to
+    utf8mb4 before a run writes to it (the row failed, after the step's DDL committed)."""
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _admin
+
+    name = make_url(mysql_url).database
+    await _admin(mysql_url, f"ALTER DATABASE {name} CHARACTER SET latin1")
+    first = Rev("r001", None, upgrade='await op.create_table("t1", sa.Column("id", sa.Integer))')
+    second = Rev(
+        "r002",
+        "r001",
+        upgrade='await op.create_table("t2", sa.Column("id", sa.Integer))',
+        message="二つ目 two",
+    )
+    project = make_project(tmp_path, mysql_url, first)
+    await amigrate.upgrade(project.config())
+    await _admin(mysql_url, "ALTER TABLE amigrate_history CONVERT TO CHARACTER SET latin1")
+    project.add(second)
+    await amigrate.upgrade(project.config())
+    newest = (await amigrate.log(project.config(), limit=1))[0]
+    assert (newest.revision, newest.message) == ("r002", "二つ目 two")
+
+
 async def test_force_runs_over_a_recorded_failure(mysql_url: str, tmp_path: Path) -> None:
     bad = Rev("r002", "r001", upgrade='await op.execute("CREATE TABLE half (id INTEGER)")\n1 / 0')
     project = make_project(tmp_path, mysql_url, *linear(1), bad, Rev("r003", "r002"))
