@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -11,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from amigrate.config import Config
-from amigrate.errors import AmigrateError, CommandError, ConfigError, MultipleHeads
+from amigrate.errors import AmigrateError, CommandError, ConfigError, ConfigWarning, MultipleHeads
 from amigrate.revisions import Revision, RevisionGraph
 from amigrate.scripts.loader import import_file, module_name_for, prepend_sys_path
 from amigrate.scripts.reader import find_revision_files, read_revision_file
@@ -93,6 +94,14 @@ class ScriptDirectory:
     def _files(self) -> list[Script]:
         scripts = []
         for location in self.version_locations:
+            if not location.exists() and location != self.script_location / "versions":
+                # (the environment's own versions/ may be missing from a fresh clone; another
+                # folder that is missing is likely a typo in version_locations)
+                warnings.warn(
+                    f"version location {location} does not exist: no revisions are read from it",
+                    ConfigWarning,
+                    stacklevel=2,
+                )
             for path in find_revision_files(location, recursive=self.recursive):
                 f = read_revision_file(path)
                 node = Revision.create(

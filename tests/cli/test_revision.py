@@ -555,3 +555,26 @@ def test_a_slug_longer_than_a_file_name_is_cut(tmp_path: Path, message: str, tru
     assert len(path.name.encode()) <= 255
     assert len(path.name.encode()) > 200  # cut only as much as needed
     assert run_cli("heads", cwd=tmp_path).out.strip() == "a1 (head)"
+
+
+def test_a_misspelt_version_location_is_warned_about(tmp_path: Path) -> None:
+    """A missing folder holds no revisions (as in Alembic), but one other than the
+    environment's own versions/ is likely a typo: the command says so."""
+    make_project(tmp_path, "sqlite+aiosqlite:///x.db", Rev("a1", None))
+    ini = tmp_path / "amigrate.ini"
+    ini.write_text(
+        ini.read_text().replace(
+            "[amigrate]\n",
+            "[amigrate]\nversion_locations = %(here)s/migrations/versions "
+            "%(here)s/migrations/verisons\n",
+            1,
+        )
+    )
+    result = run_cli("heads", cwd=tmp_path)
+    assert result.code == 0, result
+    assert result.out.strip() == "a1 (head)"
+    assert "migrations/verisons does not exist" in result.err
+    (tmp_path / "migrations" / "versions" / "a1.py").rename(tmp_path / "a1.py")
+    (tmp_path / "migrations" / "versions").rmdir()
+    fresh = run_cli("heads", cwd=tmp_path)
+    assert "migrations/versions does not exist" not in fresh.err  # the usual one: no noise
