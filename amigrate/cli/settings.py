@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
@@ -60,14 +61,16 @@ def show_config(state: CliState, json_output: bool) -> None:
 
 
 #: Words in an ``-x`` key that say its value is a secret (``-x db_password=...``).
-_SECRET_KEYS = ("password", "passwd", "secret", "token")
+_SECRET_KEYS = ("password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "credential")
+#: ``password=...`` in a libpq connection string (``host=h password=...``).
+_DSN_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('[^']*'|\S+)", re.I)
 
 
 def _masked_x(key: str, value: str, mask_url: Any) -> str:
     """An ``-x`` value as ``config`` shows it: a secret's as ``***``, a URL's password masked."""
-    if any(word in key.lower() for word in _SECRET_KEYS):
+    if any(word in key.lower().replace("-", "_") for word in _SECRET_KEYS):
         return "***"
-    return str(mask_url(value))
+    return _DSN_PASSWORD.sub(r"\1***", str(mask_url(value)))
 
 
 def _databases(config: Any, mask_url: Any) -> dict[str, str]:

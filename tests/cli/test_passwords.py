@@ -85,7 +85,15 @@ def test_config_masks_the_password(tmp_path: Path, url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "x_arg", [f"url=postgresql://u:{SECRET}@h/db", f"db_password={SECRET}", f"API_TOKEN={SECRET}"]
+    "x_arg",
+    [
+        f"url=postgresql://u:{SECRET}@h/db",
+        f"db_password={SECRET}",
+        f"API_TOKEN={SECRET}",
+        f"api-key={SECRET}",
+        f"pwd={SECRET}",
+        f"dsn=host=h password={SECRET} dbname=app",
+    ],
 )
 @pytest.mark.parametrize("as_json", [False, True])
 def test_config_masks_secrets_in_x_values(tmp_path: Path, x_arg: str, as_json: bool) -> None:
