@@ -32,6 +32,7 @@ from amigrate.runtime.direct import (
     KEEPS_STATEMENTS,
     ROLLBACK,
     Direct,
+    SQLiteDirect,
     Write,
     direct_for,
 )
@@ -710,7 +711,7 @@ class OnlineContext(MigrationContext):
         """Execute *statement*; a list of dicts in *parameters* makes it an executemany."""
         kind = self._starting(statement)
         try:
-            result = await self._until_done(self._execute(statement, options, parameters))
+            result = await self._execute(statement, options, parameters)
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 self._interrupted(kind)
@@ -732,7 +733,11 @@ class OnlineContext(MigrationContext):
             and parameters is None
         ):
             # An op's DDL: one trip to the driver instead of SQLAlchemy's several.
-            await self._direct.run([(str(statement.compile(dialect=self._dialect)), (), None)])
+            sql = str(statement.compile(dialect=self._dialect))
+            if isinstance(self._direct, SQLiteDirect) and self._direct.inline:
+                await self._direct.run([(sql, (), None)])  # (on this thread: no cancel lands)
+            else:
+                await self._until_done(self._direct.run([(sql, (), None)]))
             self._direct.ddl_ran(statement)
             return None
         if isinstance(statement, CREATING) and not options and parameters is None:
@@ -740,9 +745,9 @@ class OnlineContext(MigrationContext):
             # DDL path, which on asyncpg drops every cached statement and type after each
             # DDL statement (re-preparing and re-introspecting on the next step).
             text = str(statement.compile(dialect=self._dialect))
-            return await self._conn.exec_driver_sql(text)
-        return await self._conn.execute(
-            statement, parameters, execution_options=dict(options or {})
+            return await self._until_done(self._conn.exec_driver_sql(text))
+        return await self._until_done(
+            self._conn.execute(statement, parameters, execution_options=dict(options or {}))
         )
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
