@@ -11,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 import amigrate
 from amigrate import Migrator
+from amigrate.config import Config
 from amigrate.errors import AmigrateError, MigrationError, MigrationFailed, ScriptError
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project, table_rev
@@ -356,6 +357,14 @@ async def test_mysql_ddl_commits_the_row_changes_before_it(mysql_url: str, tmp_p
     assert (await amigrate.log(project.config(), limit=1))[0].status == "failed"
 
 
+async def failing_second(url: str, tmp_path: Path, body: str) -> MigrationFailed:
+    """Run a project whose r002 (after r001's table rt1) runs *body* and fails: its error."""
+    project = make_project(tmp_path, url, *linear(1), Rev("r002", "r001", upgrade=body))
+    with pytest.raises(MigrationFailed) as info:
+        await amigrate.upgrade(project.config())
+    return info.value
+
+
 @pytest.mark.parametrize(
     "committing",
     [
@@ -370,21 +379,19 @@ async def test_mysql_statements_that_commit_implicitly(
     """LOCK TABLES, SET autocommit = 1 and MariaDB's SET STATEMENT ... FOR <DDL> commit the
     row change before them: the step is partly applied (it said 'rolled back', and a rerun
     applied the UPDATE twice)."""
-    rev = Rev(
-        "r002",
-        "r001",
-        upgrade=f"""
+    error = await failing_second(
+        mysql_url,
+        tmp_path,
+        f"""
             await op.execute("INSERT INTO rt1 (id) VALUES (1)")
             await op.execute({committing!r})
             await op.execute("INSERT INTO rt1 (id) VALUES (1)")
         """,
     )
-    project = make_project(tmp_path, mysql_url, *linear(1), rev)
-    with pytest.raises(MigrationFailed) as info:
-        await amigrate.upgrade(project.config())
-    assert info.value.partial
-    assert "is partly applied" in (info.value.hint or "")
-    assert (await amigrate.log(project.config(), limit=1))[0].status == "failed"
+    assert error.partial
+    assert "is partly applied" in (error.hint or "")
+    config = Config(ini_path=tmp_path / "amigrate.ini")
+    assert (await amigrate.log(config, limit=1))[0].status == "failed"
 
 
 async def test_mysql_partial_hint_shows_the_statement_as_run(
@@ -392,50 +399,44 @@ async def test_mysql_partial_hint_shows_the_statement_as_run(
 ) -> None:
     """The last committed statement is named as the server ran it: DEFAULT '5%', not the
     driver's escaped '5%%'."""
-    rev = Rev(
-        "r002",
-        "r001",
-        upgrade="""
+    error = await failing_second(
+        mysql_url,
+        tmp_path,
+        """
             await op.add_column("rt1", sa.Column("rate", sa.String(10), server_default="5%"))
             await op.execute("INSERT INTO rt1 (id) VALUES (1)")
             await op.execute("INSERT INTO rt1 (id) VALUES (1)")
         """,
     )
-    project = make_project(tmp_path, mysql_url, *linear(1), rev)
-    with pytest.raises(MigrationFailed) as info:
-        await amigrate.upgrade(project.config())
     assert "(the last: ALTER TABLE rt1 ADD COLUMN rate VARCHAR(10) DEFAULT '5%')" in (
-        info.value.hint or ""
+        error.hint or ""
     )
 
 
 async def test_mysql_what_runs_after_set_autocommit_commits(mysql_url: str, tmp_path: Path) -> None:
     """After SET autocommit = 1 each statement commits as it runs: the INSERT after it is
     counted as committed (the hint said it was rolled back, and it was in the table)."""
-    rev = Rev(
-        "r002",
-        "r001",
-        upgrade="""
+    error = await failing_second(
+        mysql_url,
+        tmp_path,
+        """
             await op.execute("SET autocommit = 1")
             await op.execute("INSERT INTO rt1 (id) VALUES (1)")
             await op.execute("INSERT INTO rt1 (id) VALUES (1)")
         """,
     )
-    project = make_project(tmp_path, mysql_url, *linear(1), rev)
-    with pytest.raises(MigrationFailed) as info:
-        await amigrate.upgrade(project.config())
     assert "2 of its statements committed (the last: INSERT INTO rt1 (id) VALUES (1))" in (
-        info.value.hint or ""
+        error.hint or ""
     )
 
 
 async def test_mysql_temporary_tables_do_not_commit(mysql_url: str, tmp_path: Path) -> None:
     """CREATE/DROP TEMPORARY TABLE commit nothing on MySQL: the failed step was rolled back
     (it was reported partly applied, and the next run refused)."""
-    rev = Rev(
-        "r002",
-        "r001",
-        upgrade="""
+    error = await failing_second(
+        mysql_url,
+        tmp_path,
+        """
             await op.execute("INSERT INTO rt1 (id) VALUES (1)")
             await op.execute("CREATE TEMPORARY TABLE tmp_ids (id INT PRIMARY KEY)")
             await op.execute("INSERT INTO tmp_ids VALUES (1)")
@@ -443,12 +444,10 @@ async def test_mysql_temporary_tables_do_not_commit(mysql_url: str, tmp_path: Pa
             await op.execute("INSERT INTO rt1 (id) VALUES (1)")
         """,
     )
-    project = make_project(tmp_path, mysql_url, *linear(1), rev)
-    with pytest.raises(MigrationFailed) as info:
-        await amigrate.upgrade(project.config())
-    assert not info.value.partial
-    assert "rolled back" in (info.value.hint or "")
-    assert [e.status for e in await amigrate.log(project.config())] == ["applied"]
+    assert not error.partial
+    assert "rolled back" in (error.hint or "")
+    config = Config(ini_path=tmp_path / "amigrate.ini")
+    assert [e.status for e in await amigrate.log(config)] == ["applied"]
     engine = create_async_engine(mysql_url, poolclass=NullPool)
     async with engine.connect() as conn:
         assert (await conn.execute(sa.text("SELECT count(*) FROM rt1"))).scalar() == 0

@@ -280,20 +280,20 @@ def test_named_section(tmp_path: Path) -> None:
     assert "-n" in (info.value.hint or "")
 
 
+STAGING_TOML = """
+[tool.amigrate]
+script_location = "%(here)s/m"
+"sqlalchemy.url" = "sqlite+aiosqlite:///prod.db"
+
+[tool.amigrate.staging]
+"sqlalchemy.url" = "sqlite+aiosqlite:///staging.db"
+"""
+
+
 def test_named_table_of_a_pyproject_alone(tmp_path: Path) -> None:
     """-n NAME with only a pyproject.toml reads [tool.amigrate.NAME] over [tool.amigrate]
     (it was ignored, with a warning, and the command ran on the default database)."""
-    write(
-        tmp_path / "pyproject.toml",
-        """
-        [tool.amigrate]
-        script_location = "%(here)s/m"
-        "sqlalchemy.url" = "sqlite+aiosqlite:///prod.db"
-
-        [tool.amigrate.staging]
-        "sqlalchemy.url" = "sqlite+aiosqlite:///staging.db"
-        """,
-    )
+    write(tmp_path / "pyproject.toml", STAGING_TOML)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert load_config().url.endswith("prod.db")
@@ -308,18 +308,7 @@ def test_named_table_of_a_pyproject_alone(tmp_path: Path) -> None:
 def test_named_table_with_an_ini_file_too(tmp_path: Path) -> None:
     """-n NAME with both files: [NAME] of the ini, then [tool.amigrate.NAME], then
     [tool.amigrate] (the table was ignored there)."""
-    write(
-        tmp_path / "pyproject.toml",
-        """
-        [tool.amigrate]
-        script_location = "%(here)s/m"
-        "sqlalchemy.url" = "sqlite+aiosqlite:///main.db"
-
-        [tool.amigrate.staging]
-        "sqlalchemy.url" = "sqlite+aiosqlite:///staging.db"
-        version_table = "v_toml"
-        """,
-    )
+    write(tmp_path / "pyproject.toml", STAGING_TOML + 'version_table = "v_toml"\n')
     write(tmp_path / "amigrate.ini", "[amigrate]\n\n[staging]\nversion_table = v_ini\n")
     staging = load_config(name="staging")
     assert staging.url.endswith("staging.db")
