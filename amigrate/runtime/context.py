@@ -115,6 +115,9 @@ def _text_kind(text: str, first: str, dialect: str | None) -> StatementKind:
     return "dml" if first in _WRITES_ROWS else "ddl"
 
 
+#: Seconds an interrupted SQLite statement's work has to end before it is cancelled.
+_INTERRUPT_GRACE = 0.5
+
 #: MariaDB's ``SET STATEMENT var = value [, ...] FOR statement``: the statement after FOR.
 _SET_STATEMENT = re.compile(r"SET\s+STATEMENT\b.*?\bFOR\b(.*)\Z", re.I | re.S)
 #: ``autocommit = value`` of the session (not ``@autocommit``, a user variable, nor in a
@@ -772,8 +775,16 @@ class OnlineContext(MigrationContext):
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 self._conn.sync_connection.connection.driver_connection._conn.interrupt()  # type: ignore[union-attr]
-            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await task  # (it fails: "interrupted"; the cancel is what is reported)
+            with anyio.CancelScope(shield=True):
+                # The statement fails ("interrupted") and *work* with it; work that runs more
+                # statements (op.run_sync's function) is cancelled, once, if it goes on.
+                with anyio.move_on_after(_INTERRUPT_GRACE):
+                    await asyncio.wait([task])
+                if not task.done():
+                    task.cancel()
+                    await asyncio.wait([task])
+            if not task.cancelled():
+                task.exception()  # (retrieved: the cancel is what is reported)
             raise
 
     @asynccontextmanager

@@ -467,3 +467,22 @@ def test_sigterm_during_a_sqlite_fan_out_exits(tmp_path: Path) -> None:
     assert result.code == 130, result
     assert "rolled back" in result.err
     assert time.monotonic() - started < 20
+
+
+def test_ctrl_c_on_sqlite_stops_a_run_sync_function(sqlite_url: str, tmp_path: Path) -> None:
+    """op.run_sync's function running many short statements stops soon after the interrupt
+    (the interrupt lands between its statements: it went on to its end)."""
+    body = (
+        'await op.execute("CREATE TABLE t1 (id INTEGER)")\n'
+        f"{MARK}\n"
+        "def fill(c):\n"
+        "    for i in range(20_000_000):\n"
+        '        c.exec_driver_sql(f"INSERT INTO t1 VALUES ({i})")\n'
+        "await op.run_sync(fill)"
+    )
+    make_project(tmp_path, sqlite_url, Rev("a1", None, upgrade=body, extra="import pathlib"))
+    started = time.monotonic()
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker")
+    assert_clean_error(result, code=130, match="revision a1 rolled back")
+    assert time.monotonic() - started < 20
+    assert asyncio.run(snapshot(sqlite_url)) == (set(), [])
