@@ -110,19 +110,29 @@ def _select(graph: RevisionGraph, spec: str | None, current: Sequence[str]) -> l
         # As Alembic: a bare +N counts from the lower end (base without one), not from
         # the database ("r3:+1" is r3 and the one above it).
         if _bare_relative(upper):
-            start = () if lower is None or _bare_relative(lower) else graph.resolve(lower, current)
-            tops = graph.resolve(upper, start)
+            if lower is not None and not _bare_relative(lower):
+                start = graph.resolve(lower, current)
+            else:  # (":-1" counts down from the heads)
+                start = graph.heads if (upper.steps or 0) < 0 else ()
+            # (from each end it counts from, as the database's heads are not asked)
+            tops = graph.sort({t for s0 in start for t in graph.resolve(upper, (s0,))})
+            if not start:
+                tops = graph.resolve(upper, ())
         else:
             tops = graph.resolve(upper, current)
         keep = set(tops).union(*(graph.ancestors(t) for t in tops))
-    if lower is not None:
-        if _bare_relative(lower):
-            # ... and a bare -N from the upper end, from each of its heads ("-2:" is the
-            # newest three of each branch).
-            below = tops if upper is not None else graph.heads
-            bottoms = graph.sort({b for top in below for b in graph.resolve(lower, (top,))})
-        else:
-            bottoms = graph.resolve(lower, current)
+    if lower is not None and _bare_relative(lower):
+        # ... and a bare -N from the upper end: from each of its heads, N below it and
+        # up to it ("-2:" is the newest three of each branch).
+        keep = set()
+        for top in tops if upper is not None else graph.heads:
+            span = {top} | graph.ancestors(top)
+            bottom = graph.resolve(lower, (top,))  # () when it reaches base
+            if bottom:
+                span &= set(bottom).union(*(graph.descendants(b) for b in bottom))
+            keep |= span
+    elif lower is not None:
+        bottoms = graph.resolve(lower, current)
         if keep is not None:
             _check_range(graph, spec, bottoms, tops, keep)
         if bottoms:  # "base" as the lower end leaves everything in

@@ -93,18 +93,24 @@ def test_history_minus_n_of_several_heads(sqlite_url: str, tmp_path: Path) -> No
     make_project(
         tmp_path,
         sqlite_url,
-        Rev("a1", None),
-        Rev("m1", "a1"),
-        Rev("m2", "m1"),
-        Rev("x1", "a1"),
-        Rev("x2", "x1"),
+        Rev("r1", None),
+        Rev("r2", "r1"),
+        Rev("r3", "r2"),
+        Rev("r4", "r2"),
+        Rev("r5", "r4"),
+        Rev("r6", "r5"),
     )
-    result = run_cli("history", "-r", "-1:", cwd=tmp_path)
-    assert result.code == 0, result
-    shown = sorted(
-        line.split(",")[0].split(" -> ")[1].split()[0] for line in result.out.splitlines()
-    )
-    assert shown == ["m1", "m2", "x1", "x2"]
+
+    def shown(spec: str) -> list[str]:
+        result = run_cli("history", "-r", spec, cwd=tmp_path)
+        assert result.code == 0, result
+        lines = result.out.splitlines()
+        return sorted(line.split(",")[0].split(" -> ")[1].split()[0] for line in lines)
+
+    assert shown("-1:") == ["r2", "r3", "r5", "r6"]  # r3 and r2; r6 and r5
+    assert shown("-2:") == ["r1", "r2", "r3", "r4", "r5", "r6"]
+    assert shown("-3:") == ["r1", "r2", "r3", "r4", "r5", "r6"]  # r3 reaches base
+    assert shown(":-1") == ["r1", "r2", "r4", "r5"]  # up to one below each head
 
 
 def test_history_of_a_branch_from_its_base(sqlite_url: str, tmp_path: Path) -> None:
