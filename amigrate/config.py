@@ -197,8 +197,8 @@ def _split_paths(value: str, separator: str | None) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
-def _nearest(key: str) -> str | None:
-    match = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.6)
+def _nearest(key: str, cutoff: float = 0.6) -> str | None:
+    match = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=cutoff)
     return match[0] if match else None
 
 
@@ -405,8 +405,10 @@ class Config:
                             stacklevel=3,
                         )
                         continue
-                    if not _nearest(key):
-                        continue  # settings for -n NAME, as an ini file's other sections
+                    if not _nearest(key, cutoff=0.85):
+                        # settings for -n NAME (tests, staging), as an ini file's other
+                        # sections; a near miss of a setting's name (databses) is a typo
+                        continue
                 near = _nearest(key)
                 advice = f"did you mean {near!r}?" if near else "see docs/configuration.md"
                 warnings.warn(
