@@ -389,6 +389,10 @@ class Migrator:
         if ctx.connection.closed or ctx.connection.invalidated:
             return
         await ctx.rollback()
+        if ctx.session_autocommits:
+            # A revision's SET autocommit = 1 (MySQL): SQLAlchemy begins its transactions
+            # implicitly, so on this session the application's rollbacks would undo nothing.
+            await ctx.connection.exec_driver_sql("SET autocommit = 0")
         if self.schema is not None and ctx.connection.dialect.name == "postgresql":
             saved = ctx.saved_search_path
             if saved is None:

@@ -251,6 +251,11 @@ class MigrationContext:
         self._raw_pending = False
 
     @property
+    def session_autocommits(self) -> bool:
+        """Whether a revision turned the MySQL session's autocommit on (``SET autocommit``)."""
+        return self._session_autocommits
+
+    @property
     def partly_committed(self) -> bool:
         """Whether the current step has (or may have) committed part of its work."""
         return self.committed_statements > 0 or self.maybe_committed

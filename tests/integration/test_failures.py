@@ -430,6 +430,31 @@ async def test_mysql_what_runs_after_set_autocommit_commits(mysql_url: str, tmp_
     )
 
 
+async def test_mysql_set_autocommit_does_not_reach_the_applications_pool(
+    mysql_url: str, tmp_path: Path
+) -> None:
+    """A revision's SET autocommit = 1 is undone before the connection goes back to the
+    application's pool (there the application's rollbacks undid nothing)."""
+    rev = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+            await op.execute("SET autocommit = 1")
+            await op.execute("INSERT INTO rt1 (id) VALUES (1)")
+        """,
+    )
+    project = make_project(tmp_path, mysql_url, *linear(1), rev)
+    engine = create_async_engine(mysql_url, pool_size=2, max_overflow=0)
+    await amigrate.upgrade(project.config(), engine=engine)
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.text("SELECT @@autocommit"))).scalar() == 0
+        await conn.execute(sa.text("INSERT INTO rt1 (id) VALUES (99)"))
+        await conn.rollback()
+        ids = (await conn.execute(sa.text("SELECT id FROM rt1"))).scalars().all()
+    await engine.dispose()
+    assert ids == [1]
+
+
 async def test_mysql_temporary_tables_do_not_commit(mysql_url: str, tmp_path: Path) -> None:
     """CREATE/DROP TEMPORARY TABLE commit nothing on MySQL: the failed step was rolled back
     (it was reported partly applied, and the next run refused)."""
