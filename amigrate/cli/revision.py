@@ -116,6 +116,8 @@ def revision(
     if allow_empty and not autogenerate:
         raise click.UsageError("--allow-empty goes with --autogenerate")
     scripts = ScriptDirectory.from_config(state.load_config())
+    if version_path is not None:
+        scripts.will_create(version_path)
     _check_hooks(state)
     options: dict[str, Any] = {
         "head": head,

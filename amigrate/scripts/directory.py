@@ -70,6 +70,9 @@ class ScriptDirectory:
         self.config = config or Config.from_values({"script_location": str(script_location)})
         self._modules: dict[str, ModuleType] = {}
         self._modules_lock = threading.Lock()
+        #: The version location a new revision is about to create (no warning that it
+        #: does not exist yet).
+        self._creating: Path | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> ScriptDirectory:
@@ -88,13 +91,22 @@ class ScriptDirectory:
             config=config,
         )
 
+    def will_create(self, version_path: str | Path) -> None:
+        """Say that a new revision goes into *version_path*, which it creates if missing
+        (reading the history then does not warn that it does not exist)."""
+        self._creating = Path(version_path).resolve()
+
     # -- reading ---------------------------------------------------------------------
 
     @cached_property
     def _files(self) -> list[Script]:
         scripts = []
         for location in self.version_locations:
-            if not location.exists() and location != self.script_location / "versions":
+            if (
+                not location.exists()
+                and location != self.script_location / "versions"
+                and location.resolve() != self._creating
+            ):
                 # (the environment's own versions/ may be missing from a fresh clone; another
                 # folder that is missing is likely a typo in version_locations)
                 warnings.warn(
@@ -203,6 +215,8 @@ class ScriptDirectory:
         or branch labels; *branch_labels* must be new; with several version
         locations a new base needs *version_path*.
         """
+        if version_path is not None:
+            self.will_create(version_path)
         graph = self.graph
         rev_id = self._new_id(rev_id)
         parents = self.new_revision_parents(head, splice=splice)

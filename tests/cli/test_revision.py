@@ -538,6 +538,7 @@ def test_a_fresh_clone_without_a_versions_folder(tmp_path: Path) -> None:
         "--version-path", "extra", cwd=tmp_path,
     )  # fmt: skip
     assert result.code == 0, result
+    assert "does not exist" not in result.err  # it is the folder being made
     assert (tmp_path / "extra" / "b1_other.py").is_file()
     assert run_cli("upgrade", "heads", cwd=tmp_path).code == 0
 
