@@ -411,8 +411,17 @@ class Migrator:
         engine = (
             self._connection.engine if self._connection is not None else await self._get_engine()
         )
+        schema = self.versions.schema
+        conn = self._connection
+        if schema is None and conn is not None and conn.dialect.name == "postgresql":
+            # The application's connection may have a search_path of its own: the lock is
+            # named after the schema the version table is in there.
+            began = not conn.in_transaction()
+            schema = (await conn.execute(sa.text("SELECT current_schema()"))).scalar()
+            if began:
+                await conn.rollback()  # (as it came: not in a transaction)
         async with migration_lock(
-            engine, self.versions.schema, self.versions.name, lock_timeout=self._lock_timeout
+            engine, schema, self.versions.name, lock_timeout=self._lock_timeout
         ) as held:
             yield held
 

@@ -169,6 +169,29 @@ async def test_one_schema_is_one_lock_whatever_the_search_path(
     await app_engine.dispose()
 
 
+async def test_an_application_connections_search_path_names_the_lock(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """connection= whose session says SET search_path TO app (no version_table_schema):
+    its version table is app's, and so is its lock, which a config naming app waits on."""
+    admin = create_async_engine(postgresql_url, poolclass=NullPool)
+    async with admin.begin() as conn:
+        await conn.execute(sa.text("CREATE SCHEMA app"))
+    await admin.dispose()
+    project = make_project(tmp_path, postgresql_url, *history(2, "await asyncio.sleep(3)"))
+    app_engine = create_async_engine(postgresql_url, poolclass=NullPool)
+    async with app_engine.connect() as conn:
+        await conn.execute(sa.text("SET search_path TO app"))
+        await conn.commit()
+        slow = asyncio.create_task(amigrate.upgrade(project.config(), connection=conn))
+        await asyncio.sleep(1.0)
+        named = project.config(version_table_schema="app")
+        with pytest.raises(LockTimeout):
+            await amigrate.upgrade(named, lock_timeout=0.5)
+        await slow
+    await app_engine.dispose()
+
+
 async def test_cancelled_upgrade_releases_the_lock(db_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, db_url, *history(3, "await asyncio.sleep(30)"))
     task = asyncio.create_task(amigrate.upgrade(project.config()))
