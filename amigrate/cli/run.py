@@ -36,16 +36,23 @@ def run_async(fn: Callable[[], Awaitable[T]]) -> T:
     async def main() -> T:
         # SIGTERM (docker stop, Kubernetes, systemd) stops the run as Ctrl-C does: the
         # step's statement stopped, its transaction rolled back, the lock released.
+        # A Python-level handler, as asyncio's own for SIGINT: it runs even while the loop
+        # is busy (SQLite's statements run on its thread in the CLI; see
+        # runtime.direct.SQLiteDirect), where one the loop dispatches would wait.
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
 
-        def on_terminate() -> None:
+        def on_terminate(signum: int, frame: object) -> None:
             terminated.append(signal.SIGTERM)
             if task is not None:
                 task.cancel()
+            loop.call_soon_threadsafe(lambda: None)  # (wakes a loop waiting for I/O)
 
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # (Windows)
-            loop.add_signal_handler(signal.SIGTERM, on_terminate)
+        previous = signal.getsignal(signal.SIGTERM)
+        installed = False
+        with contextlib.suppress(ValueError):  # (not the main thread)
+            signal.signal(signal.SIGTERM, on_terminate)
+            installed = True
         try:
             return await fn()
         except BaseException as exc:
@@ -61,6 +68,9 @@ def run_async(fn: Callable[[], Awaitable[T]]) -> T:
                     interrupted.append(found)
                 cause = cause.__context__
             raise
+        finally:
+            if installed:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
     try:
         return anyio.run(main, backend="asyncio")

@@ -27,6 +27,7 @@ Everywhere else the same statements run through SQLAlchemy.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -181,6 +182,10 @@ class Direct:
         return sa.exc.DBAPIError.instance(sql, params, exc, Exception, dialect=self._dialect)
 
 
+#: SQLite virtual-machine steps between two looks at whether the run was cancelled.
+_PROGRESS_STEPS = 1000
+
+
 class SQLiteDirect(Direct):
     """Batches run in aiosqlite's worker thread, one hop per batch.
 
@@ -192,6 +197,8 @@ class SQLiteDirect(Direct):
     def __init__(self, driver_connection: Any, dialect: Dialect, *, inline: bool = False) -> None:
         super().__init__(driver_connection, dialect)
         self.inline = inline
+        #: The cancel requests of the running task seen so far (see :meth:`_run_inline`).
+        self._cancels_seen = 0
 
     async def run(self, items: Sequence[Item]) -> None:
         failed: list[Item] = []
@@ -212,12 +219,46 @@ class SQLiteDirect(Direct):
 
         try:
             if self.inline:
-                work()
+                await self._run_inline(work)
             else:
                 await self._driver._execute(work)
         except sqlite3.Error as exc:
             sql, params, _ = failed[0] if failed else ("", (), None)
             raise self._wrap(exc, sql, params) from exc
+
+    async def _run_inline(self, work: Callable[[], None]) -> None:
+        """Run *work* on this thread, still stopped by a cancel (Ctrl-C, SIGTERM).
+
+        Nothing here gives the loop a turn, and the loop is where a task's cancel is
+        delivered: a run of many steps went on to its end after Ctrl-C, and a long
+        statement ran to its end. So a cancel the task was asked for is delivered
+        before the statements start (a turn of the loop), and one asked for while they
+        run stops the statement running (sqlite3's progress handler, where the signal
+        handler that asks for it runs too), which ends in the cancel, not in its error.
+        The handler is the connection's only one: amigrate's own while it runs.
+        """
+        task = asyncio.current_task()
+        if task is None:
+            work()
+            return
+        await self._deliver_cancel(task)
+        asked = task.cancelling()
+        db: sqlite3.Connection = self._driver._conn
+        db.set_progress_handler(lambda: task.cancelling() > asked, _PROGRESS_STEPS)
+        try:
+            work()
+        except sqlite3.OperationalError:
+            if task.cancelling() > asked:
+                await self._deliver_cancel(task)
+            raise
+        finally:
+            db.set_progress_handler(None, 0)
+
+    async def _deliver_cancel(self, task: asyncio.Task[Any]) -> None:
+        """Let the loop deliver a cancel *task* was asked for since the last one seen."""
+        if task.cancelling() > self._cancels_seen:
+            self._cancels_seen = task.cancelling()
+            await asyncio.sleep(0)
 
     async def in_transaction(self) -> bool:
         if self.inline:

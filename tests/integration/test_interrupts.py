@@ -27,7 +27,7 @@ from tests.conftest import _admin, run_async
 from tests.helpers import Result, assert_clean_error, run_cli
 from tests.integration.test_ops_support import backend
 from tests.integration.test_runtime import snapshot
-from tests.projects import Rev, linear, make_project
+from tests.projects import Rev, linear, make_project, table_rev
 
 MARK = 'pathlib.Path(op.x_args["marker"]).touch()'
 
@@ -483,6 +483,52 @@ def test_ctrl_c_on_sqlite_stops_a_run_sync_function(sqlite_url: str, tmp_path: P
     make_project(tmp_path, sqlite_url, Rev("a1", None, upgrade=body, extra="import pathlib"))
     started = time.monotonic()
     result = interrupted_upgrade(tmp_path, tmp_path / "marker")
+    assert_clean_error(result, code=130, match="revision a1 rolled back")
+    assert time.monotonic() - started < 20
+    assert asyncio.run(snapshot(sqlite_url)) == (set(), [])
+
+
+#: An index whose every entry costs SQLite a string of 16 KB: a minute or so for the table.
+SLOW_INDEX = (
+    'await op.create_table("t1", sa.Column("x", sa.Integer))\n'
+    'await op.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c '
+    'WHERE x < 1000000) INSERT INTO t1 SELECT x FROM c")\n'
+    f"{MARK}\n"
+    'await op.create_index("ix_slow", "t1", '
+    "[sa.text(\"length(replace(hex(zeroblob(4000 + x % 7)), '0', 'ab'))\")])"
+)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_sqlite_stops_an_op_statement_on_the_loop_thread(
+    sqlite_url: str, tmp_path: Path, sig: int
+) -> None:
+    """The CLI runs an op's SQLite DDL on the loop's thread, where the loop delivers no
+    cancel: the CREATE INDEX ran to its end (a minute), then the step committed and the
+    command said 'interrupted after ... it is applied'. Now the statement stops."""
+    make_project(tmp_path, sqlite_url, Rev("a1", None, upgrade=SLOW_INDEX, extra="import pathlib"))
+    started = time.monotonic()
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker", sig)
+    assert_clean_error(result, code=130, match="revision a1 rolled back")
+    assert time.monotonic() - started < 20
+    assert asyncio.run(snapshot(sqlite_url)) == (set(), [])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_sqlite_stops_a_run_of_many_op_statements(
+    sqlite_url: str, tmp_path: Path, sig: int
+) -> None:
+    """Ops only, each statement short, on the loop's thread: nothing gave the loop a turn
+    to deliver the cancel, so the run went on to its last step and then exited 130."""
+    body = (
+        f"{MARK}\n"
+        "for i in range(200_000):\n"
+        '    await op.create_table(f"t{i}", sa.Column("id", sa.Integer))'
+    )
+    rev = Rev("a1", None, upgrade=body, extra="import pathlib")
+    make_project(tmp_path, sqlite_url, rev, table_rev("a2", "a1", "after"))
+    started = time.monotonic()
+    result = interrupted_upgrade(tmp_path, tmp_path / "marker", sig)
     assert_clean_error(result, code=130, match="revision a1 rolled back")
     assert time.monotonic() - started < 20
     assert asyncio.run(snapshot(sqlite_url)) == (set(), [])
