@@ -88,7 +88,7 @@ _PERCENT_REF = re.compile(r"%%|%\(([^)]+)\)s")
 # or where a URL without one starts (the text's start, a space, a quote): ``u:pw@host/db``
 # is what a user who forgot the scheme types.
 _USERINFO_PASSWORD = re.compile(
-    r"""((?:[\w+.-]+(?::/{1,2}|//)|^|(?<=[\s'"(=]))[^:/?#@\s'"]*:)[^@/?#\s]*@"""
+    r"""((?:[\w+.-]+(?::/{1,2}|//)|^|(?<=[\s'"(=]))[^:/?#@\s'"]*:)[^/?#\s]*@"""
 )
 # A password given as a query parameter (``?password=...``), which drivers accept too.
 # It ends before ``&``, ``#``, a space or a quote, and before the ``: `` that joins an

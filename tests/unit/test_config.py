@@ -537,6 +537,9 @@ def test_sections_and_multidb_keys(tmp_path: Path) -> None:
         ("sqlite+aiosqlite:///tmp/x.db", "sqlite+aiosqlite:///tmp/x.db"),
         # No scheme: still a password.
         ("u:s3cret@127.0.0.1/db", "u:***@127.0.0.1/db"),
+        # An unencoded @ in the password: the host is after the last one (as libpq reads it).
+        ("-x u=postgresql://u:p@ss@h/db", "-x u=postgresql://u:***@h/db"),
+        ("mysql://u:a@b@c@h", "mysql://u:***@h"),
         ("the URL 'u:s3cret@h/db' cannot be parsed", "the URL 'u:***@h/db' cannot be parsed"),
         # In the query string.
         (
