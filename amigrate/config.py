@@ -178,7 +178,7 @@ _TEXT_KEYS = frozenset(
 _SEPARATORS = ("os", ":", ";", "colon", "semicolon", "newline", "space")
 
 
-def _split_paths(value: str, separator: str | None) -> list[str]:
+def _split_paths(value: str, separator: str | None, *, colons: bool = False) -> list[str]:
     if separator:
         # Alembic's template writes 'version_path_separator = os  # Use os.pathsep. ...'.
         separator = re.split(r"\s+[#;]", separator, maxsplit=1)[0].strip()
@@ -192,6 +192,8 @@ def _split_paths(value: str, separator: str | None) -> list[str]:
         parts = value.split(seps[separator])
     elif separator == "newline":
         parts = value.splitlines()
+    elif colons:  # (not a Windows drive's colon: C:\\src)
+        parts = re.split(r"[,\s]+|(?<!^[A-Za-z])(?<![,\s:][A-Za-z]):", value)
     else:  # Alembic's legacy default (and "space"): commas and/or whitespace
         parts = re.split(r"[,\s]+", value)
     return [part.strip() for part in parts if part.strip()]
@@ -497,8 +499,12 @@ class Config:
             return []
         if isinstance(value, list):
             return [str(item) for item in value]
-        separator = self.get("path_separator") or self.get("version_path_separator")
-        return _split_paths(str(value), separator)
+        separator = self.get("path_separator")
+        if key == "prepend_sys_path" and not separator:
+            # As Alembic: version_path_separator is for version_locations only, and its
+            # legacy split of prepend_sys_path takes colons too (".:src").
+            return _split_paths(str(value), None, colons=True)
+        return _split_paths(str(value), separator or self.get("version_path_separator"))
 
     def get_bool(self, key: str, default: bool = False) -> bool:
         """A boolean value: true/false, yes/no, on/off or 1/0."""
@@ -616,8 +622,8 @@ class Config:
             # Alembic's "package:folder" form
             package, _, folder = value.partition(":")
             # As Alembic: prepend_sys_path is on sys.path before the package is looked up.
-            for entry in reversed(self.get_list("prepend_sys_path")):
-                entry_path = str(self._folder(entry))
+            for entry in reversed(self.prepend_sys_path):
+                entry_path = str(entry)
                 if entry_path not in sys.path:
                     sys.path.insert(0, entry_path)
             spec = importlib.util.find_spec(package)
@@ -657,7 +663,7 @@ class Config:
     @property
     def prepend_sys_path(self) -> list[Path]:
         """Folders to put at the front of ``sys.path`` before env.py is imported."""
-        return [self._path(value) for value in self.get_list("prepend_sys_path")]
+        return [self._folder(value) for value in self.get_list("prepend_sys_path")]
 
     @property
     def recursive_version_locations(self) -> bool:

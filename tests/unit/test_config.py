@@ -677,3 +677,25 @@ def test_a_path_object_is_text(tmp_path: Path) -> None:
 )
 def test_mask_url_leaves_text_that_is_no_url_alone(text: str) -> None:
     assert mask_url(text) == text
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # Alembic's legacy split of prepend_sys_path: commas, spaces and colons.
+        ({"prepend_sys_path": ".:src"}, [".", "src"]),
+        ({"prepend_sys_path": ". src, lib"}, [".", "src", "lib"]),
+        # version_path_separator is for version_locations only (as Alembic reads it).
+        ({"prepend_sys_path": ". src", "version_path_separator": "os"}, [".", "src"]),
+        ({"prepend_sys_path": ". src", "version_path_separator": ";"}, [".", "src"]),
+        # path_separator (Alembic 1.16's) is for both.
+        ({"prepend_sys_path": "a;b c", "path_separator": ";"}, ["a", "b c"]),
+    ],
+)
+def test_prepend_sys_path_is_split_as_alembic_splits_it(
+    tmp_path: Path, values: dict[str, str], expected: list[str]
+) -> None:
+    """'.:src' failed with 'unexpected ImportError' (read as a package:folder location),
+    and with version_path_separator = os '. src' was one folder."""
+    config = Config.from_values({"script_location": "m", **values}, here=tmp_path)
+    assert config.prepend_sys_path == [tmp_path / p for p in expected]
