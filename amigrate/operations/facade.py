@@ -56,6 +56,18 @@ T = TypeVar("T")
 __all__ = ["Operations"]
 
 
+#: What a revision converted from Alembic uses instead of Alembic's op attributes.
+_ALEMBIC_NAMES = {
+    "get_bind": "use 'op.connection' (an AsyncConnection: 'await op.connection.execute(...)'), "
+    "or 'await op.run_sync(fn)' to run sync code with a Connection",
+    "get_context": "use 'op.connection', 'op.dialect', 'op.config' or 'op.x_args'",
+    "context": "use 'op.connection', 'op.dialect', 'op.config' or 'op.x_args'",
+    "run_async": "the revision is a coroutine already: await the async code directly",
+    "implementation_for": "custom operations are not supported; run the SQL with 'op.execute'",
+    "register_operation": "custom operations are not supported; run the SQL with 'op.execute'",
+}
+
+
 class Operations(ConstraintMethods):
     """The schema operations a revision can await, plus escape hatches to SQLAlchemy.
 
@@ -71,6 +83,13 @@ class Operations(ConstraintMethods):
 
     def _run(self, op: MigrateOp) -> Any:
         return self._context.run_op(op)
+
+    def __getattr__(self, name: str) -> Any:
+        # (only for names the class does not have) Alembic's, in a converted revision.
+        instead = _ALEMBIC_NAMES.get(name)
+        if instead is None:
+            raise AttributeError(f"'Operations' object has no attribute {name!r}")
+        raise AttributeError(f"op.{name} is Alembic's; amigrate's op has no {name}: {instead}")
 
     # -- escape hatches ----------------------------------------------------------------
 

@@ -304,6 +304,14 @@ CASES = [
         "'--concurrency': -1 is not in the range",
         code=2,
     ),
+    Case(
+        "Alembic's op.get_bind() in a converted revision",
+        replace_in(
+            "r003.py", "await op.create_table(", "op.get_bind()\n    await op.create_table("
+        ),
+        ("upgrade",),
+        "op.get_bind is Alembic's; amigrate's op has no get_bind: use 'op.connection'",
+    ),
     Case("an unknown option", nothing, ("upgrade", "--fast"), "No such option", code=2),
     Case("an unknown command", nothing, ("migrate",), "No such command", code=2),
     Case("a bad --rev-id", nothing, ("revision", "-m", "x", "--rev-id", "a-b"), "contains '-'"),
