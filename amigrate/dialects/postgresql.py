@@ -200,7 +200,7 @@ async def _column_default(
 # -- the catalog queries (online they run as they are; offline inside a DO block) ---------
 
 _TYPE_EXISTS = sa.text(
-    "SELECT 1 FROM pg_catalog.pg_type t\n"
+    "SELECT t.oid FROM pg_catalog.pg_type t\n"
     "JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace\n"
     "WHERE t.typname = :name AND n.nspname = coalesce(:schema, current_schema())"
 )
@@ -218,6 +218,13 @@ _ENUMS_OF_TABLE = sa.text(
     "JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace\n"
     "WHERE c.relname = :table AND cn.nspname = coalesce(:schema, current_schema())\n"
     "AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e'\n"
+)
+
+# A type by its oid (None: it is gone), and whether it is in the current schema.
+_TYPE_BY_OID = sa.text(
+    "SELECT t.typarray, n.nspname, t.typname, n.nspname = current_schema() AS in_current\n"
+    "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace\n"
+    "WHERE t.oid = :oid"
 )
 
 # Whether the database has any enum type at all (one small table, planned quickly).
@@ -286,9 +293,29 @@ def _do_block(lines: list[str]) -> RawDDL:
     return RawDDL(f"DO {tag}\n{body}\n{tag}")
 
 
-def _create_if_missing(named: ENUM | DOMAIN, dialect: Dialect) -> list[str]:
-    """PL/pgSQL lines that create *named* unless it exists (online: ``_create_missing_types``)."""
+#: The session setting where an offline script notes the enum types to drop at the end
+#: of the revision (oids, comma-separated): online, ``revision_state``.
+_SETTING = "amigrate.drop_types"
+_NOTED = f"pg_catalog.string_to_array(pg_catalog.current_setting('{_SETTING}', true), ',')::oid[]"
+
+
+def _create_if_missing(named: ENUM | DOMAIN, dialect: Dialect, replacing: bool) -> list[str]:
+    """PL/pgSQL lines that create *named* unless it exists (online: ``_create_missing_types``);
+    *replacing*: an unused type of the name noted to drop is dropped first."""
+    lines = []
+    if replacing and isinstance(named, ENUM):
+        unused = _TYPE_IN_USE_SQL.format(oid="t.oid", array_oid="t.typarray")
+        sql = f"{_TYPE_EXISTS.text}\nAND t.oid = ANY ({_NOTED})\nAND ({unused}) = 0"
+        noted = sa.text(_indented(sql, 15)).bindparams(
+            *_strings({"name": named.name, "schema": named.schema})
+        )
+        lines += [
+            f"    IF EXISTS ({_sql(noted, dialect)}) THEN",
+            f"        {_sql(DropEnumType(named), dialect)};",
+            "    END IF;",
+        ]
     return [
+        *lines,
         f"    IF NOT EXISTS ({_sql(_type_exists_query(named, indent=19), dialect)}) THEN",
         f"        {_sql(_create_type(named), dialect)};",
         "    END IF;",
@@ -296,14 +323,15 @@ def _create_if_missing(named: ENUM | DOMAIN, dialect: Dialect) -> list[str]:
 
 
 def _offline_creating(
-    types: list[ENUM | DOMAIN], statements: list[Executable], dialect: Dialect
+    types: list[ENUM | DOMAIN], statements: list[Executable], executor: Executor
 ) -> CompiledOp:
     """The named types created where missing, then *statements*."""
     if not types:
         return CompiledOp(statements)
     lines = ["BEGIN"]
+    replacing = _PENDING_DROPS in executor.revision_state
     for named in types:
-        lines += _create_if_missing(named, dialect)
+        lines += _create_if_missing(named, executor.dialect, replacing)
     return CompiledOp([_do_block([*lines, "END;"]), *statements])
 
 
@@ -311,45 +339,113 @@ def _offline_dropping(
     op: DropTableOp | DropColumnOp | AlterColumnOp,
     column: str | None,
     statements: list[Executable],
-    dialect: Dialect,
+    executor: Executor,
     create: ENUM | None = None,
 ) -> CompiledOp:
     """*statements* in a block that, as online, first notes the enum types the table (or
-    *column*) uses, creates *create* if missing, and afterwards drops the noted types
-    that nothing uses any more."""
+    *column*) uses, creates *create* if missing, and after them notes those types (in a
+    session setting) to drop at the end of the revision if nothing uses them then."""
+    dialect = executor.dialect
+    replacing = _PENDING_DROPS in executor.revision_state
     found = _sql(_enums_query(op.table_name, op.schema, column, indent=8), dialect)
-    in_use = _TYPE_IN_USE_SQL.format(oid=f"{_ROW}.oid", array_oid=f"{_ROW}.typarray")
     lines = [
         "DECLARE",
         f"    {_FOUND} oid[] := ARRAY(SELECT q.oid FROM (",
         f"        {found}",
         "    ) AS q);",
-        f"    {_ROW} record;",
         "BEGIN",
-        *(_create_if_missing(create, dialect) if create is not None else []),
+        *(_create_if_missing(create, dialect, replacing) if create is not None else []),
         *(f"    {_sql(statement, dialect)};" for statement in statements),
-        f"    FOR {_ROW} IN SELECT t.oid, t.typarray, n.nspname, t.typname",
-        "        FROM pg_catalog.pg_type t",
-        "        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace",
-        f"        WHERE t.oid = ANY ({_FOUND}) ORDER BY n.nspname, t.typname",
-        "    LOOP",
-        f"        IF ({_indented(in_use, 12)}) = 0 THEN",
-        f"            EXECUTE format('DROP TYPE %I.%I', {_ROW}.nspname, {_ROW}.typname);",
-        "        END IF;",
-        "    END LOOP;",
+        f"    PERFORM pg_catalog.set_config('{_SETTING}', concat_ws(',',",
+        f"        nullif(pg_catalog.current_setting('{_SETTING}', true), ''),",
+        f"        nullif(array_to_string({_FOUND}, ','), '')), false);",
         "END;",
     ]
+    executor.revision_state[_PENDING_DROPS] = {}
+
+    async def drop() -> None:
+        await run_compiled(CompiledOp([_offline_drop_noted()]), executor)
+
+    executor.after_revision(_PENDING_DROPS, drop)
     return CompiledOp([_do_block(lines)])
+
+
+def _offline_drop_noted() -> RawDDL:
+    """The block that drops, at the end of the revision, the noted types nothing uses."""
+    in_use = _TYPE_IN_USE_SQL.format(oid=f"{_ROW}.oid", array_oid=f"{_ROW}.typarray")
+    return _do_block(
+        [
+            "DECLARE",
+            f"    {_ROW} record;",
+            "BEGIN",
+            f"    FOR {_ROW} IN SELECT t.oid, t.typarray, n.nspname, t.typname",
+            "        FROM pg_catalog.pg_type t",
+            "        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace",
+            f"        WHERE t.oid = ANY ({_NOTED})",
+            "        ORDER BY n.nspname, t.typname",
+            "    LOOP",
+            f"        IF ({_indented(in_use, 12)}) = 0 THEN",
+            f"            EXECUTE format('DROP TYPE %I.%I', {_ROW}.nspname, {_ROW}.typname);",
+            "        END IF;",
+            "    END LOOP;",
+            f"    PERFORM pg_catalog.set_config('{_SETTING}', '', false);",
+            "END;",
+        ]
+    )
 
 
 # -- online: look at the catalog ---------------------------------------------------------
 
 
 async def _create_missing_types(executor: Executor, types: list[ENUM | DOMAIN]) -> None:
+    pending: dict[int, Any] = executor.revision_state.get(_PENDING_DROPS, {})
     for named in types:
-        found = await executor.execute(_type_exists_query(named))
-        if found.first() is None:
+        found = (await executor.execute(_type_exists_query(named))).first()
+        if found is not None and found[0] in pending and await _drop_if_unused(executor, found[0]):
+            # A type of this name that the revision left unused (it dropped its table):
+            # the new definition replaces it, as if it had been dropped at once.
+            del pending[found[0]]
+            found = None
+        if found is None:
             await executor.execute(_create_type(named))
+
+
+#: The enum types a revision's drop_table / drop_column / alter_column left unused.
+_PENDING_DROPS = "postgresql.enum_drops"
+
+
+def _drop_when_unused(executor: Executor, found: list[Any]) -> None:
+    """Drop the enum types *found* at the end of the revision, those that nothing uses then.
+
+    Not at once: a revision written for Alembic (which never drops them) does it itself
+    (``op.execute("DROP TYPE mood")`` after ``drop_table``), or gives a column the type
+    again (``create_type=False``); by its end, what it meant is clear. A type is known by
+    its oid: one the revision dropped, or dropped and created anew, is left alone.
+    """
+    if not found:
+        return
+    pending: dict[int, Any] = executor.revision_state.setdefault(_PENDING_DROPS, {})
+    for row in found:
+        pending.setdefault(row[0], row)
+
+    async def drop() -> None:
+        for oid in executor.revision_state.pop(_PENDING_DROPS, {}):
+            await _drop_if_unused(executor, oid)
+
+    executor.after_revision(_PENDING_DROPS, drop)
+
+
+async def _drop_if_unused(executor: Executor, oid: int) -> bool:
+    """Drop the type *oid* if it exists and nothing uses it; return whether it was dropped."""
+    found = (await executor.execute(_TYPE_BY_OID.bindparams(oid=oid))).first()
+    if found is None:
+        return False  # the revision dropped it itself
+    array_oid, schema, name, in_current = found
+    users = await executor.execute(_TYPE_IN_USE.bindparams(oid=oid, array_oid=array_oid))
+    if users.scalar() != 0:
+        return False
+    await executor.execute(DropEnumType(ENUM(name=name, schema=None if in_current else schema)))
+    return True
 
 
 @register_applier(CreateTableOp, "postgresql")
@@ -358,7 +454,7 @@ async def _apply_create_table(op: CreateTableOp, executor: Executor) -> Any:
     compiled = generic.create_table(op, dialect)
     types = named_types(compiled.result.columns, dialect)
     if executor.as_sql:
-        await run_compiled(_offline_creating(types, compiled.statements, dialect), executor)
+        await run_compiled(_offline_creating(types, compiled.statements, executor), executor)
         return compiled.result
     await _create_missing_types(executor, types)
     return await run_compiled(compiled, executor)
@@ -370,17 +466,9 @@ async def _apply_add_column(op: AddColumnOp, executor: Executor) -> Any:
     table, statements = generic.add_column_statements(op, dialect)
     types = named_types(table.columns, dialect)
     if executor.as_sql:
-        return await run_compiled(_offline_creating(types, statements, dialect), executor)
+        return await run_compiled(_offline_creating(types, statements, executor), executor)
     await _create_missing_types(executor, types)
     return await run_compiled(CompiledOp(statements), executor)
-
-
-async def _drop_unused_enums(executor: Executor, found: list[Any]) -> None:
-    for oid, array_oid, schema, name, in_current in found:
-        users = await executor.execute(_TYPE_IN_USE.bindparams(oid=oid, array_oid=array_oid))
-        if users.scalar() == 0:
-            enum = ENUM(name=name, schema=None if in_current else schema)
-            await executor.execute(DropEnumType(enum))
 
 
 async def _enums_of(executor: Executor, table: str, schema: str | None, column: str | None) -> Any:
@@ -405,24 +493,24 @@ async def _apply_drop_table(op: DropTableOp, executor: Executor) -> None:
         if known is not None and not _uses_enum(known.columns, executor.dialect):
             await run_compiled(compiled, executor)  # no enum type to drop with it
         else:
-            offline = _offline_dropping(op, None, compiled.statements, executor.dialect)
+            offline = _offline_dropping(op, None, compiled.statements, executor)
             await run_compiled(offline, executor)
         return
     found = await _enums_of(executor, op.table_name, op.schema, None)
     await run_compiled(compiled, executor)
-    await _drop_unused_enums(executor, found)
+    _drop_when_unused(executor, found)
 
 
 @register_applier(DropColumnOp, "postgresql")
 async def _apply_drop_column(op: DropColumnOp, executor: Executor) -> None:
     compiled = generic.drop_column(op, executor.dialect)
     if executor.as_sql:
-        offline = _offline_dropping(op, op.column_name, compiled.statements, executor.dialect)
+        offline = _offline_dropping(op, op.column_name, compiled.statements, executor)
         await run_compiled(offline, executor)
         return
     found = await _enums_of(executor, op.table_name, op.schema, op.column_name)
     await run_compiled(compiled, executor)
-    await _drop_unused_enums(executor, found)
+    _drop_when_unused(executor, found)
 
 
 @register_applier(AlterColumnOp, "postgresql")
@@ -446,18 +534,18 @@ async def _apply_alter_column(op: AlterColumnOp, executor: Executor) -> None:
     ]
     if executor.as_sql:
         if domains:
-            await run_compiled(_offline_creating(domains, [], dialect), executor)
+            await run_compiled(_offline_creating(domains, [], executor), executor)
         was = op.existing_type
         if enum is None and was is not None and not _uses_enum([sa.Column("c", was)], dialect):
             # Neither type an enum (as the revision says the column is now): no type
             # to create or drop.
             await run_compiled(compiled, executor)
         else:
-            offline = _offline_dropping(op, op.column_name, compiled.statements, dialect, enum)
+            offline = _offline_dropping(op, op.column_name, compiled.statements, executor, enum)
             await run_compiled(offline, executor)
         return
     # The column's enum now, dropped after the change if nothing else uses it.
     found = await _enums_of(executor, op.table_name, op.schema, op.column_name)
     await _create_missing_types(executor, [*domains, *([enum] if enum is not None else [])])
     await run_compiled(compiled, executor)
-    await _drop_unused_enums(executor, found)
+    _drop_when_unused(executor, found)

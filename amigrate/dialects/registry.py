@@ -74,6 +74,15 @@ class Executor(Protocol):
         them when the schema may have changed in a way it does not follow."""
         ...
 
+    @property
+    def revision_state(self) -> dict[str, Any]:
+        """What appliers keep for the end of the running revision (empty at its start)."""
+        ...
+
+    def after_revision(self, key: str, action: Callable[[], Awaitable[Any]]) -> None:
+        """Run *action* once the revision's function has returned (once per *key*)."""
+        ...
+
 
 Compiler = Callable[[Any, Dialect], CompiledOp]
 Applier = Callable[[Any, Executor], Awaitable[Any]]

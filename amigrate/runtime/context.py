@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -237,10 +237,27 @@ class MigrationContext:
         #: ``op.connection``, ``op.run_sync``) or DDL other than creating and dropping
         #: tables and indexes.
         self.catalog: dict[str, Any] = {}
+        #: What dialect appliers keep until the revision's function has returned (see
+        #: :meth:`after_revision`), with the actions to run then.
+        self.revision_state: dict[str, Any] = {}
+        self._after_revision: dict[str, Callable[[], Awaitable[None]]] = {}
+
+    def after_revision(self, key: str, action: Callable[[], Awaitable[None]]) -> None:
+        """Run *action* when the revision's function has returned, in its step (before
+        its version row); *key* registered again keeps the first action."""
+        self._after_revision.setdefault(key, action)
+
+    async def end_revision(self) -> None:
+        """Run the actions registered with :meth:`after_revision`, in their order."""
+        while self._after_revision:
+            key = next(iter(self._after_revision))
+            await self._after_revision.pop(key)()
 
     def begin_step(self, revision: str) -> None:
         """Start counting the statements of *revision*'s step."""
         self.revision = revision
+        self.revision_state = {}
+        self._after_revision = {}
         self.statements_run = 0
         self.committed_statements = 0
         self.last_committed = None

@@ -170,6 +170,7 @@ async def _run_step(
                 "was never awaited, so it did not run",
                 hint=f"write 'await op.{call.description.split('(')[0]}(...)'",
             )
+        await ctx.end_revision()
     if isinstance(ctx, OnlineContext) and await ctx.transaction_lost():
         raise ScriptError(
             f"revision {step.revision} ended the transaction amigrate runs it in (a COMMIT "

@@ -152,20 +152,11 @@ DECLARE
         AND a.attname = 'name'
         ORDER BY tn.nspname, t.typname
     ) AS q);
-    amigrate_enum record;
 BEGIN
     ALTER TABLE account DROP COLUMN name;
-    FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
-        FROM pg_catalog.pg_type t
-        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = ANY (amigrate_enums) ORDER BY n.nspname, t.typname
-    LOOP
-        IF (SELECT count(*) FROM pg_catalog.pg_depend d
-            WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
-            AND d.refobjid IN (amigrate_enum.oid, amigrate_enum.typarray)) = 0 THEN
-            EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
-        END IF;
-    END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', concat_ws(',',
+        nullif(pg_catalog.current_setting('amigrate.drop_types', true), ''),
+        nullif(array_to_string(amigrate_enums, ','), '')), false);
 END;
 $$;
 
@@ -185,13 +176,23 @@ DECLARE
         AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e'
         ORDER BY tn.nspname, t.typname
     ) AS q);
-    amigrate_enum record;
 BEGIN
     DROP TABLE orders;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', concat_ws(',',
+        nullif(pg_catalog.current_setting('amigrate.drop_types', true), ''),
+        nullif(array_to_string(amigrate_enums, ','), '')), false);
+END;
+$$;
+
+DO $$
+DECLARE
+    amigrate_enum record;
+BEGIN
     FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
         FROM pg_catalog.pg_type t
         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = ANY (amigrate_enums) ORDER BY n.nspname, t.typname
+        WHERE t.oid = ANY (pg_catalog.string_to_array(pg_catalog.current_setting('amigrate.drop_types', true), ',')::oid[])
+        ORDER BY n.nspname, t.typname
     LOOP
         IF (SELECT count(*) FROM pg_catalog.pg_depend d
             WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
@@ -199,6 +200,7 @@ BEGIN
             EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
         END IF;
     END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', '', false);
 END;
 $$;
 
@@ -230,13 +232,23 @@ DECLARE
         AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e'
         ORDER BY tn.nspname, t.typname
     ) AS q);
-    amigrate_enum record;
 BEGIN
     DROP TABLE account;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', concat_ws(',',
+        nullif(pg_catalog.current_setting('amigrate.drop_types', true), ''),
+        nullif(array_to_string(amigrate_enums, ','), '')), false);
+END;
+$$;
+
+DO $$
+DECLARE
+    amigrate_enum record;
+BEGIN
     FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
         FROM pg_catalog.pg_type t
         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = ANY (amigrate_enums) ORDER BY n.nspname, t.typname
+        WHERE t.oid = ANY (pg_catalog.string_to_array(pg_catalog.current_setting('amigrate.drop_types', true), ',')::oid[])
+        ORDER BY n.nspname, t.typname
     LOOP
         IF (SELECT count(*) FROM pg_catalog.pg_depend d
             WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
@@ -244,6 +256,7 @@ BEGIN
             EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
         END IF;
     END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', '', false);
 END;
 $$;
 

@@ -46,7 +46,7 @@ CREATE SEQUENCE invoice_no INCREMENT BY 1 START WITH 1000;
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+    IF NOT EXISTS (SELECT t.oid FROM pg_catalog.pg_type t
                    JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
                    WHERE t.typname = 'mood' AND n.nspname = coalesce(NULL, current_schema())) THEN
         CREATE TYPE mood AS ENUM ('happy', 'sad');
@@ -150,20 +150,11 @@ DECLARE
         AND a.attname = 'settings'
         ORDER BY tn.nspname, t.typname
     ) AS q);
-    amigrate_enum record;
 BEGIN
     ALTER TABLE account DROP COLUMN IF EXISTS settings;
-    FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
-        FROM pg_catalog.pg_type t
-        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = ANY (amigrate_enums) ORDER BY n.nspname, t.typname
-    LOOP
-        IF (SELECT count(*) FROM pg_catalog.pg_depend d
-            WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
-            AND d.refobjid IN (amigrate_enum.oid, amigrate_enum.typarray)) = 0 THEN
-            EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
-        END IF;
-    END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', concat_ws(',',
+        nullif(pg_catalog.current_setting('amigrate.drop_types', true), ''),
+        nullif(array_to_string(amigrate_enums, ','), '')), false);
 END;
 $$;
 
@@ -173,6 +164,26 @@ CREATE TABLE billing.invoice (
 );
 
 ALTER TABLE billing.invoice ADD CONSTRAINT fk_invoice_account FOREIGN KEY(no) REFERENCES account (id) DEFERRABLE INITIALLY DEFERRED;
+
+DO $$
+DECLARE
+    amigrate_enum record;
+BEGIN
+    FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
+        FROM pg_catalog.pg_type t
+        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE t.oid = ANY (pg_catalog.string_to_array(pg_catalog.current_setting('amigrate.drop_types', true), ',')::oid[])
+        ORDER BY n.nspname, t.typname
+    LOOP
+        IF (SELECT count(*) FROM pg_catalog.pg_depend d
+            WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
+            AND d.refobjid IN (amigrate_enum.oid, amigrate_enum.typarray)) = 0 THEN
+            EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
+        END IF;
+    END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', '', false);
+END;
+$$;
 
 INSERT INTO amigrate_version (version_num) VALUES ('e1');
 
@@ -235,20 +246,11 @@ DECLARE
         AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e'
         ORDER BY tn.nspname, t.typname
     ) AS q);
-    amigrate_enum record;
 BEGIN
     DROP TABLE billing.invoice;
-    FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
-        FROM pg_catalog.pg_type t
-        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = ANY (amigrate_enums) ORDER BY n.nspname, t.typname
-    LOOP
-        IF (SELECT count(*) FROM pg_catalog.pg_depend d
-            WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
-            AND d.refobjid IN (amigrate_enum.oid, amigrate_enum.typarray)) = 0 THEN
-            EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
-        END IF;
-    END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', concat_ws(',',
+        nullif(pg_catalog.current_setting('amigrate.drop_types', true), ''),
+        nullif(array_to_string(amigrate_enums, ','), '')), false);
 END;
 $$;
 
@@ -270,20 +272,11 @@ DECLARE
         AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e'
         ORDER BY tn.nspname, t.typname
     ) AS q);
-    amigrate_enum record;
 BEGIN
     DROP TABLE purchase;
-    FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
-        FROM pg_catalog.pg_type t
-        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = ANY (amigrate_enums) ORDER BY n.nspname, t.typname
-    LOOP
-        IF (SELECT count(*) FROM pg_catalog.pg_depend d
-            WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
-            AND d.refobjid IN (amigrate_enum.oid, amigrate_enum.typarray)) = 0 THEN
-            EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
-        END IF;
-    END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', concat_ws(',',
+        nullif(pg_catalog.current_setting('amigrate.drop_types', true), ''),
+        nullif(array_to_string(amigrate_enums, ','), '')), false);
 END;
 $$;
 
@@ -305,20 +298,11 @@ DECLARE
         AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e'
         ORDER BY tn.nspname, t.typname
     ) AS q);
-    amigrate_enum record;
 BEGIN
     DROP TABLE tag;
-    FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
-        FROM pg_catalog.pg_type t
-        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = ANY (amigrate_enums) ORDER BY n.nspname, t.typname
-    LOOP
-        IF (SELECT count(*) FROM pg_catalog.pg_depend d
-            WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
-            AND d.refobjid IN (amigrate_enum.oid, amigrate_enum.typarray)) = 0 THEN
-            EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
-        END IF;
-    END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', concat_ws(',',
+        nullif(pg_catalog.current_setting('amigrate.drop_types', true), ''),
+        nullif(array_to_string(amigrate_enums, ','), '')), false);
 END;
 $$;
 
@@ -342,13 +326,27 @@ DECLARE
         AND a.attnum > 0 AND NOT a.attisdropped AND t.typtype = 'e'
         ORDER BY tn.nspname, t.typname
     ) AS q);
-    amigrate_enum record;
 BEGIN
     DROP TABLE IF EXISTS account;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', concat_ws(',',
+        nullif(pg_catalog.current_setting('amigrate.drop_types', true), ''),
+        nullif(array_to_string(amigrate_enums, ','), '')), false);
+END;
+$$;
+
+DROP SEQUENCE IF EXISTS invoice_no;
+
+DROP SCHEMA billing CASCADE;
+
+DO $$
+DECLARE
+    amigrate_enum record;
+BEGIN
     FOR amigrate_enum IN SELECT t.oid, t.typarray, n.nspname, t.typname
         FROM pg_catalog.pg_type t
         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.oid = ANY (amigrate_enums) ORDER BY n.nspname, t.typname
+        WHERE t.oid = ANY (pg_catalog.string_to_array(pg_catalog.current_setting('amigrate.drop_types', true), ',')::oid[])
+        ORDER BY n.nspname, t.typname
     LOOP
         IF (SELECT count(*) FROM pg_catalog.pg_depend d
             WHERE d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype <> 'i'
@@ -356,12 +354,9 @@ BEGIN
             EXECUTE format('DROP TYPE %I.%I', amigrate_enum.nspname, amigrate_enum.typname);
         END IF;
     END LOOP;
+    PERFORM pg_catalog.set_config('amigrate.drop_types', '', false);
 END;
 $$;
-
-DROP SEQUENCE IF EXISTS invoice_no;
-
-DROP SCHEMA billing CASCADE;
 
 DELETE FROM amigrate_version WHERE amigrate_version.version_num = 'e1';
 

@@ -525,6 +525,98 @@ async def test_enum_types_as_online(tmp_path: Path, db_url: str, second_db_url: 
     await pair.compare(("upgrade", "head"), ("upgrade", "head"))  # nothing left over
 
 
+#: Revisions written for Alembic, which never drops an enum type: they manage the type
+#: themselves (create_type=False, CREATE/DROP TYPE), which amigrate must not get in the way of.
+ALEMBIC_ENUMS = [
+    Rev(
+        "m1",
+        None,
+        upgrade="""
+        if op.dialect.name == "postgresql":
+            await op.execute("CREATE TYPE mood AS ENUM ('happy', 'sad')")
+            await op.create_table(
+                "person",
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("mood", ENUM("happy", "sad", name="mood", create_type=False)),
+            )
+        """,
+        downgrade="""
+        if op.dialect.name == "postgresql":
+            await op.drop_table("person")
+            await op.execute("DROP TYPE mood")
+        """,
+        extra="from sqlalchemy.dialects.postgresql import ENUM",
+    ),
+    Rev(
+        "m2",
+        "m1",
+        upgrade="""
+        if op.dialect.name == "postgresql":
+            await op.drop_column("person", "mood")
+            await op.add_column("person", sa.Column("mood", ENUM(name="mood", create_type=False)))
+            # A value added the way Alembic users do it: a new type, the old one dropped.
+            await op.execute("ALTER TYPE mood RENAME TO mood_old")
+            await op.execute("CREATE TYPE mood AS ENUM ('happy', 'sad', 'meh')")
+            await op.alter_column(
+                "person", "mood", type_=ENUM(name="mood", create_type=False),
+                existing_type=ENUM(name="mood_old", create_type=False),
+                postgresql_using="mood::text::mood",
+            )
+            await op.execute("DROP TYPE mood_old")
+        """,
+        downgrade="""
+        if op.dialect.name == "postgresql":
+            await op.drop_column("person", "mood")
+            await op.execute("DROP TYPE mood")
+            await op.execute("CREATE TYPE mood AS ENUM ('happy', 'sad')")
+            await op.add_column("person", sa.Column("mood", ENUM(name="mood", create_type=False)))
+        """,
+        extra="from sqlalchemy.dialects.postgresql import ENUM",
+    ),
+    Rev(
+        "m3",
+        "m2",
+        upgrade="""
+        if op.dialect.name == "postgresql":
+            # amigrate's own way: the type the dropped table left unused is replaced.
+            await op.drop_table("person")
+            await op.create_table(
+                "person2",
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("mood", sa.Enum("x", "y", name="mood")),
+            )
+        """,
+        downgrade="""
+        if op.dialect.name == "postgresql":
+            await op.drop_table("person2")
+            await op.create_table(
+                "person",
+                sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("mood", sa.Enum("happy", "sad", "meh", name="mood")),
+            )
+        """,
+    ),
+]
+
+
+async def test_enum_types_a_revision_manages_itself(
+    tmp_path: Path, db_url: str, second_db_url: str
+) -> None:
+    """PostgreSQL: drop_table and drop_column dropped the table's enum types at once, so
+    that the revision's own 'DROP TYPE mood' failed ('type "mood" does not exist'), and
+    so did giving a column the type again (create_type=False). The types are now dropped
+    at the end of the revision, if nothing uses them then (online and offline alike)."""
+    pair = Pair(tmp_path, db_url, second_db_url, ALEMBIC_ENUMS)
+    await pair.compare(("upgrade", "m2"), ("upgrade", "m2"))
+    await pair.compare(("upgrade", "m2:head"), ("upgrade", "head"))
+    if db_url.startswith("postgresql"):
+        moods = await query(db_url, "SELECT enum_range(NULL::mood)::text")
+        assert moods == [("{x,y}",)]  # (replaced: the old one was left unused)
+    await pair.compare(("downgrade", "head:base"), ("downgrade", "base"))
+    assert (await describe(db_url)).get("enums", []) == []
+    await pair.compare(("upgrade", "head"), ("upgrade", "head"))
+
+
 NEWLINES = Rev(
     "l1",
     None,
