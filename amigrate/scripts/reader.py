@@ -151,6 +151,8 @@ def _strings(path: Path, name: str, node: ast.stmt, value: Any) -> tuple[str, ..
         return (value,) if value else ()
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return tuple(value)
+    if isinstance(value, set | frozenset) and all(isinstance(v, str) for v in value):
+        return tuple(sorted(value))  # (as Alembic takes one; sorted: a set has no order)
     raise ScriptParseError(
         f"{name} must be a string, a tuple of strings or None, not {type(value).__name__}",
         path=str(path),

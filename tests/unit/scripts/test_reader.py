@@ -89,6 +89,13 @@ def test_template_shape(tmp_path: Path) -> None:
             (),
             (),
         ),
+        # a set of labels, as Alembic takes one
+        (
+            '"""m"""\nrevision = "c"\ndown_revision = "a"\nbranch_labels = {"y", "x"}\n',
+            "a",
+            ("x", "y"),
+            (),
+        ),
         # a docstring with an escape and no Create Date
         ('"""m \\\\ n"""\nrevision = "c"\ndown_revision = "a"\n', "a", (), ()),
     ],
