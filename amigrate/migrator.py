@@ -13,7 +13,7 @@ import os
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -86,6 +86,44 @@ if TYPE_CHECKING:
 __all__ = ["Migrator", "RunResult"]
 
 Direction = Literal["up", "down", "stamp"]
+
+
+def _in_transaction(sync: sa.Connection) -> bool:
+    """Whether a failed statement would spoil the transaction the server has open (where
+    amigrate's own, opened beneath SQLAlchemy, counts too); never on SQLite."""
+    if sync.dialect.name == "sqlite":
+        return False
+    check = getattr(sync.connection.driver_connection, "is_in_transaction", None)
+    return bool(check()) if check is not None else sync.in_transaction()
+
+
+def _alembic_tables(sync: sa.Connection, schema: str | None) -> list[tuple[str | None, list[str]]]:
+    """Alembic's version tables the connection sees, each with its rows: on PostgreSQL in
+    any schema (the one named *schema*, or the default, first), elsewhere in *schema*."""
+    schemas: list[str | None] = []
+    if sync.dialect.name != "postgresql" or schema is not None:
+        if sa.inspect(sync).has_table("alembic_version", schema=schema):
+            schemas = [schema]
+    else:
+        names = sync.exec_driver_sql(
+            "SELECT n.nspname FROM pg_catalog.pg_class c\n"
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+            "WHERE c.relname = 'alembic_version' AND c.relkind IN ('r', 'p')\n"
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema')\n"
+            "ORDER BY n.nspname = current_schema() DESC, n.nspname"
+        ).scalars()
+        default = sync.exec_driver_sql("SELECT current_schema()").scalar()
+        schemas = [None if name == default else name for name in names]
+    found = []
+    for name in schemas:
+        table = sa.table("alembic_version", sa.column("version_num"), schema=name)
+        try:
+            with sync.begin_nested() if _in_transaction(sync) else nullcontext():
+                rows = sync.execute(sa.select(table.c.version_num)).scalars().all()
+        except sa.exc.DBAPIError:
+            continue  # (another's schema, not readable: not this config's database)
+        found.append((name, sorted(str(row) for row in rows)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -693,22 +731,36 @@ class Migrator:
         )
 
     async def _warn_of_alembic(self, conn: AsyncConnection) -> None:
-        """Say so when the version table is missing but Alembic's is there: an upgrade
-        would start from base on a database Alembic migrated."""
+        """Refuse when the version table is missing but Alembic's has rows: an upgrade
+        would start from base on a database Alembic migrated (and on MySQL leave the
+        first revision's DDL behind when it fails). Where the config names its own
+        version table, that is what it means: a warning then."""
         versions = self.versions
         if versions.name == "alembic_version":
             return
-        found = await conn.run_sync(
-            lambda sync: sa.inspect(sync).has_table("alembic_version", schema=versions.schema)
-        )
-        if found:
-            warnings.warn(
-                f"this database has Alembic's alembic_version table but no "
-                f"{versions.qualified_name}, so this upgrade starts from base; to go on from "
-                "Alembic's history, set version_table = alembic_version (docs/from-alembic.md)",
-                ConfigWarning,
-                stacklevel=2,
+        # (Empty: Alembic took it down to base, and starting from base is right.)
+        found = [f for f in await conn.run_sync(_alembic_tables, versions.schema) if f[1]]
+        if not found:
+            return
+        where, heads = found[0]
+        table = f"{where}.alembic_version" if where else "alembic_version"
+        at = f"at {', '.join(heads)}"
+        schema = f" and version_table_schema = {where}" if where != versions.schema else ""
+        if self.config.get("version_table") is None and where == versions.schema:
+            raise ConfigError(
+                f"this database was migrated by Alembic ({table} is {at}) and has no "
+                f"{versions.qualified_name}: an upgrade would start from base",
+                hint="set version_table = alembic_version to go on from Alembic's history "
+                "(docs/from-alembic.md); or, to start a history of amigrate's own beside it, "
+                "set version_table = amigrate_version",
             )
+        warnings.warn(
+            f"this database has Alembic's {table} ({at}) but no {versions.qualified_name}, "
+            f"so this upgrade starts from base; to go on from Alembic's history, set "
+            f"version_table = alembic_version{schema} (docs/from-alembic.md)",
+            ConfigWarning,
+            stacklevel=2,
+        )
 
     async def _check_applied(self, ctx: OnlineContext, heads: tuple[str, ...]) -> None:
         mode = self.config.validate_on_upgrade

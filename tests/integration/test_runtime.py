@@ -166,14 +166,44 @@ async def test_adopts_an_alembic_database(db_url: str, tmp_path: Path) -> None:
 
 
 async def test_an_alembic_database_without_its_version_table_configured(
-    sqlite_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path
 ) -> None:
-    """Forgetting version_table = alembic_version gets a warning that says what to set."""
-    await _alembic_leftovers(sqlite_url)
-    project = make_project(tmp_path, sqlite_url, *linear(3))
+    """Forgetting version_table = alembic_version: the upgrade started from base with a
+    warning, failed on the first table, and left an empty amigrate_version behind (on
+    MySQL what the first revision's DDL did, too). Now it is refused, changing nothing."""
+    await _alembic_leftovers(db_url)
+    project = make_project(tmp_path, db_url, *linear(3))
+    with pytest.raises(amigrate.ConfigError, match="migrated by Alembic") as caught:
+        await amigrate.upgrade(project.config())
+    assert "alembic_version is at r001" in str(caught.value)
+    assert "set version_table = alembic_version" in (caught.value.hint or "")
+    assert await snapshot(db_url, "alembic_version") == ({"rt1"}, ["r001"])
+    tables, _ = await snapshot(db_url, "none")
+    assert "amigrate_version" not in tables and "amigrate_history" not in tables
+    # A config that names its own table means it: a warning, and the run goes on.
+    project.settings["version_table"] = "amigrate_version"
+    project.write_config()
     with (
         pytest.warns(ConfigWarning, match="set version_table = alembic_version"),
         pytest.raises(amigrate.MigrationFailed),  # rt1 is there already
+    ):
+        await amigrate.upgrade(project.config())
+
+
+async def test_alembics_version_table_in_another_schema_is_named(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """Alembic's env.py had version_table_schema = "meta": the upgrade started from base
+    without a word."""
+    engine = create_async_engine(postgresql_url, poolclass=NullPool)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE SCHEMA meta"))
+        await conn.execute(sa.text("CREATE TABLE meta.alembic_version (version_num VARCHAR(32))"))
+        await conn.execute(sa.text("INSERT INTO meta.alembic_version VALUES ('r001')"))
+    await engine.dispose()
+    project = make_project(tmp_path, postgresql_url, *linear(1))
+    with pytest.warns(
+        ConfigWarning, match="version_table = alembic_version and version_table_schema = meta"
     ):
         await amigrate.upgrade(project.config())
 
