@@ -458,8 +458,15 @@ class Migrator:
             schema = (await conn.execute(sa.text("SELECT current_schema()"))).scalar()
             if began:
                 await conn.rollback()  # (as it came: not in a transaction)
+        # In the application's transaction, what the run does is seen by others only once
+        # the application commits: the lock must last until then (PostgreSQL).
+        transaction = conn if conn is not None and conn.in_transaction() else None
         async with migration_lock(
-            engine, schema, self.versions.name, lock_timeout=self._lock_timeout
+            engine,
+            schema,
+            self.versions.name,
+            lock_timeout=self._lock_timeout,
+            transaction=transaction,
         ) as held:
             yield held
 

@@ -131,12 +131,14 @@ async def _server_lock(
     take: Callable[[], Statement],
     release: Callable[[], Statement],
     describe_holder: Callable[[AsyncConnection], Awaitable[str | None]],
+    also: Callable[[AsyncConnection], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[Callable[[], bool]]:
     """A lock held by a session of its own (PostgreSQL, MySQL).
 
     Each attempt borrows a connection and gives it back unless it took the lock, so
     that tasks waiting on an application's engine do not hold its pool's connections
-    (the task holding the lock needs a second one to migrate).
+    (the task holding the lock needs a second one to migrate). *also* runs once the lock
+    is taken, on its connection: False gives the lock back, to try again later.
     """
     held: list[AsyncConnection] = []
 
@@ -145,6 +147,10 @@ async def _server_lock(
         try:
             sql, params = take()  # (after connecting: the name may need the connection's schema)
             taken = bool((await conn.execute(sa.text(sql), params)).scalar_one() == 1)
+            if taken and also is not None and not await also(conn):
+                sql, params = release()
+                await conn.execute(sa.text(sql), params)
+                taken = False
             if taken:
                 await setup(conn)  # (only the holder's session: it never goes back to a pool)
         except BaseException:
@@ -209,14 +215,38 @@ async def _release(conn: AsyncConnection, what: str, release: Callable[[], State
 
 
 def _postgresql(
-    engine: AsyncEngine, name: Callable[[], str], what: str, lock_timeout: float | None
+    engine: AsyncEngine,
+    name: Callable[[], str],
+    what: str,
+    lock_timeout: float | None,
+    transaction: AsyncConnection | None,
 ) -> AbstractAsyncContextManager[Callable[[], bool]]:
+    """The session lock, and a second key for a run inside an application's transaction
+    (``connection=``): that run holds the second key on its connection until the
+    application commits (``pg_try_advisory_xact_lock``), since what it did is invisible
+    to others until then; a migrator takes the lock only while nobody holds the second."""
     keys: list[int] = []
 
-    def key() -> int:
+    def key(second: bool = False) -> int:
         if not keys:
-            keys.append(_pg_key(name()))
-        return keys[0]
+            keys.extend((_pg_key(name()), _pg_key(name() + ":commit")))
+        return keys[1] if second else keys[0]
+
+    async def uncommitted_run_ended(conn: AsyncConnection) -> bool:
+        if transaction is not None:
+            # Its own transaction holds the key already when this is its second run.
+            taken = await transaction.execute(
+                sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key(second=True)}
+            )
+            return bool(taken.scalar_one())
+        free = await conn.execute(
+            sa.text(
+                "SELECT CASE WHEN pg_try_advisory_lock(:k) THEN pg_advisory_unlock(:k) "
+                "ELSE false END"
+            ),
+            {"k": key(second=True)},
+        )
+        return bool(free.scalar_one())
 
     async def setup(conn: AsyncConnection) -> None:
         await conn.execute(sa.text("SELECT set_config('application_name', 'amigrate', false)"))
@@ -226,25 +256,27 @@ def _postgresql(
             await conn.execute(sa.text("SELECT set_config('idle_session_timeout', '0', false)"))
 
     async def holder(conn: AsyncConnection) -> str | None:
-        hi, lo = (key() >> 32) & 0xFFFFFFFF, key() & 0xFFFFFFFF
-        row = (
-            await conn.execute(
-                sa.text(
-                    "SELECT a.pid, a.application_name, a.usename, a.client_addr, "
-                    "a.backend_start FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi "
-                    "AND l.objid = :lo AND l.objsubid = 1"
-                ),
-                {"hi": hi, "lo": lo},
-            )
-        ).first()
-        if row is None:
-            return None
-        return (
-            f"pid {row.pid} ({row.application_name or 'unknown app'}, user {row.usename}"
-            f"{', from ' + str(row.client_addr) if row.client_addr else ''}, "
-            f"connected since {row.backend_start:%Y-%m-%d %H:%M:%S})"
-        )
+        for second in (False, True):
+            hi, lo = (key(second) >> 32) & 0xFFFFFFFF, key(second) & 0xFFFFFFFF
+            row = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT a.pid, a.application_name, a.usename, a.client_addr, "
+                        "a.backend_start FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi "
+                        "AND l.objid = :lo AND l.objsubid = 1"
+                    ),
+                    {"hi": hi, "lo": lo},
+                )
+            ).first()
+            if row is not None:
+                return (
+                    f"pid {row.pid} ({row.application_name or 'unknown app'}, user "
+                    f"{row.usename}{', from ' + str(row.client_addr) if row.client_addr else ''}"
+                    f", connected since {row.backend_start:%Y-%m-%d %H:%M:%S})"
+                    + (", whose transaction has not committed its run yet" if second else "")
+                )
+        return None
 
     return _server_lock(
         engine,
@@ -254,6 +286,7 @@ def _postgresql(
         take=lambda: ("SELECT CASE WHEN pg_try_advisory_lock(:k) THEN 1 ELSE 0 END", {"k": key()}),
         release=lambda: ("SELECT pg_advisory_unlock(:k)", {"k": key()}),
         describe_holder=holder,
+        also=uncommitted_run_ended,
     )
 
 
@@ -373,7 +406,12 @@ def _sqlite_file(engine: AsyncEngine) -> Path | None:
 
 @asynccontextmanager
 async def migration_lock(
-    engine: AsyncEngine, schema: str | None, table: str, *, lock_timeout: float | None = None
+    engine: AsyncEngine,
+    schema: str | None,
+    table: str,
+    *,
+    lock_timeout: float | None = None,
+    transaction: AsyncConnection | None = None,
 ) -> AsyncIterator[Callable[[], bool]]:
     """Hold the migration lock of the version table *schema.table* in *engine*'s database.
 
@@ -381,13 +419,16 @@ async def migration_lock(
     wait as long as it takes, logging who holds the lock every few seconds). Gives a
     function that says whether the lock is still held, as far as can be known without
     a trip to the server (False once its session is seen to have ended).
+
+    *transaction*: the application's connection, in a transaction the run leaves open
+    (``connection=``); on PostgreSQL the lock then lasts until it commits.
     """
     url = engine.url
     what = url.render_as_string(hide_password=True)
     dialect = engine.dialect.name
     name = _resolved_name(engine, schema, table)
     if dialect == "postgresql":
-        async with _postgresql(engine, name, what, lock_timeout) as held:
+        async with _postgresql(engine, name, what, lock_timeout, transaction) as held:
             yield held
     elif dialect in ("mysql", "mariadb"):
         async with _mysql(engine, name, what, lock_timeout) as held:

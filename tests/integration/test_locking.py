@@ -435,3 +435,43 @@ async def test_the_lock_session_never_goes_back_to_an_application_pool(
         await engine.dispose()
     assert "amigrate" not in seen
     assert 31536000 not in seen
+
+
+async def test_a_run_in_an_application_transaction_holds_the_lock_until_it_commits(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """connection= inside the application's transaction: the lock was released when the
+    run returned, before the application committed, so another replica saw no version
+    table and migrated again (failing on what the first had made). Now it waits for the
+    commit, and finds the database at head."""
+    project = make_project(tmp_path, postgresql_url, LOG_TABLE, counted("r002", "r001"))
+    config = project.config()
+    first = create_async_engine(postgresql_url, poolclass=NullPool)
+    second = create_async_engine(postgresql_url, poolclass=NullPool)
+    ran: asyncio.Event = asyncio.Event()
+    committed_at: list[float] = []
+
+    async def in_a_transaction() -> None:
+        async with first.begin() as conn:
+            result = await amigrate.upgrade(config, "head", connection=conn)
+            assert [s.revision for s in result.steps] == ["r001", "r002"]
+            # A second run in the same transaction holds the lock already: no deadlock.
+            assert not (await amigrate.upgrade(config, "head", connection=conn)).steps
+            ran.set()
+            await asyncio.sleep(1.0)
+            committed_at.append(time.monotonic())
+
+    async def another_replica() -> list[str]:
+        await ran.wait()
+        result = await amigrate.upgrade(config, "head", engine=second, lock_timeout=30)
+        assert committed_at  # (it waited for the commit)
+        assert time.monotonic() >= committed_at[0]
+        return [s.revision for s in result.steps]
+
+    try:
+        _, steps = await asyncio.gather(in_a_transaction(), another_replica())
+    finally:
+        await first.dispose()
+        await second.dispose()
+    assert steps == []
+    assert await applied_counts(postgresql_url) == {"r001": 1, "r002": 1}
