@@ -467,6 +467,7 @@ class Migrator:
             self.versions.name,
             lock_timeout=self._lock_timeout,
             transaction=transaction,
+            keep=self._engine is None and self._connection is None,  # (no pool to spare)
         ) as held:
             yield held
 

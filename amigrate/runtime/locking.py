@@ -132,6 +132,7 @@ async def _server_lock(
     release: Callable[[], Statement],
     describe_holder: Callable[[AsyncConnection], Awaitable[str | None]],
     also: Callable[[AsyncConnection], Awaitable[bool]] | None = None,
+    keep_connection: bool = False,
 ) -> AsyncIterator[Callable[[], bool]]:
     """A lock held by a session of its own (PostgreSQL, MySQL).
 
@@ -139,11 +140,17 @@ async def _server_lock(
     that tasks waiting on an application's engine do not hold its pool's connections
     (the task holding the lock needs a second one to migrate). *also* runs once the lock
     is taken, on its connection: False gives the lock back, to try again later.
+    *keep_connection* (an engine of amigrate's own, no pool to spare): the attempts share
+    one connection, instead of a new server session each (twice a second, minutes long).
     """
     held: list[AsyncConnection] = []
+    spare: list[AsyncConnection] = []
+
+    async def borrow() -> AsyncConnection:
+        return spare.pop() if spare else await _dedicated(engine)
 
     async def try_once() -> bool:
-        conn = await _dedicated(engine)
+        conn = await borrow()
         try:
             sql, params = take()  # (after connecting: the name may need the connection's schema)
             taken = bool((await conn.execute(sa.text(sql), params)).scalar_one() == 1)
@@ -161,20 +168,30 @@ async def _server_lock(
             raise
         if taken:
             held.append(conn)
+        elif keep_connection:
+            spare.append(conn)
         else:
             with anyio.CancelScope(shield=True):
                 await conn.close()  # untouched: back to an application's pool as it came
         return taken
 
     async def holder() -> str | None:
-        conn = await _dedicated(engine)
+        conn = await borrow()
         try:
             return await describe_holder(conn)
         finally:
-            with anyio.CancelScope(shield=True):
-                await conn.close()
+            if keep_connection and not spare:
+                spare.append(conn)
+            else:
+                with anyio.CancelScope(shield=True):
+                    await conn.close()
 
-    await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
+    try:
+        await _poll(try_once, holder, what=what, lock_timeout=lock_timeout)
+    finally:
+        for unused in spare:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await unused.close()
     (conn,) = held
     try:
         yield lambda: not _session_ended(conn)
@@ -220,6 +237,7 @@ def _postgresql(
     what: str,
     lock_timeout: float | None,
     transaction: AsyncConnection | None,
+    keep_connection: bool,
 ) -> AbstractAsyncContextManager[Callable[[], bool]]:
     """The session lock, and a second key for a run inside an application's transaction
     (``connection=``): that run holds the second key on its connection until the
@@ -287,11 +305,16 @@ def _postgresql(
         release=lambda: ("SELECT pg_advisory_unlock(:k)", {"k": key()}),
         describe_holder=holder,
         also=uncommitted_run_ended,
+        keep_connection=keep_connection,
     )
 
 
 def _mysql(
-    engine: AsyncEngine, name: Callable[[], str], what: str, lock_timeout: float | None
+    engine: AsyncEngine,
+    name: Callable[[], str],
+    what: str,
+    lock_timeout: float | None,
+    keep_connection: bool,
 ) -> AbstractAsyncContextManager[Callable[[], bool]]:
     # Named locks are at most 64 characters; a digest keeps long names unique.
     lock = "amigrate:" + hashlib.sha1(name().encode()).hexdigest()
@@ -325,6 +348,7 @@ def _mysql(
         take=lambda: ("SELECT GET_LOCK(:n, 0)", {"n": lock}),
         release=lambda: ("SELECT RELEASE_LOCK(:n)", {"n": lock}),
         describe_holder=holder,
+        keep_connection=keep_connection,
     )
 
 
@@ -412,6 +436,7 @@ async def migration_lock(
     *,
     lock_timeout: float | None = None,
     transaction: AsyncConnection | None = None,
+    keep: bool = False,
 ) -> AsyncIterator[Callable[[], bool]]:
     """Hold the migration lock of the version table *schema.table* in *engine*'s database.
 
@@ -421,17 +446,18 @@ async def migration_lock(
     a trip to the server (False once its session is seen to have ended).
 
     *transaction*: the application's connection, in a transaction the run leaves open
-    (``connection=``); on PostgreSQL the lock then lasts until it commits.
+    (``connection=``); on PostgreSQL the lock then lasts until it commits. *keep*: the
+    engine is amigrate's own, so a waiting migrator may keep one connection meanwhile.
     """
     url = engine.url
     what = url.render_as_string(hide_password=True)
     dialect = engine.dialect.name
     name = _resolved_name(engine, schema, table)
     if dialect == "postgresql":
-        async with _postgresql(engine, name, what, lock_timeout, transaction) as held:
+        async with _postgresql(engine, name, what, lock_timeout, transaction, keep) as held:
             yield held
     elif dialect in ("mysql", "mariadb"):
-        async with _mysql(engine, name, what, lock_timeout) as held:
+        async with _mysql(engine, name, what, lock_timeout, keep) as held:
             yield held
     elif dialect == "sqlite" and (path := _sqlite_file(engine)) is not None:
         async with _sqlite(path, what, lock_timeout) as held:

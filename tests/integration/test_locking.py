@@ -475,3 +475,26 @@ async def test_a_run_in_an_application_transaction_holds_the_lock_until_it_commi
         await second.dispose()
     assert steps == []
     assert await applied_counts(postgresql_url) == {"r001": 1, "r002": 1}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql", "mysql"], indirect=True)
+async def test_a_waiting_migrator_keeps_one_connection(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migrator on an engine of its own (the CLI's) opened a new server session for
+    every attempt at the lock, twice a second for as long as it waited."""
+    from amigrate.runtime import locking
+
+    opened: list[object] = []
+    dedicated = locking._dedicated
+
+    async def counting(engine: object) -> object:
+        opened.append(engine)
+        return await dedicated(engine)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(locking, "_dedicated", counting)
+    project = make_project(tmp_path, db_url, *history(2, "await asyncio.sleep(2)"))
+    config = project.config()
+    results = await asyncio.gather(amigrate.upgrade(config), amigrate.upgrade(config))
+    assert sorted(len(r.steps) for r in results) == [0, 2]
+    assert len(opened) == 2  # one each: the waiter kept its one
