@@ -473,12 +473,29 @@ class Migrator:
 
     async def _setup(self, ctx: OnlineContext) -> None:
         await ctx.prepare()
+        await self._check_client(ctx)
         if self.schema is not None:
             await self._use_schema(ctx)
         if self.env.on_connect is not None:
             await self._hook("on_connect", self.env.on_connect, ctx.connection, self._hook_config)
             await ctx.commit()
         await ctx.truncate_journal()  # after on_connect: a journal mode it sets stays
+
+    async def _check_client(self, ctx: OnlineContext) -> None:
+        """PostgreSQL 14+, on a session of amigrate's own: the server checks every second,
+        while a statement runs, that amigrate is still there. A migrator killed (SIGKILL,
+        the OOM killer) left its statement running on the server, holding its locks, and
+        the next migrator waited behind it without a word until it ended (minutes, for a
+        long CREATE INDEX)."""
+        conn = ctx.connection
+        if self._engine is not None or self._connection is not None:
+            return  # (the application's session: its settings are its own)
+        if conn.dialect.name != "postgresql" or (conn.dialect.server_version_info or (0,)) < (14,):
+            return
+        await conn.execute(
+            sa.text("SELECT set_config('client_connection_check_interval', '1000', false)")
+        )
+        await ctx.commit()
 
     async def _use_schema(self, ctx: OnlineContext) -> None:
         conn = ctx.connection

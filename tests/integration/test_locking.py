@@ -498,3 +498,49 @@ async def test_a_waiting_migrator_keeps_one_connection(
     results = await asyncio.gather(amigrate.upgrade(config), amigrate.upgrade(config))
     assert sorted(len(r.steps) for r in results) == [0, 2]
     assert len(opened) == 2  # one each: the waiter kept its one
+
+
+def test_a_killed_migrators_statement_stops_on_the_server(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """SIGKILL during a long statement: the server ran it to its end (holding its locks),
+    and the next migrator waited behind it without a word. The server now checks that
+    the client is there while a statement runs (client_connection_check_interval)."""
+    body = """
+        if op.x_args.get("stall"):
+            pathlib.Path(op.x_args["marker"]).touch()
+            await op.execute("SELECT pg_sleep(30)")
+    """
+    revs = history(2, body)
+    revs[1].extra += "\nimport pathlib"
+    make_project(tmp_path, postgresql_url, *revs)
+    marker = tmp_path / "marker"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "amigrate", "-x", "stall=1", "-x", f"marker={marker}", "upgrade"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # (the sleep is running on the server)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.communicate(timeout=30)
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "amigrate", "upgrade", "head"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 15  # not after the 30 s statement
+    assert asyncio.run(applied_counts(postgresql_url)) == {"r001": 1, "r002": 1}
