@@ -408,6 +408,7 @@ class Migrator:
             self._x_args,
             external_transaction=conn.in_transaction(),
             exclusive_loop=self._exclusive_loop,
+            own_session=self._engine is None and self._connection is None,
         )
         try:
             await self._setup(ctx)

@@ -241,6 +241,9 @@ class MigrationContext:
         #: :meth:`after_revision`), with the actions to run then.
         self.revision_state: dict[str, Any] = {}
         self._after_revision: dict[str, Callable[[], Awaitable[None]]] = {}
+        #: The runner is handling the step's failure (rollback, the failure's history
+        #: row): a cancel must not stop that half-way (see direct.SQLiteDirect).
+        self.cleaning_up = False
 
     def after_revision(self, key: str, action: Callable[[], Awaitable[None]]) -> None:
         """Run *action* when the revision's function has returned, in its step (before
@@ -258,6 +261,7 @@ class MigrationContext:
         self.revision = revision
         self.revision_state = {}
         self._after_revision = {}
+        self.cleaning_up = False
         self.statements_run = 0
         self.committed_statements = 0
         self.last_committed = None
@@ -449,9 +453,13 @@ class OnlineContext(MigrationContext):
         *,
         external_transaction: bool = False,
         exclusive_loop: bool = False,
+        own_session: bool = False,
     ) -> None:
         super().__init__(config, connection.dialect, x_args)
         self._conn = connection
+        #: The connection is amigrate's own (not an application's): its driver-level
+        #: settings are amigrate's to change (SQLite's progress handler, see direct.py).
+        self._own_session = own_session
         #: MySQL's id of the connection's server thread (CONNECTION_ID()), to stop a
         #: statement an interrupt left running.
         self._server_thread: int | None = None
@@ -567,7 +575,9 @@ class OnlineContext(MigrationContext):
                 return previous
 
             self._saved_sqlite_isolation = await self._conn.run_sync(take_control)
-        direct = await direct_for(self._conn, inline=self._exclusive_loop)
+        direct = await direct_for(
+            self._conn, inline=self._exclusive_loop, own_session=self._own_session
+        )
         if direct is not None and not self._sqlite:
             self._saved_isolation = await self._conn.get_isolation_level()
             await self._end_autobegun()  # reading the level autobegan one
@@ -606,6 +616,10 @@ class OnlineContext(MigrationContext):
 
     async def release(self) -> None:
         """Give transaction control back (the connection may be the application's)."""
+        if self._direct is not None and self._direct_open and not self._conn.closed:
+            # Left open by a failure whose ROLLBACK never ran (an interrupt on its way):
+            # what follows would commit it.
+            await self.rollback()
         direct, self._direct = self._direct, None
         if self.external_transaction or self._conn.closed:
             return
@@ -643,7 +657,7 @@ class OnlineContext(MigrationContext):
         if self._direct is not None:
             # SQLAlchemy sees no transaction; one it autobegins for a statement of the
             # revision's own runs inside this one (SQLite has one transaction per connection).
-            await self._direct.run([(BEGIN, (), None)])
+            await self._direct.run([(BEGIN, (), None)], interruptible=not self.cleaning_up)
             self._direct_open = True
             return
         await self._conn.begin()
@@ -707,7 +721,7 @@ class OnlineContext(MigrationContext):
             if closing:
                 items += direct.ending(begin_again=again)
             if items:
-                await direct.run(items)
+                await direct.run(items, interruptible=not self.cleaning_up)
             if closing:
                 self._direct_open = again
         else:
@@ -721,9 +735,9 @@ class OnlineContext(MigrationContext):
         if self.external_transaction:
             return
         if self._direct is not None and self._direct_open:
-            self._direct_open = False
             if await self._direct.in_transaction():
                 await self._direct.run([(ROLLBACK, (), None)])
+            self._direct_open = False  # (only now: an interrupted ROLLBACK is tried again)
         if self._conn.in_transaction():
             await self._conn.rollback()
 
@@ -760,7 +774,7 @@ class OnlineContext(MigrationContext):
             # An op's DDL: one trip to the driver instead of SQLAlchemy's several.
             sql = str(statement.compile(dialect=self._dialect))
             if isinstance(self._direct, SQLiteDirect) and self._direct.inline:
-                await self._direct.run([(sql, (), None)])  # (on this thread: no cancel lands)
+                await self._direct.run([(sql, (), None)], interruptible=not self.cleaning_up)
             else:
                 await self._until_done(self._direct.run([(sql, (), None)]))
             self._direct.ddl_ran(statement)

@@ -163,8 +163,11 @@ class Direct:
             return [(COMMIT, (), None), (BEGIN, (), None)]
         return [(COMMIT, (), None)]
 
-    async def run(self, items: Sequence[Item]) -> None:
-        """Execute *items* in order; a wrong row count stops there, before anything after it."""
+    async def run(self, items: Sequence[Item], *, interruptible: bool = False) -> None:
+        """Execute *items* in order; a wrong row count stops there, before anything after it.
+
+        *interruptible*: part of the run's own work (not of a cleanup after a failure),
+        where a cancel may stop it (see :meth:`SQLiteDirect._run_inline`)."""
         raise NotImplementedError
 
     #: Whether SQLAlchemy's side of the connection is in AUTOCOMMIT, so that ending a
@@ -194,13 +197,22 @@ class SQLiteDirect(Direct):
     whose loop runs nothing else, on a connection that allows it.
     """
 
-    def __init__(self, driver_connection: Any, dialect: Dialect, *, inline: bool = False) -> None:
+    def __init__(
+        self,
+        driver_connection: Any,
+        dialect: Dialect,
+        *,
+        inline: bool = False,
+        own_session: bool = False,
+    ) -> None:
         super().__init__(driver_connection, dialect)
         self.inline = inline
+        #: The connection is amigrate's own: its progress handler is amigrate's to set.
+        self._own_session = own_session
         #: The cancel requests of the running task seen so far (see :meth:`_run_inline`).
         self._cancels_seen = 0
 
-    async def run(self, items: Sequence[Item]) -> None:
+    async def run(self, items: Sequence[Item], *, interruptible: bool = False) -> None:
         failed: list[Item] = []
 
         def work() -> None:
@@ -218,8 +230,10 @@ class SQLiteDirect(Direct):
             failed.clear()
 
         try:
-            if self.inline:
+            if self.inline and interruptible:
                 await self._run_inline(work)
+            elif self.inline:
+                work()  # (a cleanup after a failure: nothing may stop it half-way)
             else:
                 await self._driver._execute(work)
         except sqlite3.Error as exc:
@@ -235,21 +249,37 @@ class SQLiteDirect(Direct):
         before the statements start (a turn of the loop), and one asked for while they
         run stops the statement running (sqlite3's progress handler, where the signal
         handler that asks for it runs too), which ends in the cancel, not in its error.
-        The handler is the connection's only one: amigrate's own while it runs.
+        The handler is set only on a connection of amigrate's own (sqlite3 cannot give
+        back one the application set). A signal handler that raises (Python's own for
+        SIGINT, without asyncio's) raises in the progress handler, where sqlite3 drops
+        the exception and stops the statement: that is raised as KeyboardInterrupt.
         """
         task = asyncio.current_task()
         if task is None:
             work()
             return
         await self._deliver_cancel(task)
+        if not self._own_session:
+            work()
+            return
         asked = task.cancelling()
+        stopped: list[bool] = []
+
+        def stop() -> bool:
+            if task.cancelling() > asked:
+                stopped.append(True)
+                return True
+            return False
+
         db: sqlite3.Connection = self._driver._conn
-        db.set_progress_handler(lambda: task.cancelling() > asked, _PROGRESS_STEPS)
+        db.set_progress_handler(stop, _PROGRESS_STEPS)
         try:
             work()
-        except sqlite3.OperationalError:
-            if task.cancelling() > asked:
+        except sqlite3.OperationalError as exc:
+            if stopped:
                 await self._deliver_cancel(task)
+            elif "interrupt" in str(exc):
+                raise KeyboardInterrupt from exc  # (the progress handler raised: see above)
             raise
         finally:
             db.set_progress_handler(None, 0)
@@ -327,7 +357,7 @@ class AsyncpgDirect(Direct):
             values.update(write.params)
         return (compiled.sql, compiled.parameters(values), Combined(tuple(group)))
 
-    async def run(self, items: Sequence[Item]) -> None:
+    async def run(self, items: Sequence[Item], *, interruptible: bool = False) -> None:
         for sql, params, check in items:
             try:
                 if isinstance(check, Combined):
@@ -407,7 +437,9 @@ def _counting_ctes(group: Sequence[Write]) -> sa.Select[Any]:
     return sa.select(*counts)
 
 
-async def direct_for(conn: AsyncConnection, *, inline: bool = False) -> Direct | None:
+async def direct_for(
+    conn: AsyncConnection, *, inline: bool = False, own_session: bool = False
+) -> Direct | None:
     """The direct path for *conn*, or None where SQLAlchemy must see every statement.
 
     *inline*: the caller's loop runs nothing else, so on SQLite the statements may run
@@ -428,7 +460,8 @@ async def direct_for(conn: AsyncConnection, *, inline: bool = False) -> Direct |
         return AsyncpgDirect(driver, conn.dialect, raw.dbapi_connection)
     if driver is None or not (hasattr(driver, "_execute") and hasattr(driver, "_conn")):
         return None  # an aiosqlite without the worker-thread hook: the normal path
-    return SQLiteDirect(driver, conn.dialect, inline=inline and _any_thread(driver._conn))
+    inline = inline and _any_thread(driver._conn)
+    return SQLiteDirect(driver, conn.dialect, inline=inline, own_session=own_session)
 
 
 def _any_thread(connection: sqlite3.Connection) -> bool:

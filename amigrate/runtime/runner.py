@@ -282,6 +282,7 @@ async def apply_plan(
                 last=index == last,
             )
         except BaseException as exc:
+            ctx.cleaning_up = True
             statement = ctx.current_statement
             if isinstance(exc, Exception) and isinstance(ctx, OnlineContext):
                 with anyio.CancelScope(shield=True):

@@ -21,6 +21,7 @@ from pathlib import Path
 import anyio
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 import amigrate
 from tests.conftest import _admin, run_async
@@ -532,3 +533,89 @@ def test_ctrl_c_on_sqlite_stops_a_run_of_many_op_statements(
     assert_clean_error(result, code=130, match="revision a1 rolled back")
     assert time.monotonic() - started < 20
     assert asyncio.run(snapshot(sqlite_url)) == (set(), [])
+
+
+def test_a_cancel_while_a_failure_is_handled_rolls_back_and_records_it(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM arriving as a step fails (on SQLite, on the loop's thread): the cancel was
+    delivered in the failure's cleanup, before its ROLLBACK, and the teardown committed
+    the step's work, with no failed row for the autocommit block's part."""
+    body = (
+        "async with op.autocommit_block():\n"
+        '    await op.create_table("t_auto", sa.Column("x", sa.Integer))\n'
+        'await op.create_table("t2", sa.Column("x", sa.Integer))\n'
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        'raise RuntimeError("boom")'
+    )
+    make_project(tmp_path, sqlite_url, Rev("a1", None, upgrade=body, extra="import os, signal"))
+    result = run_cli("upgrade", cwd=tmp_path)
+    assert result.code == 130, result
+    assert asyncio.run(snapshot(sqlite_url)) == ({"t_auto"}, [])  # (t2 rolled back)
+    again = run_cli("upgrade", cwd=tmp_path)
+    assert_clean_error(again, match="failed partway")
+    assert "RuntimeError: boom" in again.err
+
+
+def test_ctrl_c_without_asyncios_handler_stops_the_statement_as_keyboardinterrupt(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Python's own SIGINT handler (a loop run without asyncio.run) raises in sqlite3's
+    progress handler, where sqlite3 drops the exception and stops the statement: the
+    run said 'MigrationFailed: interrupted', which an application's 'except Exception'
+    took for a failure, and Ctrl-C did not end the program."""
+    project = make_project(
+        tmp_path, sqlite_url, Rev("a1", None, upgrade=SLOW_INDEX, extra="import pathlib")
+    )
+    marker = tmp_path / "marker"
+    script = f"""
+import asyncio, os, amigrate
+async def main():
+    ini, x_args = {str(project.ini)!r}, {{"marker": {str(marker)!r}}}
+    async with amigrate.Migrator(ini, x_args=x_args, exclusive_loop=True) as m:
+        await m.upgrade("head")
+try:
+    asyncio.new_event_loop().run_until_complete(main())
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+except Exception as exc:
+    print(type(exc).__name__, exc, flush=True)
+os._exit(0)  # (anyio's worker thread of the abandoned loop would keep the process alive)
+"""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_until(lambda: marker.exists() or proc.poll() is not None)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+    finally:
+        out, err = proc.communicate(timeout=60)
+    assert out.strip() == "KeyboardInterrupt", out + err
+    assert time.monotonic() - started < 20
+    assert asyncio.run(snapshot(sqlite_url)) == (set(), [])
+
+
+async def test_an_applications_progress_handler_is_left_in_place(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """On the application's connection amigrate sets no progress handler of its own
+    (sqlite3 cannot give back the one the application had: it was removed)."""
+    project = make_project(tmp_path, sqlite_url, *linear(2))
+    engine = create_async_engine(sqlite_url)
+    calls: list[int] = []
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            db = raw.driver_connection._conn  # type: ignore[union-attr]
+            db.set_progress_handler(lambda: calls.append(1), 10)
+            async with amigrate.Migrator(
+                project.config(), connection=conn, exclusive_loop=True
+            ) as m:
+                await m.upgrade("head")
+            calls.clear()
+            await conn.exec_driver_sql(LONG_SQLITE_QUERY.replace("400000000", "1000"))
+            assert calls
+    finally:
+        await engine.dispose()
