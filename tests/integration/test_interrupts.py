@@ -62,8 +62,11 @@ def interrupted(
         wait_until(lambda: ready() or proc.poll() is not None)
         time.sleep(pause)
         proc.send_signal(sig)
-    finally:
         out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # (the signal did not stop it: no process left behind)
+            proc.kill()
+            proc.communicate()
     return Result(proc.returncode, out, err)
 
 
@@ -590,8 +593,11 @@ os._exit(0)  # (anyio's worker thread of the abandoned loop would keep the proce
         wait_until(lambda: marker.exists() or proc.poll() is not None)
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
-    finally:
         out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert out.strip() == "KeyboardInterrupt", out + err
     assert time.monotonic() - started < 20
     assert asyncio.run(snapshot(sqlite_url)) == (set(), [])
