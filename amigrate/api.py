@@ -19,7 +19,6 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar, overload
 
-import anyio
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from amigrate.config import Config, load_config
@@ -39,6 +38,7 @@ from amigrate.revisions import Plan
 from amigrate.runtime.history import HistoryEntry
 from amigrate.runtime.repair import RepairResult
 from amigrate.runtime.runner import StepCallback, StepEvent
+from amigrate.runtime.threads import in_thread
 from amigrate.runtime.validation import ValidationReport
 from amigrate.scripts.directory import ScriptDirectory
 from amigrate.scripts.loader import load_env
@@ -93,9 +93,7 @@ async def targets(
 ) -> list[DatabaseTarget]:
     """The databases a fan-out would run on (``databases=`` or ``targets=``, see ``fan_out``)."""
     cfg = _config(config)
-    env = await anyio.to_thread.run_sync(
-        lambda: load_env(cfg.script_location, sys_path=cfg.prepend_sys_path)
-    )
+    env = await in_thread(lambda: load_env(cfg.script_location, sys_path=cfg.prepend_sys_path))
     return await resolve(cfg, targets=targets, databases=databases, env_targets=env.targets)
 
 
@@ -130,7 +128,7 @@ async def fan_out(
         scripts.graph  # noqa: B018 - read and validate once, for every database
         return load_env(cfg.script_location, sys_path=cfg.prepend_sys_path)
 
-    env = await anyio.to_thread.run_sync(load)
+    env = await in_thread(load)
     chosen = await resolve(cfg, targets=targets, databases=databases, env_targets=env.targets)
 
     async def run(target: DatabaseTarget) -> T:

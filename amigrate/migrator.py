@@ -70,6 +70,7 @@ from amigrate.runtime.runner import (
     apply_plan,
     step_direction,
 )
+from amigrate.runtime.threads import in_thread
 from amigrate.runtime.validation import (
     ValidationReport,
     applied_checksums,
@@ -249,7 +250,7 @@ class Migrator:
     # -- lifecycle -------------------------------------------------------------------
 
     async def __aenter__(self) -> Migrator:
-        await anyio.to_thread.run_sync(self._load_sources)
+        await in_thread(self._load_sources)
         return self
 
     async def __aexit__(
@@ -833,7 +834,7 @@ class Migrator:
         def read() -> dict[str, str]:
             return {rev: file_checksum(scripts[rev].path) for rev in revisions if rev in scripts}
 
-        files = await anyio.to_thread.run_sync(read)
+        files = await in_thread(read)
         return files, {rev: str(scripts[rev].path) for rev in files}
 
     async def repair(self, revisions: str | Sequence[str] = ()) -> RepairResult:
@@ -924,7 +925,7 @@ class Migrator:
                 functions[step.revision] = check_function(module, name, step.revision, path)
             return functions, checksums
 
-        return await anyio.to_thread.run_sync(load)
+        return await in_thread(load)
 
     # -- offline ---------------------------------------------------------------------
 
