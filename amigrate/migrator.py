@@ -333,6 +333,12 @@ class Migrator:
         derived.x_args = dict(self._x_args)
         return derived
 
+    @property
+    def _own_sessions(self) -> bool:
+        """Whether the connections are amigrate's own (no engine or connection of the
+        application's): their session settings, and their number, are amigrate's to choose."""
+        return self._engine is None and self._connection is None
+
     async def _get_engine(self) -> AsyncEngine:
         if self._engine is not None:
             return self._engine
@@ -409,7 +415,7 @@ class Migrator:
             self._x_args,
             external_transaction=conn.in_transaction(),
             exclusive_loop=self._exclusive_loop,
-            own_session=self._engine is None and self._connection is None,
+            own_session=self._own_sessions,
         )
         try:
             await self._setup(ctx)
@@ -469,7 +475,7 @@ class Migrator:
             self.versions.name,
             lock_timeout=self._lock_timeout,
             transaction=transaction,
-            keep=self._engine is None and self._connection is None,  # (no pool to spare)
+            keep=self._own_sessions,  # (no pool to spare)
         ) as held:
             yield held
 
@@ -490,7 +496,7 @@ class Migrator:
         the next migrator waited behind it without a word until it ended (minutes, for a
         long CREATE INDEX)."""
         conn = ctx.connection
-        if self._engine is not None or self._connection is not None:
+        if not self._own_sessions:
             return  # (the application's session: its settings are its own)
         if conn.dialect.name != "postgresql" or (conn.dialect.server_version_info or (0,)) < (14,):
             return
