@@ -47,6 +47,7 @@ from amigrate.revisions.revision import MAX_ID_LENGTH
 from amigrate.runtime.context import OnlineContext, schema_search_path
 from amigrate.runtime.engine import connect_error, make_engine
 from amigrate.runtime.history import (
+    RUNNING,
     HistoryEntry,
     HistoryTable,
     database_user,
@@ -151,13 +152,35 @@ class RunResult:
         return sum(step.duration for step in self.steps)
 
 
-def _unresolved(failure: HistoryEntry, *, then: str = "") -> PartlyApplied:
-    when = failure.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+def _unresolved(failure: HistoryEntry, *, then: str = "", locked: bool = True) -> PartlyApplied:
     return PartlyApplied(
-        f"revision {failure.revision} failed partway on {when} and the database may be partly "
-        f"changed: {failure.error or 'no details recorded'}",
+        unresolved_message(failure, locked=locked),
         hint="finish or undo that revision by hand, then record where the database is with "
         f"'amigrate stamp <revision>' (or run again with --force){then}",
+    )
+
+
+def unresolved_message(failure: HistoryEntry, *, locked: bool = True) -> str:
+    """What a newest history row that upgrade and downgrade refuse over says: a failure,
+    or a step that did not finish (*locked*: read holding the migration lock, so its
+    migrator is gone; else it may be running now)."""
+    when = failure.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if failure.status != RUNNING:
+        return (
+            f"revision {failure.revision} failed partway on {when} and the database may be "
+            f"partly changed: {failure.error or 'no details recorded'}"
+        )
+    verb = "upgrade" if failure.direction == "up" else "downgrade"
+    started = f"the {verb} of revision {failure.revision} started on {when} (by {failure.os_user})"
+    if locked:
+        return (
+            f"{started} and did not finish: its migrator stopped (killed, or its host or "
+            "connection lost) after part of the revision committed, so the database may be "
+            "partly changed"
+        )
+    return (
+        f"{started} and has not finished: another migrator is running it now, or it stopped "
+        "partway (killed, or its host or connection lost) and the database may be partly changed"
     )
 
 
@@ -581,7 +604,7 @@ class Migrator:
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
         heads, failure = await self.status()
         if failure is not None and not force:
-            raise _unresolved(failure)
+            raise _unresolved(failure, locked=False)
         return self._make_plan(direction, target, heads)
 
     async def last_failure(self) -> HistoryEntry | None:

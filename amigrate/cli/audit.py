@@ -72,6 +72,8 @@ def log(
     for name, e in [] if state.json or json_output else rows:
         ends = f"{e.from_revisions or '<base>'} -> {e.to_revisions or '<base>'}"
         status = "" if e.status == "applied" else f"  [{e.status.upper()}: {e.error}]"
+        if e.status == "running":
+            status = "  [RUNNING: started, not finished (running now, or its migrator stopped)]"
         click.echo(
             (f"{name}: " if name else "")
             + f"{e.applied_at:%Y-%m-%d %H:%M:%S} UTC  {e.direction:<6} {ends}"

@@ -449,11 +449,12 @@ def current(state: CliState, verbose: bool, check_heads: bool, json_output: bool
             "failed": None if failure is None else _failure_json(failure),
         }
         if failure is not None and not state.json:
-            when = failure.applied_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            from amigrate.migrator import unresolved_message
+
             click.echo(
-                f"{prefix}warning: revision {failure.revision} failed partway on {when} and the "
-                "database may be partly changed; upgrade and downgrade refuse until 'amigrate "
-                "stamp <revision>' says where it is ('amigrate log' shows the failure)",
+                f"{prefix}warning: {unresolved_message(failure, locked=False)}; upgrade and "
+                "downgrade refuse until 'amigrate stamp <revision>' says where it is "
+                "('amigrate log' shows it)",
                 err=True,
             )
         if not state.json:
@@ -508,6 +509,7 @@ def _failure_json(failure: HistoryEntry) -> dict[str, Any]:
         "direction": failure.direction,
         "applied_at": failure.applied_at.isoformat(),
         "error": failure.error,
+        "finished": failure.status != "running",
     }
 
 

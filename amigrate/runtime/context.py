@@ -244,6 +244,10 @@ class MigrationContext:
         #: The runner is handling the step's failure (rollback, the failure's history
         #: row): a cancel must not stop that half-way (see direct.SQLiteDirect).
         self.cleaning_up = False
+        #: The current step's ``running`` history row, to write before the step can
+        #: commit part of its work (see amigrate.runtime.history), and whether it is written.
+        self.step_marker: Write | None = None
+        self.marker_written = False
 
     def after_revision(self, key: str, action: Callable[[], Awaitable[None]]) -> None:
         """Run *action* when the revision's function has returned, in its step (before
@@ -262,6 +266,8 @@ class MigrationContext:
         self.revision_state = {}
         self._after_revision = {}
         self.cleaning_up = False
+        self.step_marker = None
+        self.marker_written = False
         self.statements_run = 0
         self.committed_statements = 0
         self.last_committed = None
@@ -731,6 +737,14 @@ class OnlineContext(MigrationContext):
         if commit and not self.external_transaction and self._conn.in_transaction():
             await self._conn.commit()
 
+    async def write_marker(self) -> None:
+        """Write the current step's ``running`` history row (once), in its transaction:
+        what commits next takes it along."""
+        if self.step_marker is None or self.marker_written:
+            return
+        await self.finish([self.step_marker], commit=False)
+        self.marker_written = True
+
     async def rollback(self) -> None:
         if self.external_transaction:
             return
@@ -837,6 +851,7 @@ class OnlineContext(MigrationContext):
             # amigrate owns the transaction; outside it statements autocommit (SQLite with
             # its implicit BEGIN off, asyncpg with SQLAlchemy's side in AUTOCOMMIT).
             was_open = self._direct_open if self._direct else self._conn.in_transaction()
+            await self.write_marker()
             await self.commit()
             self._entered_block()
             try:
@@ -853,6 +868,7 @@ class OnlineContext(MigrationContext):
         was_open = self._conn.in_transaction()
         # Read the level while still inside the transaction: reading it later would autobegin.
         previous = await self._conn.get_isolation_level()
+        await self.write_marker()
         await self.commit()
         self._entered_block()
         await self._conn.execution_options(isolation_level="AUTOCOMMIT")

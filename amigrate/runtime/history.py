@@ -6,6 +6,14 @@ no row. A step that fails (or is interrupted) after part of its work committed
 ``op.autocommit_block()``) is recorded with ``status = 'failed'`` and the
 statement that failed; the next run refuses to continue over it until the user
 resolves it (``stamp``, or ``--force``).
+
+Where a step can commit part of its work before its end (MySQL/MariaDB, whose DDL
+commits; any database at an ``op.autocommit_block()``), its row is written first with
+``status = 'running'``, in the step's transaction, so that the first early commit
+takes it along; the step's end turns it into ``applied`` (or ``failed``). A migrator
+killed in between (SIGKILL, a lost host) leaves the ``running`` row, and the next
+run refuses over it as over a failure, instead of running the revision again over
+its committed half.
 """
 
 from __future__ import annotations
@@ -28,7 +36,12 @@ from sqlalchemy.sql.expression import ColumnElement, Executable
 
 from amigrate._version import __version__
 
-__all__ = ["HistoryEntry", "HistoryTable", "checksum", "os_identity"]
+__all__ = ["RUNNING", "UNFINISHED", "HistoryEntry", "HistoryTable", "checksum", "os_identity"]
+
+#: The status of the row of a step that has started and may have committed part of its work.
+RUNNING = "running"
+#: The statuses of a newest row that upgrade and downgrade refuse to run over.
+UNFINISHED = ("failed", RUNNING)
 
 CHECKSUM_VERSION = "v1"
 
@@ -137,6 +150,30 @@ class HistoryTable:
         )
         #: The INSERT of one row, built once (its compiled form is reused).
         self.insert = self.table.insert()
+        #: The UPDATE that ends a step's ``running`` row (see :meth:`ending`), built once.
+        t = self.table
+        self.end = (
+            t.update()
+            .where(
+                t.c.run_id == sa.bindparam("m_run_id", type_=t.c.run_id.type),
+                t.c.revision == sa.bindparam("m_revision", type_=t.c.revision.type),
+                t.c.status == sa.bindparam("m_status", type_=t.c.status.type),
+            )
+            .values({name: sa.bindparam(f"new_{name}", type_=t.c[name].type) for name in _ENDING})
+        )
+        #: The DELETE of a step's ``running`` row, when the step was rolled back after all.
+        self.unmark = t.delete().where(
+            t.c.run_id == sa.bindparam("m_run_id", type_=t.c.run_id.type),
+            t.c.revision == sa.bindparam("m_revision", type_=t.c.revision.type),
+            t.c.status == sa.bindparam("m_status", type_=t.c.status.type),
+        )
+
+    def ending(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The parameters of :attr:`end` (or :attr:`unmark`) for the step whose final
+        *row* (see :meth:`row`) replaces its ``running`` one."""
+        params = {f"new_{name}": row[name] for name in _ENDING}
+        params.update(m_run_id=row["run_id"], m_revision=row["revision"], m_status=RUNNING)
+        return params
 
     async def create(self, conn: AsyncConnection) -> None:
         """Create the table (and its index) if it does not exist."""
@@ -306,9 +343,15 @@ class HistoryTable:
     async def last_failure(
         self, conn: AsyncConnection, *, exists: bool | None = None
     ) -> HistoryEntry | None:
-        """The newest row, if it records a failure nothing has resolved since."""
+        """The newest row, if it records a failure nothing has resolved since, or a step
+        that started and did not finish (``running``: its migrator was killed, or, read
+        without the migration lock, it is running now)."""
         newest = await self.entries(conn, limit=1, exists=exists)
-        return newest[0] if newest and newest[0].status == "failed" else None
+        return newest[0] if newest and newest[0].status in UNFINISHED else None
+
+
+#: The columns a step's end sets on its ``running`` row.
+_ENDING = ("message", "status", "error", "applied_at", "duration")
 
 
 def _utc_now(dialect: Dialect) -> ColumnElement[Any]:

@@ -110,6 +110,8 @@ async def read_heads(
 
 
 _NEWEST_STATUS = "SELECT status FROM {} ORDER BY id DESC LIMIT 1"
+#: history.UNFINISHED (not imported: that module imports SQLAlchemy).
+UNFINISHED = ("failed", "running")
 
 
 def _sqlite(path: str, tables: tuple[str, str]) -> tuple[str, ...] | None:
@@ -130,7 +132,7 @@ def _sqlite(path: str, tables: tuple[str, str]) -> tuple[str, ...] | None:
         }
         if history in found:
             newest = conn.execute(_NEWEST_STATUS.format(f'"{history}"')).fetchone()
-            if newest is not None and newest[0] == "failed":
+            if newest is not None and newest[0] in UNFINISHED:
                 return None
         if table not in found:
             return ()
@@ -176,7 +178,7 @@ async def _read_rows(
     exists = await conn.fetchrow(
         "SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL", table, history
     )
-    if exists[1] and await conn.fetchval(_NEWEST_STATUS.format(history)) == "failed":
+    if exists[1] and await conn.fetchval(_NEWEST_STATUS.format(history)) in UNFINISHED:
         return None
     if not exists[0]:
         return ()

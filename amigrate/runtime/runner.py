@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import anyio
@@ -18,12 +19,18 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
-from amigrate.errors import AmigrateError, MigrationFailed, MigrationInterrupted, ScriptError
+from amigrate.errors import (
+    AmigrateError,
+    MigrationError,
+    MigrationFailed,
+    MigrationInterrupted,
+    ScriptError,
+)
 from amigrate.operations import Operations
 from amigrate.revisions import Plan, Step
 from amigrate.runtime.context import MigrationContext, OfflineContext, OnlineContext
 from amigrate.runtime.direct import Write
-from amigrate.runtime.history import HistoryTable
+from amigrate.runtime.history import RUNNING, HistoryTable
 from amigrate.runtime.versions import VersionTable
 
 __all__ = ["StepResult", "apply_plan", "interruption", "mark_interrupted"]
@@ -87,6 +94,31 @@ class Recorder:
         """The history row of *step*, as a statement to run in the step's transaction."""
         return Write(self.table.insert, self._row(step, message, duration, status, error))
 
+    def marker(self, step: Step, message: str) -> Write:
+        """The ``running`` row of *step*, written before the step may commit part of its
+        work (see :mod:`amigrate.runtime.history`)."""
+        return self.write(step, message, 0.0, status=RUNNING)
+
+    def ending(
+        self,
+        step: Step,
+        message: str,
+        duration: float,
+        *,
+        status: str = "applied",
+        error: str | None = None,
+        missing: Callable[[int], Exception] | None = None,
+    ) -> Write:
+        """*step*'s ``running`` row made its final one (applied, or failed), which must
+        change that one row (*missing* makes the error when it does not)."""
+        params = self.table.ending(self._row(step, message, duration, status, error))
+        return Write(self.table.end, params, 1, missing or partial(_marker_gone, step))
+
+    def unmark(self, step: Step) -> Write:
+        """The DELETE of *step*'s ``running`` row (a step rolled back after it committed)."""
+        params = self.table.ending(self._row(step, "", 0.0, RUNNING, None))
+        return Write(self.table.unmark, {k: v for k, v in params.items() if k.startswith("m_")})
+
     def statement(self, step: Step, message: str, dialect: Dialect) -> Executable:
         """The history row of *step* in an offline script (which nobody times: duration 0)."""
         return self.table.offline_insert(self._row(step, message, 0.0, "applied", None), dialect)
@@ -130,6 +162,14 @@ class Recorder:
         )
 
 
+def _marker_gone(step: Step, rowcount: int) -> MigrationError:
+    return MigrationError(
+        f"the history row amigrate wrote when revision {step.revision} started is gone "
+        f"({rowcount} rows match): another process changed the history table during the run",
+        hint="find out what else writes to amigrate's history table",
+    )
+
+
 def step_direction(step: Step) -> Literal["up", "down", "stamp"]:
     """``stamp`` for a stamp step, else the step's direction."""
     return "stamp" if step.is_stamp else step.direction
@@ -161,6 +201,12 @@ async def _run_step(
     """Run one step; return True when it committed (with its version row)."""
     ctx.begin_step(step.revision)
     blocks = ctx.autocommit_blocks
+    if recorder is not None and not step.is_stamp and isinstance(ctx, OnlineContext):
+        # Written where the step may commit part of its work before its end: at once on
+        # MySQL (its first DDL commits it), at an autocommit block elsewhere.
+        ctx.step_marker = recorder.marker(step, message)
+        if not ctx.transactional_ddl:
+            await ctx.write_marker()
     if not step.is_stamp:
         op = Operations(ctx)
         await functions[step.revision](op)
@@ -184,7 +230,11 @@ async def _run_step(
         # where the driver allows.
         writes = versions.writes(step.change)
         if recorder is not None:
-            writes.append(recorder.write(step, message, time.perf_counter() - started))
+            duration = time.perf_counter() - started
+            if ctx.marker_written:
+                writes.append(recorder.ending(step, message, duration))
+            else:
+                writes.append(recorder.write(step, message, duration))
         # One transaction for the run, but this step committed work of its own (an
         # autocommit block, MySQL's DDL): commit its version row with it, so that the
         # database never holds the work of a step without the row that records it.
@@ -331,8 +381,8 @@ async def apply_plan(
             )
             if rollback_error is not None and not _closed(ctx):
                 failure.add_note(f"rolling back failed too: {_driver_message(rollback_error)}")
-            if recorder is not None and isinstance(ctx, OnlineContext) and failure.partial:
-                await _record_partial(ctx, recorder, step, message, started, failure)
+            if recorder is not None and isinstance(ctx, OnlineContext):
+                await _record_failure(ctx, recorder, step, message, started, failure)
             if not isinstance(exc, Exception):
                 # Cancellation and exit go through as they are (the caller's task must see
                 # its cancellation), saying what they left behind.
@@ -446,7 +496,11 @@ def _closed(ctx: MigrationContext) -> bool:
     return ctx.closed
 
 
-async def _record_partial(
+class _NoMarker(Exception):
+    """The step's ``running`` row is not in the database (rolled back with the step)."""
+
+
+async def _record_failure(
     ctx: OnlineContext,
     recorder: Recorder,
     step: Step,
@@ -454,30 +508,71 @@ async def _record_partial(
     started: float,
     failure: MigrationFailed,
 ) -> None:
-    """Record a step that committed part of its work and failed, as ``failed``.
+    """Record a failed step in the history: as ``failed`` when it committed part of its
+    work; when it did not, its ``running`` row (which an early commit before the failing
+    statement may have committed) goes.
 
-    The next run refuses to go over it until the user says where the database is
-    (``stamp``, or ``--force``). Shielded, so an interrupted run records it too; on
-    a fresh connection when the step's connection did not survive.
+    The next run refuses to go over a ``failed`` row until the user says where the
+    database is (``stamp``, or ``--force``). Shielded, so an interrupted run records it
+    too; on a fresh connection when the step's connection did not survive.
     """
-    error = failure.message  # names the statement that failed
-    row = recorder.write(step, message, time.perf_counter() - started, status="failed", error=error)
+    duration = time.perf_counter() - started
+    if failure.partial:
+        error = failure.message  # names the statement that failed
+        rows = [recorder.write(step, message, duration, status="failed", error=error)]
+        if ctx.marker_written:  # that row made the failed one, else a new one
+            ending = recorder.ending(
+                step, message, duration, status="failed", error=error, missing=_no_marker
+            )
+            rows.insert(0, ending)
+        what = "record the failure in its history"
+    elif ctx.marker_written:
+        rows = [recorder.unmark(step)]
+        what = (
+            f"remove the 'running' history row of revision {step.revision}, so the next run "
+            "refuses over it until 'amigrate stamp'"
+        )
+    else:
+        return
     with anyio.CancelScope(shield=True), anyio.move_on_after(_RECORD_TIMEOUT) as scope:
         try:
             if ctx.closed:
                 raise ConnectionError("the connection was closed")
-            await ctx.begin()
-            await ctx.finish([row], commit=True)
+            await _first_that_lands(partial(_on_step_connection, ctx), rows)
             return
         except Exception:
             await _rollback(ctx)
         try:
-            await record_elsewhere(ctx, row)
+            await _first_that_lands(partial(record_elsewhere, ctx), rows)
             return
         except Exception as exc:  # the original failure matters more; say this one too
-            failure.add_note(f"amigrate could not record the failure in its history: {exc}")
+            failure.add_note(f"amigrate could not {what}: {exc}")
     if scope.cancelled_caught:
-        failure.add_note("amigrate could not record the failure in its history: timed out")
+        failure.add_note(f"amigrate could not {what}: timed out")
+
+
+def _no_marker(rowcount: int) -> Exception:
+    return _NoMarker(rowcount)
+
+
+async def _first_that_lands(write: Callable[[Write], Awaitable[None]], rows: list[Write]) -> None:
+    """Write the first of *rows* whose target is there (the ``running`` row to end)."""
+    for row in rows[:-1]:
+        try:
+            await write(row)
+            return
+        except _NoMarker:
+            pass
+    await write(rows[-1])
+
+
+async def _on_step_connection(ctx: OnlineContext, row: Write) -> None:
+    await ctx.begin()
+    try:
+        await ctx.finish([row], commit=True)
+    except _NoMarker:
+        await _rollback(ctx)
+        raise
 
 
 #: Seconds recording a failure may take (it is shielded from cancellation).

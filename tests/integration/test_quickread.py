@@ -115,3 +115,10 @@ def test_parse_plain_url(url: str, parts: tuple[str, str] | None) -> None:
     if url.startswith("postgresql+asyncpg://u:p"):
         assert plain is not None
         assert (plain.password, plain.port, plain.host) == ("p@ss", 5433, "h")
+
+
+def test_refuses_over_the_same_statuses_as_the_history() -> None:
+    """A newest row of these hands `current` to the ordinary path, which reports it."""
+    from amigrate.runtime import history, quickread
+
+    assert quickread.UNFINISHED == history.UNFINISHED

@@ -1,0 +1,216 @@
+"""A step that may commit part of its work writes a ``running`` history row first.
+
+MySQL/MariaDB commit each DDL statement; on every database an ``op.autocommit_block()``
+commits what ran before it. A migrator killed after such a commit (SIGKILL, a lost
+host) used to leave nothing in the history: the next run started the revision again
+over its committed half ("Table ... already exists", with a hint that it had been
+rolled back). Now the step's ``running`` row is there, and the next run refuses over it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+import amigrate
+from amigrate.errors import MigrationFailed, PartlyApplied
+from tests.integration.test_locking import LOG_TABLE, applied_counts, counted
+from tests.integration.test_runtime import snapshot
+from tests.projects import Rev, make_project
+
+
+async def history_rows(url: str) -> list[tuple[str, str, str | None]]:
+    """(revision, status, error) of each history row, oldest first."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.text("SELECT revision, status, error FROM amigrate_history ORDER BY id")
+            )
+            return [(r[0], r[1], r[2]) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+def _stalling(url: str) -> Rev:
+    """r002: a table that commits at once (MySQL's DDL; elsewhere an autocommit block),
+    then, with ``-x stall``, a marker file and a long wait to be killed in."""
+    create = 'await op.create_table("t_r002", sa.Column("id", sa.Integer, primary_key=True))'
+    if not url.startswith("mysql"):
+        create = f"async with op.autocommit_block():\n    {create}"
+    return Rev(
+        "r002",
+        "r001",
+        upgrade=f"""
+{create}
+if op.x_args.get("stall"):
+    pathlib.Path(op.x_args["marker"]).touch()
+    await asyncio.sleep(60)
+await op.execute("INSERT INTO applied_log VALUES ('r002')")
+""",
+        downgrade='await op.drop_table("t_r002")',
+        extra="import asyncio\nimport pathlib",
+    )
+
+
+def _amigrate(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "amigrate", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _kill_inside_r002(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
+    command = ["-x", "stall=1", "-x", f"marker={marker}", "upgrade", "head"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "amigrate", *command],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the run never reached r002's wait"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, err
+
+
+def test_a_migrator_killed_after_a_commit_leaves_the_step_unfinished(
+    db_url: str, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, db_url, LOG_TABLE, _stalling(db_url), counted("r003", "r002"))
+    _kill_inside_r002(tmp_path)
+    assert asyncio.run(snapshot(db_url)) == ({"applied_log", "t_r002"}, ["r001"])
+    rows = asyncio.run(history_rows(db_url))
+    assert rows == [("r001", "applied", None), ("r002", "running", None)]
+
+    # The next run refuses (it ran r002 again: "t_r002 already exists"), and says why.
+    result = _amigrate(tmp_path, "upgrade", "head")
+    assert result.returncode == 1, result.stderr
+    assert "the upgrade of revision r002 started on" in result.stderr
+    assert "did not finish: its migrator stopped" in result.stderr
+    assert "amigrate stamp <revision>" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert asyncio.run(snapshot(db_url)) == ({"applied_log", "t_r002"}, ["r001"])
+
+    # Read without the lock, it may be running now: current warns, plan refuses, log shows it.
+    current = _amigrate(tmp_path, "current")
+    assert current.returncode == 0, current.stderr
+    assert "has not finished: another migrator is running it now, or it stopped" in current.stderr
+    with pytest.raises(PartlyApplied, match="has not finished"):
+        asyncio.run(amigrate.plan(project.config()))
+    log = _amigrate(tmp_path, "log")
+    assert "[RUNNING: started, not finished" in log.stdout, log.stdout + log.stderr
+
+    # Finished by hand and stamped: the run goes on from there.
+    asyncio.run(_execute(db_url, "INSERT INTO applied_log VALUES ('r002')"))
+    stamped = _amigrate(tmp_path, "stamp", "r002")
+    assert stamped.returncode == 0, stamped.stderr
+    done = _amigrate(tmp_path, "upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    assert asyncio.run(applied_counts(db_url)) == {"r001": 1, "r002": 1, "r003": 1}
+    statuses = [status for _, status, _ in asyncio.run(history_rows(db_url))]
+    assert statuses == ["applied", "running", "applied", "applied"]  # the stamp, then r003
+
+
+async def _execute(url: str, statement: str) -> None:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def test_a_finished_step_has_one_applied_row(db_url: str, tmp_path: Path) -> None:
+    """The running row becomes the step's row: one per step, with its duration."""
+    project = make_project(tmp_path, db_url, LOG_TABLE, _stalling(db_url), counted("r003", "r002"))
+    result = await amigrate.upgrade(project.config())
+    assert [s.revision for s in result.steps] == ["r001", "r002", "r003"]
+    assert await history_rows(db_url) == [
+        ("r001", "applied", None),
+        ("r002", "applied", None),
+        ("r003", "applied", None),
+    ]
+    await amigrate.downgrade(project.config(), "base")
+    statuses = [(rev, status) for rev, status, _ in await history_rows(db_url)][3:]
+    assert statuses == [("r003", "applied"), ("r002", "applied"), ("r001", "applied")]
+
+
+async def test_one_transaction_run_ends_its_running_rows(db_url: str, tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path,
+        db_url,
+        LOG_TABLE,
+        _stalling(db_url),
+        counted("r003", "r002"),
+        transaction_per_migration="false",
+    )
+    await amigrate.upgrade(project.config())
+    assert [status for _, status, _ in await history_rows(db_url)] == ["applied"] * 3
+
+
+async def test_a_step_that_fails_before_committing_anything_leaves_no_row(
+    db_url: str, tmp_path: Path
+) -> None:
+    """On MySQL the failing DDL's implicit COMMIT took the running row along: it goes, as
+    the step is rolled back (a fixed revision then runs without a stamp)."""
+    bad = Rev(
+        "r002",
+        "r001",
+        upgrade="""
+async with op.autocommit_block():
+    await op.create_table("applied_log", sa.Column("x", sa.Integer))
+""",
+    )
+    if db_url.startswith("mysql"):
+        bad.upgrade = 'await op.create_table("applied_log", sa.Column("x", sa.Integer))'
+    project = make_project(tmp_path, db_url, LOG_TABLE, bad)
+    with pytest.raises(MigrationFailed) as caught:
+        await amigrate.upgrade(project.config())
+    assert not caught.value.partial
+    assert await history_rows(db_url) == [("r001", "applied", None)]
+    project.add(counted("r002", "r001"))
+    result = await amigrate.upgrade(project.config())
+    assert [s.revision for s in result.steps] == ["r002"]
+
+
+async def test_a_partly_applied_step_has_one_failed_row(db_url: str, tmp_path: Path) -> None:
+    """The running row becomes the failed one (not a second row beside it)."""
+    body = """
+async with op.autocommit_block():
+    await op.create_table("t_r002", sa.Column("id", sa.Integer, primary_key=True))
+    await op.execute("INSERT INTO no_such_table VALUES (1)")
+"""
+    project = make_project(tmp_path, db_url, LOG_TABLE, Rev("r002", "r001", upgrade=body))
+    with pytest.raises(MigrationFailed) as caught:
+        await amigrate.upgrade(project.config())
+    assert caught.value.partial
+    rows = await history_rows(db_url)
+    assert [(rev, status) for rev, status, _ in rows] == [("r001", "applied"), ("r002", "failed")]
+    assert "no_such_table" in (rows[1][2] or "")
+    with pytest.raises(PartlyApplied, match="r002 failed partway"):
+        await amigrate.upgrade(project.config())
