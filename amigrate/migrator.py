@@ -554,9 +554,17 @@ class Migrator:
         if self._missing_sqlite_file():
             return ()
         async with self._connect() as ctx:
-            heads = await self.versions.read(ctx.connection)
+            heads = await self._read_heads(ctx.connection)
             await ctx.rollback()
             return heads
+
+    async def _read_heads(self, conn: AsyncConnection, *, refuse: bool = False) -> tuple[str, ...]:
+        """The version rows; where the table is missing, what Alembic's says is said too
+        (*refuse*: as the upgrade would, else as a warning)."""
+        if await self.versions.exists(conn):
+            return await self.versions.read_existing(conn)
+        await self._warn_of_alembic(conn, refuse=refuse)
+        return ()
 
     async def compare(self, metadata: Any = None, *, check_heads: bool = True) -> SchemaDiff:
         """The differences between the models and the database (read-only).
@@ -602,7 +610,7 @@ class Migrator:
         """
         if direction not in ("up", "down"):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        heads, failure = await self.status()
+        heads, failure = await self._status(refuse=direction == "up")
         if failure is not None and not force:
             raise _unresolved(failure, locked=False)
         return self._make_plan(direction, target, heads)
@@ -615,10 +623,13 @@ class Migrator:
     async def status(self) -> tuple[tuple[str, ...], HistoryEntry | None]:
         """The version rows and the unresolved failure (see :meth:`last_failure`), read in
         one connection (read-only)."""
+        return await self._status()
+
+    async def _status(self, *, refuse: bool = False) -> tuple[tuple[str, ...], HistoryEntry | None]:
         if self._missing_sqlite_file():
             return (), None
         async with self._connect() as ctx:
-            heads = await self.versions.read(ctx.connection)
+            heads = await self._read_heads(ctx.connection, refuse=refuse)
             failure = await self.history.last_failure(ctx.connection)
             await ctx.rollback()
             return heads, failure
@@ -695,7 +706,7 @@ class Migrator:
             history_exists = await self.history.exists(conn)
             heads = await self.versions.read_existing(conn) if versions_exist else ()
             if not versions_exist and direction == "up":
-                await self._warn_of_alembic(conn)
+                await self._warn_of_alembic(conn, refuse=True)
             failure = await self.history.last_failure(conn, exists=history_exists)
             db_user = await database_user(conn)
             await ctx.commit()
@@ -786,11 +797,12 @@ class Migrator:
             [recorder.write(note, "resolved the failure recorded before", 0.0)], commit=True
         )
 
-    async def _warn_of_alembic(self, conn: AsyncConnection) -> None:
+    async def _warn_of_alembic(self, conn: AsyncConnection, *, refuse: bool) -> None:
         """Refuse when the version table is missing but Alembic's has rows: an upgrade
         would start from base on a database Alembic migrated (and on MySQL leave the
         first revision's DDL behind when it fails). Where the config names its own
-        version table, that is what it means: a warning then."""
+        version table, that is what it means: a warning then. Not *refuse*-ing (a read:
+        ``current``), a warning that says what an upgrade would do."""
         versions = self.versions
         if versions.name == "alembic_version":
             return
@@ -802,17 +814,30 @@ class Migrator:
         table = f"{where}.alembic_version" if where else "alembic_version"
         at = f"at {', '.join(heads)}"
         schema = f" and version_table_schema = {where}" if where != versions.schema else ""
+        hint = (
+            "set version_table = alembic_version to go on from Alembic's history "
+            "(docs/from-alembic.md); or, to start a history of amigrate's own beside it, "
+            "set version_table = amigrate_version"
+        )
         if self.config.get("version_table") is None and where == versions.schema:
-            raise ConfigError(
+            if refuse:
+                raise ConfigError(
+                    f"this database was migrated by Alembic ({table} is {at}) and has no "
+                    f"{versions.qualified_name}: an upgrade would start from base",
+                    hint=hint,
+                )
+            warnings.warn(
                 f"this database was migrated by Alembic ({table} is {at}) and has no "
-                f"{versions.qualified_name}: an upgrade would start from base",
-                hint="set version_table = alembic_version to go on from Alembic's history "
-                "(docs/from-alembic.md); or, to start a history of amigrate's own beside it, "
-                "set version_table = amigrate_version",
+                f"{versions.qualified_name}, so it reads as <base>, and upgrade refuses to "
+                f"start from there; {hint}",
+                ConfigWarning,
+                stacklevel=2,
             )
+            return
+        what = "this upgrade starts" if refuse else "it reads as <base> and an upgrade starts"
         warnings.warn(
             f"this database has Alembic's {table} ({at}) but no {versions.qualified_name}, "
-            f"so this upgrade starts from base; to go on from Alembic's history, set "
+            f"so {what} from base; to go on from Alembic's history, set "
             f"version_table = alembic_version{schema} (docs/from-alembic.md)",
             ConfigWarning,
             stacklevel=2,

@@ -97,8 +97,9 @@ def read_sqlite_heads(
 async def read_heads(
     url: str, tables: tuple[str, str], schema: str | None
 ) -> tuple[str, ...] | None:
-    """The version table's rows, sorted; ``()`` without a table; None if not handled here
-    (see :func:`read_sqlite_heads`)."""
+    """The version table's rows, sorted; ``()`` for a SQLite file that does not exist; None
+    if not handled here (see :func:`read_sqlite_heads`), which includes a database without
+    the version table (the ordinary path says what Alembic's table holds, if it is there)."""
     plain = _usable(url, tables, schema)
     if plain is None:
         return None
@@ -135,7 +136,7 @@ def _sqlite(path: str, tables: tuple[str, str]) -> tuple[str, ...] | None:
             if newest is not None and newest[0] in UNFINISHED:
                 return None
         if table not in found:
-            return ()
+            return None  # (the ordinary path looks for Alembic's table, and says what it holds)
         rows = conn.execute(f'SELECT version_num FROM "{table}"').fetchall()
         return tuple(sorted(str(r[0]) for r in rows))
     finally:
@@ -181,6 +182,6 @@ async def _read_rows(
     if exists[1] and await conn.fetchval(_NEWEST_STATUS.format(history)) in UNFINISHED:
         return None
     if not exists[0]:
-        return ()
+        return None  # (the ordinary path looks for Alembic's table, and says what it holds)
     rows = await conn.fetch(f"SELECT version_num FROM {table}")
     return tuple(sorted(str(r[0]) for r in rows))

@@ -41,7 +41,7 @@ async def test_schema_table(postgresql_url: str, tmp_path: Path) -> None:
     await amigrate.upgrade(project.config())
     tables = ("amigrate_version", "amigrate_history")
     assert await read_heads(postgresql_url, tables, "audit") == ("r001",)
-    assert await read_heads(postgresql_url, tables, None) == ()
+    assert await read_heads(postgresql_url, tables, None) is None  # (no table there)
 
 
 def test_current_does_not_create_a_sqlite_file(tmp_path: Path) -> None:

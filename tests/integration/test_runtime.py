@@ -15,6 +15,7 @@ import amigrate
 from amigrate.errors import AmbiguousRevision, ConfigWarning, UnknownRevision
 from amigrate.revisions import apply_changes
 from amigrate.revisions.planner import plan_upgrade
+from tests.helpers import run_cli
 from tests.projects import Rev, linear, make_project, table_rev
 
 
@@ -191,6 +192,33 @@ async def test_an_alembic_database_without_its_version_table_configured(
         pytest.raises(amigrate.MigrationFailed),  # rt1 is there already
     ):
         await amigrate.upgrade(project.config())
+
+
+async def test_reads_of_an_alembic_database_say_what_upgrade_would(
+    db_url: str, tmp_path: Path
+) -> None:
+    """current and --plan said <base> without a word, where upgrade refuses."""
+    await _alembic_leftovers(db_url)
+    project = make_project(tmp_path, db_url, *linear(3))
+    config = project.config()
+    with pytest.warns(ConfigWarning, match="alembic_version is at r001") as caught:
+        assert await amigrate.current(config) == ()
+    assert "upgrade refuses to start from there" in str(caught[0].message)
+    with pytest.raises(amigrate.ConfigError, match="migrated by Alembic"):
+        await amigrate.plan(config)
+    # The command line, whose quick read hands such a database to the ordinary path.
+    current = run_cli("current", cwd=tmp_path)
+    assert current.code == 0, current.output
+    assert "warning: this database was migrated by Alembic" in current.err
+    planned = run_cli("upgrade", "head", "--plan", cwd=tmp_path)
+    assert planned.code == 1, planned.output
+    assert "error: this database was migrated by Alembic" in planned.err
+    # A history of amigrate's own beside it, named in the config: said, not refused.
+    project.settings["version_table"] = "amigrate_version"
+    project.write_config()
+    with pytest.warns(ConfigWarning, match="reads as <base> and an upgrade starts from base"):
+        assert await amigrate.current(project.config()) == ()
+    assert await snapshot(db_url, "alembic_version") == ({"rt1"}, ["r001"])  # (nothing made)
 
 
 async def test_alembics_version_table_in_another_schema_is_named(
