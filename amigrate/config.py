@@ -265,6 +265,12 @@ class Config:
             hint = "run 'amigrate init DIR' to create one, or pass the right file with -c"
             if "alembic" in self.sections():
                 hint = "it is Alembic's: read its [alembic] section with -n alembic"
+            elif (
+                self.toml_path
+                and not self.ini_path
+                and _has_tool_section(self.toml_path, "alembic")
+            ):
+                hint = _RENAME_ALEMBIC
             raise ConfigError(
                 f"no {missing} in {self.ini_path or self.toml_path}"
                 + (" and no [tool.amigrate] table" if self.ini_path and not self.toml_path else ""),
@@ -804,12 +810,19 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}", hint="fix the line it names") from exc
 
 
-def _has_tool_section(path: Path) -> bool:
+def _has_tool_section(path: Path, name: str = "amigrate") -> bool:
     # A broken pyproject.toml is reported, not skipped: it may hold the settings
     # (Alembic, too, fails on it), and skipping it blames a missing key instead.
     data = _load_toml(path)
     tool = data.get("tool")
-    return isinstance(tool, dict) and "amigrate" in tool
+    return isinstance(tool, dict) and name in tool
+
+
+#: The hint for a pyproject.toml whose settings are Alembic's table.
+_RENAME_ALEMBIC = (
+    "its [tool.alembic] table is Alembic's: rename it [tool.amigrate] (amigrate reads the "
+    "same keys; docs/from-alembic.md)"
+)
 
 
 def find_config_files(
@@ -861,10 +874,15 @@ def find_config_files(
         elif (base / "pyproject.toml").is_file() and _has_tool_section(base / "pyproject.toml"):
             toml = base / "pyproject.toml"
         else:
+            hint = (
+                "run 'amigrate init migrations' to create an environment, "
+                "or point to one with -c or $AMIGRATE_CONFIG"
+            )
+            pyproject = base / "pyproject.toml"
+            if pyproject.is_file() and _has_tool_section(pyproject, "alembic"):
+                hint = f"pyproject.toml has no [tool.amigrate], but {_RENAME_ALEMBIC}"
             raise ConfigError(
-                f"no amigrate.ini (or pyproject.toml with [tool.amigrate]) in {base}",
-                hint="run 'amigrate init migrations' to create an environment, "
-                "or point to one with -c or $AMIGRATE_CONFIG",
+                f"no amigrate.ini (or pyproject.toml with [tool.amigrate]) in {base}", hint=hint
             )
     if ini is not None and toml is None:
         beside = ini.parent / "pyproject.toml"

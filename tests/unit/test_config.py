@@ -384,6 +384,17 @@ def test_pyproject_without_tool_section_is_not_a_config(tmp_path: Path) -> None:
         load_config()
 
 
+def test_alembics_pyproject_table_gets_a_hint_to_rename_it(tmp_path: Path) -> None:
+    """[tool.alembic] was passed over in silence: 'run amigrate init', said the hint."""
+    write(tmp_path / "pyproject.toml", '[tool.alembic]\nscript_location = "migrations"\n')
+    with pytest.raises(ConfigError, match="no amigrate.ini") as caught:
+        load_config()
+    assert "rename it [tool.amigrate]" in (caught.value.hint or "")
+    with pytest.raises(ConfigError, match=r"no \[tool.amigrate\] table") as caught:
+        load_config(str(tmp_path / "pyproject.toml"))
+    assert "rename it [tool.amigrate]" in (caught.value.hint or "")
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file nope.ini not found"):
         load_config("nope.ini")
