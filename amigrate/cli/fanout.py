@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -21,7 +21,7 @@ from amigrate.errors import ConfigError
 
 if TYPE_CHECKING:
     from amigrate.config import Config
-    from amigrate.fanout import FanoutResult, TargetEvent
+    from amigrate.fanout import FanoutResult, TargetEvent, TargetResult
     from amigrate.migrator import Migrator, RunResult
 
 T = TypeVar("T")
@@ -32,6 +32,7 @@ __all__ = [
     "raise_for_failures",
     "run_fanout",
     "run_migrations",
+    "shared_exit_code",
     "summary_rows",
 ]
 
@@ -249,11 +250,20 @@ def raise_for_failures(results: FanoutResult[Any], what: str) -> None:
         return
     if len(results) == 1 and failed[0].error is not None:
         raise failed[0].error
-    raise MigrationError(
+    error = MigrationError(
         f"{len(failed)} of {len(results)} databases could not be {what}: "
         + "; ".join(f"{r.target.name}: {r.message}" for r in failed),
         hint="the output above covers the others",
     )
+    error.exit_code = shared_exit_code(failed)
+    raise error
+
+
+def shared_exit_code(failed: Sequence[TargetResult[Any]]) -> int:
+    """The exit code of the *failed* databases' errors where they all have the same (all
+    timed out on the lock: 4; a check found a problem: 3), else 1."""
+    codes = {getattr(r.error, "exit_code", 1) for r in failed}
+    return codes.pop() if len(codes) == 1 else 1
 
 
 def summary_rows(results: FanoutResult[Any]) -> list[dict[str, Any]]:

@@ -244,7 +244,7 @@ def _migrate_many(
     selection: dict[str, Any],
     policy: dict[str, Any],
 ) -> None:
-    from amigrate.cli.fanout import run_migrations
+    from amigrate.cli.fanout import run_migrations, shared_exit_code
     from amigrate.errors import MigrationError, MigrationFailed, PartlyApplied
 
     async def action(m: Migrator) -> RunResult:
@@ -276,12 +276,14 @@ def _migrate_many(
             if not partial
             else "running the command again continues the others"
         )
-        raise MigrationError(
+        error = MigrationError(
             f"{len(failed)} of {len(results)} databases did not reach {target}: "
             + ", ".join(f"{r.target.name} ({r.status})" for r in failed),
             hint="; ".join(parts) + "; " + again,
             results=results,
         )
+        error.exit_code = shared_exit_code(failed)
+        raise error
 
 
 def fanout_options(fn: Any) -> Any:

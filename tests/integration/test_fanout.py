@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import uuid
@@ -18,7 +19,7 @@ import amigrate
 from amigrate.errors import ConfigError
 from amigrate.fanout import DatabaseTarget
 from tests.conftest import require_server, run_async
-from tests.helpers import assert_clean_error, run_cli
+from tests.helpers import Result, assert_clean_error, run_cli
 from tests.projects import Rev, linear, make_project
 
 
@@ -532,6 +533,37 @@ def test_when_every_database_failed_the_hint_says_no_others_completed(tmp_path: 
     assert "hint: the summary above says why; running the command again" in result.err
     as_json = json.loads(run_cli("--json", "upgrade", cwd=tmp_path).out)
     assert as_json["error"]["hint"].startswith("error.databases says why; running")
+
+
+async def _with_locks_held(targets: list[DatabaseTarget], *args: str, cwd: Path) -> Result:
+    """``amigrate ARGS`` while this process holds the migration lock of each of *targets*."""
+    from amigrate.runtime.locking import migration_lock
+
+    engines = [create_async_engine(t.url, poolclass=NullPool) for t in targets]
+    try:
+        async with contextlib.AsyncExitStack() as held:
+            for engine in engines:
+                lock = migration_lock(engine, None, "amigrate_version", lock_timeout=5)
+                await held.enter_async_context(lock)
+            return await asyncio.to_thread(run_cli, *args, cwd=cwd)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_databases_that_all_timed_out_on_the_lock_exit_as_one_would(
+    tmp_path: Path,
+) -> None:
+    """Exit 4 (a lock timeout), as with one database: it was 1, as for any failure."""
+    targets = targets_project(tmp_path, 3)
+    command = ("--lock-timeout", "0.3", "upgrade")
+    result = await _with_locks_held(targets[:2], *command, cwd=tmp_path)
+    assert result.code == 4, result.output
+    assert "2 of 3 databases did not reach head" in result.err
+    assert (await _with_locks_held(targets, *command, cwd=tmp_path)).code == 4
+    await _admin(targets[0].url, "CREATE TABLE rt1 (x INTEGER)")  # failing otherwise: exit 1
+    result = await _with_locks_held(targets[1:], *command, "head", cwd=tmp_path)
+    assert result.code == 1, result.output
 
 
 @pytest.mark.parametrize("how", ["--url", "$AMIGRATE_URL"])
