@@ -451,6 +451,8 @@ async def migration_lock(
     """
     url = engine.url
     what = url.render_as_string(hide_password=True)
+    if schema is not None:  # (tenants in schemas of one database share its URL)
+        what += f", schema {schema}"
     dialect = engine.dialect.name
     name = _resolved_name(engine, schema, table)
     if dialect == "postgresql":

@@ -163,8 +163,10 @@ async def test_one_schema_is_one_lock_whatever_the_search_path(
     )
     slow = asyncio.create_task(amigrate.upgrade(project.config(), engine=app_engine))
     await asyncio.sleep(1.0)
-    with pytest.raises(LockTimeout):
+    with pytest.raises(LockTimeout) as caught:
         await amigrate.upgrade(project.config(), lock_timeout=0.5)
+    assert "/amigrate_test_" in str(caught.value)
+    assert ", schema app within 0.5 s" in str(caught.value)  # (tenants share one URL)
     await slow
     await app_engine.dispose()
 
