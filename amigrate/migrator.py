@@ -74,6 +74,7 @@ from amigrate.runtime.runner import (
 from amigrate.runtime.threads import in_thread
 from amigrate.runtime.validation import (
     ValidationReport,
+    applied_by_versions,
     applied_checksums,
     below_heads,
     compare,
@@ -877,7 +878,10 @@ class Migrator:
         recorded = applied_checksums(await self.history.entries(ctx.connection))
         applied = below_heads(recorded, self.graph, heads)
         files, paths = await self._file_checksums(applied)
-        return compare(applied, files, paths, heads, known=self.scripts.scripts.keys())
+        report = compare(applied, files, paths, heads, known=self.scripts.scripts.keys())
+        by_versions = applied_by_versions(self.graph, heads)
+        unchecked = sum(1 for revision in by_versions if applied.get(revision) is None)
+        return replace(report, unchecked=unchecked)
 
     async def _file_checksums(
         self, revisions: Iterable[str]

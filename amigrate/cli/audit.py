@@ -129,6 +129,7 @@ def validate(state: CliState, json_output: bool) -> None:
             "database": database,
             "ok": report.ok,
             "checked": report.checked,
+            "unchecked": report.unchecked,
             "problems": [p.as_dict() for p in report.problems],
         }
         for name, (report, database) in reports.items()
@@ -143,7 +144,7 @@ def validate(state: CliState, json_output: bool) -> None:
             prefix = f"{name}: " if name else ""
             for problem in report.problems:
                 click.echo(f"{prefix}{problem.kind}: {problem.revision}: {problem.detail}")
-            if report.ok:
+            if report.ok and (report.checked or not report.unchecked):
                 n = report.checked
                 what = (
                     "applied revision matches its file"
@@ -151,6 +152,14 @@ def validate(state: CliState, json_output: bool) -> None:
                     else "applied revisions match their files"
                 )
                 click.echo(f"{prefix}{n} {what}.")
+            if report.unchecked:
+                n = report.unchecked
+                click.echo(
+                    f"{prefix}{n} applied revision{'s' if n != 1 else ''} "
+                    f"{'has' if n == 1 else 'have'} no checksum recorded (applied by Alembic, "
+                    "or before amigrate recorded checksums), so not checked: 'amigrate repair "
+                    "<revision>' records its file as it is now"
+                )
     if results is not None:
         raise_for_failures(results, "checked")  # after the others' findings
     count = sum(len(report.problems) for report, _ in reports.values())

@@ -78,4 +78,7 @@ def _print(prefix: str, outcome: RepairResult) -> None:
     for problem in outcome.remaining:
         click.echo(f"{prefix}not repaired: {problem.kind}: {problem.revision}: {problem.detail}")
     if not (outcome.repaired or outcome.unchanged or outcome.remaining):
-        click.echo(f"{prefix}Nothing to repair: every applied revision matches its file.")
+        click.echo(
+            f"{prefix}Nothing to repair: no applied revision's file differs from the checksum "
+            "recorded for it."
+        )

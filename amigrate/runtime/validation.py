@@ -89,6 +89,9 @@ class ValidationReport:
 
     problems: tuple[Problem, ...] = field(default_factory=tuple)
     checked: int = 0
+    #: Applied revisions (by the version table) with no checksum recorded to compare:
+    #: applied by Alembic, or by an amigrate older than its checksums.
+    unchecked: int = 0
 
     @property
     def ok(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -235,11 +236,18 @@ async def test_repair_a_database_alembic_migrated(sqlite_url: str, tmp_path: Pat
     config = project.config()
     assert (await amigrate.repair(config)).repaired == ()
     assert "amigrate_history" not in (await snapshot(sqlite_url, "alembic_version"))[0]
+    report = await amigrate.validate(config)
+    assert (report.ok, report.checked, report.unchecked) == (True, 0, 2)
+    # (It said "0 applied revisions match their files.")
+    said = (await asyncio.to_thread(run_cli, "validate", cwd=tmp_path)).out
+    assert said.startswith("2 applied revisions have no checksum recorded (applied by Alembic")
+    assert "0 applied" not in said
     result = await amigrate.repair(config, "r001")
     assert [(r.revision, r.recorded) for r in result.repaired] == [("r001", None)]
     (row,) = await amigrate.log(config)
     assert row.message == "accepted the file as it is now (no checksum was recorded)"
-    assert (await amigrate.validate(config)).checked == 1  # r001 is checked from now on
+    report = await amigrate.validate(config)
+    assert (report.checked, report.unchecked) == (1, 1)  # r001 is checked from now on
     edit(project, "r001")
     assert not (await amigrate.validate(config)).ok
 
@@ -263,7 +271,8 @@ def test_repair_cli(sqlite_url: str, tmp_path: Path) -> None:
     result = run_cli("repair", cwd=tmp_path)
     assert (result.code, result.out) == (
         0,
-        "Nothing to repair: every applied revision matches its file.\n",
+        "Nothing to repair: no applied revision's file differs from the checksum recorded "
+        "for it.\n",
     ), result
     edit(project, "r001")
     validate = run_cli("validate", cwd=tmp_path)
