@@ -368,22 +368,31 @@ class Migrator:
             return self._engine
         if self._owned_engine is None:
             if self.env.create_engine is not None:
-                made = await self._hook("create_engine", self.env.create_engine, self._hook_config)
-                if not isinstance(made, AsyncEngine):
-                    raise ScriptError(
-                        f"{self.env.path}: create_engine() returned {type(made).__name__}, "
-                        "not an AsyncEngine",
-                        hint="return create_async_engine(...) from it",
-                    )
-                self._owned_engine = made
-            else:
-                options = self.config.engine_options
-                if options:  # the config's are text: let the engine convert them
-                    options["_coerce_config"] = True
-                # env.py's engine_options over the config's sqlalchemy.* keys
-                options.update(self.env.engine_options)
-                self._owned_engine = make_engine(self.url, options)
+                return await self._engine_from_hook()
+            options = self.config.engine_options
+            if options:  # the config's are text: let the engine convert them
+                options["_coerce_config"] = True
+            # env.py's engine_options over the config's sqlalchemy.* keys
+            options.update(self.env.engine_options)
+            self._owned_engine = make_engine(self.url, options)
         return self._owned_engine
+
+    async def _engine_from_hook(self) -> AsyncEngine:
+        assert self.env.create_engine is not None
+        made = await self._hook("create_engine", self.env.create_engine, self._hook_config)
+        if not isinstance(made, AsyncEngine):
+            raise ScriptError(
+                f"{self.env.path}: create_engine() returned {type(made).__name__}, "
+                "not an AsyncEngine",
+                hint="return create_async_engine(...) from it",
+            )
+        if self._owned_engine is not None:
+            # Another first call of this migrator's (asyncio.gather) made one while the
+            # hook ran: one engine, and the other closed, not left open.
+            await made.dispose()
+            return self._owned_engine
+        self._owned_engine = made
+        return made
 
     async def _hook(self, name: str, hook: Callable[..., Any], *args: Any) -> Any:
         """Await env.py's *hook*; its failure names it (it is the project's code)."""

@@ -244,6 +244,37 @@ async def test_env_create_engine_hook(sqlite_url: str, tmp_path: Path) -> None:
     assert (await snapshot(sqlite_url))[1] == ["r001"]
 
 
+async def test_concurrent_first_calls_share_one_engine_from_the_hook(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Two calls at once on a new Migrator both ran the async hook and kept both engines:
+    one was never disposed."""
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    project.env(
+        f"""
+        import asyncio
+
+        from sqlalchemy import event
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def create_engine(config):
+            await asyncio.sleep(0.05)
+            engine = create_async_engine({sqlite_url!r})
+            made = config.attributes.setdefault("made", [])
+            disposed = config.attributes.setdefault("disposed", [])
+            made.append(engine)
+            event.listen(engine.sync_engine, "engine_disposed", lambda e: disposed.append(e))
+            return engine
+        """
+    )
+    config = project.config()
+    async with amigrate.Migrator(config) as m:
+        assert await asyncio.gather(m.current(), m.current(), m.upgrade()) is not None
+        assert len(config.attributes["disposed"]) == len(config.attributes["made"]) - 1
+    made = config.attributes["made"]
+    assert {id(e) for e in config.attributes["disposed"]} == {id(e.sync_engine) for e in made}
+
+
 async def test_hooks_get_each_databases_url_and_the_x_args(tmp_path: Path) -> None:
     """A fan-out's create_engine hook connects to each target (config.url is the
     target's), and the API's x_args reach the hooks as the CLI's -x do."""
