@@ -123,31 +123,7 @@ class HistoryTable:
     def __init__(self, name: str = "amigrate_history", schema: str | None = None) -> None:
         self.name = name
         self.schema = schema
-        self.table = sa.Table(
-            name,
-            sa.MetaData(),
-            sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-            sa.Column("run_id", sa.String(32), nullable=False),
-            sa.Column("revision", sa.String(32), nullable=False),
-            sa.Column("direction", sa.String(8), nullable=False),
-            sa.Column("from_revisions", sa.String(255), nullable=False),
-            sa.Column("to_revisions", sa.String(255), nullable=False),
-            sa.Column("message", sa.String(255), nullable=False),
-            sa.Column("checksum", sa.String(80)),
-            sa.Column("status", sa.String(16), nullable=False),
-            sa.Column("error", sa.Text),
-            sa.Column("applied_at", sa.DateTime, nullable=False),
-            sa.Column("duration", sa.Float, nullable=False),
-            sa.Column("db_user", sa.String(_DB_USER)),
-            sa.Column("os_user", sa.String(255), nullable=False),
-            sa.Column("amigrate_version", sa.String(32), nullable=False),
-            sa.Index(f"ix_{name}_revision", "revision"),
-            schema=schema,
-            # A message or an error holds any text, whatever the database's default
-            # character set (latin1, utf8mb3) would take.
-            mysql_charset="utf8mb4",
-            mariadb_charset="utf8mb4",
-        )
+        self.table = self._build()
         #: The INSERT of one row, built once (its compiled form is reused).
         self.insert = self.table.insert()
         #: The UPDATE that ends a step's ``running`` row (see :meth:`ending`), built once.
@@ -175,9 +151,42 @@ class HistoryTable:
         params.update(m_run_id=row["run_id"], m_revision=row["revision"], m_status=RUNNING)
         return params
 
+    def _build(self, **options: Any) -> sa.Table:
+        name = self.name
+        return sa.Table(
+            name,
+            sa.MetaData(),
+            sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+            sa.Column("run_id", sa.String(32), nullable=False),
+            sa.Column("revision", sa.String(32), nullable=False),
+            sa.Column("direction", sa.String(8), nullable=False),
+            sa.Column("from_revisions", sa.String(255), nullable=False),
+            sa.Column("to_revisions", sa.String(255), nullable=False),
+            sa.Column("message", sa.String(255), nullable=False),
+            sa.Column("checksum", sa.String(80)),
+            sa.Column("status", sa.String(16), nullable=False),
+            sa.Column("error", sa.Text),
+            sa.Column("applied_at", sa.DateTime, nullable=False),
+            sa.Column("duration", sa.Float, nullable=False),
+            sa.Column("db_user", sa.String(_DB_USER)),
+            sa.Column("os_user", sa.String(255), nullable=False),
+            sa.Column("amigrate_version", sa.String(32), nullable=False),
+            sa.Index(f"ix_{name}_revision", "revision"),
+            schema=self.schema,
+            **options,
+        )
+
+    def table_for(self, dialect: Dialect) -> sa.Table:
+        """The table as it is created on *dialect*: on MySQL in utf8mb4, so that a message
+        or an error holds any text, whatever the database's default character set (latin1,
+        utf8mb3) would take. (Only there: the option loads SQLAlchemy's MySQL dialect.)"""
+        if dialect.name not in ("mysql", "mariadb"):
+            return self.table
+        return self._build(mysql_charset="utf8mb4", mariadb_charset="utf8mb4")
+
     async def create(self, conn: AsyncConnection) -> None:
         """Create the table (and its index) if it does not exist."""
-        await conn.run_sync(lambda sync: self.table.create(sync, checkfirst=True))
+        await conn.run_sync(lambda sync: self.table_for(sync.dialect).create(sync, checkfirst=True))
 
     async def ensure_charset(self, conn: AsyncConnection) -> None:
         """On MySQL, convert a table that an earlier amigrate made in the database's default
@@ -211,8 +220,9 @@ class HistoryTable:
         EXISTS`` (MariaDB has): there the index is declared in the ``CREATE TABLE``,
         which makes both or neither.
         """
-        table = str(CreateTable(self.table, if_not_exists=True).compile(dialect=dialect)).strip()
-        (index,) = self.table.indexes
+        created_table = self.table_for(dialect)
+        table = str(CreateTable(created_table, if_not_exists=True).compile(dialect=dialect)).strip()
+        (index,) = created_table.indexes
         if dialect.name not in ("mysql", "mariadb"):
             created = str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)).strip()
             if dialect.name != "postgresql":
