@@ -678,8 +678,8 @@ class OnlineContext(MigrationContext):
         ROLLBACK through ``op.connection``): then what it ran before may be committed,
         and its step counts as partly applied."""
         direct = self._direct
-        if self._autocommitting or self.external_transaction:
-            return False
+        if self._autocommitting or self.external_transaction or self.closed:
+            return False  # (a lost connection: the failure says so, and what committed)
         if direct is not None:
             if not self._direct_open or await direct.in_transaction():
                 return False
@@ -837,6 +837,18 @@ class OnlineContext(MigrationContext):
                 task.exception()  # (retrieved: the cancel is what is reported)
             raise
 
+    async def _commit_at_block(self) -> None:
+        """The COMMIT at a block's entry. Interrupted on its way, it may have landed, with
+        what the step ran before the block and its ``running`` row: keep that row (made
+        ``failed``) rather than remove it as if the step had rolled back."""
+        pending = bool(self._pending or self._raw_pending)
+        try:
+            await self.commit()
+        except BaseException as exc:
+            if pending and not isinstance(exc, Exception):
+                self.maybe_committed = True
+            raise
+
     @asynccontextmanager
     async def autocommit_block(self) -> AsyncIterator[None]:
         if self.external_transaction:
@@ -852,7 +864,7 @@ class OnlineContext(MigrationContext):
             # its implicit BEGIN off, asyncpg with SQLAlchemy's side in AUTOCOMMIT).
             was_open = self._direct_open if self._direct else self._conn.in_transaction()
             await self.write_marker()
-            await self.commit()
+            await self._commit_at_block()
             self._entered_block()
             try:
                 yield
@@ -869,7 +881,7 @@ class OnlineContext(MigrationContext):
         # Read the level while still inside the transaction: reading it later would autobegin.
         previous = await self._conn.get_isolation_level()
         await self.write_marker()
-        await self.commit()
+        await self._commit_at_block()
         self._entered_block()
         await self._conn.execution_options(isolation_level="AUTOCOMMIT")
         try:

@@ -229,10 +229,14 @@ async def _run_step(
         # The version write, the history row, COMMIT (and the next step's BEGIN): one trip
         # where the driver allows.
         writes = versions.writes(step.change)
+        fallback: list[Write] = []
         if recorder is not None:
             duration = time.perf_counter() - started
             if ctx.marker_written:
-                writes.append(recorder.ending(step, message, duration))
+                # The revision may have rolled its transaction back (MySQL: op.connection,
+                # an ORM session) before anything committed the row: then it is written now.
+                writes.append(recorder.ending(step, message, duration, missing=_no_marker))
+                fallback.append(recorder.write(step, message, duration))
             else:
                 writes.append(recorder.write(step, message, duration))
         # One transaction for the run, but this step committed work of its own (an
@@ -241,12 +245,12 @@ async def _run_step(
         early = ctx.autocommit_blocks != blocks or ctx.partly_committed
         ctx.committing = commit or early
         if not commit and early:
-            await ctx.finish(writes, commit=True)
+            await _finish_step(ctx, writes, fallback, commit=True)
             ctx.committing = False
             if not last:
                 await ctx.begin()
             return True
-        await ctx.finish(writes, commit=commit, reopen=reopen)
+        await _finish_step(ctx, writes, fallback, commit=commit, reopen=reopen)
         ctx.committing = False
         return commit
     # Offline: as online, a step that committed work of its own commits its version row.
@@ -260,6 +264,17 @@ async def _run_step(
         if not commit and not last:
             await ctx.begin()
     return commit or early
+
+
+async def _finish_step(
+    ctx: OnlineContext, writes: list[Write], fallback: list[Write], **options: Any
+) -> None:
+    try:
+        await ctx.finish(writes, **options)
+    except _NoMarker:
+        if not fallback:
+            raise
+        await ctx.finish(fallback, **options)
 
 
 async def apply_plan(

@@ -10,6 +10,7 @@ rolled back). Now the step's ``running`` row is there, and the next run refuses 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -214,3 +215,112 @@ async with op.autocommit_block():
     assert "no_such_table" in (rows[1][2] or "")
     with pytest.raises(PartlyApplied, match="r002 failed partway"):
         await amigrate.upgrade(project.config())
+
+
+async def test_a_revision_that_rolls_back_its_own_work_on_mysql_is_applied(
+    mysql_url: str, tmp_path: Path
+) -> None:
+    """An ORM session on op.connection that rolls back (a handled IntegrityError, a dry
+    run) took the running row with it: the step then failed ("the history row ... is
+    gone"), was recorded as failed, and every later run refused."""
+    body = """
+from sqlalchemy.ext.asyncio import AsyncSession
+session = AsyncSession(bind=op.connection)
+await session.execute(sa.text("INSERT INTO applied_log VALUES ('tentative')"))
+await session.rollback()
+await session.execute(sa.text("INSERT INTO applied_log VALUES ('r002')"))
+"""
+    project = make_project(tmp_path, mysql_url, LOG_TABLE, Rev("r002", "r001", upgrade=body))
+    result = await amigrate.upgrade(project.config())
+    assert [s.revision for s in result.steps] == ["r001", "r002"]
+    assert await applied_counts(mysql_url) == {"r001": 1, "r002": 1}
+    assert await history_rows(mysql_url) == [("r001", "applied", None), ("r002", "applied", None)]
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mysql"])
+@pytest.mark.parametrize("tracing", [False, True], ids=["direct", "through-sqlalchemy"])
+async def test_a_connection_lost_after_a_commit_records_the_failure(
+    backend: str,
+    tracing: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The server ended the session after part of the step committed: a raw
+    PendingRollbackError escaped, and the step's row stayed 'running' (as if its
+    migrator had been killed) instead of 'failed' with the error."""
+    db_url: str = request.getfixturevalue(f"{backend}_url")
+    if tracing:  # (SQLAlchemy's INFO logging takes amigrate off the driver's direct path)
+        logger = logging.getLogger("sqlalchemy.engine")
+        monkeypatch.setattr(logger, "handlers", [logging.NullHandler()])
+        monkeypatch.setattr(logger, "propagate", False)
+        monkeypatch.setattr(logger, "level", logging.INFO)
+        logging.Logger.manager._clear_cache()  # type: ignore[attr-defined]
+        request.addfinalizer(logging.Logger.manager._clear_cache)  # type: ignore[attr-defined]
+    create = 'await op.create_table("t_r002", sa.Column("id", sa.Integer, primary_key=True))'
+    if db_url.startswith("mysql"):
+        body = f"{create}\nawait op.execute('KILL CONNECTION_ID()')"
+    else:
+        body = (
+            f"async with op.autocommit_block():\n    {create}\n"
+            "await op.execute('SELECT pg_terminate_backend(pg_backend_pid())')"
+        )
+    project = make_project(tmp_path, db_url, LOG_TABLE, Rev("r002", "r001", upgrade=body))
+    with pytest.raises(MigrationFailed) as caught:
+        await amigrate.upgrade(project.config())
+    assert caught.value.partial
+    rows = await history_rows(db_url)
+    assert [(rev, status) for rev, status, _ in rows] == [("r001", "applied"), ("r002", "failed")]
+    with pytest.raises(PartlyApplied, match="r002 failed partway"):
+        await amigrate.upgrade(project.config())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])  # (MySQL: DDL commits first)
+@pytest.mark.parametrize("per_migration", ["true", "false"])
+async def test_an_interrupt_as_a_blocks_commit_lands_keeps_the_row(
+    backend: str,
+    per_migration: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """The COMMIT at a block's entry landed (with what the step ran before the block), and
+    the interrupt came before its reply: the step counted as rolled back, its running
+    row was removed, and the next run ran the revision again over its committed half."""
+    db_url: str = request.getfixturevalue(f"{backend}_url")
+    from amigrate.runtime.context import OnlineContext
+
+    real_commit = OnlineContext.commit
+    fired: list[bool] = []
+
+    async def commit(self: OnlineContext) -> None:
+        at_entry = self.marker_written and not self.autocommit_blocks and self.revision == "r002"
+        await real_commit(self)
+        if at_entry and not fired:
+            fired.append(True)
+            raise asyncio.CancelledError  # (the interrupt, after the server committed)
+
+    monkeypatch.setattr(OnlineContext, "commit", commit)
+    body = """
+await op.execute("INSERT INTO applied_log VALUES ('r002')")
+async with op.autocommit_block():
+    await op.create_table("t_r002", sa.Column("id", sa.Integer, primary_key=True))
+"""
+    project = make_project(
+        tmp_path,
+        db_url,
+        LOG_TABLE,
+        Rev("r002", "r001", upgrade=body),
+        transaction_per_migration=per_migration,
+    )
+    with pytest.raises(asyncio.CancelledError) as caught:
+        await amigrate.upgrade(project.config())
+    assert fired
+    assert "may be partly changed" in " ".join(getattr(caught.value, "__notes__", []))
+    assert [(r, s) for r, s, _ in await history_rows(db_url)] == [
+        ("r001", "applied"),
+        ("r002", "failed"),
+    ]
+    with pytest.raises(PartlyApplied, match="r002 failed partway"):
+        await amigrate.upgrade(project.config())
+    assert await applied_counts(db_url) == {"r001": 1, "r002": 1}
