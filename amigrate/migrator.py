@@ -154,9 +154,11 @@ class RunResult:
 
 
 def _unresolved(failure: HistoryEntry, *, then: str = "", locked: bool = True) -> PartlyApplied:
+    live = not locked and failure.status == RUNNING
     return PartlyApplied(
         unresolved_message(failure, locked=locked),
-        hint="finish or undo that revision by hand, then record where the database is with "
+        hint=("if no migrator is running it, " if live else "")
+        + "finish or undo that revision by hand, then record where the database is with "
         f"'amigrate stamp <revision>' (or run again with --force){then}",
     )
 

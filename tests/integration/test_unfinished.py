@@ -121,8 +121,9 @@ def test_a_migrator_killed_after_a_commit_leaves_the_step_unfinished(
     current = _amigrate(tmp_path, "current")
     assert current.returncode == 0, current.stderr
     assert "has not finished: another migrator is running it now, or it stopped" in current.stderr
-    with pytest.raises(PartlyApplied, match="has not finished"):
+    with pytest.raises(PartlyApplied, match="has not finished") as caught:
         asyncio.run(amigrate.plan(project.config()))
+    assert (caught.value.hint or "").startswith("if no migrator is running it, finish or undo")
     log = _amigrate(tmp_path, "log")
     assert "[RUNNING: started, not finished" in log.stdout, log.stdout + log.stderr
 
