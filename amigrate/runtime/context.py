@@ -663,8 +663,10 @@ class OnlineContext(MigrationContext):
         if self._direct is not None:
             # SQLAlchemy sees no transaction; one it autobegins for a statement of the
             # revision's own runs inside this one (SQLite has one transaction per connection).
-            await self._direct.run([(BEGIN, (), None)], interruptible=not self.cleaning_up)
+            # Open from before it is sent: a cancel landing after the server began it (and
+            # before this resumes) must still have rollback() look and end it.
             self._direct_open = True
+            await self._direct.run([(BEGIN, (), None)], interruptible=not self.cleaning_up)
             return
         await self._conn.begin()
         if self._sqlite:

@@ -114,7 +114,13 @@ async def _dedicated(engine: AsyncEngine) -> AsyncConnection:
     except Exception as exc:
         raise connect_error(engine.url.render_as_string(hide_password=False), exc) from None
     # Never inside a transaction: see the module docstring.
-    await conn.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")  # (a round trip on asyncmy)
+    except BaseException:
+        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+            await conn.invalidate()
+            await conn.close()
+        raise
     return conn
 
 

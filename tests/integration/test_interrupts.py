@@ -17,11 +17,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 import amigrate
 from tests.conftest import _admin, run_async
@@ -623,5 +625,84 @@ async def test_an_applications_progress_handler_is_left_in_place(
             calls.clear()
             await conn.exec_driver_sql(LONG_SQLITE_QUERY.replace("400000000", "1000"))
             assert calls
+    finally:
+        await engine.dispose()
+
+
+def checked_out(engine: AsyncEngine) -> int:
+    """The connections of *engine*'s pool in use."""
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+async def test_a_cancel_as_begin_lands_leaves_no_transaction_in_the_applications_pool(
+    postgresql_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN, sent straight to asyncpg, began on the server and the cancel came before
+    its reply: the connection went back to the application's pool idle in transaction
+    (SQLAlchemy's reset on return knew nothing of it); the application's next commits
+    on it vanished."""
+    from amigrate.runtime.direct import BEGIN, AsyncpgDirect
+
+    real_run = AsyncpgDirect.run
+    fired: list[bool] = []
+
+    async def run(self: AsyncpgDirect, items: Any, **kwargs: Any) -> None:
+        await real_run(self, items, **kwargs)
+        if [sql for sql, _, _ in items] == [BEGIN] and not fired:
+            fired.append(True)
+            raise asyncio.CancelledError  # (the server began; the reply never came back)
+
+    monkeypatch.setattr(AsyncpgDirect, "run", run)
+    project = make_project(tmp_path, postgresql_url, *linear(2))
+    engine = create_async_engine(postgresql_url, pool_size=1, max_overflow=1)
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await amigrate.upgrade(project.config(), engine=engine)
+        assert fired
+        assert checked_out(engine) == 0
+        idle = sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+        )
+        async with engine.connect() as conn:
+            assert (await conn.execute(idle)).scalar() == 0
+        await amigrate.upgrade(project.config(), engine=engine)  # and the run goes on
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])  # (SQLite's lock is a file's)
+async def test_a_cancel_while_the_lock_connection_is_set_up_closes_it(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """(A round trip on asyncmy.) The lock's connection was dropped without being closed:
+    SQLAlchemy's warning of a connection the garbage collector cleans up, a pool slot
+    lost until then."""
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    db_url: str = request.getfixturevalue(f"{server}_url")
+
+    real = AsyncConnection.execution_options
+    fired: list[bool] = []
+
+    async def execution_options(self: AsyncConnection, **options: Any) -> AsyncConnection:
+        result = await real(self, **options)
+        if options.get("isolation_level") == "AUTOCOMMIT" and not fired:
+            fired.append(True)
+            raise asyncio.CancelledError
+        return result
+
+    monkeypatch.setattr(AsyncConnection, "execution_options", execution_options)
+    project = make_project(tmp_path, db_url, *linear(1))
+    engine = create_async_engine(db_url)
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await amigrate.upgrade(project.config(), engine=engine)
+        assert fired
+        assert checked_out(engine) == 0
+        monkeypatch.undo()
+        await amigrate.upgrade(project.config(), engine=engine)
     finally:
         await engine.dispose()
