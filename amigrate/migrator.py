@@ -209,6 +209,17 @@ def _refuse_implicit_commit(ctx: OnlineContext) -> None:
         )
 
 
+async def _autocommits(conn: AsyncConnection) -> bool:
+    """Whether *conn* is in AUTOCOMMIT (the engine's isolation level, or the connection's)."""
+    detect = getattr(conn.dialect, "detect_autocommit_setting", None)
+    if detect is None:  # (older SQLAlchemy)
+        return conn.sync_connection is not None and (
+            conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        )
+    raw = await conn.get_raw_connection()
+    return bool(detect(raw.dbapi_connection))
+
+
 def _as_config(config: Config | str | os.PathLike[str]) -> Config:
     return config if isinstance(config, Config) else load_config(config)
 
@@ -444,6 +455,24 @@ class Migrator:
                     conn = await engine.connect()
             except Exception as exc:
                 raise connect_error(self.url, exc) from None
+        if await _autocommits(conn):
+            if not opened:
+                raise MigrationError(
+                    "the connection amigrate was given is in AUTOCOMMIT, so a failing revision "
+                    "could not be rolled back",
+                    hint="pass a connection at the database's default isolation level, or "
+                    "the engine (engine=...)",
+                )
+            # An engine in AUTOCOMMIT (isolation_level="AUTOCOMMIT"): every statement would
+            # commit as it ran, and a failed revision stay half done while reported rolled
+            # back. The run's connection gets the database's default level (SQLAlchemy
+            # restores the engine's when the connection goes back to the pool).
+            try:
+                await conn.execution_options(isolation_level=conn.dialect.default_isolation_level)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await conn.close()
+                raise
         ctx = OnlineContext(
             self.config,
             conn,

@@ -711,3 +711,48 @@ async def test_a_revision_id_longer_than_the_version_table_holds(
     with pytest.raises(ScriptError, match="is 42 characters long; the version table's"):
         await amigrate.upgrade(project.config())
     assert await snapshot(db_url) == (set(), [])  # not even r001: refused before step one
+
+
+@pytest.mark.parametrize("tracing", [False, True], ids=["direct", "through-sqlalchemy"])
+async def test_an_engine_in_autocommit_still_rolls_a_failed_revision_back(
+    db_url: str, tmp_path: Path, tracing: bool
+) -> None:
+    """isolation_level="AUTOCOMMIT" on the application's engine: where amigrate went
+    through SQLAlchemy (MySQL; PostgreSQL with echo or a cursor listener), a failing
+    revision's row and table stayed committed while the error said "rolled back"."""
+    body = "await op.execute(\"INSERT INTO log VALUES ('r002')\")\n"
+    if not db_url.startswith("mysql"):  # (MySQL's DDL commits: a revision of rows there)
+        body += 'await op.create_table("half", sa.Column("id", sa.Integer, primary_key=True))\n'
+    body += 'raise RuntimeError("boom halfway")'
+    first = Rev("r001", None, upgrade='await op.create_table("log", sa.Column("v", sa.String(8)))')
+    project = make_project(tmp_path, db_url, first, Rev("r002", "r001", upgrade=body))
+    engine = create_async_engine(db_url, isolation_level="AUTOCOMMIT", echo=tracing)
+    try:
+        with pytest.raises(MigrationFailed) as caught:
+            await amigrate.upgrade(project.config(), engine=engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.text("SELECT v FROM log"))).all()
+            # The application's connections are as it made them.
+            raw = await conn.get_raw_connection()
+            assert raw.dbapi_connection is not None
+            assert conn.dialect.detect_autocommit_setting(raw.dbapi_connection)
+        tables = (await snapshot(db_url))[0]
+    finally:
+        await engine.dispose()
+    assert not caught.value.partial
+    assert "rolled back" in (caught.value.hint or "")
+    assert (rows, tables) == ([], {"log"})
+
+
+async def test_a_connection_in_autocommit_is_refused(db_url: str, tmp_path: Path) -> None:
+    project = make_project(tmp_path, db_url, *linear(1))
+    engine = create_async_engine(db_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            with pytest.raises(MigrationError, match="is in AUTOCOMMIT") as caught:
+                await amigrate.upgrade(project.config(), connection=conn)
+            assert "or the engine (engine=...)" in (caught.value.hint or "")
+    finally:
+        await engine.dispose()
+    assert await snapshot(db_url) == (set(), [])
