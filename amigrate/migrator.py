@@ -455,6 +455,20 @@ class Migrator:
                     conn = await engine.connect()
             except Exception as exc:
                 raise connect_error(self.url, exc) from None
+        if conn.sync_connection is not None and (
+            conn.sync_connection.get_execution_options().get("schema_translate_map")
+        ):
+            if opened:
+                with anyio.CancelScope(shield=True):
+                    await conn.close()
+            raise MigrationError(
+                "the engine or connection amigrate was given has a schema_translate_map, which "
+                "amigrate does not apply to all of its statements (its tables, the revisions' "
+                "DDL): the run would be split between schemas",
+                hint="pass it without one (.execution_options(schema_translate_map=None)) and "
+                "name the schema with version_table_schema and the operations' schema=, or "
+                "migrate each schema as a target (docs/multidb.md)",
+            )
         if await _autocommits(conn):
             if not opened:
                 raise MigrationError(

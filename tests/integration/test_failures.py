@@ -756,3 +756,26 @@ async def test_a_connection_in_autocommit_is_refused(db_url: str, tmp_path: Path
     finally:
         await engine.dispose()
     assert await snapshot(db_url) == (set(), [])
+
+
+async def test_a_schema_translate_map_is_refused(postgresql_url: str, tmp_path: Path) -> None:
+    """Half applied: the version table went to the mapped schema, amigrate's direct
+    writes to public ("relation amigrate_version does not exist"); through SQLAlchemy a
+    revision's table was created in one schema and altered in the other."""
+    async with create_async_engine(postgresql_url, poolclass=NullPool).begin() as conn:
+        await conn.execute(sa.text("CREATE SCHEMA tenant1"))
+    project = make_project(tmp_path, postgresql_url, *linear(1))
+    engine = create_async_engine(postgresql_url, poolclass=NullPool)
+    mapped = engine.execution_options(schema_translate_map={None: "tenant1"})
+    try:
+        with pytest.raises(MigrationError, match="has a schema_translate_map") as caught:
+            await amigrate.upgrade(project.config(), engine=mapped)
+        assert "version_table_schema" in (caught.value.hint or "")
+        async with mapped.connect() as conn:
+            with pytest.raises(MigrationError, match="has a schema_translate_map"):
+                await amigrate.current(project.config(), connection=conn)
+        unmapped = mapped.execution_options(schema_translate_map=None)  # (as the hint says)
+        await amigrate.upgrade(project.config(), engine=unmapped)
+    finally:
+        await engine.dispose()
+    assert await snapshot(postgresql_url) == ({"rt1"}, ["r001"])
