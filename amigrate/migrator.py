@@ -44,6 +44,7 @@ from amigrate.revisions import (
     plan_upgrade,
 )
 from amigrate.revisions.revision import MAX_ID_LENGTH
+from amigrate.runtime.connect_errors import database_error, is_database_error
 from amigrate.runtime.context import OnlineContext, schema_search_path
 from amigrate.runtime.engine import connect_error, make_engine
 from amigrate.runtime.history import (
@@ -498,6 +499,13 @@ class Migrator:
         try:
             await self._setup(ctx)
             yield ctx
+        except Exception as exc:
+            # What the database refused outside a step (a privilege, a lock, a trigger on
+            # amigrate's tables) is an AmigrateError too, as the docs promise, the driver's
+            # error its cause; a step's failure is a MigrationFailed already.
+            if is_database_error(exc):
+                raise database_error(exc, self.url) from exc
+            raise
         finally:
             with anyio.CancelScope(shield=True):
                 await self._teardown(ctx)
@@ -719,9 +727,13 @@ class Migrator:
         """Create the version table if it does not exist."""
         async with self._locked(), self._connect() as ctx:
             _refuse_implicit_commit(ctx)
+            exists = await self.versions.exists(ctx.connection)
+            await ctx.commit()  # (a read: see _run)
+            if exists:
+                return
             await self._create_schema(ctx)
             await ctx.begin()
-            await self.versions.create(ctx.connection)
+            await self.versions.create(ctx.connection, checkfirst=False)
             await ctx.commit()
 
     async def upgrade(self, target: str = "head", *, force: bool = False) -> RunResult:
@@ -774,8 +786,13 @@ class Migrator:
             ):  # (only now: a refused plan changes nothing)
                 await self._create_schema(ctx)
                 await ctx.begin()
-                await self.versions.create(conn)
-                await self.history.create(conn)
+                # Known missing (looked under the lock): created without looking again, as
+                # SQLite fails at once a write after a read in one transaction while another
+                # connection writes (where a first write waits for it).
+                if not versions_exist:
+                    await self.versions.create(conn, checkfirst=False)
+                if not history_exists:
+                    await self.history.create(conn, checkfirst=False)
                 await ctx.commit()
             if history_exists:  # (a step or a resolution writes a row)
                 await self.history.ensure_charset(conn)

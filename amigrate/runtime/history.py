@@ -184,9 +184,11 @@ class HistoryTable:
             return self.table
         return self._build(mysql_charset="utf8mb4", mariadb_charset="utf8mb4")
 
-    async def create(self, conn: AsyncConnection) -> None:
+    async def create(self, conn: AsyncConnection, *, checkfirst: bool = True) -> None:
         """Create the table (and its index) if it does not exist."""
-        await conn.run_sync(lambda sync: self.table_for(sync.dialect).create(sync, checkfirst=True))
+        await conn.run_sync(
+            lambda sync: self.table_for(sync.dialect).create(sync, checkfirst=checkfirst)
+        )
 
     async def ensure_charset(self, conn: AsyncConnection) -> None:
         """On MySQL, convert a table that an earlier amigrate made in the database's default

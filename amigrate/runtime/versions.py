@@ -81,9 +81,11 @@ class VersionTable:
             return self._table(pk_name=None)
         return self.table
 
-    async def create(self, conn: AsyncConnection) -> None:
+    async def create(self, conn: AsyncConnection, *, checkfirst: bool = True) -> None:
         """Create the table if it does not exist."""
-        await conn.run_sync(lambda sync: self.table_for(sync.dialect).create(sync, checkfirst=True))
+        await conn.run_sync(
+            lambda sync: self.table_for(sync.dialect).create(sync, checkfirst=checkfirst)
+        )
 
     async def read(self, conn: AsyncConnection) -> tuple[str, ...]:
         """The heads recorded in the table, sorted (empty when there is no table)."""

@@ -446,3 +446,31 @@ async def test_a_schema_target_puts_the_applications_search_path_back(
     finally:
         await engine.dispose()
     assert path == "appschema, public"  # (it used to be RESET to the server's default)
+
+
+async def test_a_new_sqlite_database_waits_for_an_applications_write(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A request of the application's holds a write transaction as the lifespan migrates
+    a new database: the first upgrade failed at once ("database is locked", a raw
+    OperationalError), as it read before writing in one transaction, where SQLite does
+    not wait; now it waits for the request, as a run over existing tables did."""
+    project = make_project(tmp_path, sqlite_url, *linear(2))
+    engine = create_async_engine(sqlite_url, connect_args={"timeout": 10})
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE app_data (n INTEGER)"))
+        request = await engine.connect()
+        await request.execute(sa.text("INSERT INTO app_data VALUES (1)"))
+
+        async def finish_request() -> None:
+            await asyncio.sleep(0.5)
+            await request.commit()
+            await request.close()
+
+        finishing = asyncio.create_task(finish_request())
+        result = await amigrate.upgrade(project.config(), engine=engine)
+        await finishing
+        assert result.to_heads == ("r002",)
+    finally:
+        await engine.dispose()
