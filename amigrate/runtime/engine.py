@@ -46,11 +46,38 @@ def async_url(url: str) -> URL:
         return parsed.set(drivername=f"{backend}+{_ASYNC_DEFAULTS[backend]}")
     if driver and driver not in _ASYNC_DRIVERS:
         suggestion = _ASYNC_DEFAULTS.get(backend)
+        if suggestion is None:
+            raise _unknown_dialect(parsed)
+        what = "the sync driver" if driver in _SYNC_DRIVERS else "the unknown driver"
         raise ConfigError(
-            f"the database URL uses the sync driver {driver!r}; amigrate needs an async driver",
-            hint=f"write {backend}+{suggestion}://..." if suggestion else "use an asyncio driver",
+            f"the database URL uses {what} {driver!r}; amigrate needs an async driver",
+            hint=f"write {backend}+{suggestion}://...",
         )
     return parsed
+
+
+#: SQLAlchemy's drivers of the three databases that are not asyncio ones.
+_SYNC_DRIVERS = {
+    "psycopg2",
+    "psycopg2cffi",
+    "pg8000",
+    "pygresql",
+    "pysqlite",
+    "pysqlcipher",
+    "pymysql",
+    "mysqldb",
+    "mysqlconnector",
+    "mariadbconnector",
+    "cymysql",
+    "pyodbc",
+}
+
+
+def _unknown_dialect(parsed: URL) -> ConfigError:
+    return ConfigError(
+        f"unknown database dialect {parsed.drivername!r} in {mask_url(str(parsed))}",
+        hint="use postgresql+asyncpg, sqlite+aiosqlite or mysql+asyncmy",
+    )
 
 
 def dialect_for(url: str) -> Dialect:
@@ -59,10 +86,7 @@ def dialect_for(url: str) -> Dialect:
     try:
         dialect_cls = parsed.get_dialect()
     except sa.exc.NoSuchModuleError:
-        raise ConfigError(
-            f"unknown database dialect {parsed.drivername!r} in {mask_url(str(parsed))}",
-            hint="use postgresql+asyncpg, sqlite+aiosqlite or mysql+asyncmy",
-        ) from None
+        raise _unknown_dialect(parsed) from None
     # A driver whose paramstyle is format/pyformat (asyncmy, psycopg) has SQLAlchemy
     # write each % of the SQL as %%, for the driver to undo; offline nothing undoes it.
     dialect: Dialect = cast("type[DefaultDialect]", dialect_cls)(paramstyle="named")
@@ -78,10 +102,7 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> AsyncEngi
     try:
         return create_async_engine(parsed, **kwargs)
     except sa.exc.NoSuchModuleError:
-        raise ConfigError(
-            f"unknown database dialect {parsed.drivername!r} in {mask_url(str(parsed))}",
-            hint="use postgresql+asyncpg, sqlite+aiosqlite or mysql+asyncmy",
-        ) from None
+        raise _unknown_dialect(parsed) from None
     except ImportError as exc:
         # asyncmy comes with amigrate's mysql extra; any other driver by its own name.
         package = "'amigrate[mysql]'" if exc.name == "asyncmy" else exc.name

@@ -165,6 +165,18 @@ CASES = [
     Case("bad URL", nothing, ("--url", "::nonsense::", "upgrade"), "cannot be parsed"),
     Case("sync driver", nothing, ("--url", "mysql+pymysql://u@h/d", "upgrade"), "sync driver"),
     Case(
+        "unknown driver",  # (it said "the sync driver 'bar'")
+        nothing,
+        ("--url", "postgresql+bar://u@h/d", "upgrade"),
+        "the unknown driver 'bar'; amigrate needs an async driver",
+    ),
+    Case(
+        "unknown dialect with a driver",  # (it said "the sync driver 'bar'" too)
+        nothing,
+        ("--url", "foo+bar://u@h/d", "upgrade"),
+        "unknown database dialect 'foo+bar'",
+    ),
+    Case(
         "SQLite file in a folder that does not exist",
         nothing,
         ("--url", "sqlite+aiosqlite:////no-such-folder-amigrate/app.db", "upgrade"),
