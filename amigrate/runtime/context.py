@@ -246,7 +246,7 @@ class MigrationContext:
         self.cleaning_up = False
         #: The current step's ``running`` history row, to write before the step can
         #: commit part of its work (see amigrate.runtime.history), and whether it is written.
-        self.step_marker: Write | None = None
+        self.step_marker: Callable[[], Write] | None = None
         self.marker_written = False
 
     def after_revision(self, key: str, action: Callable[[], Awaitable[None]]) -> None:
@@ -744,7 +744,7 @@ class OnlineContext(MigrationContext):
         what commits next takes it along."""
         if self.step_marker is None or self.marker_written:
             return
-        await self.finish([self.step_marker], commit=False)
+        await self.finish([self.step_marker()], commit=False)
         self.marker_written = True
 
     async def rollback(self) -> None:

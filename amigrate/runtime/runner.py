@@ -204,7 +204,7 @@ async def _run_step(
     if recorder is not None and not step.is_stamp and isinstance(ctx, OnlineContext):
         # Written where the step may commit part of its work before its end: at once on
         # MySQL (its first DDL commits it), at an autocommit block elsewhere.
-        ctx.step_marker = recorder.marker(step, message)
+        ctx.step_marker = partial(recorder.marker, step, message)
         if not ctx.transactional_ddl:
             await ctx.write_marker()
     if not step.is_stamp:
