@@ -545,11 +545,13 @@ class Migrator:
         )
         schema = self.versions.schema
         conn = self._connection
-        if schema is None and conn is not None and conn.dialect.name == "postgresql":
-            # The application's connection may have a search_path of its own: the lock is
-            # named after the schema the version table is in there.
+        current = {"postgresql": "current_schema()", "mysql": "DATABASE()", "mariadb": "DATABASE()"}
+        if schema is None and conn is not None and conn.dialect.name in current:
+            # The application's connection may have a search_path of its own (or, on MySQL,
+            # have said USE otherdb): the lock is named after where the version table is.
             began = not conn.in_transaction()
-            schema = (await conn.execute(sa.text("SELECT current_schema()"))).scalar()
+            query = f"SELECT {current[conn.dialect.name]}"
+            schema = (await conn.execute(sa.text(query))).scalar()
             if began:
                 await conn.rollback()  # (as it came: not in a transaction)
         # In the application's transaction, what the run does is seen by others only once

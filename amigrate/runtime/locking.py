@@ -59,9 +59,12 @@ def _resolved_name(engine: AsyncEngine, schema: str | None, table: str) -> Calla
 
     def name() -> str:
         database = engine.url.database or ""
-        default = database if engine.dialect.name in ("mysql", "mariadb") else None
-        resolved = schema or default or engine.dialect.default_schema_name
-        return lock_name(database, resolved, table)
+        if engine.dialect.name in ("mysql", "mariadb"):
+            # A schema is a database there, and GET_LOCK's names are the server's: the
+            # database the table is in, whatever database the URL names.
+            resolved = schema or database
+            return lock_name(resolved, resolved, table)
+        return lock_name(database, schema or engine.dialect.default_schema_name, table)
 
     return name
 

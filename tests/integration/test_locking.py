@@ -194,6 +194,46 @@ async def test_an_application_connections_search_path_names_the_lock(
     await app_engine.dispose()
 
 
+async def test_mysql_locks_the_database_its_version_table_is_in(
+    mysql_url: str, tmp_path: Path
+) -> None:
+    """connection= after USE other, or version_table_schema = other, on a URL naming the
+    first database: the run read other's version table but took the lock of the URL's
+    database, so a migrator whose URL names other ran beside it."""
+    from sqlalchemy.engine import make_url
+
+    other = f"{make_url(mysql_url).database}_other"
+    admin = create_async_engine(mysql_url, poolclass=NullPool)
+    async with admin.begin() as conn:
+        await conn.execute(sa.text(f"CREATE DATABASE {other}"))
+    other_url = make_url(mysql_url).set(database=other).render_as_string(hide_password=False)
+    try:
+        project = make_project(tmp_path, mysql_url, *history(2, "await asyncio.sleep(3)"))
+        direct = project.config()
+        direct.set("sqlalchemy.url", other_url)
+        app_engine = create_async_engine(mysql_url, poolclass=NullPool)
+        async with app_engine.connect() as conn:
+            await conn.execute(sa.text(f"USE {other}"))
+            await conn.commit()
+            slow = asyncio.create_task(amigrate.upgrade(project.config(), connection=conn))
+            await asyncio.sleep(1.0)
+            with pytest.raises(LockTimeout):
+                await amigrate.upgrade(direct, lock_timeout=0.5)
+            await slow
+        await app_engine.dispose()
+        project.add(Rev("r003", "r002", upgrade="await asyncio.sleep(3)", extra="import asyncio"))
+        named = project.config(version_table_schema=other)
+        slow = asyncio.create_task(amigrate.upgrade(named))
+        await asyncio.sleep(1.0)
+        with pytest.raises(LockTimeout):
+            await amigrate.upgrade(direct, lock_timeout=0.5)
+        assert (await slow).to_heads == ("r003",)
+    finally:
+        async with admin.begin() as conn:
+            await conn.execute(sa.text(f"DROP DATABASE IF EXISTS {other}"))
+        await admin.dispose()
+
+
 async def test_cancelled_upgrade_releases_the_lock(db_url: str, tmp_path: Path) -> None:
     project = make_project(tmp_path, db_url, *history(3, "await asyncio.sleep(30)"))
     task = asyncio.create_task(amigrate.upgrade(project.config()))
