@@ -45,7 +45,7 @@ from amigrate.revisions import (
 )
 from amigrate.revisions.revision import MAX_ID_LENGTH
 from amigrate.runtime.connect_errors import database_error, is_database_error
-from amigrate.runtime.context import OnlineContext, schema_search_path
+from amigrate.runtime.context import OnlineContext, autocommits, schema_search_path
 from amigrate.runtime.engine import connect_error, make_engine
 from amigrate.runtime.history import (
     RUNNING,
@@ -208,17 +208,6 @@ def _refuse_implicit_commit(ctx: OnlineContext) -> None:
             "statement, so amigrate cannot run inside the connection's transaction",
             hint="commit or roll back first, or pass amigrate the engine (engine=...) instead",
         )
-
-
-async def _autocommits(conn: AsyncConnection) -> bool:
-    """Whether *conn* is in AUTOCOMMIT (the engine's isolation level, or the connection's)."""
-    detect = getattr(conn.dialect, "detect_autocommit_setting", None)
-    if detect is None:  # (older SQLAlchemy)
-        return conn.sync_connection is not None and (
-            conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-        )
-    raw = await conn.get_raw_connection()
-    return bool(detect(raw.dbapi_connection))
 
 
 def _as_config(config: Config | str | os.PathLike[str]) -> Config:
@@ -403,7 +392,8 @@ class Migrator:
         if self._owned_engine is not None:
             # Another first call of this migrator's (asyncio.gather) made one while the
             # hook ran: one engine, and the other closed, not left open.
-            await made.dispose()
+            if made is not self._owned_engine:  # (a hook may hand back one cached engine)
+                await made.dispose()
             return self._owned_engine
         self._owned_engine = made
         return made
@@ -438,7 +428,7 @@ class Migrator:
         )
 
     @asynccontextmanager
-    async def _connect(self) -> AsyncIterator[OnlineContext]:
+    async def _connect(self, *, writes: bool = False) -> AsyncIterator[OnlineContext]:
         opened = self._connection is None
         if self._connection is not None:
             conn = self._connection
@@ -470,7 +460,10 @@ class Migrator:
                 "name the schema with version_table_schema and the operations' schema=, or "
                 "migrate each schema as a target (docs/multidb.md)",
             )
-        if await _autocommits(conn):
+        # (SQLite: prepare() takes the driver's transactions over whatever the level, and
+        # SQLAlchemy's recipe for real SQLite transactions sets isolation_level None.)
+        # (A read on the application's connection: nothing to roll back; left as it is.)
+        if conn.dialect.name != "sqlite" and (opened or writes) and await autocommits(conn):
             if not opened:
                 raise MigrationError(
                     "the connection amigrate was given is in AUTOCOMMIT, so a failing revision "
@@ -727,7 +720,7 @@ class Migrator:
 
     async def ensure_version(self) -> None:
         """Create the version table if it does not exist."""
-        async with self._locked(), self._connect() as ctx:
+        async with self._locked(), self._connect(writes=True) as ctx:
             _refuse_implicit_commit(ctx)
             exists = await self.versions.exists(ctx.connection)
             await ctx.commit()  # (a read: see _run)
@@ -768,7 +761,7 @@ class Migrator:
     ) -> RunResult:
         # Lock, then read the heads, then plan, then apply (another replica may have
         # migrated while this one waited).
-        async with self._locked() as lock_held, self._connect() as ctx:
+        async with self._locked() as lock_held, self._connect(writes=True) as ctx:
             _refuse_implicit_commit(ctx)
             conn = ctx.connection
             versions_exist = await self.versions.exists(conn)
@@ -982,7 +975,7 @@ class Migrator:
         if self._missing_sqlite_file():  # nothing applied; do not create the file
             named_revisions(self.graph, requested, (), ())
             return RepairResult(self.database)
-        async with self._locked(), self._connect() as ctx:
+        async with self._locked(), self._connect(writes=True) as ctx:
             _refuse_implicit_commit(ctx)
             conn = ctx.connection
             heads = await self.versions.read(conn)

@@ -557,11 +557,15 @@ def stamp(
         results = run_migrations(state, stamp_one, selection)
         failed = [r for r in results if not r.ok]
         if failed:
-            raise MigrationError(
+            from amigrate.cli.fanout import shared_exit_code
+
+            error = MigrationError(
                 f"{len(failed)} of {len(results)} databases were not stamped: "
                 + ", ".join(f"{r.target.name} ({r.message})" for r in failed),
                 results=results,
             )
+            error.exit_code = shared_exit_code(failed)
+            raise error
         return
 
     async def go() -> None:

@@ -70,8 +70,31 @@ def database_error(exc: BaseException, url: str | None = None) -> DatabaseError:
     for password in _passwords(url or ""):
         detail = detail.replace(password, "***")
     where = f" ({mask_url(url)})" if url else ""
-    return DatabaseError(
-        f"the database{where} refused: {mask_url(detail)}",
-        hint="check that the database user may read and write amigrate's tables and their "
-        "schema (version_table, version_table_schema), then run the command again",
-    )
+    if _busy(orig, detail):
+        hint = (
+            "another session held a lock amigrate needed, or the connection was lost: "
+            "run the command again"
+        )
+    elif detail.startswith("file is not a database"):
+        hint = "the URL names a file that is not a SQLite database: check its path"
+    else:
+        hint = (
+            "check that the database user may read and write amigrate's tables and their "
+            "schema (version_table, version_table_schema), then run the command again"
+        )
+    return DatabaseError(f"the database{where} refused: {mask_url(detail)}", hint=hint)
+
+
+#: SQLSTATEs / MySQL errors of a lock or timeout, not of a privilege.
+_BUSY_STATES = frozenset({"55P03", "57014", "40P01", "40001", "08006", "08003"})
+_BUSY_MYSQL = frozenset({1205, 1213, 2006, 2013})
+
+
+def _busy(orig: BaseException, detail: str) -> bool:
+    """Whether *orig* is a lock wait, a timeout, a deadlock or a lost connection."""
+    if getattr(orig, "sqlstate", None) in _BUSY_STATES:
+        return True
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _BUSY_MYSQL:
+        return True
+    return detail.startswith(("database is locked", "database table is locked"))

@@ -51,6 +51,7 @@ __all__ = [
     "MigrationContext",
     "OfflineContext",
     "OnlineContext",
+    "autocommits",
     "schema_search_path",
     "statement_kind",
     "transactional_ddl",
@@ -190,6 +191,20 @@ def _first_word(text: str) -> tuple[str, str]:
     text = _LEADING_COMMENTS.sub("", text).lstrip("( \t\r\n")
     word = re.match(r"[A-Za-z]+", text)
     return text, word.group(0).upper() if word else ""
+
+
+async def autocommits(conn: AsyncConnection) -> bool:
+    """Whether *conn* is in AUTOCOMMIT (the engine's isolation level, or the connection's).
+
+    ``get_isolation_level()`` cannot tell: it asks the server, which knows nothing of it.
+    """
+    detect = getattr(conn.dialect, "detect_autocommit_setting", None)
+    if detect is None:  # (older SQLAlchemy)
+        return conn.sync_connection is not None and (
+            conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        )
+    raw = await conn.get_raw_connection()
+    return bool(detect(raw.dbapi_connection))
 
 
 class MigrationContext:
@@ -585,7 +600,11 @@ class OnlineContext(MigrationContext):
             self._conn, inline=self._exclusive_loop, own_session=self._own_session
         )
         if direct is not None and not self._sqlite:
-            self._saved_isolation = await self._conn.get_isolation_level()
+            # (get_isolation_level() asks the server, which knows nothing of AUTOCOMMIT)
+            if await autocommits(self._conn):
+                self._saved_isolation = "AUTOCOMMIT"
+            else:
+                self._saved_isolation = await self._conn.get_isolation_level()
             await self._end_autobegun()  # reading the level autobegan one
             await self._conn.execution_options(isolation_level="AUTOCOMMIT")
         self._direct = direct
@@ -670,7 +689,9 @@ class OnlineContext(MigrationContext):
             return
         await self._conn.begin()
         if self._sqlite:
-            await self._conn.exec_driver_sql("BEGIN")
+            # (Unless an application's "begin" listener has: SQLAlchemy's recipe for real
+            # SQLite transactions sends its own BEGIN.)
+            await self._begin_in_the_driver()
 
     async def commit(self) -> None:
         await self.finish([], commit=True)

@@ -136,7 +136,11 @@ def _sqlite(path: str, tables: tuple[str, str]) -> tuple[str, ...] | None:
             if newest is not None and newest[0] in UNFINISHED:
                 return None
         if table not in found:
-            return None  # (the ordinary path looks for Alembic's table, and says what it holds)
+            alembic = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+            # (the ordinary path looks in Alembic's table, and says what it holds)
+            return None if alembic is not None else ()
         rows = conn.execute(f'SELECT version_num FROM "{table}"').fetchall()
         return tuple(sorted(str(r[0]) for r in rows))
     finally:
@@ -182,6 +186,11 @@ async def _read_rows(
     if exists[1] and await conn.fetchval(_NEWEST_STATUS.format(history)) in UNFINISHED:
         return None
     if not exists[0]:
-        return None  # (the ordinary path looks for Alembic's table, and says what it holds)
+        alembic = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'alembic_version'"
+            " AND relkind IN ('r', 'p'))"
+        )
+        # (the ordinary path looks in Alembic's table, and says what it holds)
+        return None if alembic else ()
     rows = await conn.fetch(f"SELECT version_num FROM {table}")
     return tuple(sorted(str(r[0]) for r in rows))

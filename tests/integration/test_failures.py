@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -744,7 +745,11 @@ async def test_an_engine_in_autocommit_still_rolls_a_failed_revision_back(
     assert (rows, tables) == ([], {"log"})
 
 
-async def test_a_connection_in_autocommit_is_refused(db_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])  # (SQLite: see below)
+async def test_a_connection_in_autocommit_is_refused_for_writes(
+    server: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    db_url: str = request.getfixturevalue(f"{server}_url")
     project = make_project(tmp_path, db_url, *linear(1))
     engine = create_async_engine(db_url, poolclass=NullPool)
     try:
@@ -753,9 +758,47 @@ async def test_a_connection_in_autocommit_is_refused(db_url: str, tmp_path: Path
             with pytest.raises(MigrationError, match="is in AUTOCOMMIT") as caught:
                 await amigrate.upgrade(project.config(), connection=conn)
             assert "or the engine (engine=...)" in (caught.value.hint or "")
+            # A read (a health check's current()) has nothing to roll back: it runs, and
+            # leaves the connection in AUTOCOMMIT (it was left at READ COMMITTED).
+            assert await amigrate.current(project.config(), connection=conn) == ()
+            assert await amigrate.log(project.config(), connection=conn) == []
+            raw = await conn.get_raw_connection()
+            assert raw.dbapi_connection is not None
+            assert conn.dialect.detect_autocommit_setting(raw.dbapi_connection)
     finally:
         await engine.dispose()
     assert await snapshot(db_url) == (set(), [])
+
+
+async def test_sqlalchemys_sqlite_transaction_recipe_is_left_alone(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SQLAlchemy's recipe for real SQLite transactions (isolation_level None on connect,
+    its own BEGIN) looks like AUTOCOMMIT: connection= was refused and engine= failed
+    ("cannot start a transaction within a transaction"). On SQLite amigrate takes the
+    driver's transactions over whatever the level."""
+    from sqlalchemy import event
+
+    engine = create_async_engine(sqlite_url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_pysqlite_begin(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _own_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    project = make_project(tmp_path, sqlite_url, *linear(3))
+    try:
+        async with engine.begin() as conn:
+            await amigrate.upgrade(project.config(), "r001", connection=conn)
+        async with engine.connect() as conn:
+            await amigrate.upgrade(project.config(), "r002", connection=conn)
+        await amigrate.upgrade(project.config(), engine=engine)
+    finally:
+        await engine.dispose()
+    assert await snapshot(sqlite_url) == ({"rt1", "rt2", "rt3"}, ["r003"])
 
 
 async def test_a_schema_translate_map_is_refused(postgresql_url: str, tmp_path: Path) -> None:
