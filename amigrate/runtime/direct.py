@@ -454,6 +454,10 @@ async def direct_for(
     dispatch = engine.dispatch
     if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
         return None  # instrumentation (tracing, metrics) must see every statement
+    if dispatch.begin or dispatch.commit or dispatch.rollback:
+        # The application acts on transactions (SQLAlchemy's recipe for real SQLite
+        # transactions sends its own BEGIN): they must be SQLAlchemy's, which it sees.
+        return None
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     if driver_name[1] == "asyncpg":

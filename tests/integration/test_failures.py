@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 import amigrate
@@ -779,23 +779,40 @@ async def test_sqlalchemys_sqlite_transaction_recipe_is_left_alone(
     driver's transactions over whatever the level."""
     from sqlalchemy import event
 
-    engine = create_async_engine(sqlite_url)
+    def recipe_engine(url: str) -> AsyncEngine:
+        engine = create_async_engine(url)
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _no_pysqlite_begin(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        @event.listens_for(engine.sync_engine, "connect")
+        def _no_pysqlite_begin(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.isolation_level = None
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _own_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        @event.listens_for(engine.sync_engine, "begin")
+        def _own_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
-    project = make_project(tmp_path, sqlite_url, *linear(3))
+        return engine
+
+    # A new database, by the engine alone (it failed: the listener's BEGIN met the one
+    # amigrate had sent to the driver itself).
+    new_url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    new = recipe_engine(new_url)
+    try:
+        await amigrate.upgrade(
+            make_project(tmp_path / "new", new_url, *linear(1)).config(), engine=new
+        )
+    finally:
+        await new.dispose()
+    assert await snapshot(new_url) == ({"rt1"}, ["r001"])
+    engine = recipe_engine(sqlite_url)
+    project = make_project(tmp_path, sqlite_url, *linear(3), raising_rev("r004", "r003"))
     try:
         async with engine.begin() as conn:
             await amigrate.upgrade(project.config(), "r001", connection=conn)
         async with engine.connect() as conn:
             await amigrate.upgrade(project.config(), "r002", connection=conn)
-        await amigrate.upgrade(project.config(), engine=engine)
+        await amigrate.upgrade(project.config(), "r003", engine=engine)
+        with pytest.raises(MigrationFailed):  # (and rolled back)
+            await amigrate.upgrade(project.config(), engine=engine)
     finally:
         await engine.dispose()
     assert await snapshot(sqlite_url) == ({"rt1", "rt2", "rt3"}, ["r003"])
