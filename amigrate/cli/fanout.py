@@ -261,8 +261,9 @@ def raise_for_failures(results: FanoutResult[Any], what: str) -> None:
 
 def shared_exit_code(failed: Sequence[TargetResult[Any]]) -> int:
     """The exit code of the *failed* databases' errors where they all have the same (all
-    timed out on the lock: 4; a check found a problem: 3), else 1."""
-    codes = {getattr(r.error, "exit_code", 1) for r in failed}
+    timed out on the lock: 4; a check found a problem: 3), else 1. Databases skipped or
+    cancelled because of them (--canary, --fail-fast) do not count."""
+    codes = {getattr(r.error, "exit_code", 1) for r in failed if r.status == "failed"}
     return codes.pop() if len(codes) == 1 else 1
 
 

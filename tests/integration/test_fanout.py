@@ -563,6 +563,11 @@ async def test_databases_that_all_timed_out_on_the_lock_exit_as_one_would(
     assert (await _with_locks_held(targets, *command, cwd=tmp_path)).code == 4
     stamp = ("--lock-timeout", "0.3", "stamp", "head")
     assert (await _with_locks_held(targets, *stamp, cwd=tmp_path)).code == 4  # (it was 1)
+    # A canary that timed out: the others were not started, and do not make it 1.
+    canary = ("--lock-timeout", "0.3", "upgrade", "--canary", "1", "--concurrency", "1")
+    result = await _with_locks_held(targets, *canary, cwd=tmp_path)
+    assert result.code == 4, result.output
+    assert "not started" in result.err or "skipped" in result.err
     await _admin(targets[0].url, "CREATE TABLE rt1 (x INTEGER)")  # failing otherwise: exit 1
     result = await _with_locks_held(targets[1:], *command, "head", cwd=tmp_path)
     assert result.code == 1, result.output
