@@ -497,7 +497,9 @@ class Migrator:
             # amigrate's tables) is an AmigrateError too, as the docs promise, the driver's
             # error its cause; a step's failure is a MigrationFailed already.
             if is_database_error(exc):
-                raise database_error(exc, self.url) from exc
+                # (The URL connected to: env.py's create_engine may choose another.)
+                url = conn.engine.url.render_as_string(hide_password=False)
+                raise database_error(exc, url) from exc
             raise
         finally:
             with anyio.CancelScope(shield=True):

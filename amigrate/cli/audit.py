@@ -157,8 +157,8 @@ def validate(state: CliState, json_output: bool) -> None:
                 click.echo(
                     f"{prefix}{n} applied revision{'s' if n != 1 else ''} "
                     f"{'has' if n == 1 else 'have'} no checksum recorded (applied by Alembic, "
-                    "or before amigrate recorded checksums), so not checked: 'amigrate repair "
-                    "<revision>' records its file as it is now"
+                    "below a stamp, or before amigrate recorded checksums), so not checked: "
+                    "'amigrate repair <revision>' records its file as it is now"
                 )
     if results is not None:
         raise_for_failures(results, "checked")  # after the others' findings

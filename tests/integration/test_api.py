@@ -474,3 +474,23 @@ async def test_a_new_sqlite_database_waits_for_an_applications_write(
         assert result.to_heads == ("r002",)
     finally:
         await engine.dispose()
+
+
+async def test_a_database_error_names_the_database_the_hook_connected_to(tmp_path: Path) -> None:
+    """(It named the config's URL, which env.py's create_engine had replaced.)"""
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a SQLite database, not at all" * 100)
+    project = make_project(tmp_path, "sqlite+aiosqlite:///unused.db", *linear(1))
+    project.env(
+        f"""
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def create_engine(config):
+            return create_async_engine("sqlite+aiosqlite:///{garbage}")
+        """
+    )
+    with pytest.raises(amigrate.DatabaseError, match="file is not a database") as caught:
+        await amigrate.current(project.config())
+    assert str(garbage) in str(caught.value)
+    assert "unused.db" not in str(caught.value)
+    assert "not a SQLite database" in (caught.value.hint or "")
