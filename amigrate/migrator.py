@@ -562,7 +562,26 @@ class Migrator:
         ) as held:
             yield held
 
+    @asynccontextmanager
+    async def _fresh(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        """Another connection, set up as _setup sets the run's (see fresh_connection)."""
+        async with engine.connect() as conn:
+            changed = self.schema is not None or self.env.on_connect is not None
+            try:
+                if self.schema is not None:
+                    await conn.execute(sa.text(schema_search_path(conn.dialect, self.schema)))
+                if self.env.on_connect is not None:
+                    await self._hook("on_connect", self.env.on_connect, conn, self._hook_config)
+                await conn.commit()
+                yield conn
+            finally:
+                if changed and not self._own_sessions:
+                    # (the application's pool must not get a session set up for amigrate)
+                    with anyio.CancelScope(shield=True):
+                        await conn.invalidate()
+
     async def _setup(self, ctx: OnlineContext) -> None:
+        ctx.set_up_fresh = self._fresh
         await ctx.prepare()
         await self._check_client(ctx)
         if self.schema is not None:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
@@ -263,6 +263,10 @@ class MigrationContext:
         #: commit part of its work (see amigrate.runtime.history), and whether it is written.
         self.step_marker: Callable[[], Write] | None = None
         self.marker_written = False
+        #: Opens another connection set up as the run's (see fresh_connection); None: as it comes.
+        self.set_up_fresh: (
+            Callable[[AsyncEngine], AbstractAsyncContextManager[AsyncConnection]] | None
+        ) = None
 
     def after_revision(self, key: str, action: Callable[[], Awaitable[None]]) -> None:
         """Run *action* when the revision's function has returned, in its step (before
@@ -537,6 +541,14 @@ class OnlineContext(MigrationContext):
     def engine(self) -> AsyncEngine:
         """The engine of the connection (for a connection of amigrate's own)."""
         return self._conn.engine
+
+    def fresh_connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """Another connection to the database, set up as the run's (a schema target's
+        search_path, env.py's on_connect), for what must be done after the run's own is
+        gone: the failure's history row, whether an interrupted COMMIT landed."""
+        if self.set_up_fresh is None:
+            return self.engine.connect()
+        return self.set_up_fresh(self.engine)
 
     @property
     def closed(self) -> bool:

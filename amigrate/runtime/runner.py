@@ -425,7 +425,7 @@ async def _landed(ctx: OnlineContext, versions: VersionTable, step: Step) -> boo
     own: the step's may be gone with the interrupt)."""
     with anyio.CancelScope(shield=True):
         try:
-            async with ctx.engine.connect() as conn:
+            async with ctx.fresh_connection() as conn:
                 heads = set(await versions.read(conn))
         except Exception:
             return False  # cannot tell: say what may be the case
@@ -596,7 +596,7 @@ _RECORD_TIMEOUT = 30
 
 async def record_elsewhere(ctx: OnlineContext, row: Write) -> None:
     """Write *row* on a connection of its own (the step's one is gone)."""
-    async with ctx.engine.connect() as conn:
+    async with ctx.fresh_connection() as conn:
         result = await conn.execute(row.statement, dict(row.params))
         row.check(result.rowcount)
         await conn.commit()

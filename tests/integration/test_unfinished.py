@@ -255,9 +255,9 @@ async def test_a_connection_lost_after_a_commit_records_the_failure(
         logger = logging.getLogger("sqlalchemy.engine")
         monkeypatch.setattr(logger, "handlers", [logging.NullHandler()])
         monkeypatch.setattr(logger, "propagate", False)
-        monkeypatch.setattr(logger, "level", logging.INFO)
-        logging.Logger.manager._clear_cache()  # type: ignore[attr-defined]
-        request.addfinalizer(logging.Logger.manager._clear_cache)  # type: ignore[attr-defined]
+        level = logger.level
+        logger.setLevel(logging.INFO)  # (setLevel, not an attribute: it empties the caches)
+        request.addfinalizer(lambda: logger.setLevel(level))
     create = 'await op.create_table("t_r002", sa.Column("id", sa.Integer, primary_key=True))'
     if db_url.startswith("mysql"):
         body = f"{create}\nawait op.execute('KILL CONNECTION_ID()')"
@@ -325,3 +325,40 @@ async with op.autocommit_block():
     with pytest.raises(PartlyApplied, match="r002 failed partway"):
         await amigrate.upgrade(project.config())
     assert await applied_counts(db_url) == {"r001": 1, "r002": 1}
+
+
+async def test_the_failure_is_recorded_where_on_connect_put_the_tables(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    """The step's connection gone, the failure is written on another one: that one lacked
+    env.py's on_connect (SET search_path TO app), looked for the history in public, and
+    left the row 'running' (killed) instead of 'failed' (with the error)."""
+    engine = create_async_engine(postgresql_url, poolclass=NullPool)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE SCHEMA app"))
+    await engine.dispose()
+    body = (
+        "async with op.autocommit_block():\n"
+        '    await op.create_table("t_r002", sa.Column("id", sa.Integer, primary_key=True))\n'
+        "await op.execute('SELECT pg_terminate_backend(pg_backend_pid())')"
+    )
+    project = make_project(tmp_path, postgresql_url, LOG_TABLE, Rev("r002", "r001", upgrade=body))
+    project.env(
+        """
+        import sqlalchemy as sa
+
+        async def on_connect(connection, config):
+            await connection.execute(sa.text("SET search_path TO app"))
+        """
+    )
+    with pytest.raises(MigrationFailed) as caught:
+        await amigrate.upgrade(project.config())
+    assert caught.value.partial
+    assert not getattr(caught.value, "__notes__", [])  # (no "could not record")
+    engine = create_async_engine(postgresql_url, poolclass=NullPool)
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text("SELECT revision, status FROM app.amigrate_history ORDER BY id")
+        )
+        assert [tuple(r) for r in rows] == [("r001", "applied"), ("r002", "failed")]
+    await engine.dispose()
