@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 
 import amigrate
 from amigrate.errors import LockTimeout
-from tests.helpers import run_python
+from tests.helpers import run_cli, run_python
 from tests.integration.test_ops_support import backend
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, linear, make_project
@@ -300,16 +300,8 @@ def test_killed_postgres_migrator(postgresql_url: str, tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL, err
     assert asyncio.run(snapshot(postgresql_url)) == ({"applied_log"}, ["r001"])
-    result = subprocess.run(
-        [sys.executable, "-m", "amigrate", "--lock-timeout", "20", "upgrade", "head"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_cli("--lock-timeout", "20", "upgrade", "head", cwd=tmp_path)
+    assert result.code == 0, result.err
     assert asyncio.run(applied_counts(postgresql_url)) == {"r001": 1, "r002": 1, "r003": 1}
     assert asyncio.run(snapshot(postgresql_url))[1] == ["r003"]
 
@@ -574,15 +566,7 @@ def test_a_killed_migrators_statement_stops_on_the_server(
     finally:
         proc.communicate(timeout=30)
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "amigrate", "upgrade", "head"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_cli("upgrade", "head", cwd=tmp_path)
+    assert result.code == 0, result.err
     assert time.monotonic() - started < 15  # not after the 30 s statement
     assert asyncio.run(applied_counts(postgresql_url)) == {"r001": 1, "r002": 1}

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +21,9 @@ from sqlalchemy.pool import NullPool
 
 import amigrate
 from amigrate.errors import MigrationFailed, PartlyApplied
+from tests.conftest import _admin
+from tests.helpers import run_cli
+from tests.integration.test_interrupts import interrupted
 from tests.integration.test_locking import LOG_TABLE, applied_counts, counted
 from tests.integration.test_runtime import snapshot
 from tests.projects import Rev, make_project
@@ -64,39 +63,12 @@ await op.execute("INSERT INTO applied_log VALUES ('r002')")
     )
 
 
-def _amigrate(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "amigrate", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def _kill_inside_r002(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMIGRATE_")}
-    command = ["-x", "stall=1", "-x", f"marker={marker}", "upgrade", "head"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "amigrate", *command],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert marker.exists(), "the run never reached r002's wait"
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, err
+    args = ("-x", "stall=1", "-x", f"marker={marker}", "upgrade", "head")
+    result = interrupted(tmp_path, *args, ready=marker.exists, sig=signal.SIGKILL)
+    assert marker.exists(), "the run never reached r002's wait"
+    assert result.code == -signal.SIGKILL, result.err
 
 
 def test_a_migrator_killed_after_a_commit_leaves_the_step_unfinished(
@@ -109,42 +81,33 @@ def test_a_migrator_killed_after_a_commit_leaves_the_step_unfinished(
     assert rows == [("r001", "applied", None), ("r002", "running", None)]
 
     # The next run refuses (it ran r002 again: "t_r002 already exists"), and says why.
-    result = _amigrate(tmp_path, "upgrade", "head")
-    assert result.returncode == 1, result.stderr
-    assert "the upgrade of revision r002 started on" in result.stderr
-    assert "did not finish: its migrator stopped" in result.stderr
-    assert "amigrate stamp <revision>" in result.stderr
-    assert "Traceback" not in result.stderr
+    result = run_cli("upgrade", "head", cwd=tmp_path)
+    assert result.code == 1, result.err
+    assert "the upgrade of revision r002 started on" in result.err
+    assert "did not finish: its migrator stopped" in result.err
+    assert "amigrate stamp <revision>" in result.err
+    assert "Traceback" not in result.err
     assert asyncio.run(snapshot(db_url)) == ({"applied_log", "t_r002"}, ["r001"])
 
     # Read without the lock, it may be running now: current warns, plan refuses, log shows it.
-    current = _amigrate(tmp_path, "current")
-    assert current.returncode == 0, current.stderr
-    assert "has not finished: another migrator is running it now, or it stopped" in current.stderr
+    current = run_cli("current", cwd=tmp_path)
+    assert current.code == 0, current.err
+    assert "has not finished: another migrator is running it now, or it stopped" in current.err
     with pytest.raises(PartlyApplied, match="has not finished") as caught:
         asyncio.run(amigrate.plan(project.config()))
     assert (caught.value.hint or "").startswith("if no migrator is running it, finish or undo")
-    log = _amigrate(tmp_path, "log")
-    assert "[RUNNING: started, not finished" in log.stdout, log.stdout + log.stderr
+    log = run_cli("log", cwd=tmp_path)
+    assert "[RUNNING: started, not finished" in log.out, log.out + log.err
 
     # Finished by hand and stamped: the run goes on from there.
-    asyncio.run(_execute(db_url, "INSERT INTO applied_log VALUES ('r002')"))
-    stamped = _amigrate(tmp_path, "stamp", "r002")
-    assert stamped.returncode == 0, stamped.stderr
-    done = _amigrate(tmp_path, "upgrade", "head")
-    assert done.returncode == 0, done.stderr
+    asyncio.run(_admin(db_url, "INSERT INTO applied_log VALUES ('r002')"))
+    stamped = run_cli("stamp", "r002", cwd=tmp_path)
+    assert stamped.code == 0, stamped.err
+    done = run_cli("upgrade", "head", cwd=tmp_path)
+    assert done.code == 0, done.err
     assert asyncio.run(applied_counts(db_url)) == {"r001": 1, "r002": 1, "r003": 1}
     statuses = [status for _, status, _ in asyncio.run(history_rows(db_url))]
     assert statuses == ["applied", "running", "applied", "applied"]  # the stamp, then r003
-
-
-async def _execute(url: str, statement: str) -> None:
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text(statement))
-    finally:
-        await engine.dispose()
 
 
 async def test_a_finished_step_has_one_applied_row(db_url: str, tmp_path: Path) -> None:
