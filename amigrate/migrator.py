@@ -210,6 +210,38 @@ def _refuse_implicit_commit(ctx: OnlineContext) -> None:
         )
 
 
+async def _make_ready(conn: AsyncConnection, *, opened: bool, writes: bool) -> None:
+    """Refuse a connection amigrate cannot run on as it is (a schema_translate_map; given
+    in AUTOCOMMIT, to write), or set it right (amigrate's own from an AUTOCOMMIT engine)."""
+    sync = conn.sync_connection
+    if sync is not None and sync.get_execution_options().get("schema_translate_map"):
+        raise MigrationError(
+            "the engine or connection amigrate was given has a schema_translate_map, which "
+            "amigrate does not apply to all of its statements (its tables, the revisions' "
+            "DDL): the run would be split between schemas",
+            hint="pass it without one (.execution_options(schema_translate_map=None)) and "
+            "name the schema with version_table_schema and the operations' schema=, or "
+            "migrate each schema as a target (docs/multidb.md)",
+        )
+    # (SQLite: prepare() takes the driver's transactions over whatever the level, and
+    # SQLAlchemy's recipe for real SQLite transactions sets isolation_level None.)
+    # (A read on the application's connection: nothing to roll back; left as it is.)
+    if conn.dialect.name == "sqlite" or not (opened or writes) or not await autocommits(conn):
+        return
+    if not opened:
+        raise MigrationError(
+            "the connection amigrate was given is in AUTOCOMMIT, so a failing revision "
+            "could not be rolled back",
+            hint="pass a connection at the database's default isolation level, or "
+            "the engine (engine=...)",
+        )
+    # An engine in AUTOCOMMIT (isolation_level="AUTOCOMMIT"): every statement would commit
+    # as it ran, and a failed revision stay half done while reported rolled back. The run's
+    # connection gets the database's default level (SQLAlchemy restores the engine's when
+    # the connection goes back to the pool).
+    await conn.execution_options(isolation_level=conn.dialect.default_isolation_level)
+
+
 def _as_config(config: Config | str | os.PathLike[str]) -> Config:
     return config if isinstance(config, Config) else load_config(config)
 
@@ -446,41 +478,13 @@ class Migrator:
                     conn = await engine.connect()
             except Exception as exc:
                 raise connect_error(self.url, exc) from None
-        if conn.sync_connection is not None and (
-            conn.sync_connection.get_execution_options().get("schema_translate_map")
-        ):
+        try:
+            await _make_ready(conn, opened=opened, writes=writes)
+        except BaseException:
             if opened:
                 with anyio.CancelScope(shield=True):
                     await conn.close()
-            raise MigrationError(
-                "the engine or connection amigrate was given has a schema_translate_map, which "
-                "amigrate does not apply to all of its statements (its tables, the revisions' "
-                "DDL): the run would be split between schemas",
-                hint="pass it without one (.execution_options(schema_translate_map=None)) and "
-                "name the schema with version_table_schema and the operations' schema=, or "
-                "migrate each schema as a target (docs/multidb.md)",
-            )
-        # (SQLite: prepare() takes the driver's transactions over whatever the level, and
-        # SQLAlchemy's recipe for real SQLite transactions sets isolation_level None.)
-        # (A read on the application's connection: nothing to roll back; left as it is.)
-        if conn.dialect.name != "sqlite" and (opened or writes) and await autocommits(conn):
-            if not opened:
-                raise MigrationError(
-                    "the connection amigrate was given is in AUTOCOMMIT, so a failing revision "
-                    "could not be rolled back",
-                    hint="pass a connection at the database's default isolation level, or "
-                    "the engine (engine=...)",
-                )
-            # An engine in AUTOCOMMIT (isolation_level="AUTOCOMMIT"): every statement would
-            # commit as it ran, and a failed revision stay half done while reported rolled
-            # back. The run's connection gets the database's default level (SQLAlchemy
-            # restores the engine's when the connection goes back to the pool).
-            try:
-                await conn.execution_options(isolation_level=conn.dialect.default_isolation_level)
-            except BaseException:
-                with anyio.CancelScope(shield=True):
-                    await conn.close()
-                raise
+            raise
         ctx = OnlineContext(
             self.config,
             conn,
